@@ -1,0 +1,191 @@
+//! The image job of `gate check`: open the image, scan it, hold it to the budgets, run the
+//! rules, and put it all in a Report. The CLI adds security and perf to the same Report.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::image::{self, resolve::Selection, scan::short, Image, Scan, ScanOptions};
+use crate::policy::{ImagePolicy, Policy};
+use crate::report::{Check, DiveFigures, ImageSummary, LayerSummary, Report, Status, WastedPath};
+
+/// How many hidden paths the report keeps (largest first).
+pub const TOP_WASTED: usize = 20;
+
+/// Everything the image job learnt, for the rules and for tests.
+pub struct ImageFacts {
+    pub image: Image,
+    pub scan: Scan,
+}
+
+pub fn inspect(path: &Path, policy: &ImagePolicy, image_ref: Option<String>, opts: &ScanOptions) -> Result<ImageFacts> {
+    let sel = Selection {
+        platform: policy.platform.clone(),
+        image: image_ref,
+    };
+    let image = image::open(path, &sel)?;
+    let scan = image::scan(&image, opts).map_err(|e| anyhow::anyhow!("{}: {e:#}", path.display()))?;
+    Ok(ImageFacts { image, scan })
+}
+
+/// Runs the image job into `report`: summary, integrity and budget checks, rule findings.
+pub fn check_image(report: &mut Report, source: &Path, facts: &ImageFacts, policy: &Policy, verified: bool) {
+    report.image = Some(summarize(source, facts));
+    report.notes.extend(facts.image.notes.iter().cloned());
+    for l in &facts.scan.layers {
+        if !l.escaping_paths.is_empty() {
+            report.notes.push(format!(
+                "layer {} has {} entries whose path leaves the root (e.g. {:?}); they were ignored",
+                l.index,
+                l.escaping_paths.len(),
+                l.escaping_paths[0]
+            ));
+        }
+    }
+    report.checks.extend(integrity_checks(&facts.scan, verified));
+    report.checks.extend(budget_checks(&facts.scan, facts.image.layers.len(), &policy.image));
+    report.findings.extend(crate::rules::run(&facts.image, &facts.scan, policy));
+}
+
+pub fn summarize(source: &Path, facts: &ImageFacts) -> ImageSummary {
+    let (image, scan) = (&facts.image, &facts.scan);
+    let mut hidden: Vec<_> = scan.fs.hidden().iter().collect();
+    hidden.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
+    ImageSummary {
+        source: source.display().to_string(),
+        reference: image.reference.clone().or_else(|| image.config_digest.clone()),
+        format: image.format.as_str().into(),
+        platform: image.platform.to_string(),
+        platforms: image.platforms.iter().map(|p| p.to_string()).collect(),
+        config_digest: image.config_digest.clone(),
+        size_bytes: scan.size_bytes,
+        compressed_bytes: scan.compressed_bytes,
+        final_bytes: scan.final_bytes,
+        wasted_bytes: scan.wasted_bytes,
+        efficiency: scan.dive.efficiency,
+        file_count: scan.file_count,
+        layers: scan
+            .layers
+            .iter()
+            .map(|l| LayerSummary {
+                index: l.index,
+                digest: l.digest.clone(),
+                diff_id: l.diff_id.clone(),
+                media_type: l.media_type.clone(),
+                compression: l.compression.as_str().into(),
+                size_bytes: l.size_bytes,
+                compressed_bytes: l.compressed_bytes,
+                created_by: l.created_by.clone(),
+                wasted_bytes: l.wasted_bytes,
+                file_count: l.file_count,
+            })
+            .collect(),
+        top_wasted: hidden
+            .into_iter()
+            .take(TOP_WASTED)
+            .map(|h| WastedPath {
+                path: format!("/{}", h.path),
+                bytes: h.bytes,
+                layer: h.layer,
+                hidden_by: h.hidden_by,
+                reason: h.reason.as_str().into(),
+            })
+            .collect(),
+        dive: DiveFigures {
+            efficiency: scan.dive.efficiency,
+            wasted_bytes: scan.dive.wasted_bytes,
+            user_size_bytes: scan.dive.user_size_bytes,
+            user_wasted_percent: scan.dive.user_wasted_percent,
+        },
+        entrypoint: image.config.entrypoint.clone(),
+        cmd: image.config.cmd.clone(),
+    }
+}
+
+/// A blob that is not what the manifest says is a failed check naming the layer, never a
+/// silent pass: the archive is corrupt, or someone changed it.
+pub fn integrity_checks(scan: &Scan, verified: bool) -> Vec<Check> {
+    let mut checks = Vec::new();
+    for l in &scan.layers {
+        let what = if l.created_by.is_empty() {
+            String::new()
+        } else {
+            format!(" `{}`", crate::report::text::shorten(&l.created_by, 60))
+        };
+        if let Some(actual) = &l.digest_mismatch {
+            checks.push(Check {
+                name: "layer-digest".into(),
+                limit: l.digest.clone().into(),
+                actual: actual.clone().into(),
+                status: Status::Fail,
+                unit: None,
+                detail: Some(format!(
+                    "layer {}{what}: the blob's sha256 is {} but the manifest says {}: the archive is corrupt or was altered",
+                    l.index,
+                    short(actual),
+                    short(&l.digest)
+                )),
+            });
+        }
+        if let (Some(actual), Some(want)) = (&l.diff_id_mismatch, &l.diff_id) {
+            checks.push(Check {
+                name: "layer-diff-id".into(),
+                limit: want.clone().into(),
+                actual: actual.clone().into(),
+                status: Status::Fail,
+                unit: None,
+                detail: Some(format!(
+                    "layer {}{what}: the uncompressed tar's sha256 is {} but the config's diff_id is {}",
+                    l.index,
+                    short(actual),
+                    short(want)
+                )),
+            });
+        }
+        if let Some(declared) = l.size_mismatch {
+            checks.push(Check {
+                name: "layer-size".into(),
+                limit: declared.into(),
+                actual: l.compressed_bytes.into(),
+                status: Status::Fail,
+                unit: Some("bytes".into()),
+                detail: Some(format!(
+                    "layer {}{what}: the manifest declares {declared} bytes, the blob has {}",
+                    l.index, l.compressed_bytes
+                )),
+            });
+        }
+    }
+    if verified && checks.is_empty() {
+        let n = scan.layers.len();
+        checks.push(Check {
+            name: "layer-digests".into(),
+            limit: "all match".into(),
+            actual: format!("{n}/{n} verified").into(),
+            status: Status::Pass,
+            unit: None,
+            detail: None,
+        });
+    }
+    checks
+}
+
+pub fn budget_checks(scan: &Scan, layer_count: usize, p: &ImagePolicy) -> Vec<Check> {
+    let mut checks = Vec::new();
+    if let Some(max) = p.max_size {
+        checks.push(Check::at_most("max-size", max, scan.size_bytes, "bytes"));
+    }
+    if let Some(max) = p.max_compressed {
+        checks.push(Check::at_most("max-compressed", max, scan.compressed_bytes, "bytes"));
+    }
+    if let Some(max) = p.max_wasted {
+        checks.push(Check::at_most("max-wasted", max, scan.wasted_bytes, "bytes"));
+    }
+    if let Some(min) = p.min_efficiency {
+        checks.push(Check::at_least_f64("min-efficiency", min, scan.dive.efficiency, "ratio"));
+    }
+    if let Some(max) = p.max_layers {
+        checks.push(Check::at_most("max-layers", max as u64, layer_count as u64, "count"));
+    }
+    checks
+}

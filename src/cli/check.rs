@@ -1,0 +1,114 @@
+//! `gate check IMAGE`: the image job, plus security and perf when asked, in one Report.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+
+use lambda_gate::check::{check_image, inspect};
+use lambda_gate::image::ScanOptions;
+use lambda_gate::policy::Policy;
+use lambda_gate::report::{self, Report};
+use lambda_gate::units::parse_size;
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Image archive (docker save, podman save, skopeo, buildah, kaniko) or OCI layout directory.
+    pub image: PathBuf,
+
+    /// Platform to check in a multi-platform image, e.g. linux/arm64 (default: linux/amd64,
+    /// else the only one).
+    #[arg(long)]
+    pub platform: Option<String>,
+
+    /// Which image of an archive holding several (a RepoTag or ref name, or 1, 2, …).
+    #[arg(long = "image", value_name = "REF")]
+    pub image_ref: Option<String>,
+
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+
+    /// Also write the JSON report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Policy file (default: ./gate.toml when present).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Fail when the uncompressed size is above this (e.g. 500MB, 1GiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_size: Option<u64>,
+
+    /// Fail when the compressed (stored) size is above this.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_compressed: Option<u64>,
+
+    /// Fail when the bytes hidden by later layers are above this.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_wasted: Option<u64>,
+
+    /// Fail when dive's efficiency score is below this ratio (0–1).
+    #[arg(long, value_name = "RATIO")]
+    pub min_efficiency: Option<f64>,
+
+    /// Fail when the image has more layers than this.
+    #[arg(long, value_name = "N")]
+    pub max_layers: Option<usize>,
+
+    /// Skip sha256 verification of blobs and layers (faster on uncompressed layers).
+    #[arg(long)]
+    pub no_verify: bool,
+
+    /// How many times its stored size a layer may expand when decompressed.
+    #[arg(long, value_name = "RATIO", default_value_t = ScanOptions::default().max_expansion)]
+    pub max_expansion: u64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+pub fn run(args: CheckArgs) -> Result<i32> {
+    let (mut policy, _) = Policy::load(args.policy.as_deref())?;
+    apply_flags(&mut policy, &args)?;
+    let opts = ScanOptions {
+        verify: !args.no_verify,
+        max_expansion: args.max_expansion.max(1),
+    };
+    let facts = inspect(&args.image, &policy.image, args.image_ref.clone(), &opts)?;
+    let mut report = Report::default();
+    check_image(&mut report, &args.image, &facts, &policy, opts.verify);
+    let report = report.finalize();
+
+    if let Some(path) = &args.output {
+        std::fs::write(path, report::json::render(&report))
+            .with_context(|| format!("{}: cannot write the report", path.display()))?;
+    }
+    let rendered = match args.format {
+        OutputFormat::Text => report::text::render(&report),
+        OutputFormat::Json => report::json::render(&report),
+    };
+    print!("{rendered}");
+    Ok(report.verdict.exit_code())
+}
+
+/// Flags win over gate.toml.
+fn apply_flags(policy: &mut Policy, args: &CheckArgs) -> Result<()> {
+    let p = &mut policy.image;
+    if args.platform.is_some() {
+        p.platform = args.platform.clone();
+    }
+    p.max_size = args.max_size.or(p.max_size);
+    p.max_compressed = args.max_compressed.or(p.max_compressed);
+    p.max_wasted = args.max_wasted.or(p.max_wasted);
+    p.min_efficiency = args.min_efficiency.or(p.min_efficiency);
+    p.max_layers = args.max_layers.or(p.max_layers);
+    if let Some(e) = p.min_efficiency {
+        anyhow::ensure!((0.0..=1.0).contains(&e), "--min-efficiency {e}: expected a ratio between 0 and 1");
+    }
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! Subcommands, one file each; this file dispatches and owns the exit-code contract.
+
+use std::panic;
+
+use clap::{Parser, Subcommand};
+
+mod check;
+
+/// Exit code for bad usage or unreadable input.
+pub const EXIT_INPUT: i32 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "gate",
+    version,
+    about = "Gate AWS Lambda container images: size, waste, Lambda readiness, security and performance, one verdict",
+    after_help = "Exit codes: 0 pass (warnings allowed), 1 the gate failed, 2 bad usage or unreadable input."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check an image archive or OCI layout: size, waste, findings, budgets.
+    Check(check::CheckArgs),
+}
+
+pub fn main() -> i32 {
+    // A bug must still honour the contract: one line on stderr and exit 2, no backtrace.
+    panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".into());
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("gate: internal error: {msg}{at} (please report this)");
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_INPUT } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let outcome = panic::catch_unwind(|| match cli.command {
+        Command::Check(args) => check::run(args),
+    });
+    match outcome {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
+            eprintln!("gate: error: {}", one_line(&format!("{e:#}")));
+            EXIT_INPUT
+        }
+        Err(_) => EXIT_INPUT,
+    }
+}
+
+/// The contract is one line: fold whatever a library wrote over several.
+fn one_line(msg: &str) -> String {
+    msg.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
+}

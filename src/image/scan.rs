@@ -1,0 +1,223 @@
+//! Reads every layer once — in parallel, since layers are independent — then merges them in
+//! order into the overlay filesystem and dive's score.
+
+use std::io::{BufReader, Read, Seek, SeekFrom};
+
+use anyhow::{anyhow, Result};
+use rayon::prelude::*;
+
+use super::blob::{Ceiling, Compression, Hashing, CEILING_MARK};
+use super::dive::{DiveAccumulator, DiveScore};
+use super::layer::{walk, Change, LayerContents};
+use super::overlay::Fs;
+use super::{Image, LayerRef};
+
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Hash every blob and every decompressed layer and compare with the digests the image
+    /// declares. Off, uncompressed layers are read header by header, seeking past contents.
+    pub verify: bool,
+    /// A layer may expand to at most this many times its compressed size (with a floor of
+    /// `MIN_CEILING`), so a decompression bomb stops early.
+    pub max_expansion: u64,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            verify: true,
+            max_expansion: 200,
+        }
+    }
+}
+
+/// Small layers may legitimately compress far better than the ratio (a file of zeros):
+/// every layer may expand to at least this much.
+pub const MIN_CEILING: u64 = 1 << 30;
+
+/// What one layer holds and whether its bytes are what the image says they are.
+#[derive(Debug, Clone)]
+pub struct LayerScan {
+    pub index: usize,
+    pub compression: Compression,
+    pub compressed_bytes: u64,
+    pub size_bytes: u64,
+    pub file_count: u64,
+    /// Bytes of this layer's files hidden by later layers.
+    pub wasted_bytes: u64,
+    pub created_by: String,
+    /// The digest the image declares for the blob (or, where it gives none, the computed one).
+    pub digest: String,
+    pub diff_id: Option<String>,
+    pub media_type: String,
+    /// With verification: the blob's actual sha256 when it differs from the declared one.
+    pub digest_mismatch: Option<String>,
+    /// With verification: the layer tar's actual sha256 when it differs from the diff_id.
+    pub diff_id_mismatch: Option<String>,
+    /// The declared blob size when it differs from the stored size.
+    pub size_mismatch: Option<i64>,
+    pub escaping_paths: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct Scan {
+    pub layers: Vec<LayerScan>,
+    pub fs: Fs,
+    pub dive: DiveScore,
+    pub size_bytes: u64,
+    pub compressed_bytes: u64,
+    pub final_bytes: u64,
+    pub wasted_bytes: u64,
+    pub file_count: u64,
+}
+
+pub fn scan(image: &Image, opts: &ScanOptions) -> Result<Scan> {
+    let instructions = image.config.layer_instructions(image.layers.len());
+    let read: Vec<Result<(LayerScan, Vec<Change>)>> = image
+        .layers
+        .par_iter()
+        .enumerate()
+        .map(|(i, l)| read_layer(i, l, &instructions[i], opts))
+        .collect();
+
+    let mut layers = Vec::with_capacity(read.len());
+    let mut fs = Fs::new();
+    let mut dive = DiveAccumulator::new();
+    for r in read {
+        let (scan, changes) = r?;
+        dive.add_layer(&changes, scan.size_bytes);
+        fs.apply_layer(scan.index, changes);
+        layers.push(scan);
+    }
+    for h in fs.hidden() {
+        layers[h.layer].wasted_bytes += h.bytes;
+    }
+    Ok(Scan {
+        size_bytes: layers.iter().map(|l| l.size_bytes).sum(),
+        compressed_bytes: layers.iter().map(|l| l.compressed_bytes).sum(),
+        final_bytes: fs.final_bytes(),
+        wasted_bytes: fs.wasted_bytes(),
+        file_count: fs.file_count(),
+        dive: dive.finish(),
+        layers,
+        fs,
+    })
+}
+
+fn read_layer(index: usize, layer: &LayerRef, created_by: &str, opts: &ScanOptions) -> Result<(LayerScan, Vec<Change>)> {
+    let name = || match &layer.digest {
+        Some(d) => format!("layer {index} ({})", short(d)),
+        None => format!("layer {index}"),
+    };
+    let mut raw = layer.region.open().map_err(|e| anyhow!("{}: {e}", name()))?;
+    let mut magic = [0u8; 4];
+    let got = read_up_to(&mut raw, &mut magic).map_err(|e| anyhow!("{}: {e}", name()))?;
+    raw.seek(SeekFrom::Start(0))?;
+    let compression = Compression::detect(&magic[..got]);
+    let stored = layer.region.len;
+    let ceiling = stored.saturating_mul(opts.max_expansion).max(MIN_CEILING);
+
+    let fail = |e: anyhow::Error| -> anyhow::Error {
+        let msg = format!("{e:#}");
+        if msg.contains(CEILING_MARK) {
+            anyhow!(
+                "{}: the layer {msg} — {}x its stored size; if the image is genuine, raise --max-expansion",
+                name(),
+                opts.max_expansion
+            )
+        } else if compression == Compression::None {
+            anyhow!("{}: the layer tar is corrupt or truncated: {msg}", name())
+        } else {
+            anyhow!("{}: the {} stream is corrupt or ends early: {msg}", name(), compression.as_str())
+        }
+    };
+
+    let (contents, blob_digest, tar_digest): (LayerContents, Option<String>, Option<String>) = match compression {
+        Compression::None if !opts.verify => {
+            let mut ar = tar::Archive::new(raw);
+            let c = walk(ar.entries_with_seek().map_err(|e| fail(e.into()))?).map_err(fail)?;
+            (c, None, None)
+        }
+        Compression::None => {
+            let mut ar = tar::Archive::new(Hashing::new(BufReader::with_capacity(1 << 16, raw), true));
+            let c = walk(ar.entries().map_err(|e| fail(e.into()))?).map_err(fail)?;
+            let (_, d, _) = ar.into_inner().finish().map_err(|e| fail(e.into()))?;
+            (c, d.clone(), d)
+        }
+        Compression::Gzip => {
+            // Hash below the buffer: every byte of the blob passes the hasher exactly once,
+            // and `finish` reads whatever the decoder left (trailing data) into the digest.
+            let buffered = BufReader::with_capacity(1 << 16, Hashing::new(raw, opts.verify));
+            let dec = flate2::bufread::MultiGzDecoder::new(buffered);
+            let (c, tar_digest, dec) = walk_decoded(dec, ceiling, opts.verify).map_err(fail)?;
+            let (_, blob_digest, _) = dec.into_inner().into_inner().finish().map_err(|e| fail(e.into()))?;
+            (c, blob_digest, tar_digest)
+        }
+        Compression::Zstd => {
+            let buffered = BufReader::with_capacity(1 << 16, Hashing::new(raw, opts.verify));
+            let dec = zstd::stream::read::Decoder::with_buffer(buffered).map_err(|e| fail(e.into()))?;
+            let (c, tar_digest, dec) = walk_decoded(dec, ceiling, opts.verify).map_err(fail)?;
+            let (_, blob_digest, _) = dec.finish().into_inner().finish().map_err(|e| fail(e.into()))?;
+            (c, blob_digest, tar_digest)
+        }
+    };
+
+    let declared = layer.digest.clone();
+    let digest_mismatch = match (&declared, &blob_digest) {
+        (Some(want), Some(got)) if want != got => Some(got.clone()),
+        _ => None,
+    };
+    let diff_id_mismatch = match (&layer.diff_id, &tar_digest) {
+        (Some(want), Some(got)) if want != got => Some(got.clone()),
+        _ => None,
+    };
+    let size_mismatch = layer.declared_size.filter(|s| *s != stored as i64);
+    let scan = LayerScan {
+        index,
+        compression,
+        compressed_bytes: stored,
+        size_bytes: contents.size_bytes,
+        file_count: contents.file_count,
+        wasted_bytes: 0,
+        created_by: created_by.to_string(),
+        digest: declared
+            .or_else(|| blob_digest.clone())
+            .or_else(|| layer.diff_id.clone())
+            .unwrap_or_default(),
+        diff_id: layer.diff_id.clone(),
+        media_type: layer.media_type.clone(),
+        digest_mismatch,
+        diff_id_mismatch,
+        size_mismatch,
+        escaping_paths: contents.escaping_paths,
+    };
+    Ok((scan, contents.changes))
+}
+
+/// Walks the tar inside a decompressed stream, drains it (for the diff_id) and hands the
+/// decoder back so the caller can finish the blob digest.
+fn walk_decoded<D: Read>(dec: D, ceiling: u64, verify: bool) -> Result<(LayerContents, Option<String>, D)> {
+    let mut ar = tar::Archive::new(Hashing::new(Ceiling::new(dec, ceiling), verify));
+    let contents = walk(ar.entries()?)?;
+    let (_, tar_digest, ceiling) = ar.into_inner().finish()?;
+    Ok((contents, tar_digest, ceiling.into_inner()))
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// `sha256:0123456789ab` — enough to find a layer, short enough for one line.
+pub fn short(digest: &str) -> String {
+    match digest.split_once(':') {
+        Some((a, h)) => format!("{a}:{}", &h[..h.len().min(12)]),
+        None => digest.chars().take(19).collect(),
+    }
+}

@@ -1,0 +1,14 @@
+//! lambda-gate: stand between `docker build` and production for Lambda container images.
+//!
+//! Data flows one way: inputs (`image`, `security`, `perf`) → facts → `policy` → verdict
+//! (`report::Report`) → renderers (`report`) → sinks (`github`, files, the terminal).
+
+pub mod check;
+pub mod github;
+pub mod image;
+pub mod perf;
+pub mod policy;
+pub mod report;
+pub mod rules;
+pub mod security;
+pub mod units;

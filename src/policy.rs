@@ -1,0 +1,126 @@
+//! gate.toml: the team's budgets, thresholds, rule levels and ignores, in one file.
+//!
+//! Each family owns its table (`rules::cfg`, `security::cfg`, `perf::cfg`); this module only
+//! composes them, finds the file and reports errors with the file's name. Flags override the
+//! file: the CLI builds a `Policy` from the file and then applies what the user typed.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Deserializer};
+
+use crate::units;
+
+/// The file looked for in the working directory when `--policy` is not given.
+pub const DEFAULT_FILE: &str = "gate.toml";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    #[serde(default)]
+    pub image: ImagePolicy,
+    #[serde(default)]
+    pub rules: crate::rules::cfg::RulesConfig,
+    #[serde(default)]
+    pub security: crate::security::cfg::SecurityConfig,
+    #[serde(default)]
+    pub perf: crate::perf::cfg::PerfConfig,
+}
+
+/// `[image]`: budgets on the measured numbers. Unset means unchecked.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImagePolicy {
+    #[serde(default, deserialize_with = "size_opt")]
+    pub max_size: Option<u64>,
+    #[serde(default, deserialize_with = "size_opt")]
+    pub max_compressed: Option<u64>,
+    #[serde(default, deserialize_with = "size_opt")]
+    pub max_wasted: Option<u64>,
+    pub min_efficiency: Option<f64>,
+    pub max_layers: Option<usize>,
+    /// Platform to pick from a multi-platform index, e.g. "linux/arm64".
+    pub platform: Option<String>,
+}
+
+/// A size in gate.toml may be a number of bytes or a string with a unit ("500MB").
+fn size_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Int(u64),
+        Text(String),
+    }
+    match Option::<Raw>::deserialize(d)? {
+        None => Ok(None),
+        Some(Raw::Int(n)) => Ok(Some(n)),
+        Some(Raw::Text(t)) => units::parse_size(&t)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
+}
+
+impl Policy {
+    pub fn from_toml(text: &str, origin: &Path) -> Result<Policy> {
+        toml::from_str(text).map_err(|e| {
+            // toml's messages span several lines (a snippet of the file); keep the first,
+            // which says what and where, to honour the one-line error contract.
+            let msg = e.to_string();
+            let first = msg.lines().next().unwrap_or("invalid TOML").trim().to_string();
+            let detail = msg
+                .lines()
+                .skip(1)
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('|') && !l.chars().all(|c| c == '^' || c == ' '))
+                .last()
+                .unwrap_or("");
+            anyhow::anyhow!("{}: {} {}", origin.display(), first, detail)
+        })
+    }
+
+    /// Loads `explicit` if given (it must exist), else `gate.toml` in the working directory if
+    /// present, else the defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<(Policy, Option<PathBuf>)> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let p = PathBuf::from(DEFAULT_FILE);
+                if !p.is_file() {
+                    return Ok((Policy::default(), None));
+                }
+                p
+            }
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("{}: cannot read policy file", path.display()))?;
+        let policy = Policy::from_toml(&text, &path)?;
+        Ok((policy, Some(path)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_units_or_bytes() {
+        let p = Policy::from_toml(
+            "[image]\nmax_size = \"500MB\"\nmax_compressed = 1000\nmin_efficiency = 0.95\n",
+            Path::new("gate.toml"),
+        )
+        .unwrap();
+        assert_eq!(p.image.max_size, Some(500_000_000));
+        assert_eq!(p.image.max_compressed, Some(1000));
+        assert_eq!(p.image.min_efficiency, Some(0.95));
+        assert_eq!(p.image.max_wasted, None);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_sizes_are_one_line_errors_naming_the_file() {
+        for text in ["[image]\nmax_sise = 5\n", "[image]\nmax_size = \"5 parsecs\"\n", "[imag]\n"] {
+            let err = Policy::from_toml(text, Path::new("team/gate.toml")).unwrap_err().to_string();
+            assert!(err.starts_with("team/gate.toml: "), "{err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The Report model and the renderers that turn it into text, JSON, Markdown and SARIF.
+//!
+//! Renderers read a `Report` and nothing else, so each can be tested from a value.
+
+pub mod json;
+pub mod model;
+pub mod text;
+
+pub use model::*;

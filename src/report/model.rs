@@ -1,0 +1,291 @@
+//! The Report: every fact and verdict of one run, and the JSON schema `lambda-gate/report/v1`.
+//!
+//! This is the one value renderers read. Field names and meanings listed in DESIGN.md are a
+//! public contract (other workflows parse them): add fields, never rename or repurpose one.
+//! Field order here is the order in the JSON, so keep the headline fields first.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub const SCHEMA: &str = "lambda-gate/report/v1";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub verdict: Verdict,
+    pub tool: Tool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageSummary>,
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+    #[serde(default)]
+    pub checks: Vec<Check>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<crate::security::SecurityReport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perf: Option<crate::perf::PerfReport>,
+    /// Things the user should know that are neither findings nor checks
+    /// ("the archive holds 2 images; checked the first, pick another with --image").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for Report {
+    fn default() -> Self {
+        Report {
+            schema: SCHEMA.to_string(),
+            verdict: Verdict::Pass,
+            tool: Tool {
+                name: "lambda-gate".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            image: None,
+            findings: Vec::new(),
+            checks: Vec::new(),
+            security: None,
+            perf: None,
+            notes: Vec::new(),
+        }
+    }
+}
+
+impl Report {
+    /// The verdict follows from checks and findings alone, so every family (image, rules,
+    /// security, perf) fails the gate the same way: by a failed check or a deny finding.
+    pub fn compute_verdict(&self) -> Verdict {
+        let mut verdict = Verdict::Pass;
+        for c in &self.checks {
+            verdict = verdict.max(match c.status {
+                Status::Pass => Verdict::Pass,
+                Status::Warn => Verdict::Warn,
+                Status::Fail => Verdict::Fail,
+            });
+        }
+        for f in &self.findings {
+            verdict = verdict.max(match f.severity {
+                Severity::Error => Verdict::Fail,
+                Severity::Warning => Verdict::Warn,
+                Severity::Info => Verdict::Pass,
+            });
+        }
+        verdict
+    }
+
+    pub fn finalize(mut self) -> Self {
+        self.verdict = self.compute_verdict();
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Warn => "warn",
+            Verdict::Fail => "fail",
+        }
+    }
+    /// DESIGN.md: 0 pass (warnings allowed), 1 the gate failed.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Verdict::Fail => 1,
+            _ => 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImageSummary {
+    /// The path the user gave.
+    pub source: String,
+    /// The image's name where the archive records one (`repo:tag`), else its digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// "docker-archive" | "oci-archive" | "oci-layout"
+    pub format: String,
+    /// e.g. "linux/amd64" or "linux/arm64/v8"
+    pub platform: String,
+    /// Every platform the index offered (one for a single-platform image).
+    #[serde(default)]
+    pub platforms: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_digest: Option<String>,
+    pub size_bytes: u64,
+    pub compressed_bytes: u64,
+    pub final_bytes: u64,
+    pub wasted_bytes: u64,
+    pub efficiency: f64,
+    pub file_count: u64,
+    pub layers: Vec<LayerSummary>,
+    /// The largest hidden paths, biggest first.
+    #[serde(default)]
+    pub top_wasted: Vec<WastedPath>,
+    /// dive's own figures, for `--dive-ci` and people comparing with `dive --ci`.
+    pub dive: DiveFigures,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entrypoint: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cmd: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LayerSummary {
+    pub index: usize,
+    /// Digest of the blob as stored (compressed), or of the layer tar for docker-archive.
+    pub digest: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff_id: Option<String>,
+    pub media_type: String,
+    /// "gzip" | "zstd" | "none", from the blob's magic bytes.
+    pub compression: String,
+    pub size_bytes: u64,
+    pub compressed_bytes: u64,
+    #[serde(default)]
+    pub created_by: String,
+    pub wasted_bytes: u64,
+    pub file_count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WastedPath {
+    pub path: String,
+    pub bytes: u64,
+    /// Index of the layer that wrote the bytes.
+    pub layer: usize,
+    /// Index of the layer that hid them.
+    pub hidden_by: usize,
+    /// "overwritten" | "removed" | "opaque"
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DiveFigures {
+    pub efficiency: f64,
+    pub wasted_bytes: u64,
+    pub user_size_bytes: u64,
+    pub user_wasted_percent: f64,
+}
+
+/// A finding of the gate's own rules: what is wrong in the image and what to change.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable kebab-case rule id (DESIGN.md).
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    #[serde(default)]
+    pub bytes: u64,
+    /// Index of the layer that caused it, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
+    /// The Dockerfile instruction of that layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(default)]
+    pub paths: Vec<String>,
+    pub fix: String,
+    /// Related rules of other tools a user may know (e.g. hadolint `DL3042`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
+}
+
+/// The level a finding carries in the verdict: `error` fails the gate, `warning` warns,
+/// `info` only informs. Rules map their lint level (deny/warn/allow) onto it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// One budget or threshold held against one measured figure.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Check {
+    /// Stable name, e.g. `max-size`, `layer-digest`, `security-fail-on`, `perf-p95`.
+    pub name: String,
+    /// The limit as configured: a number in `unit`, or a string for non-numeric checks.
+    pub limit: Value,
+    /// The measured value, in the same unit as `limit`.
+    pub actual: Value,
+    pub status: Status,
+    /// "bytes" | "ratio" | "ms" | "count" | "percent" | …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// One line for people: what was compared and what to do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+        }
+    }
+}
+
+impl Check {
+    /// A check that fails when `actual > limit`.
+    pub fn at_most(name: &str, limit: u64, actual: u64, unit: &str) -> Check {
+        Check {
+            name: name.into(),
+            limit: limit.into(),
+            actual: actual.into(),
+            status: if actual > limit { Status::Fail } else { Status::Pass },
+            unit: Some(unit.into()),
+            detail: None,
+        }
+    }
+
+    /// A check that fails when `actual < limit`.
+    pub fn at_least_f64(name: &str, limit: f64, actual: f64, unit: &str) -> Check {
+        Check {
+            name: name.into(),
+            limit: limit.into(),
+            actual: actual.into(),
+            status: if actual < limit { Status::Fail } else { Status::Pass },
+            unit: Some(unit.into()),
+            detail: None,
+        }
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Check {
+        self.detail = Some(detail.into());
+        self
+    }
+}

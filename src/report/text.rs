@@ -1,0 +1,162 @@
+//! The terminal renderer: what a person reads after `gate check` on a laptop or in a CI log.
+//! Plain text that fits 100 columns.
+
+use std::fmt::Write;
+
+use super::{Report, Status};
+use crate::units::{format_percent, format_size};
+
+/// Width the tables are laid out for.
+pub const WIDTH: usize = 100;
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    if let Some(img) = &report.image {
+        let name = img.reference.as_deref().unwrap_or(&img.source);
+        let _ = writeln!(out, "image    {name}");
+        let _ = writeln!(out, "         {} · {} · {} layers", img.format, img.platform, img.layers.len());
+        let _ = writeln!(
+            out,
+            "size     {} uncompressed, {} compressed, {} visible",
+            format_size(img.size_bytes),
+            format_size(img.compressed_bytes),
+            format_size(img.final_bytes)
+        );
+        let _ = writeln!(
+            out,
+            "waste    {} hidden by later layers · efficiency {} · {} files",
+            format_size(img.wasted_bytes),
+            format_percent(img.efficiency),
+            img.file_count
+        );
+        out.push('\n');
+        let _ = writeln!(out, "{:>3}  {:>9}  {:>9}  {:>9}  instruction", "#", "size", "stored", "wasted");
+        for l in &img.layers {
+            let instr = if l.created_by.is_empty() {
+                super::super::image::scan::short(&l.digest)
+            } else {
+                shorten(&l.created_by, WIDTH - 39)
+            };
+            let _ = writeln!(
+                out,
+                "{:>3}  {:>9}  {:>9}  {:>9}  {}",
+                l.index,
+                format_size(l.size_bytes),
+                format_size(l.compressed_bytes),
+                if l.wasted_bytes == 0 { "-".to_string() } else { format_size(l.wasted_bytes) },
+                instr
+            );
+        }
+        if !img.top_wasted.is_empty() {
+            out.push('\n');
+            let _ = writeln!(out, "largest hidden files");
+            for w in img.top_wasted.iter().take(5) {
+                let _ = writeln!(
+                    out,
+                    "  {:>9}  {}  (layer {}, {} by layer {})",
+                    format_size(w.bytes),
+                    shorten(&w.path, 50),
+                    w.layer,
+                    w.reason,
+                    w.hidden_by
+                );
+            }
+        }
+    }
+    if !report.findings.is_empty() {
+        out.push('\n');
+        let _ = writeln!(out, "findings");
+        for f in &report.findings {
+            let _ = writeln!(out, "  {:<7} {:<24} {}", f.severity.as_str(), f.rule, f.message);
+            if !f.fix.is_empty() {
+                let _ = writeln!(out, "          fix: {}", f.fix);
+            }
+        }
+    }
+    if !report.checks.is_empty() {
+        out.push('\n');
+        let _ = writeln!(out, "checks");
+        for c in &report.checks {
+            let mark = match c.status {
+                Status::Pass => "pass",
+                Status::Warn => "warn",
+                Status::Fail => "FAIL",
+            };
+            let _ = writeln!(
+                out,
+                "  {mark}  {:<18} {:>14} (limit {})",
+                c.name,
+                show_value(&c.actual, c.unit.as_deref()),
+                show_value(&c.limit, c.unit.as_deref())
+            );
+            if let Some(d) = &c.detail {
+                if c.status != Status::Pass {
+                    let _ = writeln!(out, "        {d}");
+                }
+            }
+        }
+    }
+    for n in &report.notes {
+        let _ = writeln!(out, "note: {n}");
+    }
+    out.push('\n');
+    let _ = writeln!(out, "verdict: {}", report.verdict.as_str().to_uppercase());
+    out
+}
+
+/// A check value as a person reads it, in the check's unit.
+pub fn show_value(v: &serde_json::Value, unit: Option<&str>) -> String {
+    match (v, unit) {
+        (serde_json::Value::Number(n), Some("bytes")) => n.as_u64().map(format_size).unwrap_or_else(|| n.to_string()),
+        (serde_json::Value::Number(n), Some("ratio")) => n.as_f64().map(format_percent).unwrap_or_else(|| n.to_string()),
+        (serde_json::Value::Number(n), Some("ms")) => format!("{} ms", n),
+        (serde_json::Value::Number(n), Some("percent")) => format!("{}%", n),
+        (serde_json::Value::String(s), _) => s.clone(),
+        (other, _) => other.to_string(),
+    }
+}
+
+/// A Dockerfile instruction from the config's `created_by`, shortened for a table cell:
+/// `/bin/sh -c #(nop) COPY file:… in /app` → `COPY file:… in /app`, `/bin/sh -c pip …` →
+/// `RUN pip …`, whitespace folded, cut at `max` characters with an ellipsis.
+pub fn shorten(created_by: &str, max: usize) -> String {
+    let mut s = created_by.trim();
+    // BuildKit records build args as `|2 A=1 B=2 /bin/sh -c …`.
+    if let Some(rest) = s.strip_prefix('|') {
+        if let Some(i) = rest.find("/bin/sh -c") {
+            s = &rest[i..];
+        }
+    }
+    let s = if let Some(rest) = s.strip_prefix("/bin/sh -c #(nop)") {
+        rest.trim().to_string()
+    } else if let Some(rest) = s.strip_prefix("/bin/sh -c") {
+        format!("RUN {}", rest.trim())
+    } else {
+        s.to_string()
+    };
+    let s = s.trim_end_matches("# buildkit").trim();
+    let folded: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if folded.chars().count() <= max {
+        folded
+    } else {
+        let cut: String = folded.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instructions_read_like_the_dockerfile() {
+        assert_eq!(shorten("/bin/sh -c #(nop) ADD file:abc in / ", 80), "ADD file:abc in /");
+        assert_eq!(shorten("/bin/sh -c pip install  -r\trequirements.txt", 80), "RUN pip install -r requirements.txt");
+        assert_eq!(
+            shorten("RUN /bin/sh -c apt-get update # buildkit", 80),
+            "RUN /bin/sh -c apt-get update"
+        );
+        assert_eq!(shorten("|1 PY=3.11 /bin/sh -c make", 80), "RUN make");
+        assert_eq!(shorten("COPY . /var/task", 8), "COPY . …");
+    }
+}

@@ -1,0 +1,130 @@
+//! Byte sizes as users write and read them.
+//!
+//! DESIGN.md fixes `MB` as 10^6 and `MiB` as 2^20 in input and output alike, so the
+//! gate cannot borrow a humanizing crate whose `MB` means 2^20 (or guesses): this is the
+//! one place that knows the units, and every renderer goes through it.
+
+use anyhow::{bail, Result};
+
+const UNITS: &[(&str, u64)] = &[
+    ("b", 1),
+    ("kb", 1_000),
+    ("mb", 1_000_000),
+    ("gb", 1_000_000_000),
+    ("tb", 1_000_000_000_000),
+    ("kib", 1 << 10),
+    ("mib", 1 << 20),
+    ("gib", 1 << 30),
+    ("tib", 1 << 40),
+    // go-humanize (dive's .dive-ci) also accepts the SI prefix alone.
+    ("k", 1_000),
+    ("m", 1_000_000),
+    ("g", 1_000_000_000),
+];
+
+/// Parses `500MB`, `1.5 GiB`, `10485760` (bytes) or `0`.
+pub fn parse_size(text: &str) -> Result<u64> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let num = num.replace('_', "");
+    if num.is_empty() {
+        bail!("invalid size {text:?}: expected a number with an optional unit (B, MB, MiB, GB, GiB)");
+    }
+    let value: f64 = num
+        .parse()
+        .map_err(|_| anyhow::anyhow!("invalid size {text:?}: {num:?} is not a number"))?;
+    let unit = unit.trim().to_ascii_lowercase();
+    let mult = if unit.is_empty() {
+        1
+    } else {
+        match UNITS.iter().find(|(u, _)| *u == unit) {
+            Some((_, m)) => *m,
+            None => bail!("invalid size {text:?}: unknown unit {unit:?} (use B, KB, MB, GB, KiB, MiB, GiB)"),
+        }
+    };
+    let bytes = value * mult as f64;
+    if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
+        bail!("invalid size {text:?}: out of range");
+    }
+    Ok(bytes.round() as u64)
+}
+
+/// Formats bytes in decimal units (`16.9 MB`), the unit a Lambda console and `docker images` use.
+pub fn format_size(bytes: u64) -> String {
+    format_size_signed(bytes as i128)
+}
+
+/// Formats a signed byte delta: `+1.2 MB`, `-300 kB`, `0 B`.
+pub fn format_delta(delta: i128) -> String {
+    if delta > 0 {
+        format!("+{}", format_size_signed(delta))
+    } else {
+        format_size_signed(delta)
+    }
+}
+
+fn format_size_signed(bytes: i128) -> String {
+    let abs = bytes.unsigned_abs();
+    let sign = if bytes < 0 { "-" } else { "" };
+    const STEPS: &[(u128, &str)] = &[
+        (1_000_000_000_000, "TB"),
+        (1_000_000_000, "GB"),
+        (1_000_000, "MB"),
+        (1_000, "kB"),
+    ];
+    for (div, name) in STEPS {
+        if abs >= *div {
+            let v = abs as f64 / *div as f64;
+            return if v >= 100.0 {
+                format!("{sign}{v:.0} {name}")
+            } else {
+                format!("{sign}{v:.1} {name}")
+            };
+        }
+    }
+    format!("{sign}{abs} B")
+}
+
+/// A ratio as a percentage with one decimal: `98.4%`.
+pub fn format_percent(ratio: f64) -> String {
+    format!("{:.1}%", ratio * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_and_binary_units_differ() {
+        assert_eq!(parse_size("500MB").unwrap(), 500_000_000);
+        assert_eq!(parse_size("500MiB").unwrap(), 500 * 1024 * 1024);
+        assert_eq!(parse_size("1.5GB").unwrap(), 1_500_000_000);
+        assert_eq!(parse_size("10 GiB").unwrap(), 10 * (1 << 30));
+        assert_eq!(parse_size("12345").unwrap(), 12345);
+        assert_eq!(parse_size("7b").unwrap(), 7);
+        assert_eq!(parse_size("10k").unwrap(), 10_000);
+    }
+
+    #[test]
+    fn bad_sizes_are_errors_naming_the_input() {
+        for bad in ["", "MB", "12 parsecs", "-5MB", "1e999GB"] {
+            let err = parse_size(bad).unwrap_err().to_string();
+            assert!(err.contains(&format!("{bad:?}")), "{err}");
+        }
+    }
+
+    #[test]
+    fn formats_in_decimal_units() {
+        assert_eq!(format_size(0), "0 B");
+        assert_eq!(format_size(999), "999 B");
+        assert_eq!(format_size(16_900_000), "16.9 MB");
+        assert_eq!(format_size(1_220_598), "1.2 MB");
+        assert_eq!(format_size(250_000_000), "250 MB");
+        assert_eq!(format_delta(-300_000), "-300 kB");
+        assert_eq!(format_delta(1_200_000), "+1.2 MB");
+        assert_eq!(format_percent(0.98442), "98.4%");
+    }
+}
