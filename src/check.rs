@@ -18,18 +18,30 @@ pub struct ImageFacts {
     pub scan: Scan,
 }
 
-pub fn inspect(path: &Path, policy: &ImagePolicy, image_ref: Option<String>, opts: &ScanOptions) -> Result<ImageFacts> {
+pub fn inspect(
+    path: &Path,
+    policy: &ImagePolicy,
+    image_ref: Option<String>,
+    opts: &ScanOptions,
+) -> Result<ImageFacts> {
     let sel = Selection {
         platform: policy.platform.clone(),
         image: image_ref,
     };
     let image = image::open(path, &sel)?;
-    let scan = image::scan(&image, opts).map_err(|e| anyhow::anyhow!("{}: {e:#}", path.display()))?;
+    let scan =
+        image::scan(&image, opts).map_err(|e| anyhow::anyhow!("{}: {e:#}", path.display()))?;
     Ok(ImageFacts { image, scan })
 }
 
 /// Runs the image job into `report`: summary, integrity and budget checks, rule findings.
-pub fn check_image(report: &mut Report, source: &Path, facts: &ImageFacts, policy: &Policy, verified: bool) {
+pub fn check_image(
+    report: &mut Report,
+    source: &Path,
+    facts: &ImageFacts,
+    policy: &Policy,
+    verified: bool,
+) {
     report.image = Some(summarize(source, facts));
     report.notes.extend(facts.image.notes.iter().cloned());
     for l in &facts.scan.layers {
@@ -42,9 +54,17 @@ pub fn check_image(report: &mut Report, source: &Path, facts: &ImageFacts, polic
             ));
         }
     }
-    report.checks.extend(integrity_checks(&facts.scan, verified));
-    report.checks.extend(budget_checks(&facts.scan, facts.image.layers.len(), &policy.image));
-    report.findings.extend(crate::rules::run(&facts.image, &facts.scan, policy));
+    report
+        .checks
+        .extend(integrity_checks(&facts.scan, verified));
+    report.checks.extend(budget_checks(
+        &facts.scan,
+        facts.image.layers.len(),
+        &policy.image,
+    ));
+    report
+        .findings
+        .extend(crate::rules::run(&facts.image, &facts.scan, policy));
 }
 
 pub fn summarize(source: &Path, facts: &ImageFacts) -> ImageSummary {
@@ -53,7 +73,10 @@ pub fn summarize(source: &Path, facts: &ImageFacts) -> ImageSummary {
     hidden.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
     ImageSummary {
         source: source.display().to_string(),
-        reference: image.reference.clone().or_else(|| image.config_digest.clone()),
+        reference: image
+            .reference
+            .clone()
+            .or_else(|| image.config_digest.clone()),
         format: image.format.as_str().into(),
         platform: image.platform.to_string(),
         platforms: image.platforms.iter().map(|p| p.to_string()).collect(),
@@ -176,16 +199,36 @@ pub fn budget_checks(scan: &Scan, layer_count: usize, p: &ImagePolicy) -> Vec<Ch
         checks.push(Check::at_most("max-size", max, scan.size_bytes, "bytes"));
     }
     if let Some(max) = p.max_compressed {
-        checks.push(Check::at_most("max-compressed", max, scan.compressed_bytes, "bytes"));
+        checks.push(Check::at_most(
+            "max-compressed",
+            max,
+            scan.compressed_bytes,
+            "bytes",
+        ));
     }
     if let Some(max) = p.max_wasted {
-        checks.push(Check::at_most("max-wasted", max, scan.wasted_bytes, "bytes"));
+        checks.push(Check::at_most(
+            "max-wasted",
+            max,
+            scan.wasted_bytes,
+            "bytes",
+        ));
     }
     if let Some(min) = p.min_efficiency {
-        checks.push(Check::at_least_f64("min-efficiency", min, scan.dive.efficiency, "ratio"));
+        checks.push(Check::at_least_f64(
+            "min-efficiency",
+            min,
+            scan.dive.efficiency,
+            "ratio",
+        ));
     }
     if let Some(max) = p.max_layers {
-        checks.push(Check::at_most("max-layers", max as u64, layer_count as u64, "count"));
+        checks.push(Check::at_most(
+            "max-layers",
+            max as u64,
+            layer_count as u64,
+            "count",
+        ));
     }
     checks
 }

@@ -60,18 +60,42 @@ fn size_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     }
 }
 
+/// The commented gate.toml `gate init` writes: every table, every option, its default.
+/// Each family documents its own table next to its code.
+pub fn template() -> String {
+    [
+        include_str!("image/gate.toml"),
+        include_str!("rules/gate.toml"),
+        include_str!("security/gate.toml"),
+        include_str!("perf/gate.toml"),
+    ]
+    .iter()
+    .map(|s| s.trim())
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join("\n\n")
+        + "\n"
+}
+
 impl Policy {
     pub fn from_toml(text: &str, origin: &Path) -> Result<Policy> {
         toml::from_str(text).map_err(|e| {
             // toml's messages span several lines (a snippet of the file); keep the first,
             // which says what and where, to honour the one-line error contract.
             let msg = e.to_string();
-            let first = msg.lines().next().unwrap_or("invalid TOML").trim().to_string();
+            let first = msg
+                .lines()
+                .next()
+                .unwrap_or("invalid TOML")
+                .trim()
+                .to_string();
             let detail = msg
                 .lines()
                 .skip(1)
                 .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('|') && !l.chars().all(|c| c == '^' || c == ' '))
+                .filter(|l| {
+                    !l.is_empty() && !l.starts_with('|') && !l.chars().all(|c| c == '^' || c == ' ')
+                })
                 .last()
                 .unwrap_or("");
             anyhow::anyhow!("{}: {} {}", origin.display(), first, detail)
@@ -103,6 +127,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_init_template_is_a_valid_policy() {
+        Policy::from_toml(&template(), Path::new("gate.toml")).unwrap();
+    }
+
+    #[test]
     fn sizes_take_units_or_bytes() {
         let p = Policy::from_toml(
             "[image]\nmax_size = \"500MB\"\nmax_compressed = 1000\nmin_efficiency = 0.95\n",
@@ -117,8 +146,14 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_bad_sizes_are_one_line_errors_naming_the_file() {
-        for text in ["[image]\nmax_sise = 5\n", "[image]\nmax_size = \"5 parsecs\"\n", "[imag]\n"] {
-            let err = Policy::from_toml(text, Path::new("team/gate.toml")).unwrap_err().to_string();
+        for text in [
+            "[image]\nmax_sise = 5\n",
+            "[image]\nmax_size = \"5 parsecs\"\n",
+            "[imag]\n",
+        ] {
+            let err = Policy::from_toml(text, Path::new("team/gate.toml"))
+                .unwrap_err()
+                .to_string();
             assert!(err.starts_with("team/gate.toml: "), "{err}");
             assert!(!err.contains('\n'), "{err}");
         }

@@ -31,7 +31,9 @@ pub fn parse_size(text: &str) -> Result<u64> {
     let (num, unit) = t.split_at(split);
     let num = num.replace('_', "");
     if num.is_empty() {
-        bail!("invalid size {text:?}: expected a number with an optional unit (B, MB, MiB, GB, GiB)");
+        bail!(
+            "invalid size {text:?}: expected a number with an optional unit (B, MB, MiB, GB, GiB)"
+        );
     }
     let value: f64 = num
         .parse()
@@ -42,7 +44,9 @@ pub fn parse_size(text: &str) -> Result<u64> {
     } else {
         match UNITS.iter().find(|(u, _)| *u == unit) {
             Some((_, m)) => *m,
-            None => bail!("invalid size {text:?}: unknown unit {unit:?} (use B, KB, MB, GB, KiB, MiB, GiB)"),
+            None => bail!(
+                "invalid size {text:?}: unknown unit {unit:?} (use B, KB, MB, GB, KiB, MiB, GiB)"
+            ),
         }
     };
     let bytes = value * mult as f64;

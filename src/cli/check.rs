@@ -2,13 +2,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use clap::{Args, ValueEnum};
+use anyhow::Result;
+use clap::Args;
 
 use lambda_gate::check::{check_image, inspect};
 use lambda_gate::image::ScanOptions;
 use lambda_gate::policy::Policy;
-use lambda_gate::report::{self, Report};
+use lambda_gate::report::Report;
 use lambda_gate::units::parse_size;
 
 #[derive(Args)]
@@ -25,13 +25,8 @@ pub struct CheckArgs {
     #[arg(long = "image", value_name = "REF")]
     pub image_ref: Option<String>,
 
-    /// Output format on stdout.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
-
-    /// Also write the JSON report to this file.
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: super::output::OutputArgs,
 
     /// Policy file (default: ./gate.toml when present).
     #[arg(long, value_name = "FILE")]
@@ -64,12 +59,18 @@ pub struct CheckArgs {
     /// How many times its stored size a layer may expand when decompressed.
     #[arg(long, value_name = "RATIO", default_value_t = ScanOptions::default().max_expansion)]
     pub max_expansion: u64,
-}
 
-#[derive(Clone, Copy, ValueEnum)]
-pub enum OutputFormat {
-    Text,
-    Json,
+    #[command(flatten)]
+    pub rules: super::rules::RulesArgs,
+
+    #[command(flatten)]
+    pub security: super::security::SecurityArgs,
+
+    #[command(flatten)]
+    pub perf: super::perf::PerfCheckArgs,
+
+    #[command(flatten)]
+    pub github: super::github::GithubArgs,
 }
 
 pub fn run(args: CheckArgs) -> Result<i32> {
@@ -79,20 +80,17 @@ pub fn run(args: CheckArgs) -> Result<i32> {
         verify: !args.no_verify,
         max_expansion: args.max_expansion.max(1),
     };
+    args.rules.apply(&mut policy)?;
+    let baseline = args.output.load_baseline()?;
     let facts = inspect(&args.image, &policy.image, args.image_ref.clone(), &opts)?;
     let mut report = Report::default();
     check_image(&mut report, &args.image, &facts, &policy, opts.verify);
+    args.security
+        .add_to_report(&policy, baseline.as_ref(), &mut report)?;
+    args.perf.add_to_report(&policy, &mut report)?;
     let report = report.finalize();
-
-    if let Some(path) = &args.output {
-        std::fs::write(path, report::json::render(&report))
-            .with_context(|| format!("{}: cannot write the report", path.display()))?;
-    }
-    let rendered = match args.format {
-        OutputFormat::Text => report::text::render(&report),
-        OutputFormat::Json => report::json::render(&report),
-    };
-    print!("{rendered}");
+    args.output.emit(&report)?;
+    args.github.publish(&report)?;
     Ok(report.verdict.exit_code())
 }
 
@@ -108,7 +106,10 @@ fn apply_flags(policy: &mut Policy, args: &CheckArgs) -> Result<()> {
     p.min_efficiency = args.min_efficiency.or(p.min_efficiency);
     p.max_layers = args.max_layers.or(p.max_layers);
     if let Some(e) = p.min_efficiency {
-        anyhow::ensure!((0.0..=1.0).contains(&e), "--min-efficiency {e}: expected a ratio between 0 and 1");
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&e),
+            "--min-efficiency {e}: expected a ratio between 0 and 1"
+        );
     }
     Ok(())
 }

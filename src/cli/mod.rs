@@ -5,6 +5,11 @@ use std::panic;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod github;
+mod output;
+mod perf;
+mod rules;
+mod security;
 
 /// Exit code for bad usage or unreadable input.
 pub const EXIT_INPUT: i32 = 2;
@@ -23,8 +28,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check an image archive or OCI layout: size, waste, findings, budgets.
-    Check(check::CheckArgs),
+    /// Check an image archive or OCI layout: size, waste, findings, budgets (and, when given,
+    /// scanner reports and a perf run), one verdict.
+    Check(Box<check::CheckArgs>),
+    /// Aggregate scanner reports (Trivy, Grype, cargo-audit, CycloneDX, SARIF) under one policy.
+    Security(security::SecurityCmd),
+    /// Drive a deployed function (URL or Lambda Invoke API) with a bounded load and hold it to
+    /// thresholds.
+    Perf(perf::PerfCmd),
+    /// Post or update the sticky pull-request comment for a JSON report.
+    Comment(github::CommentCmd),
+    /// Write a commented gate.toml with every option and its default.
+    Init(rules::InitCmd),
 }
 
 pub fn main() -> i32 {
@@ -36,7 +51,10 @@ pub fn main() -> i32 {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown".into());
-        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
         eprintln!("gate: internal error: {msg}{at} (please report this)");
     }));
     let cli = match Cli::try_parse() {
@@ -48,7 +66,11 @@ pub fn main() -> i32 {
         }
     };
     let outcome = panic::catch_unwind(|| match cli.command {
-        Command::Check(args) => check::run(args),
+        Command::Check(args) => check::run(*args),
+        Command::Security(cmd) => security::run(cmd),
+        Command::Perf(cmd) => perf::run(cmd),
+        Command::Comment(cmd) => github::run(cmd),
+        Command::Init(cmd) => rules::run_init(cmd),
     });
     match outcome {
         Ok(Ok(code)) => code,
@@ -62,5 +84,9 @@ pub fn main() -> i32 {
 
 /// The contract is one line: fold whatever a library wrote over several.
 fn one_line(msg: &str) -> String {
-    msg.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
+    msg.split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }

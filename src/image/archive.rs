@@ -78,7 +78,10 @@ impl Seek for RegionReader {
             SeekFrom::End(d) => self.len as i128 + d as i128,
         };
         if target < 0 {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "seek before start"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before start",
+            ));
         }
         let target = (target as u64).min(self.len);
         self.file.seek(SeekFrom::Start(self.start + target))?;
@@ -101,17 +104,22 @@ pub enum Archive {
 
 impl Archive {
     pub fn open(path: &Path) -> Result<Archive> {
-        let meta = std::fs::metadata(path).map_err(|e| anyhow!("{}: {}", path.display(), io_reason(&e)))?;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| anyhow!("{}: {}", path.display(), io_reason(&e)))?;
         if meta.is_dir() {
             return Ok(Archive::Dir {
                 root: path.to_path_buf(),
             });
         }
         if meta.len() == 0 {
-            bail!("{}: the file is empty, not an image archive", path.display());
+            bail!(
+                "{}: the file is empty, not an image archive",
+                path.display()
+            );
         }
         let mut head = [0u8; 512];
-        let mut f = File::open(path).map_err(|e| anyhow!("{}: {}", path.display(), io_reason(&e)))?;
+        let mut f =
+            File::open(path).map_err(|e| anyhow!("{}: {}", path.display(), io_reason(&e)))?;
         let n = read_full(&mut f, &mut head)?;
         if head.starts_with(&[0x1f, 0x8b]) {
             bail!(
@@ -120,7 +128,10 @@ impl Archive {
             );
         }
         if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-            bail!("{}: the archive is zstd-compressed; decompress it first (zstd -d)", path.display());
+            bail!(
+                "{}: the archive is zstd-compressed; decompress it first (zstd -d)",
+                path.display()
+            );
         }
         if n < 512 || !looks_like_tar_header(&head) {
             bail!(
@@ -128,7 +139,8 @@ impl Archive {
                 path.display()
             );
         }
-        let members = index_tar(path).with_context(|| format!("{}: cannot read the tar archive", path.display()))?;
+        let members = index_tar(path)
+            .with_context(|| format!("{}: cannot read the tar archive", path.display()))?;
         Ok(Archive::Tar {
             path: path.to_path_buf(),
             members,
@@ -166,7 +178,8 @@ impl Archive {
 
     /// The byte range holding member `name`, links resolved, never outside the archive.
     pub fn region(&self, name: &str) -> Result<Region> {
-        let clean = clean_member_name(name).ok_or_else(|| anyhow!("{name:?} points outside the archive"))?;
+        let clean = clean_member_name(name)
+            .ok_or_else(|| anyhow!("{name:?} points outside the archive"))?;
         match self {
             Archive::Tar { path, members } => {
                 let mut current = clean;
@@ -188,7 +201,9 @@ impl Archive {
             Archive::Dir { root } => {
                 let full = root.join(&clean);
                 // A symlink in a layout directory must not lead us out of it.
-                let real = full.canonicalize().map_err(|e| anyhow!("{clean}: {}", io_reason(&e)))?;
+                let real = full
+                    .canonicalize()
+                    .map_err(|e| anyhow!("{clean}: {}", io_reason(&e)))?;
                 let real_root = root.canonicalize()?;
                 if !real.starts_with(&real_root) {
                     bail!("{clean} resolves outside the layout directory");
@@ -252,7 +267,13 @@ pub fn looks_like_tar_header(h: &[u8]) -> bool {
     let sum: u32 = h
         .iter()
         .enumerate()
-        .map(|(i, b)| if (148..156).contains(&i) { b' ' as u32 } else { *b as u32 })
+        .map(|(i, b)| {
+            if (148..156).contains(&i) {
+                b' ' as u32
+            } else {
+                *b as u32
+            }
+        })
         .sum();
     sum == stored && h[0] != 0
 }
@@ -320,7 +341,10 @@ fn index_tar(path: &Path) -> Result<HashMap<String, Member>> {
     for (name, m) in &members {
         if let Member::File { offset, len } = m {
             if offset + len > file_len {
-                bail!("{name} is truncated: the archive ends {} bytes early", offset + len - file_len);
+                bail!(
+                    "{name} is truncated: the archive ends {} bytes early",
+                    offset + len - file_len
+                );
             }
         }
     }
@@ -349,7 +373,10 @@ mod tests {
     #[test]
     fn member_names_never_leave_the_root() {
         assert_eq!(clean_member_name("./a/b/../c").as_deref(), Some("a/c"));
-        assert_eq!(clean_member_name("/blobs/sha256/x").as_deref(), Some("blobs/sha256/x"));
+        assert_eq!(
+            clean_member_name("/blobs/sha256/x").as_deref(),
+            Some("blobs/sha256/x")
+        );
         assert_eq!(clean_member_name("../etc/passwd"), None);
         assert_eq!(clean_member_name("a/../../b"), None);
     }

@@ -57,7 +57,9 @@ impl<R: Read> Hashing<R> {
     /// then returns the byte count and the digest, if hashing.
     pub fn finish(mut self) -> io::Result<(u64, Option<String>, R)> {
         io::copy(&mut self, &mut io::sink())?;
-        let digest = self.hasher.map(|h| format!("sha256:{}", hex::encode(h.finalize())));
+        let digest = self
+            .hasher
+            .map(|h| format!("sha256:{}", hex::encode(h.finalize())));
         Ok((self.count, digest, self.inner))
     }
 
@@ -90,7 +92,11 @@ pub const CEILING_MARK: &str = "expands past the decompression limit";
 
 impl<R: Read> Ceiling<R> {
     pub fn new(inner: R, limit: u64) -> Self {
-        Ceiling { inner, limit, count: 0 }
+        Ceiling {
+            inner,
+            limit,
+            count: 0,
+        }
     }
 }
 
@@ -105,7 +111,10 @@ impl<R: Read> Read for Ceiling<R> {
         let n = self.inner.read(buf)?;
         self.count += n as u64;
         if self.count > self.limit {
-            return Err(io::Error::other(format!("{CEILING_MARK} ({} bytes)", self.limit)));
+            return Err(io::Error::other(format!(
+                "{CEILING_MARK} ({} bytes)",
+                self.limit
+            )));
         }
         Ok(n)
     }
@@ -120,7 +129,10 @@ mod tests {
     fn compression_is_detected_from_magic_bytes() {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(b"hello").unwrap();
-        assert_eq!(Compression::detect(&gz.finish().unwrap()), Compression::Gzip);
+        assert_eq!(
+            Compression::detect(&gz.finish().unwrap()),
+            Compression::Gzip
+        );
         let zs = zstd::encode_all(&b"hello"[..], 1).unwrap();
         assert_eq!(Compression::detect(&zs), Compression::Zstd);
         assert_eq!(Compression::detect(b"etc/\0\0\0"), Compression::None);

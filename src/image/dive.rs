@@ -58,10 +58,16 @@ impl DiveAccumulator {
         if self.layers_seen == 0 {
             self.stacked = tree.iter().map(|(k, v)| (k.clone(), *v)).collect();
         }
-        let has_children: BTreeSet<&str> = tree.keys().filter_map(|k| k.rsplit_once('/').map(|(p, _)| p)).collect();
+        let has_children: BTreeSet<&str> = tree
+            .keys()
+            .filter_map(|k| k.rsplit_once('/').map(|(p, _)| p))
+            .collect();
         // dive visits depth-first, children before parents, children sorted by name: for the
         // leaves that is the order of their paths compared component by component.
-        let mut leaves: Vec<&String> = tree.keys().filter(|k| !has_children.contains(k.as_str())).collect();
+        let mut leaves: Vec<&String> = tree
+            .keys()
+            .filter(|k| !has_children.contains(k.as_str()))
+            .collect();
         leaves.sort_by(|a, b| post_order(a, b));
         for raw in leaves {
             let info = tree[raw];
@@ -70,7 +76,10 @@ impl DiveAccumulator {
                 match self.stacked.get(&path) {
                     None => break, // dive: "path does not exist" aborts this layer's visit
                     Some(prev) if prev.is_dir => {
-                        prev.size + subtree(&self.stacked, &path).map(|(_, i)| i.size).sum::<u64>()
+                        prev.size
+                            + subtree(&self.stacked, &path)
+                                .map(|(_, i)| i.size)
+                                .sum::<u64>()
                     }
                     Some(_) => 0,
                 }
@@ -89,7 +98,9 @@ impl DiveAccumulator {
             for (raw, info) in nodes {
                 let (path, whiteout) = strip_whiteout(raw);
                 if whiteout {
-                    let doomed: Vec<String> = subtree(&self.stacked, &path).map(|(k, _)| k.clone()).collect();
+                    let doomed: Vec<String> = subtree(&self.stacked, &path)
+                        .map(|(k, _)| k.clone())
+                        .collect();
                     for k in doomed {
                         self.stacked.remove(&k);
                     }
@@ -114,7 +125,11 @@ impl DiveAccumulator {
                 wasted += d.cumulative;
             }
         }
-        let efficiency = if cum_sum == 0 { 1.0 } else { min_sum as f64 / cum_sum as f64 };
+        let efficiency = if cum_sum == 0 {
+            1.0
+        } else {
+            min_sum as f64 / cum_sum as f64
+        };
         let user_size_bytes: u64 = self.layer_sizes.iter().skip(1).sum();
         DiveScore {
             efficiency,
@@ -207,8 +222,14 @@ fn strip_whiteout(raw: &str) -> (String, bool) {
     }
 }
 
-fn subtree<'a>(map: &'a BTreeMap<String, Info>, dir: &str) -> impl Iterator<Item = (&'a String, &'a Info)> {
-    map.range::<String, _>((Bound::Included(format!("{dir}/")), Bound::Excluded(format!("{dir}0"))))
+fn subtree<'a>(
+    map: &'a BTreeMap<String, Info>,
+    dir: &str,
+) -> impl Iterator<Item = (&'a String, &'a Info)> {
+    map.range::<String, _>((
+        Bound::Included(format!("{dir}/")),
+        Bound::Excluded(format!("{dir}0")),
+    ))
 }
 
 #[cfg(test)]

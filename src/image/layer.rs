@@ -66,7 +66,9 @@ pub fn walk<R: Read>(entries: tar::Entries<'_, R>) -> Result<LayerContents> {
         let header = entry.header();
         let etype = header.entry_type();
         let kind = match etype {
-            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => Kind::File,
+            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+                Kind::File
+            }
             tar::EntryType::Directory => Kind::Dir,
             tar::EntryType::Symlink => Kind::Symlink,
             tar::EntryType::Link => Kind::Hardlink,
@@ -90,7 +92,11 @@ pub fn walk<R: Read>(entries: tar::Entries<'_, R>) -> Result<LayerContents> {
             if name == OPAQUE_MARKER {
                 out.changes.push(Change::Opaque(dir.to_string()));
             } else if !rest.starts_with(WHITEOUT_PREFIX) && !rest.is_empty() {
-                let target = if dir.is_empty() { rest.to_string() } else { format!("{dir}/{rest}") };
+                let target = if dir.is_empty() {
+                    rest.to_string()
+                } else {
+                    format!("{dir}/{rest}")
+                };
                 out.changes.push(Change::Whiteout(target));
             }
             // Other `.wh..wh.*` names are AUFS bookkeeping (hard-link dirs): not files.
@@ -152,7 +158,9 @@ mod tests {
         assert_eq!(c.size_bytes, 5);
         assert_eq!(c.file_count, 1);
         assert_eq!(c.changes.len(), 4);
-        assert!(matches!(&c.changes[1], Change::Add(e) if e.path == "app/a.txt" && e.size == 5 && e.mode == 0o640));
+        assert!(
+            matches!(&c.changes[1], Change::Add(e) if e.path == "app/a.txt" && e.size == 5 && e.mode == 0o640)
+        );
         assert_eq!(c.changes[2], Change::Whiteout("app/old".into()));
         assert_eq!(c.changes[3], Change::Opaque("cache".into()));
     }

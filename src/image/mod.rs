@@ -52,7 +52,9 @@ impl Platform {
         let p = match parts.as_slice() {
             [arch] if !arch.is_empty() => ("linux", *arch, None),
             [os, arch] if !os.is_empty() && !arch.is_empty() => (*os, *arch, None),
-            [os, arch, v] if !os.is_empty() && !arch.is_empty() => (*os, *arch, Some(v.to_string())),
+            [os, arch, v] if !os.is_empty() && !arch.is_empty() => {
+                (*os, *arch, Some(v.to_string()))
+            }
             _ => bail!("invalid platform {text:?}: expected os/arch[/variant], e.g. linux/arm64"),
         };
         Ok(Platform {
@@ -142,7 +144,9 @@ impl Config {
             history: Option<Vec<History>>,
         }
         let raw: Option<Raw> = serde_json::from_slice(bytes)?;
-        let Some(raw) = raw else { bail!("the config is null") };
+        let Some(raw) = raw else {
+            bail!("the config is null")
+        };
         let inner = raw.config.unwrap_or_default();
         Ok(Config {
             architecture: raw.architecture.unwrap_or_default(),
@@ -160,7 +164,11 @@ impl Config {
 
     pub fn platform(&self) -> Platform {
         Platform {
-            os: if self.os.is_empty() { "linux".into() } else { self.os.clone() },
+            os: if self.os.is_empty() {
+                "linux".into()
+            } else {
+                self.os.clone()
+            },
             architecture: if self.architecture.is_empty() {
                 "unknown".into()
             } else {
@@ -189,9 +197,10 @@ impl Config {
 
     /// The value of an environment variable set in the image, e.g. `LAMBDA_TASK_ROOT`.
     pub fn env_var(&self, name: &str) -> Option<&str> {
-        self.env
-            .iter()
-            .find_map(|kv| kv.strip_prefix(name).and_then(|rest| rest.strip_prefix('=')))
+        self.env.iter().find_map(|kv| {
+            kv.strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix('='))
+        })
     }
 }
 

@@ -68,8 +68,9 @@ impl Fs {
 
     /// Applies layer `layer`'s changes on top of what is there.
     pub fn apply_layer(&mut self, layer: usize, changes: Vec<Change>) {
-        let (removals, adds): (Vec<Change>, Vec<Change>) =
-            changes.into_iter().partition(|c| !matches!(c, Change::Add(_)));
+        let (removals, adds): (Vec<Change>, Vec<Change>) = changes
+            .into_iter()
+            .partition(|c| !matches!(c, Change::Add(_)));
         for change in removals {
             match change {
                 Change::Whiteout(path) => {
@@ -93,7 +94,11 @@ impl Fs {
         let mut cut = 0;
         while let Some(i) = e.path[cut..].find('/') {
             let ancestor = &e.path[..cut + i];
-            if self.nodes.get(ancestor).is_some_and(|n| n.kind != Kind::Dir) {
+            if self
+                .nodes
+                .get(ancestor)
+                .is_some_and(|n| n.kind != Kind::Dir)
+            {
                 let a = ancestor.to_string();
                 self.hide(&a, layer, HideReason::Overwritten);
             }
@@ -155,9 +160,14 @@ impl Fs {
             (Bound::Unbounded, Bound::Unbounded)
         } else {
             // '0' is the byte after '/', so [dir/, dir0) is exactly the subtree.
-            (Bound::Included(format!("{dir}/")), Bound::Excluded(format!("{dir}0")))
+            (
+                Bound::Included(format!("{dir}/")),
+                Bound::Excluded(format!("{dir}0")),
+            )
         };
-        self.nodes.range::<String, _>((lo, hi)).map(|(k, v)| (k.as_str(), v))
+        self.nodes
+            .range::<String, _>((lo, hi))
+            .map(|(k, v)| (k.as_str(), v))
     }
 
     pub fn get(&self, path: &str) -> Option<&Node> {
@@ -174,7 +184,11 @@ impl Fs {
 
     /// Regular-file bytes visible in the merged filesystem.
     pub fn final_bytes(&self) -> u64 {
-        self.nodes.values().filter(|n| n.kind == Kind::File).map(|n| n.size).sum()
+        self.nodes
+            .values()
+            .filter(|n| n.kind == Kind::File)
+            .map(|n| n.size)
+            .sum()
     }
 
     /// Non-directory entries visible in the merged filesystem.
@@ -252,19 +266,31 @@ mod tests {
     #[test]
     fn whiteout_of_a_directory_hides_its_tree_but_not_its_neighbours() {
         let f = fs(vec![
-            vec![dir("d"), file("d/x", 5), file("d/sub/y", 7), file("d.txt", 11), file("dx", 13)],
+            vec![
+                dir("d"),
+                file("d/x", 5),
+                file("d/sub/y", 7),
+                file("d.txt", 11),
+                file("dx", 13),
+            ],
             vec![Change::Whiteout("d".into())],
         ]);
         assert_eq!(f.wasted_bytes(), 12);
         assert_eq!(f.final_bytes(), 24);
         assert_eq!(f.file_count(), 2);
-        assert!(f.hidden().iter().all(|h| h.reason == HideReason::Removed && h.hidden_by == 1));
+        assert!(f
+            .hidden()
+            .iter()
+            .all(|h| h.reason == HideReason::Removed && h.hidden_by == 1));
     }
 
     #[test]
     fn whiteouts_apply_only_to_lower_layers() {
         // The same layer recreates what its whiteout removed: the new file stays visible.
-        let f = fs(vec![vec![file("a", 10)], vec![file("a", 4), Change::Whiteout("a".into())]]);
+        let f = fs(vec![
+            vec![file("a", 10)],
+            vec![file("a", 4), Change::Whiteout("a".into())],
+        ]);
         assert_eq!(f.final_bytes(), 4);
         assert_eq!(f.wasted_bytes(), 10);
         assert_eq!(f.hidden()[0].reason, HideReason::Removed);

@@ -83,7 +83,11 @@ pub fn resolve(archive: &Archive, sel: &Selection) -> Result<Image> {
         return resolve_oci(archive, sel);
     }
     let names = archive.member_names();
-    if !names.is_empty() && names.iter().all(|n| !n.ends_with(".json") && !n.contains("/layer.tar")) {
+    if !names.is_empty()
+        && names
+            .iter()
+            .all(|n| !n.ends_with(".json") && !n.contains("/layer.tar"))
+    {
         bail!(
             "{}: this is a single layer tar, not an image (no manifest.json or index.json); give the image archive (`docker save`, `skopeo copy … docker-archive:`)",
             archive.display()
@@ -95,14 +99,20 @@ pub fn resolve(archive: &Archive, sel: &Selection) -> Result<Image> {
     )
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(archive: &Archive, name: &str, what: &str) -> Result<T> {
+fn parse_json<T: serde::de::DeserializeOwned>(
+    archive: &Archive,
+    name: &str,
+    what: &str,
+) -> Result<T> {
     let bytes = archive.read_metadata(name)?;
     serde_json::from_slice(&bytes).map_err(|e| anyhow!("{name}: not a valid {what}: {e}"))
 }
 
 fn resolve_docker(archive: &Archive, sel: &Selection) -> Result<Image> {
-    let entries: Option<Vec<DockerManifestEntry>> = parse_json(archive, "manifest.json", "docker manifest.json")?;
-    let entries = entries.ok_or_else(|| anyhow!("manifest.json is null: the archive lists no image"))?;
+    let entries: Option<Vec<DockerManifestEntry>> =
+        parse_json(archive, "manifest.json", "docker manifest.json")?;
+    let entries =
+        entries.ok_or_else(|| anyhow!("manifest.json is null: the archive lists no image"))?;
     if entries.is_empty() {
         bail!("manifest.json lists no image");
     }
@@ -121,7 +131,8 @@ fn resolve_docker(archive: &Archive, sel: &Selection) -> Result<Image> {
         .as_deref()
         .ok_or_else(|| anyhow!("manifest.json entry {index} has no Config"))?;
     let config_bytes = archive.read_metadata(config_name)?;
-    let config = Config::parse(&config_bytes).with_context(|| format!("{config_name}: not a valid image config"))?;
+    let config = Config::parse(&config_bytes)
+        .with_context(|| format!("{config_name}: not a valid image config"))?;
     let mut config_digest = None;
     if let Some(claimed) = digest_in_name(config_name) {
         let actual = super::blob::sha256_hex(&config_bytes);
@@ -166,8 +177,10 @@ fn digest_in_name(name: &str) -> Option<String> {
         .strip_suffix(".tar.gz")
         .or_else(|| base.strip_suffix(".tar"))
         .unwrap_or(base);
-    let is_blob_path = name.contains("sha256/") || name.contains("sha256:") || base.len() != hex.len();
-    (is_blob_path && hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hex.to_ascii_lowercase())
+    let is_blob_path =
+        name.contains("sha256/") || name.contains("sha256:") || base.len() != hex.len();
+    (is_blob_path && hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| hex.to_ascii_lowercase())
 }
 
 fn blob_name(digest: &str) -> Result<String> {
@@ -190,7 +203,10 @@ fn read_blob(archive: &Archive, desc: &Descriptor) -> Result<Vec<u8>> {
         .map_err(|e| anyhow!("blob {}: {e}", desc.digest))?;
     let actual = format!("sha256:{}", super::blob::sha256_hex(&bytes));
     if actual != desc.digest {
-        bail!("blob {}: digest mismatch: the content is {actual}", desc.digest);
+        bail!(
+            "blob {}: digest mismatch: the content is {actual}",
+            desc.digest
+        );
     }
     Ok(bytes)
 }
@@ -228,7 +244,10 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
         candidates[0]
             .annotations
             .as_ref()
-            .and_then(|a| a.get("io.containerd.image.name").or_else(|| a.get("org.opencontainers.image.ref.name")))
+            .and_then(|a| {
+                a.get("io.containerd.image.name")
+                    .or_else(|| a.get("org.opencontainers.image.ref.name"))
+            })
             .cloned()
     } else {
         None
@@ -236,7 +255,8 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
 
     // Flatten nested indexes into (platform, manifest) pairs.
     let mut manifests: Vec<(Option<Platform>, Descriptor, ManifestOrIndex)> = Vec::new();
-    let mut stack: Vec<(Descriptor, usize)> = candidates.into_iter().rev().map(|d| (d, 0)).collect();
+    let mut stack: Vec<(Descriptor, usize)> =
+        candidates.into_iter().rev().map(|d| (d, 0)).collect();
     while let Some((desc, depth)) = stack.pop() {
         if depth > 8 {
             bail!("index nesting deeper than 8 levels at {}", desc.digest);
@@ -262,7 +282,10 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
             bail!(
                 "blob {}: neither a manifest nor an index (media type {})",
                 desc.digest,
-                doc.media_type.as_deref().or(desc.media_type.as_deref()).unwrap_or("none")
+                doc.media_type
+                    .as_deref()
+                    .or(desc.media_type.as_deref())
+                    .unwrap_or("none")
             );
         }
     }
@@ -277,13 +300,23 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
         .as_ref()
         .ok_or_else(|| anyhow!("manifest {} has no config", mdesc.digest))?;
     let config_bytes = read_blob(archive, cdesc)?;
-    let config = Config::parse(&config_bytes).with_context(|| format!("config {}: not a valid image config", cdesc.digest))?;
+    let config = Config::parse(&config_bytes)
+        .with_context(|| format!("config {}: not a valid image config", cdesc.digest))?;
     let mut layers = Vec::new();
-    for (i, l) in manifest.layers.clone().unwrap_or_default().iter().enumerate() {
+    for (i, l) in manifest
+        .layers
+        .clone()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
         let name = blob_name(&l.digest).map_err(|e| anyhow!("layer {i}: {e}"))?;
-        let region = archive
-            .region(&name)
-            .map_err(|_| anyhow!("layer {i} ({}): the manifest references a blob missing from the archive", l.digest))?;
+        let region = archive.region(&name).map_err(|_| {
+            anyhow!(
+                "layer {i} ({}): the manifest references a blob missing from the archive",
+                l.digest
+            )
+        })?;
         layers.push(LayerRef {
             digest: Some(l.digest.clone()),
             diff_id: config.diff_ids.get(i).cloned(),
@@ -293,11 +326,19 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
         });
     }
     let platform = config.platform();
-    let format = if archive.is_dir() { Format::OciLayout } else { Format::OciArchive };
+    let format = if archive.is_dir() {
+        Format::OciLayout
+    } else {
+        Format::OciArchive
+    };
     Ok(Image {
         format,
         reference,
-        platforms: if platforms.is_empty() { vec![platform.clone()] } else { platforms },
+        platforms: if platforms.is_empty() {
+            vec![platform.clone()]
+        } else {
+            platforms
+        },
         platform,
         config_digest: Some(cdesc.digest.clone()),
         config,
@@ -311,14 +352,23 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
 fn is_attestation(d: &Descriptor) -> bool {
     let ann = d.annotations.as_ref();
     ann.is_some_and(|a| a.contains_key("vnd.docker.reference.type"))
-        || d.platform.as_ref().is_some_and(|p| p.os == "unknown" && p.architecture == "unknown")
+        || d.platform
+            .as_ref()
+            .is_some_and(|p| p.os == "unknown" && p.architecture == "unknown")
 }
 
-fn choose_platform(manifests: &[(Option<Platform>, Descriptor, ManifestOrIndex)], want: Option<&str>) -> Result<usize> {
+fn choose_platform(
+    manifests: &[(Option<Platform>, Descriptor, ManifestOrIndex)],
+    want: Option<&str>,
+) -> Result<usize> {
     let list = || {
         manifests
             .iter()
-            .map(|(p, _, _)| p.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "unspecified".into()))
+            .map(|(p, _, _)| {
+                p.as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "unspecified".into())
+            })
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -336,17 +386,22 @@ fn choose_platform(manifests: &[(Option<Platform>, Descriptor, ManifestOrIndex)]
     manifests
         .iter()
         .position(|(p, _, _)| p.as_ref().is_some_and(|p| p.matches(&amd64)))
-        .ok_or_else(|| anyhow!("the image has several platforms ({}); choose one with --platform", list()))
+        .ok_or_else(|| {
+            anyhow!(
+                "the image has several platforms ({}); choose one with --platform",
+                list()
+            )
+        })
 }
 
 /// Picks one image from an archive holding several: by `--image`, else the first (with a note).
 fn pick_image(refs: &[Vec<String>], sel: &Selection, notes: &mut Vec<String>) -> Result<usize> {
     if let Some(want) = &sel.image {
         let want_norm = normalize_ref(want);
-        if let Some(i) = refs
-            .iter()
-            .position(|tags| tags.iter().any(|t| t == want || normalize_ref(t) == want_norm))
-        {
+        if let Some(i) = refs.iter().position(|tags| {
+            tags.iter()
+                .any(|t| t == want || normalize_ref(t) == want_norm)
+        }) {
             return Ok(i);
         }
         // An index into the list also works (`--image 2`), for archives without names.
@@ -358,9 +413,18 @@ fn pick_image(refs: &[Vec<String>], sel: &Selection, notes: &mut Vec<String>) ->
         let names: Vec<String> = refs
             .iter()
             .enumerate()
-            .map(|(i, t)| if t.is_empty() { format!("#{}", i + 1) } else { t.join(" ") })
+            .map(|(i, t)| {
+                if t.is_empty() {
+                    format!("#{}", i + 1)
+                } else {
+                    t.join(" ")
+                }
+            })
             .collect();
-        bail!("image {want:?} is not in the archive; it holds: {}", names.join(", "));
+        bail!(
+            "image {want:?} is not in the archive; it holds: {}",
+            names.join(", ")
+        );
     }
     if refs.len() > 1 {
         let first = refs[0].first().cloned().unwrap_or_else(|| "#1".into());
@@ -391,9 +455,18 @@ mod tests {
     #[test]
     fn digests_are_read_only_from_digest_shaped_names() {
         let hex = "5c4213be9af904dd74649d250f22023f532b2f9179ffcb15260b5eaa10d7a3b4";
-        assert_eq!(digest_in_name(&format!("{hex}.tar.gz")).as_deref(), Some(hex));
-        assert_eq!(digest_in_name(&format!("blobs/sha256/{hex}")).as_deref(), Some(hex));
-        assert_eq!(digest_in_name(&format!("sha256:{hex}")).as_deref(), Some(hex));
+        assert_eq!(
+            digest_in_name(&format!("{hex}.tar.gz")).as_deref(),
+            Some(hex)
+        );
+        assert_eq!(
+            digest_in_name(&format!("blobs/sha256/{hex}")).as_deref(),
+            Some(hex)
+        );
+        assert_eq!(
+            digest_in_name(&format!("sha256:{hex}")).as_deref(),
+            Some(hex)
+        );
         // A legacy v1 layer id is not a content digest.
         assert_eq!(digest_in_name(&format!("{hex}/layer.tar")), None);
         assert_eq!(digest_in_name(&format!("{hex}.json")), None);
@@ -401,7 +474,10 @@ mod tests {
 
     #[test]
     fn references_compare_after_docker_normalization() {
-        assert_eq!(normalize_ref("docker.io/library/foo"), normalize_ref("foo:latest"));
+        assert_eq!(
+            normalize_ref("docker.io/library/foo"),
+            normalize_ref("foo:latest")
+        );
         assert_ne!(normalize_ref("foo:1"), normalize_ref("foo:2"));
     }
 

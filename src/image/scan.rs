@@ -104,12 +104,20 @@ pub fn scan(image: &Image, opts: &ScanOptions) -> Result<Scan> {
     })
 }
 
-fn read_layer(index: usize, layer: &LayerRef, created_by: &str, opts: &ScanOptions) -> Result<(LayerScan, Vec<Change>)> {
+fn read_layer(
+    index: usize,
+    layer: &LayerRef,
+    created_by: &str,
+    opts: &ScanOptions,
+) -> Result<(LayerScan, Vec<Change>)> {
     let name = || match &layer.digest {
         Some(d) => format!("layer {index} ({})", short(d)),
         None => format!("layer {index}"),
     };
-    let mut raw = layer.region.open().map_err(|e| anyhow!("{}: {e}", name()))?;
+    let mut raw = layer
+        .region
+        .open()
+        .map_err(|e| anyhow!("{}: {e}", name()))?;
     let mut magic = [0u8; 4];
     let got = read_up_to(&mut raw, &mut magic).map_err(|e| anyhow!("{}: {e}", name()))?;
     raw.seek(SeekFrom::Start(0))?;
@@ -128,39 +136,54 @@ fn read_layer(index: usize, layer: &LayerRef, created_by: &str, opts: &ScanOptio
         } else if compression == Compression::None {
             anyhow!("{}: the layer tar is corrupt or truncated: {msg}", name())
         } else {
-            anyhow!("{}: the {} stream is corrupt or ends early: {msg}", name(), compression.as_str())
+            anyhow!(
+                "{}: the {} stream is corrupt or ends early: {msg}",
+                name(),
+                compression.as_str()
+            )
         }
     };
 
-    let (contents, blob_digest, tar_digest): (LayerContents, Option<String>, Option<String>) = match compression {
-        Compression::None if !opts.verify => {
-            let mut ar = tar::Archive::new(raw);
-            let c = walk(ar.entries_with_seek().map_err(|e| fail(e.into()))?).map_err(fail)?;
-            (c, None, None)
-        }
-        Compression::None => {
-            let mut ar = tar::Archive::new(Hashing::new(BufReader::with_capacity(1 << 16, raw), true));
-            let c = walk(ar.entries().map_err(|e| fail(e.into()))?).map_err(fail)?;
-            let (_, d, _) = ar.into_inner().finish().map_err(|e| fail(e.into()))?;
-            (c, d.clone(), d)
-        }
-        Compression::Gzip => {
-            // Hash below the buffer: every byte of the blob passes the hasher exactly once,
-            // and `finish` reads whatever the decoder left (trailing data) into the digest.
-            let buffered = BufReader::with_capacity(1 << 16, Hashing::new(raw, opts.verify));
-            let dec = flate2::bufread::MultiGzDecoder::new(buffered);
-            let (c, tar_digest, dec) = walk_decoded(dec, ceiling, opts.verify).map_err(fail)?;
-            let (_, blob_digest, _) = dec.into_inner().into_inner().finish().map_err(|e| fail(e.into()))?;
-            (c, blob_digest, tar_digest)
-        }
-        Compression::Zstd => {
-            let buffered = BufReader::with_capacity(1 << 16, Hashing::new(raw, opts.verify));
-            let dec = zstd::stream::read::Decoder::with_buffer(buffered).map_err(|e| fail(e.into()))?;
-            let (c, tar_digest, dec) = walk_decoded(dec, ceiling, opts.verify).map_err(fail)?;
-            let (_, blob_digest, _) = dec.finish().into_inner().finish().map_err(|e| fail(e.into()))?;
-            (c, blob_digest, tar_digest)
-        }
-    };
+    let (contents, blob_digest, tar_digest): (LayerContents, Option<String>, Option<String>) =
+        match compression {
+            Compression::None if !opts.verify => {
+                let mut ar = tar::Archive::new(raw);
+                let c = walk(ar.entries_with_seek().map_err(|e| fail(e.into()))?).map_err(fail)?;
+                (c, None, None)
+            }
+            Compression::None => {
+                let mut ar =
+                    tar::Archive::new(Hashing::new(BufReader::with_capacity(1 << 16, raw), true));
+                let c = walk(ar.entries().map_err(|e| fail(e.into()))?).map_err(fail)?;
+                let (_, d, _) = ar.into_inner().finish().map_err(|e| fail(e.into()))?;
+                (c, d.clone(), d)
+            }
+            Compression::Gzip => {
+                // Hash below the buffer: every byte of the blob passes the hasher exactly once,
+                // and `finish` reads whatever the decoder left (trailing data) into the digest.
+                let buffered = BufReader::with_capacity(1 << 16, Hashing::new(raw, opts.verify));
+                let dec = flate2::bufread::MultiGzDecoder::new(buffered);
+                let (c, tar_digest, dec) = walk_decoded(dec, ceiling, opts.verify).map_err(fail)?;
+                let (_, blob_digest, _) = dec
+                    .into_inner()
+                    .into_inner()
+                    .finish()
+                    .map_err(|e| fail(e.into()))?;
+                (c, blob_digest, tar_digest)
+            }
+            Compression::Zstd => {
+                let buffered = BufReader::with_capacity(1 << 16, Hashing::new(raw, opts.verify));
+                let dec = zstd::stream::read::Decoder::with_buffer(buffered)
+                    .map_err(|e| fail(e.into()))?;
+                let (c, tar_digest, dec) = walk_decoded(dec, ceiling, opts.verify).map_err(fail)?;
+                let (_, blob_digest, _) = dec
+                    .finish()
+                    .into_inner()
+                    .finish()
+                    .map_err(|e| fail(e.into()))?;
+                (c, blob_digest, tar_digest)
+            }
+        };
 
     let declared = layer.digest.clone();
     let digest_mismatch = match (&declared, &blob_digest) {
@@ -196,7 +219,11 @@ fn read_layer(index: usize, layer: &LayerRef, created_by: &str, opts: &ScanOptio
 
 /// Walks the tar inside a decompressed stream, drains it (for the diff_id) and hands the
 /// decoder back so the caller can finish the blob digest.
-fn walk_decoded<D: Read>(dec: D, ceiling: u64, verify: bool) -> Result<(LayerContents, Option<String>, D)> {
+fn walk_decoded<D: Read>(
+    dec: D,
+    ceiling: u64,
+    verify: bool,
+) -> Result<(LayerContents, Option<String>, D)> {
     let mut ar = tar::Archive::new(Hashing::new(Ceiling::new(dec, ceiling), verify));
     let contents = walk(ar.entries()?)?;
     let (_, tar_digest, ceiling) = ar.into_inner().finish()?;

@@ -266,7 +266,11 @@ impl Check {
             name: name.into(),
             limit: limit.into(),
             actual: actual.into(),
-            status: if actual > limit { Status::Fail } else { Status::Pass },
+            status: if actual > limit {
+                Status::Fail
+            } else {
+                Status::Pass
+            },
             unit: Some(unit.into()),
             detail: None,
         }
@@ -278,7 +282,11 @@ impl Check {
             name: name.into(),
             limit: limit.into(),
             actual: actual.into(),
-            status: if actual < limit { Status::Fail } else { Status::Pass },
+            status: if actual < limit {
+                Status::Fail
+            } else {
+                Status::Pass
+            },
             unit: Some(unit.into()),
             detail: None,
         }

@@ -14,7 +14,13 @@ pub fn render(report: &Report) -> String {
     if let Some(img) = &report.image {
         let name = img.reference.as_deref().unwrap_or(&img.source);
         let _ = writeln!(out, "image    {name}");
-        let _ = writeln!(out, "         {} · {} · {} layers", img.format, img.platform, img.layers.len());
+        let _ = writeln!(
+            out,
+            "         {} · {} · {} layers",
+            img.format,
+            img.platform,
+            img.layers.len()
+        );
         let _ = writeln!(
             out,
             "size     {} uncompressed, {} compressed, {} visible",
@@ -30,7 +36,11 @@ pub fn render(report: &Report) -> String {
             img.file_count
         );
         out.push('\n');
-        let _ = writeln!(out, "{:>3}  {:>9}  {:>9}  {:>9}  instruction", "#", "size", "stored", "wasted");
+        let _ = writeln!(
+            out,
+            "{:>3}  {:>9}  {:>9}  {:>9}  instruction",
+            "#", "size", "stored", "wasted"
+        );
         for l in &img.layers {
             let instr = if l.created_by.is_empty() {
                 super::super::image::scan::short(&l.digest)
@@ -43,7 +53,11 @@ pub fn render(report: &Report) -> String {
                 l.index,
                 format_size(l.size_bytes),
                 format_size(l.compressed_bytes),
-                if l.wasted_bytes == 0 { "-".to_string() } else { format_size(l.wasted_bytes) },
+                if l.wasted_bytes == 0 {
+                    "-".to_string()
+                } else {
+                    format_size(l.wasted_bytes)
+                },
                 instr
             );
         }
@@ -67,7 +81,13 @@ pub fn render(report: &Report) -> String {
         out.push('\n');
         let _ = writeln!(out, "findings");
         for f in &report.findings {
-            let _ = writeln!(out, "  {:<7} {:<24} {}", f.severity.as_str(), f.rule, f.message);
+            let _ = writeln!(
+                out,
+                "  {:<7} {:<24} {}",
+                f.severity.as_str(),
+                f.rule,
+                f.message
+            );
             if !f.fix.is_empty() {
                 let _ = writeln!(out, "          fix: {}", f.fix);
             }
@@ -107,8 +127,13 @@ pub fn render(report: &Report) -> String {
 /// A check value as a person reads it, in the check's unit.
 pub fn show_value(v: &serde_json::Value, unit: Option<&str>) -> String {
     match (v, unit) {
-        (serde_json::Value::Number(n), Some("bytes")) => n.as_u64().map(format_size).unwrap_or_else(|| n.to_string()),
-        (serde_json::Value::Number(n), Some("ratio")) => n.as_f64().map(format_percent).unwrap_or_else(|| n.to_string()),
+        (serde_json::Value::Number(n), Some("bytes")) => {
+            n.as_u64().map(format_size).unwrap_or_else(|| n.to_string())
+        }
+        (serde_json::Value::Number(n), Some("ratio")) => n
+            .as_f64()
+            .map(format_percent)
+            .unwrap_or_else(|| n.to_string()),
         (serde_json::Value::Number(n), Some("ms")) => format!("{} ms", n),
         (serde_json::Value::Number(n), Some("percent")) => format!("{}%", n),
         (serde_json::Value::String(s), _) => s.clone(),
@@ -150,8 +175,14 @@ mod tests {
 
     #[test]
     fn instructions_read_like_the_dockerfile() {
-        assert_eq!(shorten("/bin/sh -c #(nop) ADD file:abc in / ", 80), "ADD file:abc in /");
-        assert_eq!(shorten("/bin/sh -c pip install  -r\trequirements.txt", 80), "RUN pip install -r requirements.txt");
+        assert_eq!(
+            shorten("/bin/sh -c #(nop) ADD file:abc in / ", 80),
+            "ADD file:abc in /"
+        );
+        assert_eq!(
+            shorten("/bin/sh -c pip install  -r\trequirements.txt", 80),
+            "RUN pip install -r requirements.txt"
+        );
         assert_eq!(
             shorten("RUN /bin/sh -c apt-get update # buildkit", 80),
             "RUN /bin/sh -c apt-get update"

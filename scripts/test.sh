@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, unit and integration tests (which build real
+# images with buildah/skopeo and run real scanners). Tools come from scripts/install-tools.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo fmt --all -- --check
+cargo clippy --all-targets --quiet -- -D warnings
+cargo test --release --all-targets 2>&1

@@ -1,0 +1,57 @@
+//! Where and how a Report is written: `--format`, `--output`, `--baseline`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+
+use lambda_gate::report::{self, Report};
+
+#[derive(Args, Debug)]
+pub struct OutputArgs {
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+
+    /// Also write the JSON report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// The JSON report of the base branch, to compare against.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+impl OutputArgs {
+    pub fn load_baseline(&self) -> Result<Option<Report>> {
+        let Some(path) = &self.baseline else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read the baseline report", path.display()))?;
+        let report: Report = serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!("{}: not a lambda-gate JSON report: {e}", path.display())
+        })?;
+        Ok(Some(report))
+    }
+
+    /// Writes the report to stdout in the chosen format, and the JSON to `--output`.
+    pub fn emit(&self, report: &Report) -> Result<()> {
+        if let Some(path) = &self.output {
+            std::fs::write(path, report::json::render(report))
+                .with_context(|| format!("{}: cannot write the report", path.display()))?;
+        }
+        let rendered = match self.format {
+            OutputFormat::Text => report::text::render(report),
+            OutputFormat::Json => report::json::render(report),
+        };
+        print!("{rendered}");
+        Ok(())
+    }
+}
