@@ -33,7 +33,7 @@ impl Default for ScanOptions {
 
 /// Small layers may legitimately compress far better than the ratio (a file of zeros):
 /// every layer may expand to at least this much.
-pub const MIN_CEILING: u64 = 1 << 30;
+pub const MIN_CEILING: u64 = 64 << 20;
 
 /// What one layer holds and whether its bytes are what the image says they are.
 #[derive(Debug, Clone)]
