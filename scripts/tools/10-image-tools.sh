@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# buildah, skopeo and umoci build the test images; busybox-static gives them a shell.
+# buildah and skopeo build the test images; busybox-static gives them a shell.
 set -euo pipefail
 need=()
-for t in buildah skopeo umoci; do command -v "$t" >/dev/null || need+=("$t"); done
+for t in buildah skopeo; do command -v "$t" >/dev/null || need+=("$t"); done
 [ -x /bin/busybox ] || need+=(busybox-static)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive

@@ -76,12 +76,20 @@ pub fn expected(path: &Path) -> Expected {
     };
     let layer_blobs: Vec<Vec<u8>> = if members.contains_key("manifest.json") {
         let m: serde_json::Value = serde_json::from_slice(&get("manifest.json")).unwrap();
-        m[0]["Layers"].as_array().unwrap().iter().map(|l| get(l.as_str().unwrap())).collect()
+        m[0]["Layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| get(l.as_str().unwrap()))
+            .collect()
     } else {
         let idx: serde_json::Value = serde_json::from_slice(&get("index.json")).unwrap();
         let mut desc = idx["manifests"][0].clone();
         loop {
-            let blob = get(&format!("blobs/{}", desc["digest"].as_str().unwrap().replace(':', "/")));
+            let blob = get(&format!(
+                "blobs/{}",
+                desc["digest"].as_str().unwrap().replace(':', "/")
+            ));
             let doc: serde_json::Value = serde_json::from_slice(&blob).unwrap();
             if let Some(ms) = doc["manifests"].as_array() {
                 desc = ms
@@ -95,7 +103,12 @@ pub fn expected(path: &Path) -> Expected {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|l| get(&format!("blobs/{}", l["digest"].as_str().unwrap().replace(':', "/"))))
+                .map(|l| {
+                    get(&format!(
+                        "blobs/{}",
+                        l["digest"].as_str().unwrap().replace(':', "/")
+                    ))
+                })
                 .collect();
         }
     };
@@ -117,17 +130,28 @@ pub fn expected(path: &Path) -> Expected {
                 continue;
             }
             let p = String::from_utf8_lossy(&entry.path_bytes()).to_string();
-            let p = p.trim_start_matches("./").trim_start_matches('/').trim_end_matches('/').to_string();
+            let p = p
+                .trim_start_matches("./")
+                .trim_start_matches('/')
+                .trim_end_matches('/')
+                .to_string();
             if p.is_empty() || p == "." {
                 continue;
             }
-            let (dir, name) = p.rsplit_once('/').map(|(d, n)| (d.to_string(), n.to_string())).unwrap_or((String::new(), p.clone()));
+            let (dir, name) = p
+                .rsplit_once('/')
+                .map(|(d, n)| (d.to_string(), n.to_string()))
+                .unwrap_or((String::new(), p.clone()));
             if name == ".wh..wh..opq" {
                 opaques.push(dir);
                 continue;
             }
             if let Some(rest) = name.strip_prefix(".wh.") {
-                removes.push(if dir.is_empty() { rest.to_string() } else { format!("{dir}/{rest}") });
+                removes.push(if dir.is_empty() {
+                    rest.to_string()
+                } else {
+                    format!("{dir}/{rest}")
+                });
                 continue;
             }
             let sz = if t.is_file() { entry.size() } else { 0 };
@@ -135,7 +159,9 @@ pub fn expected(path: &Path) -> Expected {
             adds.push((p, sz, t.is_dir()));
         }
         e.layer_sizes.push(size);
-        let mut hide = |fs: &mut HashMap<String, (u64, bool, usize)>, pred: &dyn Fn(&str) -> bool, e: &mut Expected| {
+        let hide = |fs: &mut HashMap<String, (u64, bool, usize)>,
+                        pred: &dyn Fn(&str) -> bool,
+                        e: &mut Expected| {
             let keys: Vec<String> = fs.keys().filter(|k| pred(k)).cloned().collect();
             for k in keys {
                 let (sz, _, w) = fs.remove(&k).unwrap();
@@ -188,7 +214,11 @@ fn read_members(path: &Path) -> HashMap<String, Member> {
     let mut out = HashMap::new();
     if path.is_dir() {
         for entry in walk_dir(path) {
-            let rel = entry.strip_prefix(path).unwrap().to_string_lossy().to_string();
+            let rel = entry
+                .strip_prefix(path)
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
             out.insert(rel, Member::Data(std::fs::read(&entry).unwrap()));
         }
         return out;
@@ -196,7 +226,9 @@ fn read_members(path: &Path) -> HashMap<String, Member> {
     let data = std::fs::read(path).unwrap();
     for entry in tar::Archive::new(&data[..]).entries().unwrap() {
         let mut entry = entry.unwrap();
-        let name = String::from_utf8_lossy(&entry.path_bytes()).trim_start_matches("./").to_string();
+        let name = String::from_utf8_lossy(&entry.path_bytes())
+            .trim_start_matches("./")
+            .to_string();
         let t = entry.header().entry_type();
         if t.is_symlink() || t.is_hard_link() {
             let target = String::from_utf8_lossy(&entry.link_name_bytes().unwrap()).to_string();
@@ -246,7 +278,9 @@ fn walk_dir(dir: &Path) -> Vec<PathBuf> {
 pub fn decompress(blob: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     if blob.starts_with(&[0x1f, 0x8b]) {
-        flate2::read::MultiGzDecoder::new(blob).read_to_end(&mut out).unwrap();
+        flate2::read::MultiGzDecoder::new(blob)
+            .read_to_end(&mut out)
+            .unwrap();
     } else if blob.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         out = zstd::decode_all(blob).unwrap();
     } else {
@@ -261,7 +295,14 @@ pub fn require_tools(tools: &[&str]) -> bool {
     let missing: Vec<&str> = tools
         .iter()
         .copied()
-        .filter(|t| Command::new("sh").arg("-c").arg(format!("command -v {t}")).output().map(|o| !o.status.success()).unwrap_or(true))
+        .filter(|t| {
+            Command::new("sh")
+                .arg("-c")
+                .arg(format!("command -v {t}"))
+                .output()
+                .map(|o| !o.status.success())
+                .unwrap_or(true)
+        })
         .collect();
     if missing.is_empty() {
         return true;
