@@ -282,7 +282,13 @@ fn a_wrong_diff_id_is_a_failed_check() {
 fn a_manifest_that_references_a_missing_blob() {
     let dir = tempfile::tempdir().unwrap();
     let (layer, id) = simple_layer();
-    let p = oci_archive(dir.path(), "missing.tar", std::slice::from_ref(&layer), &[id], None);
+    let p = oci_archive(
+        dir.path(),
+        "missing.tar",
+        std::slice::from_ref(&layer),
+        &[id],
+        None,
+    );
     let real = std::fs::read(&p).unwrap();
     let layer_name = format!("blobs/{}", sha(&layer).replace(':', "/"));
     let mut entries = Vec::new();

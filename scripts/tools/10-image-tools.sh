@@ -4,6 +4,7 @@ set -euo pipefail
 need=()
 for t in buildah skopeo; do command -v "$t" >/dev/null || need+=("$t"); done
 [ -x /bin/busybox ] || need+=(busybox-static)
+[ -x /usr/bin/time ] || need+=(time)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -160,8 +160,8 @@ pub fn expected(path: &Path) -> Expected {
         }
         e.layer_sizes.push(size);
         let hide = |fs: &mut HashMap<String, (u64, bool, usize)>,
-                        pred: &dyn Fn(&str) -> bool,
-                        e: &mut Expected| {
+                    pred: &dyn Fn(&str) -> bool,
+                    e: &mut Expected| {
             let keys: Vec<String> = fs.keys().filter(|k| pred(k)).cloned().collect();
             for k in keys {
                 let (sz, _, w) = fs.remove(&k).unwrap();

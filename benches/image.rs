@@ -1,0 +1,450 @@
+//! `cargo bench --bench image`: how fast `gate check` reads a realistic Lambda image, beside
+//! the references the issue names, in the same run on the same files.
+//!
+//! The image (~700 MB uncompressed, 6 layers) is generated here, deterministically: a base OS
+//! layer, a Python site-packages layer of tens of thousands of small text-like files, a layer
+//! of large half-compressible binaries, the app, and a clean-up layer that deletes some of it.
+//! It is written twice: as a docker-archive with plain layers and as an OCI archive with gzip
+//! layers, cached under `build/bench/`.
+//!
+//! Printed: wall time, throughput (MB/s of layer data) and peak RSS of `gate check`, next to
+//! `gzip -dc` of the same layers on one core and, when `trivy` is on PATH, Trivy building an
+//! SBOM of the same tarball.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+const WORDS: &[&str] = &[
+    "def", "return", "import", "self", "class", "lambda", "None", "True", "False", "for", "in",
+    "if", "else", "elif", "while", "yield", "async", "await", "with", "as", "try", "except",
+    "raise", "from", "pass", "value", "data", "request", "response", "handler", "event", "context",
+    "json", "dict", "list", "str", "int", "bytes", "os", "sys",
+];
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Source-code-like bytes (compress about 4x, like real .py files).
+fn text(rng: &mut Rng, len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + 16);
+    while out.len() < len {
+        out.extend_from_slice(WORDS[rng.below(WORDS.len() as u64) as usize].as_bytes());
+        out.push(if rng.below(9) == 0 { b'\n' } else { b' ' });
+    }
+    out.truncate(len);
+    out
+}
+
+/// Binary-like bytes: half random, half repetitive (compress about 2x, like .so files).
+fn binary(rng: &mut Rng, len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len);
+    while out.len() < len {
+        let chunk = 4096.min(len - out.len());
+        if rng.below(2) == 0 {
+            for _ in 0..chunk {
+                out.push(rng.next() as u8);
+            }
+        } else {
+            let b = rng.next() as u8;
+            out.extend(std::iter::repeat_n(b, chunk));
+        }
+    }
+    out
+}
+
+enum Item {
+    File(String, Vec<u8>),
+    Whiteout(String),
+}
+
+fn layer_tar(items: Vec<Item>) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for item in items {
+        let (name, data) = match item {
+            Item::File(n, d) => (n, d),
+            Item::Whiteout(p) => {
+                let (dir, base) = p.rsplit_once('/').unwrap();
+                (format!("{dir}/.wh.{base}"), Vec::new())
+            }
+        };
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, &name, &data[..]).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+fn layers() -> Vec<(Vec<u8>, &'static str)> {
+    let mut rng = Rng(0x5eed);
+    let mut out = Vec::new();
+    // 0: base OS, ~100 MB in 4,000 files.
+    let base = (0..4000)
+        .map(|i| {
+            Item::File(
+                format!("usr/lib/x86_64-linux-gnu/lib{i}.so"),
+                binary(&mut rng, 15_000 + (i % 20) * 1_000),
+            )
+        })
+        .collect();
+    out.push((layer_tar(base), "ADD rootfs.tar.xz /"));
+    // 1: site-packages, ~300 MB in 40,000 small files.
+    let site = (0..40_000)
+        .map(|i| {
+            let pkg = i / 400;
+            let len = 1_000 + rng.below(14_000) as usize;
+            Item::File(
+                format!("var/lang/lib/python3.12/site-packages/pkg{pkg}/mod{i}.py"),
+                text(&mut rng, len),
+            )
+        })
+        .collect();
+    out.push((layer_tar(site), "RUN pip install -r requirements.txt"));
+    // 2: large binaries, ~220 MB.
+    let big = (0..4)
+        .map(|i| {
+            Item::File(
+                format!("opt/models/model{i}.bin"),
+                binary(&mut rng, 55_000_000),
+            )
+        })
+        .collect();
+    out.push((layer_tar(big), "COPY models /opt/models"));
+    // 3: the app, ~10 MB.
+    let app = (0..500)
+        .map(|i| Item::File(format!("var/task/app/m{i}.py"), text(&mut rng, 20_000)))
+        .collect();
+    out.push((layer_tar(app), "COPY app /var/task/app"));
+    // 4: pip cache then its removal, the usual waste: 60 MB written...
+    let cache = (0..300)
+        .map(|i| {
+            Item::File(
+                format!("root/.cache/pip/http/{i}"),
+                binary(&mut rng, 200_000),
+            )
+        })
+        .collect();
+    out.push((
+        layer_tar(cache),
+        "RUN pip download -d /root/.cache/pip wheels",
+    ));
+    // 5: ...and removed.
+    out.push((
+        layer_tar(vec![Item::Whiteout("root/.cache/pip".into())]),
+        "RUN rm -rf /root/.cache/pip",
+    ));
+    out
+}
+
+fn sha(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn config(diff_ids: &[String], instrs: &[&str]) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "config": {"Cmd": ["app.handler"], "Env": ["LAMBDA_TASK_ROOT=/var/task"]},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids.iter().map(|d| format!("sha256:{d}")).collect::<Vec<_>>()},
+        "history": instrs.iter().map(|c| serde_json::json!({"created_by": c})).collect::<Vec<_>>(),
+    }))
+    .unwrap()
+}
+
+fn append(b: &mut tar::Builder<BufWriter<File>>, name: &str, data: &[u8]) {
+    let mut h = tar::Header::new_ustar();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    b.append_data(&mut h, name, data).unwrap();
+}
+
+/// Writes both archives; returns (docker-archive path, oci-archive path, gzip layer paths).
+fn build(dir: &Path) -> (PathBuf, PathBuf, Vec<PathBuf>) {
+    let docker = dir.join("bench-docker.tar");
+    let oci = dir.join("bench-oci-gzip.tar");
+    let gz_dir = dir.join("gz");
+    if docker.exists() && oci.exists() && gz_dir.exists() {
+        let mut gz: Vec<PathBuf> = std::fs::read_dir(&gz_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        gz.sort();
+        return (docker, oci, gz);
+    }
+    std::fs::create_dir_all(&gz_dir).unwrap();
+    eprintln!(
+        "generating the benchmark image under {} (once)…",
+        dir.display()
+    );
+    let layers = layers();
+    let instrs: Vec<&str> = layers.iter().map(|(_, c)| *c).collect();
+    let diff_ids: Vec<String> = layers.iter().map(|(t, _)| sha(t)).collect();
+    let cfg = config(&diff_ids, &instrs);
+
+    // docker-archive, plain layers.
+    let mut b = tar::Builder::new(BufWriter::new(File::create(&docker).unwrap()));
+    let mut names = Vec::new();
+    for (i, (t, _)) in layers.iter().enumerate() {
+        let name = format!("{}/layer.tar", diff_ids[i]);
+        append(&mut b, &name, t);
+        names.push(name);
+    }
+    append(&mut b, "config.json", &cfg);
+    let manifest = serde_json::json!([{"Config": "config.json", "RepoTags": ["bench:plain"], "Layers": names}]);
+    append(
+        &mut b,
+        "manifest.json",
+        &serde_json::to_vec(&manifest).unwrap(),
+    );
+    b.finish().unwrap();
+
+    // OCI archive, gzip layers (compressed on both cores).
+    let gzs: Vec<Vec<u8>> = std::thread::scope(|s| {
+        let handles: Vec<_> = layers
+            .iter()
+            .map(|(t, _)| s.spawn(move || gzip(t)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut b = tar::Builder::new(BufWriter::new(File::create(&oci).unwrap()));
+    let mut descs = Vec::new();
+    for (i, g) in gzs.iter().enumerate() {
+        let d = sha(g);
+        append(&mut b, &format!("blobs/sha256/{d}"), g);
+        std::fs::write(gz_dir.join(format!("{i}.gz")), g).unwrap();
+        descs.push(serde_json::json!({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": format!("sha256:{d}"), "size": g.len()}));
+    }
+    append(&mut b, &format!("blobs/sha256/{}", sha(&cfg)), &cfg);
+    let m = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{}", sha(&cfg)), "size": cfg.len()},
+        "layers": descs,
+    }))
+    .unwrap();
+    append(&mut b, &format!("blobs/sha256/{}", sha(&m)), &m);
+    let idx = serde_json::json!({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": format!("sha256:{}", sha(&m)), "size": m.len()}]});
+    append(&mut b, "index.json", &serde_json::to_vec(&idx).unwrap());
+    append(&mut b, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
+    b.finish().unwrap();
+    let mut gz: Vec<PathBuf> = (0..gzs.len())
+        .map(|i| gz_dir.join(format!("{i}.gz")))
+        .collect();
+    gz.sort();
+    (docker, oci, gz)
+}
+
+/// Runs a command to completion under GNU time; returns wall time and the peak RSS (KiB) of
+/// that command alone. (getrusage from this process would not do: a child spawned from a
+/// process holding the generated image inherits its high-water mark until exec.)
+fn measure(cmd: &mut Command) -> (Duration, i64, bool) {
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(out.path())
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    let start = Instant::now();
+    let status = timed
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run /usr/bin/time (apt install time)");
+    let elapsed = start.elapsed();
+    let rss = std::fs::read_to_string(out.path())
+        .ok()
+        .and_then(|s| s.lines().last().and_then(|l| l.trim().parse().ok()))
+        .unwrap_or(0);
+    (elapsed, rss, status.code().is_some_and(|c| c <= 1))
+}
+
+fn best_of<F: FnMut() -> (Duration, i64, bool)>(n: usize, mut f: F) -> (Duration, i64) {
+    let mut best = Duration::MAX;
+    let mut rss = 0;
+    for _ in 0..n {
+        let (t, r, ok) = f();
+        assert!(ok, "a benchmarked command failed");
+        best = best.min(t);
+        rss = rss.max(r);
+    }
+    (best, rss)
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("build/bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (docker, oci, gz) = build(&dir);
+    let gate = root.join("target/release/gate");
+    let st = Command::new("cargo")
+        .args(["build", "--release", "--quiet", "--bin", "gate"])
+        .current_dir(root)
+        .status()
+        .unwrap();
+    assert!(st.success());
+
+    let layer_bytes: u64 = std::fs::metadata(&docker).unwrap().len();
+    let gz_bytes: u64 = gz.iter().map(|p| std::fs::metadata(p).unwrap().len()).sum();
+    println!(
+        "image: 6 layers, {:.0} MB uncompressed (docker-archive), {:.0} MB gzip (oci-archive)",
+        layer_bytes as f64 / 1e6,
+        gz_bytes as f64 / 1e6
+    );
+    println!(
+        "machine: {} cores",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    let runs = 3;
+
+    let (t_gz, rss_gz) = best_of(runs, || measure(Command::new(&gate).arg("check").arg(&oci)));
+    let (t_gz_nv, rss_gz_nv) = best_of(runs, || {
+        measure(Command::new(&gate).args(["check", "--no-verify"]).arg(&oci))
+    });
+    let (t_gzip, _) = best_of(runs, || {
+        let start = Instant::now();
+        for p in &gz {
+            let st = Command::new("taskset")
+                .args(["-c", "0", "gzip", "-dc"])
+                .arg(p)
+                .stdout(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(st.success());
+        }
+        (start.elapsed(), 0, true)
+    });
+    let (t_plain, rss_plain) = best_of(runs, || {
+        measure(Command::new(&gate).arg("check").arg(&docker))
+    });
+    let (t_seek, rss_seek) = best_of(runs, || {
+        measure(
+            Command::new(&gate)
+                .args(["check", "--no-verify"])
+                .arg(&docker),
+        )
+    });
+
+    let mb = layer_bytes as f64 / 1e6;
+    println!();
+    println!(
+        "{:<44} {:>8} {:>10} {:>10}",
+        "", "wall s", "MB/s", "peak RSS"
+    );
+    let row = |name: &str, t: Duration, rss: i64| {
+        let rss = if rss > 0 {
+            format!("{:.1} MB", rss as f64 * 1024.0 / 1e6)
+        } else {
+            "-".into()
+        };
+        println!(
+            "{:<44} {:>8.3} {:>10.0} {:>10}",
+            name,
+            t.as_secs_f64(),
+            mb / t.as_secs_f64(),
+            rss
+        );
+    };
+    row("gate check, gzip oci-archive (verified)", t_gz, rss_gz);
+    row(
+        "gate check, gzip oci-archive, --no-verify",
+        t_gz_nv,
+        rss_gz_nv,
+    );
+    row("gzip -dc of the same layers, one core", t_gzip, 0);
+    row(
+        "gate check, plain docker-archive (verified)",
+        t_plain,
+        rss_plain,
+    );
+    row(
+        "gate check, plain docker-archive, --no-verify",
+        t_seek,
+        rss_seek,
+    );
+    println!();
+    let r = t_gz.as_secs_f64() / t_gzip.as_secs_f64();
+    let r_nv = t_gz_nv.as_secs_f64() / t_gzip.as_secs_f64();
+    println!(
+        "gzip target: gate ≤ 0.25 × gzip -dc → verified {r:.2}× ({}), --no-verify {r_nv:.2}× ({})",
+        verdict(r <= 0.25),
+        verdict(r_nv <= 0.25)
+    );
+
+    let trivy = Command::new("sh")
+        .args(["-c", "command -v trivy"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if trivy {
+        let cache = dir.join("trivy-cache");
+        let (t_trivy, rss_trivy) = best_of(runs, || {
+            measure(
+                Command::new("trivy")
+                    .args([
+                        "image",
+                        "--quiet",
+                        "--format",
+                        "cyclonedx",
+                        "--cache-backend",
+                        "memory",
+                        "--cache-dir",
+                    ])
+                    .arg(&cache)
+                    .arg("--input")
+                    .arg(&docker)
+                    .args(["--output", "/dev/null"]),
+            )
+        });
+        row(
+            "trivy image --format cyclonedx (docker-archive)",
+            t_trivy,
+            rss_trivy,
+        );
+        println!(
+            "plain target: gate ≤ 0.25 × trivy → verified {:.2}× ({}), --no-verify {:.2}× ({})",
+            t_plain.as_secs_f64() / t_trivy.as_secs_f64(),
+            verdict(t_plain.as_secs_f64() / t_trivy.as_secs_f64() <= 0.25),
+            t_seek.as_secs_f64() / t_trivy.as_secs_f64(),
+            verdict(t_seek.as_secs_f64() / t_trivy.as_secs_f64() <= 0.25)
+        );
+    } else {
+        println!("trivy not on PATH: the Trivy reference was not run (scripts/install-tools.sh installs it)");
+    }
+    println!(
+        "memory target: peak RSS < 64 MB for a 700 MB image → {}",
+        verdict(rss_gz.max(rss_plain) * 1024 < 64_000_000)
+    );
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        "NOT met"
+    }
+}
