@@ -230,5 +230,12 @@ pub fn budget_checks(scan: &Scan, layer_count: usize, p: &ImagePolicy) -> Vec<Ch
             "count",
         ));
     }
+    let limit = crate::rules::lambda::SIZE_LIMIT;
+    checks.push(
+        Check::at_most("lambda-size-limit", limit, scan.size_bytes, "bytes").with_detail(format!(
+            "Lambda accepts images up to 10 GiB uncompressed; {} left",
+            crate::units::format_size(limit.saturating_sub(scan.size_bytes))
+        )),
+    );
     checks
 }

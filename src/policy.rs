@@ -79,7 +79,7 @@ pub fn template() -> String {
 
 impl Policy {
     pub fn from_toml(text: &str, origin: &Path) -> Result<Policy> {
-        toml::from_str(text).map_err(|e| {
+        let policy: Policy = toml::from_str(text).map_err(|e| {
             // toml's messages span several lines (a snippet of the file); keep the first,
             // which says what and where, to honour the one-line error contract.
             let msg = e.to_string();
@@ -99,7 +99,12 @@ impl Policy {
                 .last()
                 .unwrap_or("");
             anyhow::anyhow!("{}: {} {}", origin.display(), first, detail)
-        })
+        })?;
+        policy
+            .rules
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", origin.display()))?;
+        Ok(policy)
     }
 
     /// Loads `explicit` if given (it must exist), else `gate.toml` in the working directory if

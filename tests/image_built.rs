@@ -96,7 +96,7 @@ fn built() -> Option<&'static Built> {
 
 fn check(path: &Path) -> serde_json::Value {
     let (code, r) = gate_json(&["check", path.to_str().unwrap()]);
-    assert_eq!(code, 0, "{}: {r}", path.display());
+    assert!(code == 0 || code == 1, "{}: {r}", path.display());
     r
 }
 

@@ -85,6 +85,7 @@ pub fn run(args: CheckArgs) -> Result<i32> {
     let facts = inspect(&args.image, &policy.image, args.image_ref.clone(), &opts)?;
     let mut report = Report::default();
     check_image(&mut report, &args.image, &facts, &policy, opts.verify);
+    args.rules.add_dive_ci(&mut report)?;
     args.security
         .add_to_report(&policy, baseline.as_ref(), &mut report)?;
     args.perf.add_to_report(&policy, &mut report)?;

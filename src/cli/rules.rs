@@ -1,25 +1,91 @@
-//! The rule flags of `gate check` (`--dive-ci`) and `gate init`.
-//!
-//! (Stub: the rules issue fills this file.)
+//! The rule flags of `gate check` (`--dive-ci`, `--architecture`) and `gate init`.
 
-use anyhow::Result;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use lambda_gate::policy::Policy;
+use lambda_gate::policy::{self, Policy};
+use lambda_gate::report::Report;
+use lambda_gate::rules::dive_ci::DiveCi;
+
+/// dive's CI file, picked up from the working directory as `dive --ci` does.
+const DIVE_CI_FILE: &str = ".dive-ci";
 
 #[derive(Args, Debug, Default)]
-pub struct RulesArgs {}
+pub struct RulesArgs {
+    /// Evaluate dive's CI rules from this file (default: ./.dive-ci when present).
+    #[arg(long, value_name = "FILE")]
+    pub dive_ci: Option<PathBuf>,
+
+    /// The function's architecture (x86_64/amd64 or arm64), for lambda-architecture.
+    #[arg(long, value_name = "ARCH")]
+    pub architecture: Option<String>,
+}
 
 impl RulesArgs {
     /// Applies rule flags to the policy before the image job runs.
-    pub fn apply(&self, _policy: &mut Policy) -> Result<()> {
+    pub fn apply(&self, policy: &mut Policy) -> Result<()> {
+        if let Some(a) = &self.architecture {
+            policy.rules.architecture = Some(a.clone());
+            policy
+                .rules
+                .validate()
+                .map_err(|e| anyhow::anyhow!("--architecture: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// Adds dive's CI rule results as checks, when a .dive-ci applies.
+    pub fn add_dive_ci(&self, report: &mut Report) -> Result<()> {
+        let path = match &self.dive_ci {
+            Some(p) => p.clone(),
+            None if Path::new(DIVE_CI_FILE).is_file() => {
+                report
+                    .notes
+                    .push(format!("evaluated dive's CI rules from ./{DIVE_CI_FILE}"));
+                PathBuf::from(DIVE_CI_FILE)
+            }
+            None => return Ok(()),
+        };
+        let ci = DiveCi::load(&path)?;
+        if let Some(img) = &report.image {
+            let d = &img.dive;
+            let score = lambda_gate::image::dive::DiveScore {
+                efficiency: d.efficiency,
+                wasted_bytes: d.wasted_bytes,
+                user_size_bytes: d.user_size_bytes,
+                user_wasted_percent: d.user_wasted_percent,
+            };
+            report.checks.extend(ci.evaluate(&score));
+        }
         Ok(())
     }
 }
 
 #[derive(Args, Debug)]
-pub struct InitCmd {}
+pub struct InitCmd {
+    /// Where to write the policy.
+    #[arg(default_value = policy::DEFAULT_FILE)]
+    pub path: PathBuf,
 
-pub fn run_init(_cmd: InitCmd) -> Result<i32> {
-    anyhow::bail!("`gate init` is not implemented yet")
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run_init(cmd: InitCmd) -> Result<i32> {
+    if cmd.path.exists() && !cmd.force {
+        bail!(
+            "{}: already exists; use --force to overwrite",
+            cmd.path.display()
+        );
+    }
+    std::fs::write(&cmd.path, policy::template())
+        .with_context(|| format!("{}: cannot write", cmd.path.display()))?;
+    eprintln!(
+        "wrote {} (every option, commented, with its default)",
+        cmd.path.display()
+    );
+    Ok(0)
 }

@@ -1,14 +1,171 @@
-//! Rules: one file per family; each sees the image's facts and emits findings with a fix.
+//! Rules: one file per family; each sees the image's facts and emits findings that say which
+//! layer, which instruction, how many bytes, and what to change.
 //!
-//! (Stub: the rules issue fills this module.)
+//! Adding a family is one file with a `check(ctx, sink)` and one line in `FAMILIES`; adding a
+//! cache kind is one row in `caches::KINDS`.
 
+pub mod caches;
 pub mod cfg;
+pub mod diags;
+pub mod dive_ci;
+pub mod lambda;
+pub mod python;
+pub mod toolchain;
+pub mod waste;
 
+use globset::{GlobSet, GlobSetBuilder};
+
+use crate::image::overlay::Node;
 use crate::image::{Image, Scan};
 use crate::policy::Policy;
-use crate::report::Finding;
+use crate::report::{text::shorten, Finding, Severity};
+use cfg::{Level, RulesConfig};
+use diags::Code;
+
+/// Every rule family, in the order their findings are listed.
+const FAMILIES: &[fn(&Ctx, &mut Sink)] = &[
+    lambda::check,
+    caches::check,
+    waste::check,
+    toolchain::check,
+    python::check,
+];
+
+/// What a rule sees: the image, its merged filesystem, and the team's configuration.
+pub struct Ctx<'a> {
+    pub image: &'a Image,
+    pub scan: &'a Scan,
+    pub cfg: &'a RulesConfig,
+    ignore: GlobSet,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(image: &'a Image, scan: &'a Scan, cfg: &'a RulesConfig) -> Ctx<'a> {
+        let mut b = GlobSetBuilder::new();
+        for g in &cfg.ignore_paths {
+            // validated with the policy; a bad glob here is skipped rather than fatal
+            if let Ok(glob) = globset::Glob::new(g.trim_start_matches('/')) {
+                b.add(glob);
+            }
+        }
+        Ctx {
+            image,
+            scan,
+            cfg,
+            ignore: b.build().unwrap_or_else(|_| GlobSet::empty()),
+        }
+    }
+
+    /// Paths the team asked to leave out of waste and cache accounting.
+    pub fn ignored(&self, path: &str) -> bool {
+        !self.ignore.is_empty() && self.ignore.is_match(path)
+    }
+
+    /// Visible files (path without leading `/`, node), ignored paths left out.
+    pub fn files(&self) -> impl Iterator<Item = (&'a str, &'a Node)> + '_ {
+        self.scan
+            .fs
+            .iter()
+            .filter(move |(p, n)| n.kind == crate::image::layer::Kind::File && !self.ignored(p))
+    }
+
+    /// "layer 3 `RUN pip install -r requirements.txt`", for messages.
+    pub fn layer_name(&self, layer: usize) -> String {
+        let instr = self
+            .scan
+            .layers
+            .get(layer)
+            .map(|l| l.created_by.as_str())
+            .unwrap_or("");
+        if instr.is_empty() {
+            format!("layer {layer}")
+        } else {
+            format!("layer {layer} `{}`", shorten(instr, 70))
+        }
+    }
+
+    pub fn created_by(&self, layer: usize) -> Option<String> {
+        self.scan
+            .layers
+            .get(layer)
+            .map(|l| l.created_by.clone())
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// Collects findings, applying each rule's level (allow drops, warn warns, deny fails).
+pub struct Sink<'a> {
+    cfg: &'a RulesConfig,
+    pub findings: Vec<Finding>,
+}
+
+/// A finding as a rule writes it; the sink stamps the severity from the configured level.
+pub struct Draft {
+    pub code: Code,
+    pub message: String,
+    pub bytes: u64,
+    pub layer: Option<usize>,
+    pub created_by: Option<String>,
+    pub paths: Vec<String>,
+    pub fix: String,
+    pub references: Vec<String>,
+}
+
+impl<'a> Sink<'a> {
+    pub fn new(cfg: &'a RulesConfig) -> Sink<'a> {
+        Sink {
+            cfg,
+            findings: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, d: Draft) {
+        let severity = match self.cfg.level(d.code) {
+            Level::Allow => return,
+            Level::Warn => Severity::Warning,
+            Level::Deny => Severity::Error,
+        };
+        self.push_with(d, severity);
+    }
+
+    /// For findings that only inform (never fail or warn), whatever the level.
+    pub fn inform(&mut self, d: Draft) {
+        if self.cfg.level(d.code) != Level::Allow {
+            self.push_with(d, Severity::Info);
+        }
+    }
+
+    fn push_with(&mut self, d: Draft, severity: Severity) {
+        self.findings.push(Finding {
+            rule: d.code.id().to_string(),
+            severity,
+            message: d.message,
+            bytes: d.bytes,
+            layer: d.layer,
+            created_by: d.created_by,
+            paths: d.paths,
+            fix: d.fix,
+            references: d.references,
+        });
+    }
+}
 
 /// Runs every rule family over the image's facts.
-pub fn run(_image: &Image, _scan: &Scan, _policy: &Policy) -> Vec<Finding> {
-    Vec::new()
+pub fn run(image: &Image, scan: &Scan, policy: &Policy) -> Vec<Finding> {
+    let ctx = Ctx::new(image, scan, &policy.rules);
+    let mut sink = Sink::new(&policy.rules);
+    for family in FAMILIES {
+        family(&ctx, &mut sink);
+    }
+    sink.findings
+}
+
+/// Up to `n` example paths, with a leading `/`, largest first.
+pub fn sample_paths(mut files: Vec<(&str, u64)>, n: usize) -> Vec<String> {
+    files.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    files
+        .into_iter()
+        .take(n)
+        .map(|(p, _)| format!("/{p}"))
+        .collect()
 }

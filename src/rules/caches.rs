@@ -1,0 +1,198 @@
+//! Leftover package-manager caches: bytes a build downloaded to install something and then
+//! shipped. Each kind is a row: the paths it lives in, the hadolint rule a user may know, and
+//! the fix for the instruction that left it.
+
+use std::collections::BTreeMap;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use super::diags::Code;
+use super::{sample_paths, Ctx, Draft, Sink};
+use crate::units::format_size;
+
+pub struct CacheKind {
+    pub code: Code,
+    /// Globs over paths without the leading `/`.
+    pub globs: &'static [&'static str],
+    /// Where it lives, as the message names it.
+    pub place: &'static str,
+    pub hadolint: &'static [&'static str],
+    pub fix: &'static str,
+}
+
+pub const KINDS: &[CacheKind] = &[
+    CacheKind {
+        code: Code::PipCache,
+        globs: &["root/.cache/pip/**", "home/*/.cache/pip/**", "**/.cache/pip/**"],
+        place: "~/.cache/pip",
+        hadolint: &["DL3042"],
+        fix: "add `--no-cache-dir` to `pip install` or set `PIP_NO_CACHE_DIR=1`",
+    },
+    CacheKind {
+        code: Code::AptLists,
+        globs: &["var/lib/apt/lists/**"],
+        place: "/var/lib/apt/lists",
+        hadolint: &["DL3009"],
+        fix: "end the same RUN with `&& rm -rf /var/lib/apt/lists/*`",
+    },
+    CacheKind {
+        code: Code::AptArchives,
+        globs: &["var/cache/apt/archives/**", "var/cache/apt/*.bin"],
+        place: "/var/cache/apt",
+        hadolint: &["DL3009"],
+        fix: "end the same RUN with `&& apt-get clean` (or install with `--no-install-recommends` and clean up)",
+    },
+    CacheKind {
+        code: Code::DnfCache,
+        globs: &["var/cache/dnf/**", "var/cache/yum/**", "var/cache/libdnf5/**", "var/lib/dnf/repos/**"],
+        place: "/var/cache/dnf",
+        hadolint: &["DL3040", "DL3032"],
+        fix: "end the same RUN with `&& dnf clean all && rm -rf /var/cache/dnf` (microdnf: `microdnf clean all`; yum: `yum clean all`)",
+    },
+    CacheKind {
+        code: Code::ApkCache,
+        globs: &["var/cache/apk/**", "etc/apk/cache/**"],
+        place: "/var/cache/apk",
+        hadolint: &["DL3019"],
+        fix: "use `apk add --no-cache`",
+    },
+    CacheKind {
+        code: Code::NpmCache,
+        globs: &["root/.npm/**", "home/*/.npm/**", "**/.npm/_cacache/**"],
+        place: "~/.npm",
+        hadolint: &[],
+        fix: "end the same RUN with `&& npm cache clean --force`, or use `npm ci --cache /tmp/npm-cache` and remove it",
+    },
+    CacheKind {
+        code: Code::YarnCache,
+        globs: &["usr/local/share/.cache/yarn/**", "root/.cache/yarn/**", "home/*/.cache/yarn/**", "**/.yarn/cache/**", "**/.yarn/berry/cache/**"],
+        place: "the yarn cache",
+        hadolint: &["DL3060"],
+        fix: "end the same RUN with `&& yarn cache clean`",
+    },
+    CacheKind {
+        code: Code::CargoCache,
+        globs: &["**/.cargo/registry/**", "**/.cargo/git/**", "usr/local/cargo/registry/**", "usr/local/cargo/git/**"],
+        place: "~/.cargo/registry",
+        hadolint: &[],
+        fix: "build in a builder stage and COPY only the binary into the final stage",
+    },
+    CacheKind {
+        code: Code::GoBuildCache,
+        globs: &["**/.cache/go-build/**", "go/pkg/mod/**", "root/go/pkg/mod/**"],
+        place: "the Go build cache",
+        hadolint: &[],
+        fix: "build in a builder stage (or `go clean -cache -modcache` in the same RUN) and COPY only the binary",
+    },
+];
+
+fn matcher() -> (GlobSet, Vec<usize>) {
+    let mut b = GlobSetBuilder::new();
+    let mut owner = Vec::new();
+    for (k, kind) in KINDS.iter().enumerate() {
+        for g in kind.globs {
+            b.add(Glob::new(g).expect("cache globs are valid"));
+            owner.push(k);
+        }
+    }
+    (b.build().expect("cache globs build"), owner)
+}
+
+pub fn check(ctx: &Ctx, sink: &mut Sink) {
+    let (set, owner) = matcher();
+    // (kind, writer layer) → files
+    let mut groups: BTreeMap<(usize, usize), Vec<(&str, u64)>> = BTreeMap::new();
+    let mut hits = Vec::new();
+    for (path, node) in ctx.files() {
+        set.matches_into(path, &mut hits);
+        if let Some(&g) = hits.first() {
+            groups
+                .entry((owner[g], node.layer))
+                .or_default()
+                .push((path, node.size));
+        }
+    }
+    for ((k, layer), files) in groups {
+        let kind = &KINDS[k];
+        let bytes: u64 = files.iter().map(|f| f.1).sum();
+        if bytes < ctx.cfg.min_bytes {
+            continue;
+        }
+        let layer_name = ctx.layer_name(layer);
+        let refs: Vec<String> = kind.hadolint.iter().map(|s| s.to_string()).collect();
+        let hint = if refs.is_empty() {
+            String::new()
+        } else {
+            format!(" (hadolint {})", refs.join(", "))
+        };
+        sink.push(Draft {
+            code: kind.code,
+            message: format!(
+                "{layer_name} left {} in {} ({} files){hint}",
+                format_size(bytes),
+                kind.place,
+                files.len()
+            ),
+            bytes,
+            layer: Some(layer),
+            created_by: ctx.created_by(layer),
+            paths: sample_paths(files, 5),
+            fix: format!("in {layer_name}: {}", kind.fix),
+            references: refs,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_matches_its_usual_paths_and_not_others() {
+        let (set, owner) = matcher();
+        let kind_of = |p: &str| set.matches(p).first().map(|&g| KINDS[owner[g]].code);
+        assert_eq!(kind_of("root/.cache/pip/http-v2/a/b"), Some(Code::PipCache));
+        assert_eq!(
+            kind_of("home/app/.cache/pip/wheels/x.whl"),
+            Some(Code::PipCache)
+        );
+        assert_eq!(
+            kind_of("var/lib/apt/lists/deb.debian.org_dists_bookworm_InRelease"),
+            Some(Code::AptLists)
+        );
+        assert_eq!(
+            kind_of("var/cache/apt/archives/gcc_12.deb"),
+            Some(Code::AptArchives)
+        );
+        assert_eq!(
+            kind_of("var/cache/dnf/amazonlinux-1/packages/x.rpm"),
+            Some(Code::DnfCache)
+        );
+        assert_eq!(kind_of("var/cache/libdnf5/repo/x"), Some(Code::DnfCache));
+        assert_eq!(
+            kind_of("var/cache/apk/APKINDEX.tar.gz"),
+            Some(Code::ApkCache)
+        );
+        assert_eq!(
+            kind_of("root/.npm/_cacache/content-v2/sha512/aa"),
+            Some(Code::NpmCache)
+        );
+        assert_eq!(
+            kind_of("usr/local/share/.cache/yarn/v6/x"),
+            Some(Code::YarnCache)
+        );
+        assert_eq!(
+            kind_of("root/.cargo/registry/cache/x.crate"),
+            Some(Code::CargoCache)
+        );
+        assert_eq!(
+            kind_of("root/.cache/go-build/aa/bb"),
+            Some(Code::GoBuildCache)
+        );
+        assert_eq!(kind_of("var/task/app.py"), None);
+        assert_eq!(
+            kind_of("usr/lib/python3/dist-packages/pip/_internal/cache.py"),
+            None
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! Python in the image: bytecode for the wrong interpreter (dead weight), site-packages with no
+//! bytecode (Lambda's filesystem is read-only, so every cold start compiles it again), and
+//! test suites shipped inside site-packages.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use super::diags::Code;
+use super::{sample_paths, Ctx, Draft, Sink};
+use crate::image::layer::Kind;
+use crate::units::format_size;
+
+/// Python versions the image can run, as bytecode tags: `python3.12` → "312".
+pub fn interpreters(ctx: &Ctx) -> BTreeSet<String> {
+    let mut tags = BTreeSet::new();
+    for (path, node) in ctx.scan.fs.iter() {
+        if node.kind == Kind::Dir || !path.contains("bin/python3.") {
+            continue;
+        }
+        let base = path.rsplit('/').next().unwrap_or(path);
+        if let Some(minor) = base.strip_prefix("python3.") {
+            if !minor.is_empty() && minor.chars().all(|c| c.is_ascii_digit()) {
+                tags.insert(format!("3{minor}"));
+            }
+        }
+    }
+    tags
+}
+
+/// `…/__pycache__/mod.cpython-311.opt-1.pyc` → ("…/mod", "311").
+fn pyc_parts(path: &str) -> Option<(String, &str)> {
+    let (dir, file) = path.rsplit_once("/__pycache__/")?;
+    let stem_tag = file.strip_suffix(".pyc")?;
+    let (stem, rest) = stem_tag.split_once(".cpython-")?;
+    let tag = rest.split('.').next()?;
+    Some((format!("{dir}/{stem}"), tag))
+}
+
+pub fn check(ctx: &Ctx, sink: &mut Sink) {
+    let pythons = interpreters(ctx);
+    if pythons.is_empty() {
+        return;
+    }
+    let list = pythons
+        .iter()
+        .map(|t| format!("3.{}", &t[1..]))
+        .collect::<Vec<_>>()
+        .join(", ");
+
+    let mut stale: BTreeMap<usize, Vec<(&str, u64)>> = BTreeMap::new();
+    let mut compiled: HashSet<String> = HashSet::new();
+    let mut tests: BTreeMap<usize, Vec<(&str, u64)>> = BTreeMap::new();
+    let mut site_py: Vec<&str> = Vec::new();
+    for (path, node) in ctx.files() {
+        if let Some((module, tag)) = pyc_parts(path) {
+            if pythons.contains(tag) {
+                compiled.insert(module);
+            } else {
+                stale.entry(node.layer).or_default().push((path, node.size));
+            }
+            continue;
+        }
+        if let Some((_, inside)) = path.split_once("/site-packages/") {
+            if path.ends_with(".py") {
+                site_py.push(path);
+            }
+            let mut parts = inside.split('/');
+            let _package = parts.next();
+            if let Some(second) = parts.next() {
+                if (second == "tests" || second == "test") && parts.next().is_some() {
+                    tests.entry(node.layer).or_default().push((path, node.size));
+                }
+            }
+        }
+    }
+
+    for (layer, files) in stale {
+        let bytes: u64 = files.iter().map(|f| f.1).sum();
+        let name = ctx.layer_name(layer);
+        sink.push(Draft {
+            code: Code::StaleBytecode,
+            message: format!(
+                "{name} ships {} of bytecode ({} .pyc files) for a Python the image does not have (it has {list})",
+                format_size(bytes),
+                files.len()
+            ),
+            bytes,
+            layer: Some(layer),
+            created_by: ctx.created_by(layer),
+            paths: sample_paths(files, 5),
+            fix: format!("compile with the image's own interpreter (`python{} -m compileall`) and do not copy __pycache__ from elsewhere", list.split(", ").next().unwrap_or("3")),
+            references: Vec::new(),
+        });
+    }
+
+    for (layer, files) in tests {
+        let bytes: u64 = files.iter().map(|f| f.1).sum();
+        if bytes < ctx.cfg.min_bytes {
+            continue;
+        }
+        let name = ctx.layer_name(layer);
+        sink.push(Draft {
+            code: Code::PythonTests,
+            message: format!("{name} ships {} of test suites inside site-packages ({} files)", format_size(bytes), files.len()),
+            bytes,
+            layer: Some(layer),
+            created_by: ctx.created_by(layer),
+            paths: sample_paths(files, 5),
+            fix: "delete them in the same RUN that installs the packages (`find … -path '*/site-packages/*/tests' -prune -exec rm -rf {} +`), or in the builder stage".into(),
+            references: Vec::new(),
+        });
+    }
+
+    // Lambda images only: elsewhere a writable filesystem caches the compiled bytecode.
+    let lambda = ctx.image.config.env_var("LAMBDA_TASK_ROOT").is_some()
+        || ctx.scan.fs.get("var/runtime").is_some();
+    if lambda && !site_py.is_empty() {
+        let missing: Vec<&str> = site_py
+            .iter()
+            .copied()
+            .filter(|p| !compiled.contains(p.trim_end_matches(".py")))
+            .collect();
+        if !missing.is_empty() {
+            let bytes: u64 = missing
+                .iter()
+                .filter_map(|p| ctx.scan.fs.get(p))
+                .map(|n| n.size)
+                .sum();
+            sink.inform(Draft {
+                code: Code::MissingBytecode,
+                message: format!(
+                    "{} of {} site-packages .py files have no bytecode for Python {list}: Lambda's filesystem is read-only, so every cold start compiles them",
+                    missing.len(),
+                    site_py.len()
+                ),
+                bytes,
+                layer: None,
+                created_by: None,
+                paths: missing.iter().take(5).map(|p| format!("/{p}")).collect(),
+                fix: "compile at build time with the runtime's Python: `python -m compileall -q <site-packages>` in the same stage".into(),
+                references: Vec::new(),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytecode_names_split_into_module_and_tag() {
+        assert_eq!(
+            pyc_parts("usr/lib/python3.11/site-packages/a/__pycache__/b.cpython-311.pyc"),
+            Some(("usr/lib/python3.11/site-packages/a/b".into(), "311"))
+        );
+        assert_eq!(
+            pyc_parts("x/__pycache__/m.cpython-39.opt-1.pyc").map(|p| p.1),
+            Some("39")
+        );
+        assert_eq!(pyc_parts("x/m.pyc"), None);
+    }
+}

@@ -1,0 +1,110 @@
+//! build-toolchain: compilers, build tools and headers in the final image. A function needs
+//! what they built, not them.
+
+use std::collections::BTreeMap;
+
+use globset::{Glob, GlobSetBuilder};
+
+use super::diags::Code;
+use super::{sample_paths, Ctx, Draft, Sink};
+use crate::units::format_size;
+
+/// Paths (without the leading `/`) that only a build needs.
+pub const TOOLCHAIN: &[&str] = &[
+    "usr/bin/gcc*",
+    "usr/bin/g++*",
+    "usr/bin/*-linux-gnu-gcc*",
+    "usr/bin/*-linux-gnu-g++*",
+    "usr/bin/*-linux-gnu-cpp*",
+    "usr/bin/cc",
+    "usr/bin/c++",
+    "usr/bin/clang*",
+    "usr/bin/make",
+    "usr/bin/cmake",
+    "usr/bin/ld",
+    "usr/bin/ld.*",
+    "usr/bin/*-linux-gnu-ld*",
+    "usr/bin/as",
+    "usr/bin/*-linux-gnu-as",
+    "usr/lib/gcc/**",
+    "usr/libexec/gcc/**",
+    "usr/lib/gcc-cross/**",
+    "usr/include/**",
+    "usr/local/include/**",
+    "usr/lib/llvm-*/**",
+    "**/.rustup/toolchains/**",
+    "**/.cargo/bin/cargo",
+    "**/.cargo/bin/rustc",
+    "usr/local/cargo/bin/**",
+    "usr/local/rustup/toolchains/**",
+    "usr/local/go/**",
+];
+
+pub fn check(ctx: &Ctx, sink: &mut Sink) {
+    let mut b = GlobSetBuilder::new();
+    for g in TOOLCHAIN {
+        b.add(Glob::new(g).expect("toolchain globs are valid"));
+    }
+    let set = b.build().expect("toolchain globs build");
+    let mut by_layer: BTreeMap<usize, Vec<(&str, u64)>> = BTreeMap::new();
+    for (path, node) in ctx.files() {
+        if set.is_match(path) {
+            by_layer
+                .entry(node.layer)
+                .or_default()
+                .push((path, node.size));
+        }
+    }
+    for (layer, files) in by_layer {
+        let bytes: u64 = files.iter().map(|f| f.1).sum();
+        if bytes < ctx.cfg.min_bytes {
+            continue;
+        }
+        let tools = tool_names(&files);
+        let name = ctx.layer_name(layer);
+        sink.push(Draft {
+            code: Code::BuildToolchain,
+            message: format!("{name} ships build tools ({tools}): {} in {} files", format_size(bytes), files.len()),
+            bytes,
+            layer: Some(layer),
+            created_by: ctx.created_by(layer),
+            paths: sample_paths(files, 5),
+            fix: format!("use a multi-stage build: install the toolchain and build in a builder stage, then COPY only the results into the final stage (drop what layer {layer} installs for building)"),
+            references: Vec::new(),
+        });
+    }
+}
+
+/// "gcc, make, headers" — what a person recognises in the file list.
+fn tool_names(files: &[(&str, u64)]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    let mut add = |n: &'static str| {
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    };
+    for (p, _) in files {
+        let base = p.rsplit('/').next().unwrap_or(p);
+        if p.starts_with("usr/include/") || p.starts_with("usr/local/include/") {
+            add("headers");
+        } else if p.contains("/gcc")
+            || base.starts_with("gcc")
+            || base.starts_with("g++")
+            || base == "cc"
+            || base.contains("cc1")
+        {
+            add("gcc");
+        } else if base == "make" || base == "cmake" {
+            add("make");
+        } else if p.contains("rustup") || p.contains("cargo") {
+            add("rust");
+        } else if p.starts_with("usr/local/go/") {
+            add("go");
+        } else if base.starts_with("clang") || p.contains("llvm") {
+            add("clang");
+        } else {
+            add("binutils");
+        }
+    }
+    names.join(", ")
+}

@@ -1,0 +1,66 @@
+//! layer-waste: bytes one layer writes and a later layer hides. They are downloaded and
+//! stored with the image although no container can see them.
+
+use std::collections::BTreeMap;
+
+use super::diags::Code;
+use super::{sample_paths, Ctx, Draft, Sink};
+use crate::image::overlay::HideReason;
+use crate::units::format_size;
+
+/// Hidden files of one (writer, hider) pair, and whether any was removed (not overwritten).
+type Group<'a> = (Vec<(&'a str, u64)>, bool);
+
+pub fn check(ctx: &Ctx, sink: &mut Sink) {
+    let mut groups: BTreeMap<(usize, usize), Group> = BTreeMap::new();
+    for h in ctx.scan.fs.hidden() {
+        if ctx.ignored(&h.path) {
+            continue;
+        }
+        let g = groups.entry((h.layer, h.hidden_by)).or_default();
+        g.0.push((h.path.as_str(), h.bytes));
+        g.1 |= h.reason != HideReason::Overwritten;
+    }
+    let mut drafts: Vec<Draft> = Vec::new();
+    for ((writer, hider), (files, removed)) in groups {
+        let bytes: u64 = files.iter().map(|f| f.1).sum();
+        if bytes < ctx.cfg.min_bytes {
+            continue;
+        }
+        let (w, h) = (ctx.layer_name(writer), ctx.layer_name(hider));
+        let (message, fix) = if writer == hider {
+            (
+                format!(
+                    "{w} writes {} twice to the same paths ({} files)",
+                    format_size(bytes),
+                    files.len()
+                ),
+                "write each file once (the layer stores every copy)".to_string(),
+            )
+        } else if removed {
+            (
+                format!("{h} hides {} written by {w} ({} files)", format_size(bytes), files.len()),
+                format!("delete in the same RUN that creates the files (layer {writer}), or produce them in a build stage and COPY only what the function needs"),
+            )
+        } else {
+            (
+                format!("{h} overwrites {} written by {w} ({} files)", format_size(bytes), files.len()),
+                format!("write the final version once: fold layer {hider}'s change into layer {writer}'s instruction (chmod/chown: use COPY --chmod/--chown)"),
+            )
+        };
+        drafts.push(Draft {
+            code: Code::LayerWaste,
+            message,
+            bytes,
+            layer: Some(hider),
+            created_by: ctx.created_by(hider),
+            paths: sample_paths(files, 5),
+            fix,
+            references: Vec::new(),
+        });
+    }
+    drafts.sort_by_key(|d| std::cmp::Reverse(d.bytes));
+    for d in drafts {
+        sink.push(d);
+    }
+}
