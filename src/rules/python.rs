@@ -51,24 +51,23 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
     let mut tests: BTreeMap<usize, Vec<(&str, u64)>> = BTreeMap::new();
     let mut site_py: Vec<&str> = Vec::new();
     for (path, node) in ctx.files() {
-        if let Some((module, tag)) = pyc_parts(path) {
-            if pythons.contains(tag) {
-                compiled.insert(module);
-            } else {
-                stale.entry(node.layer).or_default().push((path, node.size));
-            }
-            continue;
-        }
         if let Some((_, inside)) = path.split_once("/site-packages/") {
-            if path.ends_with(".py") {
-                site_py.push(path);
-            }
             let mut parts = inside.split('/');
             let _package = parts.next();
             if let Some(second) = parts.next() {
                 if (second == "tests" || second == "test") && parts.next().is_some() {
                     tests.entry(node.layer).or_default().push((path, node.size));
                 }
+            }
+            if path.ends_with(".py") {
+                site_py.push(path);
+            }
+        }
+        if let Some((module, tag)) = pyc_parts(path) {
+            if pythons.contains(tag) {
+                compiled.insert(module);
+            } else {
+                stale.entry(node.layer).or_default().push((path, node.size));
             }
         }
     }

@@ -58,6 +58,21 @@ pub struct Expected {
     pub final_bytes: u64,
     pub wasted: u64,
     pub file_count: u64,
+    /// The merged filesystem: path (no leading `/`) → (size, is_dir, writer layer).
+    pub files: HashMap<String, (u64, bool, usize)>,
+}
+
+impl Expected {
+    /// Visible regular-file bytes under `prefix` (no leading `/`), by writer layer.
+    pub fn bytes_under(&self, prefix: &str) -> HashMap<usize, u64> {
+        let mut out = HashMap::new();
+        for (p, (size, is_dir, layer)) in &self.files {
+            if !is_dir && p.starts_with(prefix) {
+                *out.entry(*layer).or_insert(0) += size;
+            }
+        }
+        out
+    }
 }
 
 /// Reads an image archive (docker-archive or OCI layout in a tar, or an OCI directory).
@@ -202,6 +217,7 @@ pub fn expected(path: &Path) -> Expected {
     e.compressed = e.layer_compressed.iter().sum();
     e.final_bytes = fs.values().map(|v| v.0).sum();
     e.file_count = fs.values().filter(|v| !v.1).count() as u64;
+    e.files = fs;
     e
 }
 
