@@ -103,6 +103,7 @@ impl Policy {
         policy
             .rules
             .validate()
+            .and_then(|_| policy.security.validate())
             .map_err(|e| anyhow::anyhow!("{}: {e}", origin.display()))?;
         Ok(policy)
     }

@@ -1,33 +1,139 @@
 //! `gate security REPORT…` and the scanner flags of `gate check`.
-//!
-//! (Stub: the security issue fills this file.)
+
+use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
 
 use lambda_gate::policy::Policy;
 use lambda_gate::report::Report;
+use lambda_gate::security::{self, Severity};
+
+fn severity(s: &str) -> Result<Severity, String> {
+    match Severity::parse(s) {
+        Some(sev) if sev != Severity::Unknown => Ok(sev),
+        _ => Err(format!("{s:?}: expected critical, high, medium or low")),
+    }
+}
+
+/// The policy flags shared by `gate check` and `gate security`; they win over gate.toml.
+#[derive(Args, Debug, Default)]
+pub struct PolicyFlags {
+    /// Fail on findings at or above this severity (default: high; all are reported).
+    #[arg(long, value_name = "SEVERITY", value_parser = severity)]
+    pub fail_on: Option<Severity>,
+
+    /// Only findings with a fixed version fail the gate.
+    #[arg(long)]
+    pub only_fixed: bool,
+
+    /// With --baseline, only findings new since the baseline fail the gate.
+    #[arg(long)]
+    pub new_only: bool,
+
+    /// Honour a .trivyignore file (ids, `exp:YYYY-MM-DD`).
+    #[arg(long, value_name = "FILE")]
+    pub trivyignore: Option<PathBuf>,
+}
+
+impl PolicyFlags {
+    fn apply(&self, policy: &mut Policy) {
+        let s = &mut policy.security;
+        if let Some(f) = self.fail_on {
+            s.fail_on = f;
+        }
+        s.only_fixed |= self.only_fixed;
+        s.new_only |= self.new_only;
+        if self.trivyignore.is_some() {
+            s.trivyignore = self.trivyignore.clone();
+        }
+    }
+}
 
 /// Scanner reports to aggregate into `gate check`'s report.
 #[derive(Args, Debug, Default)]
-pub struct SecurityArgs {}
+pub struct SecurityArgs {
+    /// Trivy JSON report (or Trivy CycloneDX).
+    #[arg(long, value_name = "FILE")]
+    pub trivy: Vec<PathBuf>,
+    /// cargo-audit JSON report.
+    #[arg(long, value_name = "FILE")]
+    pub audit: Vec<PathBuf>,
+    /// CycloneDX SBOM or VEX (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub sbom: Vec<PathBuf>,
+    /// Grype JSON report.
+    #[arg(long, value_name = "FILE")]
+    pub grype: Vec<PathBuf>,
+    /// SARIF 2.1.0 from any tool (Semgrep, Bandit, CodeQL, …); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Vec<PathBuf>,
+    #[command(flatten)]
+    pub policy: PolicyFlags,
+}
 
 impl SecurityArgs {
-    /// Adds the `security` section, its checks, to `report`. `baseline` is the base branch's
-    /// report when the user gave `--baseline`.
+    fn files(&self) -> Vec<(PathBuf, Option<&'static str>)> {
+        let mut out = Vec::new();
+        // Trivy may be JSON or CycloneDX: its content decides.
+        out.extend(self.trivy.iter().map(|p| (p.clone(), None)));
+        out.extend(self.audit.iter().map(|p| (p.clone(), Some("cargo-audit"))));
+        out.extend(self.sbom.iter().map(|p| (p.clone(), Some("sbom"))));
+        out.extend(self.grype.iter().map(|p| (p.clone(), Some("grype"))));
+        out.extend(self.sarif.iter().map(|p| (p.clone(), Some("sarif"))));
+        out
+    }
+
+    /// Adds the `security` section and its checks to `report`, when any report was given.
     pub fn add_to_report(
         &self,
-        _policy: &Policy,
-        _baseline: Option<&Report>,
-        _report: &mut Report,
+        policy: &Policy,
+        baseline: Option<&Report>,
+        report: &mut Report,
     ) -> Result<()> {
+        let files = self.files();
+        if files.is_empty() {
+            return Ok(());
+        }
+        let mut policy = policy.clone();
+        self.policy.apply(&mut policy);
+        let (sec, checks) = security::evaluate(&files, &policy.security, baseline)?;
+        report.security = Some(sec);
+        report.checks.extend(checks);
         Ok(())
     }
 }
 
 #[derive(Args, Debug)]
-pub struct SecurityCmd {}
+pub struct SecurityCmd {
+    /// Scanner reports; the format of each is read from its content.
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
 
-pub fn run(_cmd: SecurityCmd) -> Result<i32> {
-    anyhow::bail!("`gate security` is not implemented yet")
+    #[command(flatten)]
+    pub policy_flags: PolicyFlags,
+
+    /// Policy file (default: ./gate.toml when present).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub output: super::output::OutputArgs,
+}
+
+pub fn run(cmd: SecurityCmd) -> Result<i32> {
+    let (mut policy, _) = Policy::load(cmd.policy.as_deref())?;
+    cmd.policy_flags.apply(&mut policy);
+    let baseline = cmd.output.load_baseline()?;
+    let files: Vec<(PathBuf, Option<&str>)> =
+        cmd.reports.iter().map(|p| (p.clone(), None)).collect();
+    let (sec, checks) = security::evaluate(&files, &policy.security, baseline.as_ref())?;
+    let mut report = Report {
+        security: Some(sec),
+        checks,
+        ..Report::default()
+    };
+    report = report.finalize();
+    cmd.output.emit(&report)?;
+    Ok(report.verdict.exit_code())
 }

@@ -93,6 +93,9 @@ pub fn render(report: &Report) -> String {
             }
         }
     }
+    if let Some(sec) = &report.security {
+        security(&mut out, sec);
+    }
     if !report.checks.is_empty() {
         out.push('\n');
         let _ = writeln!(out, "checks");
@@ -122,6 +125,61 @@ pub fn render(report: &Report) -> String {
     out.push('\n');
     let _ = writeln!(out, "verdict: {}", report.verdict.as_str().to_uppercase());
     out
+}
+
+/// How many security findings the terminal lists (the JSON has them all).
+const SECURITY_ROWS: usize = 15;
+
+fn security(out: &mut String, sec: &crate::security::SecurityReport) {
+    out.push('\n');
+    let order = ["critical", "high", "medium", "low", "unknown"];
+    let counts: Vec<String> = order
+        .iter()
+        .filter_map(|s| sec.counts.by_severity.get(*s).map(|n| format!("{n} {s}")))
+        .collect();
+    let sources: Vec<String> = sec.sources.iter().map(|s| s.format.clone()).collect();
+    let _ = writeln!(
+        out,
+        "security {} findings ({}) from {} · {} fixable · {} suppressed{}",
+        sec.findings.len(),
+        if counts.is_empty() {
+            "none".into()
+        } else {
+            counts.join(", ")
+        },
+        sources.join(", "),
+        sec.counts.fixable,
+        sec.suppressed.len(),
+        if sec.counts.new > 0 {
+            format!(" · {} new", sec.counts.new)
+        } else {
+            String::new()
+        }
+    );
+    for f in sec.findings.iter().take(SECURITY_ROWS) {
+        let pkg = if f.package.is_empty() {
+            shorten(&f.location, 30)
+        } else if f.fixed.is_empty() {
+            format!("{} {}", f.package, f.installed)
+        } else {
+            format!("{} {} → {}", f.package, f.installed, f.fixed)
+        };
+        let _ = writeln!(
+            out,
+            "  {:<8} {:<22} {:<36} {}",
+            f.severity.as_str(),
+            shorten(&f.id, 22),
+            shorten(&pkg, 36),
+            shorten(&f.title, WIDTH - 72)
+        );
+    }
+    if sec.findings.len() > SECURITY_ROWS {
+        let _ = writeln!(
+            out,
+            "  … {} more in the JSON report",
+            sec.findings.len() - SECURITY_ROWS
+        );
+    }
 }
 
 /// A check value as a person reads it, in the check's unit.
