@@ -89,9 +89,16 @@ pub fn run(args: CheckArgs) -> Result<i32> {
     args.security
         .add_to_report(&policy, baseline.as_ref(), &mut report)?;
     args.perf.add_to_report(&policy, &mut report)?;
+    if let (Some(base), Some(path)) = (&baseline, &args.output.baseline) {
+        report.baseline = Some(lambda_gate::report::Baseline::from_report(
+            &path.display().to_string(),
+            base,
+        ));
+    }
     let report = report.finalize();
     args.output.emit(&report)?;
-    args.github.publish(&report)?;
+    let path = args.output.output.as_ref().map(|p| p.display().to_string());
+    args.github.publish(&report, path.as_deref())?;
     Ok(report.verdict.exit_code())
 }
 

@@ -17,6 +17,18 @@ pub struct OutputArgs {
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Also write the Markdown (the PR comment) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub markdown_output: Option<PathBuf>,
+
+    /// Also write SARIF 2.1.0 of the gate's findings to this file (for code scanning).
+    #[arg(long, value_name = "FILE")]
+    pub sarif_output: Option<PathBuf>,
+
+    /// The Dockerfile SARIF results point at.
+    #[arg(long, value_name = "PATH", default_value = "Dockerfile")]
+    pub dockerfile: String,
+
     /// The JSON report of the base branch, to compare against.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -26,6 +38,8 @@ pub struct OutputArgs {
 pub enum OutputFormat {
     Text,
     Json,
+    Markdown,
+    Sarif,
 }
 
 impl OutputArgs {
@@ -43,13 +57,25 @@ impl OutputArgs {
 
     /// Writes the report to stdout in the chosen format, and the JSON to `--output`.
     pub fn emit(&self, report: &Report) -> Result<()> {
-        if let Some(path) = &self.output {
-            std::fs::write(path, report::json::render(report))
-                .with_context(|| format!("{}: cannot write the report", path.display()))?;
+        let files = [
+            (&self.output, report::json::render(report)),
+            (&self.markdown_output, report::markdown::render(report)),
+            (
+                &self.sarif_output,
+                report::sarif::render(report, &self.dockerfile),
+            ),
+        ];
+        for (path, body) in files {
+            if let Some(path) = path {
+                std::fs::write(path, body)
+                    .with_context(|| format!("{}: cannot write the report", path.display()))?;
+            }
         }
         let rendered = match self.format {
             OutputFormat::Text => report::text::render(report),
             OutputFormat::Json => report::json::render(report),
+            OutputFormat::Markdown => report::markdown::render(report),
+            OutputFormat::Sarif => report::sarif::render(report, &self.dockerfile),
         };
         print!("{rendered}");
         Ok(())

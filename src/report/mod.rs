@@ -3,7 +3,9 @@
 //! Renderers read a `Report` and nothing else, so each can be tested from a value.
 
 pub mod json;
+pub mod markdown;
 pub mod model;
+pub mod sarif;
 pub mod text;
 
 pub use model::*;
