@@ -104,6 +104,7 @@ impl Policy {
             .rules
             .validate()
             .and_then(|_| policy.security.validate())
+            .and_then(|_| policy.perf.validate())
             .map_err(|e| anyhow::anyhow!("{}: {e}", origin.display()))?;
         Ok(policy)
     }

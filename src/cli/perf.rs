@@ -1,27 +1,412 @@
 //! `gate perf` (and `gate perf merge`), and the perf flags of `gate check`.
-//!
-//! (Stub: the performance issue fills this file.)
 
-use anyhow::Result;
-use clap::Args;
+use std::path::PathBuf;
+use std::time::Duration;
 
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, Subcommand};
+
+use lambda_gate::perf::cfg::parse_duration;
+use lambda_gate::perf::target::{Checks, Http, Target};
+use lambda_gate::perf::threshold::{self, Threshold};
+use lambda_gate::perf::{self, driver, invoke::Invoke, stats::Stats, PerfReport};
 use lambda_gate::policy::Policy;
-use lambda_gate::report::Report;
+use lambda_gate::report::{Check, Report};
+
+/// How the load is shaped; flags win over `[perf]` in gate.toml.
+#[derive(Args, Debug, Default, Clone)]
+pub struct LoadArgs {
+    /// URL to drive (a Function URL, API Gateway stage, or any HTTP endpoint).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Lambda function to invoke through the Invoke API (name or ARN).
+    #[arg(long, conflicts_with = "url")]
+    pub function: Option<String>,
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Invoke API endpoint (e.g. a local emulator on http://127.0.0.1:PORT).
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    /// Alias or version to invoke.
+    #[arg(long)]
+    pub qualifier: Option<String>,
+    /// Event JSON sent to the function (Invoke mode) or request body (URL mode).
+    #[arg(long, value_name = "FILE")]
+    pub payload: Option<PathBuf>,
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Request header, "Name: value"; repeatable.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Closed model: total requests (default 100).
+    #[arg(long)]
+    pub requests: Option<u64>,
+    /// Run for this long (e.g. 60s).
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// Closed model: connections in parallel (default 10).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// Open model: requests per second, whatever the latency.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Per-request timeout (default 10s).
+    #[arg(long)]
+    pub timeout: Option<String>,
+    /// Hard limit on the whole run (default: duration + 2 × timeout + 30s, or 10m).
+    #[arg(long)]
+    pub deadline: Option<String>,
+    /// k6-like threshold, e.g. 'p95 < 800ms'; repeatable.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+    /// Header every response must carry; repeatable.
+    #[arg(long = "require-header", value_name = "NAME")]
+    pub required_headers: Vec<String>,
+    /// Response header that marks a cold start with "true" (default x-cold-start).
+    #[arg(long)]
+    pub cold_start_header: Option<String>,
+    /// Statuses that count as success (default 200-299).
+    #[arg(long)]
+    pub success_statuses: Option<String>,
+    /// This runner's share of the load, I/N (1-based), for distributed runs.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// The function's architecture, for cost (x86_64 or arm64).
+    #[arg(long, default_value = "x86_64")]
+    pub architecture: String,
+}
+
+/// Runs the load described by flags and `[perf]`; returns the section and its checks.
+pub fn run_load(a: &LoadArgs, policy: &Policy) -> Result<(PerfReport, Vec<Check>)> {
+    let c = &policy.perf;
+    let url = a.url.clone().or_else(|| c.url.clone());
+    let timeout = parse_duration(
+        a.timeout
+            .as_deref()
+            .or(c.timeout.as_deref())
+            .unwrap_or("10s"),
+    )
+    .map_err(|e| anyhow!("--timeout: {e}"))?;
+    let duration = a
+        .duration
+        .as_deref()
+        .or(c.duration.as_deref())
+        .map(parse_duration)
+        .transpose()
+        .map_err(|e| anyhow!("--duration: {e}"))?;
+    let mut requests = a.requests.or(c.requests);
+    let mut rate = a.rate.or(c.rate);
+    if rate.is_some() && duration.is_none() && requests.is_none() {
+        bail!("--rate needs --duration or --requests: an open-model run must be bounded");
+    }
+    if requests.is_none() && duration.is_none() {
+        requests = Some(100);
+    }
+    if let Some(r) = rate {
+        if !(r > 0.0 && r.is_finite()) {
+            bail!("--rate {r}: expected requests per second above 0");
+        }
+    }
+    let concurrency = a.concurrency.or(c.concurrency).unwrap_or(10);
+    if concurrency == 0 {
+        bail!("--concurrency 0: need at least one connection");
+    }
+    let shard = a.shard.as_deref().map(parse_shard).transpose()?;
+    if let Some((i, n)) = shard {
+        requests = requests.map(|r| r / n + u64::from(i <= r % n));
+        rate = rate.map(|r| r / n as f64);
+    }
+    let deadline = match &a.deadline {
+        Some(d) => parse_duration(d).map_err(|e| anyhow!("--deadline: {e}"))?,
+        None => duration
+            .map(|d| d + timeout * 2 + Duration::from_secs(30))
+            .unwrap_or(Duration::from_secs(600)),
+    };
+    let mut thresholds = Vec::new();
+    for t in c.thresholds.iter().chain(a.thresholds.iter()) {
+        thresholds.push(Threshold::parse(t)?);
+    }
+    let thresholds = threshold::merged(&thresholds);
+    let required: Vec<String> = c
+        .required_headers
+        .iter()
+        .chain(a.required_headers.iter())
+        .cloned()
+        .collect();
+    let checks = Checks {
+        success: match a
+            .success_statuses
+            .as_deref()
+            .or(c.success_statuses.as_deref())
+        {
+            Some(s) => Checks::parse_statuses(s)?,
+            None => Checks::default().success,
+        },
+        cold_header: a
+            .cold_start_header
+            .clone()
+            .or(c.cold_start_header.clone())
+            .unwrap_or_else(|| "x-cold-start".into())
+            .to_ascii_lowercase(),
+        required_headers: required.clone(),
+    };
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency.max(1))
+        .timeout(timeout)
+        .build()?;
+    let body = match &a.payload {
+        Some(p) => Some(
+            std::fs::read(p)
+                .with_context(|| format!("{}: cannot read the payload", p.display()))?,
+        ),
+        None => c.body.clone().map(String::into_bytes),
+    };
+    let (target, label, mode) = match (&a.function, url) {
+        (Some(f), _) => {
+            let inv = Invoke::new(
+                f,
+                a.region.as_deref(),
+                a.endpoint.as_deref(),
+                a.qualifier.as_deref(),
+                body.unwrap_or_else(|| b"{}".to_vec()),
+                client,
+            )?;
+            let label = inv.url.clone();
+            (Target::Invoke(inv, checks), label, "invoke")
+        }
+        (None, Some(u)) => {
+            let parsed = reqwest::Url::parse(&u).map_err(|e| anyhow!("--url {u:?}: {e}"))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                bail!("--url {u:?}: expected an http or https URL");
+            }
+            let mut headers = reqwest::header::HeaderMap::new();
+            for h in c
+                .headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .chain(a.headers.iter().cloned())
+            {
+                let (k, v) = h
+                    .split_once(':')
+                    .ok_or_else(|| anyhow!("--header {h:?}: expected \"Name: value\""))?;
+                headers.insert(
+                    reqwest::header::HeaderName::from_bytes(k.trim().as_bytes())
+                        .map_err(|_| anyhow!("--header {h:?}: invalid name"))?,
+                    reqwest::header::HeaderValue::from_str(v.trim())
+                        .map_err(|_| anyhow!("--header {h:?}: invalid value"))?,
+                );
+            }
+            let method = a
+                .method
+                .clone()
+                .or(c.method.clone())
+                .unwrap_or_else(|| "GET".into());
+            let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+                .map_err(|_| anyhow!("--method {method:?}: not an HTTP method"))?;
+            (
+                Target::Http(
+                    Http {
+                        client,
+                        method,
+                        url: u.clone(),
+                        headers,
+                        body,
+                    },
+                    checks,
+                ),
+                u,
+                "url",
+            )
+        }
+        (None, None) => {
+            bail!("nothing to drive: give --url or --function (or [perf] url in gate.toml)")
+        }
+    };
+    let run = driver::run(
+        target,
+        driver::Plan {
+            requests,
+            duration,
+            concurrency,
+            rate,
+            timeout,
+            deadline,
+        },
+    )?;
+    let mut p = perf::summarize(&run.stats, &label, mode, Some(&run), rate, &a.architecture);
+    p.shard = a.shard.clone();
+    let checks = perf::checks(&p, &run.stats, &thresholds, &required);
+    if run.interrupted {
+        eprintln!(
+            "gate: interrupted: reporting the {} requests measured",
+            p.requests
+        );
+    }
+    Ok((p, checks))
+}
+
+fn parse_shard(s: &str) -> Result<(u64, u64)> {
+    let bad = || anyhow!("--shard {s:?}: expected I/N with 1 <= I <= N, e.g. 2/4");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (u64, u64) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if i == 0 || n == 0 || i > n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
 
 /// `gate check … --perf-url …`: a perf run in the same report.
 #[derive(Args, Debug, Default)]
-pub struct PerfCheckArgs {}
+pub struct PerfCheckArgs {
+    /// Drive this URL after checking the image, in the same report and verdict.
+    #[arg(long = "perf-url", value_name = "URL")]
+    pub url: Option<String>,
+    #[arg(long = "perf-requests", value_name = "N")]
+    pub requests: Option<u64>,
+    #[arg(long = "perf-concurrency", value_name = "N")]
+    pub concurrency: Option<usize>,
+    #[arg(long = "perf-threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+    #[arg(long = "perf-require-header", value_name = "NAME")]
+    pub required_headers: Vec<String>,
+}
 
 impl PerfCheckArgs {
-    /// Runs the load when asked and adds the `perf` section and its checks to `report`.
-    pub fn add_to_report(&self, _policy: &Policy, _report: &mut Report) -> Result<()> {
+    pub fn add_to_report(&self, policy: &Policy, report: &mut Report) -> Result<()> {
+        let Some(url) = &self.url else { return Ok(()) };
+        let load = LoadArgs {
+            url: Some(url.clone()),
+            requests: self.requests,
+            concurrency: self.concurrency,
+            thresholds: self.thresholds.clone(),
+            required_headers: self.required_headers.clone(),
+            architecture: "x86_64".into(),
+            ..Default::default()
+        };
+        let (p, checks) = run_load(&load, policy)?;
+        report.perf = Some(p);
+        report.checks.extend(checks);
         Ok(())
     }
 }
 
 #[derive(Args, Debug)]
-pub struct PerfCmd {}
+#[command(args_conflicts_with_subcommands = true)]
+pub struct PerfCmd {
+    #[command(subcommand)]
+    pub sub: Option<PerfSub>,
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// Policy file (default: ./gate.toml when present).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: super::output::OutputArgs,
+}
 
-pub fn run(_cmd: PerfCmd) -> Result<i32> {
-    anyhow::bail!("`gate perf` is not implemented yet")
+#[derive(Subcommand, Debug)]
+pub enum PerfSub {
+    /// Merge shard results (from `--shard I/N --output …`) into one, from their histograms.
+    Merge {
+        #[arg(required = true, value_name = "RESULT")]
+        files: Vec<PathBuf>,
+        #[arg(long = "threshold", value_name = "EXPR")]
+        thresholds: Vec<String>,
+        #[arg(long = "require-header", value_name = "NAME")]
+        required_headers: Vec<String>,
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        #[command(flatten)]
+        output: super::output::OutputArgs,
+    },
+}
+
+pub fn run(cmd: PerfCmd) -> Result<i32> {
+    match cmd.sub {
+        Some(PerfSub::Merge {
+            files,
+            thresholds,
+            required_headers,
+            policy,
+            output,
+        }) => merge(&files, &thresholds, &required_headers, policy, &output),
+        None => {
+            let (policy, _) = Policy::load(cmd.policy.as_deref())?;
+            let (p, checks) = run_load(&cmd.load, &policy)?;
+            let report = Report {
+                perf: Some(p),
+                checks,
+                ..Report::default()
+            }
+            .finalize();
+            cmd.output.emit(&report)?;
+            Ok(report.verdict.exit_code())
+        }
+    }
+}
+
+fn merge(
+    files: &[PathBuf],
+    user: &[String],
+    required: &[String],
+    policy: Option<PathBuf>,
+    output: &super::output::OutputArgs,
+) -> Result<i32> {
+    let (policy, _) = Policy::load(policy.as_deref())?;
+    let mut total = Stats::default();
+    let mut first: Option<PerfReport> = None;
+    let mut duration: f64 = 0.0;
+    for f in files {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("{}: cannot read", f.display()))?;
+        let r: Report = serde_json::from_str(&text)
+            .map_err(|e| anyhow!("{}: not a lambda-gate report: {e}", f.display()))?;
+        let p = r
+            .perf
+            .ok_or_else(|| anyhow!("{}: the report has no perf section", f.display()))?;
+        let s = perf::stats_of(&p).map_err(|e| anyhow!("{}: {e}", f.display()))?;
+        total.merge(&s)?;
+        duration = duration.max(p.duration_s);
+        first.get_or_insert(p);
+    }
+    let f = first.expect("clap requires a file");
+    let mut p = perf::summarize(
+        &total,
+        &f.target,
+        &f.mode,
+        None,
+        f.requested_rate.map(|r| r * files.len() as f64),
+        "x86_64",
+    );
+    p.model = f.model.clone();
+    p.duration_s = duration;
+    p.rps = if duration > 0.0 {
+        total.requests as f64 / duration
+    } else {
+        0.0
+    };
+    p.shard = Some(format!("merged {} shards", files.len()));
+    let mut ts = Vec::new();
+    for t in policy.perf.thresholds.iter().chain(user.iter()) {
+        ts.push(Threshold::parse(t)?);
+    }
+    let req: Vec<String> = policy
+        .perf
+        .required_headers
+        .iter()
+        .chain(required.iter())
+        .cloned()
+        .collect();
+    let checks = perf::checks(&p, &total, &threshold::merged(&ts), &req);
+    let report = Report {
+        perf: Some(p),
+        checks,
+        ..Report::default()
+    }
+    .finalize();
+    output.emit(&report)?;
+    Ok(report.verdict.exit_code())
 }

@@ -1,10 +1,24 @@
-//! Performance: drive the deployed function with a bounded load and measure it.
-//!
-//! (Stub: the performance issue fills this module; the report schema below is the contract.)
+//! Performance: after a deploy, drive the function (its URL or the Lambda Invoke API) with a
+//! bounded load, measure latency, success, cold starts and monitoring headers, and hold them
+//! to thresholds. Results from several runners merge into one.
 
 pub mod cfg;
+pub mod driver;
+pub mod invoke;
+pub mod pricing;
+pub mod report_line;
+pub mod stats;
+pub mod target;
+pub mod threshold;
 
+use std::collections::BTreeMap;
+
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
+
+use crate::report::{Check, Status};
+use stats::Stats;
+use threshold::Threshold;
 
 /// The `perf` part of the report (DESIGN.md: requests, success_rate, latency_ms{avg,p50,p90,
 /// p95,p99,max}, cold_starts, cold_start_rate, missing_headers).
@@ -15,8 +29,60 @@ pub struct PerfReport {
     pub latency_ms: Latency,
     pub cold_starts: u64,
     pub cold_start_rate: f64,
+    /// Responses missing each required header.
     #[serde(default)]
-    pub missing_headers: std::collections::BTreeMap<String, u64>,
+    pub missing_headers: BTreeMap<String, u64>,
+    #[serde(default)]
+    pub target: String,
+    /// "url" | "invoke"
+    #[serde(default)]
+    pub mode: String,
+    /// "closed" (N requests over C connections) | "open" (a fixed rate)
+    #[serde(default)]
+    pub model: String,
+    #[serde(default)]
+    pub duration_s: f64,
+    #[serde(default)]
+    pub rps: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_rate: Option<f64>,
+    /// Open model: whether the client kept to its schedule (fell behind by < 100 ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_up: Option<bool>,
+    #[serde(default)]
+    pub statuses: BTreeMap<String, u64>,
+    #[serde(default)]
+    pub errors: BTreeMap<String, u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_ms: Option<Latency>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billed_avg_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_size_mb: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_memory_used_mb: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_per_million_usd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub right_sizing: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deadline_hit: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    /// The latency histogram (µs, HdrHistogram V2, base64), so shards merge exactly.
+    #[serde(default)]
+    pub histogram: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub init_histogram: String,
+    /// Kept for merging: successes and billed totals.
+    #[serde(default)]
+    pub successes: u64,
+    #[serde(default)]
+    pub billed_ms_sum: f64,
+    #[serde(default)]
+    pub billed_count: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -27,4 +93,194 @@ pub struct Latency {
     pub p95: f64,
     pub p99: f64,
     pub max: f64,
+    #[serde(default)]
+    pub min: f64,
+}
+
+fn latency(h: &hdrhistogram::Histogram<u64>) -> Latency {
+    if h.is_empty() {
+        return Latency::default();
+    }
+    let q = |x: f64| h.value_at_quantile(x) as f64 / 1000.0;
+    Latency {
+        avg: h.mean() / 1000.0,
+        p50: q(0.5),
+        p90: q(0.9),
+        p95: q(0.95),
+        p99: q(0.99),
+        max: h.max() as f64 / 1000.0,
+        min: h.min() as f64 / 1000.0,
+    }
+}
+
+/// Turns what was measured into the report section.
+pub fn summarize(
+    stats: &Stats,
+    target: &str,
+    mode: &str,
+    run: Option<&driver::Run>,
+    rate: Option<f64>,
+    architecture: &str,
+) -> PerfReport {
+    let n = stats.requests.max(1) as f64;
+    let elapsed = run.map(|r| r.elapsed.as_secs_f64()).unwrap_or(0.0);
+    let billed_avg =
+        (stats.billed_count > 0).then(|| stats.billed_ms_sum / stats.billed_count as f64);
+    let memory = (stats.memory_size_mb > 0.0).then_some(stats.memory_size_mb);
+    let used = (stats.max_memory_used_mb > 0.0).then_some(stats.max_memory_used_mb);
+    let right_sizing = match (memory, used) {
+        (Some(m), Some(u)) if u / m > 0.9 => Some(format!("memory is {:.0}% used ({u:.0} of {m:.0} MB): raise MemorySize before it runs out", u / m * 100.0)),
+        (Some(m), Some(u)) if u / m < 0.3 && m > 128.0 => Some(format!("memory is {:.0}% used ({u:.0} of {m:.0} MB): a smaller MemorySize may cost less (CPU scales with memory: measure latency after)", u / m * 100.0)),
+        _ => None,
+    };
+    PerfReport {
+        requests: stats.requests,
+        success_rate: stats.successes as f64 / n,
+        latency_ms: latency(&stats.latency),
+        cold_starts: stats.cold_starts,
+        cold_start_rate: stats.cold_starts as f64 / n,
+        missing_headers: stats.missing_headers.clone(),
+        target: target.to_string(),
+        mode: mode.into(),
+        model: run.map(|r| r.model.to_string()).unwrap_or_default(),
+        duration_s: elapsed,
+        rps: if elapsed > 0.0 {
+            stats.requests as f64 / elapsed
+        } else {
+            0.0
+        },
+        requested_rate: rate,
+        kept_up: run
+            .filter(|r| r.model == "open")
+            .map(|r| r.max_lag_ms < 100.0),
+        statuses: stats.statuses.clone(),
+        errors: stats.errors.clone(),
+        init_ms: (!stats.init.is_empty()).then(|| latency(&stats.init)),
+        billed_avg_ms: billed_avg,
+        memory_size_mb: memory,
+        max_memory_used_mb: used,
+        cost_per_million_usd: billed_avg
+            .zip(memory)
+            .map(|(b, m)| pricing::per_million(b, m, architecture)),
+        right_sizing,
+        interrupted: run.is_some_and(|r| r.interrupted),
+        deadline_hit: run.is_some_and(|r| r.deadline_hit),
+        shard: None,
+        histogram: stats::encode(&stats.latency),
+        init_histogram: if stats.init.is_empty() {
+            String::new()
+        } else {
+            stats::encode(&stats.init)
+        },
+        successes: stats.successes,
+        billed_ms_sum: stats.billed_ms_sum,
+        billed_count: stats.billed_count,
+    }
+}
+
+/// The stats a report carries, for merging shards.
+pub fn stats_of(p: &PerfReport) -> Result<Stats> {
+    let mut s = Stats {
+        latency: stats::decode(&p.histogram)?,
+        ..Stats::default()
+    };
+    if !p.init_histogram.is_empty() {
+        s.init = stats::decode(&p.init_histogram)?;
+    }
+    s.requests = p.requests;
+    s.successes = p.successes;
+    s.cold_starts = p.cold_starts;
+    s.statuses = p.statuses.clone();
+    s.errors = p.errors.clone();
+    s.missing_headers = p.missing_headers.clone();
+    s.billed_ms_sum = p.billed_ms_sum;
+    s.billed_count = p.billed_count;
+    s.memory_size_mb = p.memory_size_mb.unwrap_or(0.0);
+    s.max_memory_used_mb = p.max_memory_used_mb.unwrap_or(0.0);
+    Ok(s)
+}
+
+/// The value of a threshold's metric in this report (None: not measured in this mode).
+pub fn metric(p: &PerfReport, stats: &Stats, name: &str) -> Option<f64> {
+    Some(match name {
+        "avg" => p.latency_ms.avg,
+        "min" => p.latency_ms.min,
+        "max" => p.latency_ms.max,
+        "med" => p.latency_ms.p50,
+        "success_rate" => p.success_rate,
+        "error_rate" => 1.0 - p.success_rate,
+        "cold_start_rate" => p.cold_start_rate,
+        "rps" => p.rps,
+        "init_p95" => p.init_ms.as_ref()?.p95,
+        "init_avg" => p.init_ms.as_ref()?.avg,
+        "billed_avg" => p.billed_avg_ms?,
+        "max_memory_used" => p.max_memory_used_mb?,
+        m => {
+            let q: f64 = m.strip_prefix('p')?.parse().ok()?;
+            stats.ms(q / 100.0)
+        }
+    })
+}
+
+/// One check per threshold, named `perf-<metric>`.
+pub fn checks(
+    p: &PerfReport,
+    stats: &Stats,
+    thresholds: &[Threshold],
+    required_headers: &[String],
+) -> Vec<Check> {
+    let mut out = Vec::new();
+    for t in thresholds {
+        let unit = match threshold::kind(&t.metric) {
+            Some(threshold::Kind::Latency) => "ms",
+            Some(threshold::Kind::Rate) => "ratio",
+            Some(threshold::Kind::Memory) => "MB",
+            _ => "count",
+        };
+        let (actual, status, detail) = match metric(p, stats, &t.metric) {
+            Some(v) if p.requests > 0 => {
+                let ok = t.op.holds(v, t.value);
+                (
+                    serde_json::json!((v * 1000.0).round() / 1000.0),
+                    if ok { Status::Pass } else { Status::Fail },
+                    (!ok).then(|| format!("threshold {t} not met")),
+                )
+            }
+            Some(_) => (
+                serde_json::Value::Null,
+                Status::Fail,
+                Some("no request completed".to_string()),
+            ),
+            None => (
+                serde_json::Value::Null,
+                Status::Warn,
+                Some(format!("{} is not measured in {} mode", t.metric, p.mode)),
+            ),
+        };
+        out.push(Check {
+            name: format!("perf-{}", t.metric),
+            limit: t.to_string().into(),
+            actual,
+            status,
+            unit: Some(unit.into()),
+            detail,
+        });
+    }
+    for h in required_headers {
+        let missing = p.missing_headers.get(h).copied().unwrap_or(0);
+        out.push(Check {
+            name: format!("perf-header-{}", h.to_ascii_lowercase()),
+            limit: 0.into(),
+            actual: missing.into(),
+            status: if missing == 0 {
+                Status::Pass
+            } else {
+                Status::Fail
+            },
+            unit: Some("count".into()),
+            detail: (missing > 0)
+                .then(|| format!("{missing} of {} responses lack the {h} header", p.requests)),
+        });
+    }
+    out
 }

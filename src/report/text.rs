@@ -96,6 +96,9 @@ pub fn render(report: &Report) -> String {
     if let Some(sec) = &report.security {
         security(&mut out, sec);
     }
+    if let Some(p) = &report.perf {
+        perf(&mut out, p);
+    }
     if !report.checks.is_empty() {
         out.push('\n');
         let _ = writeln!(out, "checks");
@@ -178,6 +181,68 @@ fn security(out: &mut String, sec: &crate::security::SecurityReport) {
             out,
             "  … {} more in the JSON report",
             sec.findings.len() - SECURITY_ROWS
+        );
+    }
+}
+
+fn perf(out: &mut String, p: &crate::perf::PerfReport) {
+    out.push('\n');
+    let l = &p.latency_ms;
+    let _ = writeln!(
+        out,
+        "perf     {} ({} mode, {} model) · {} requests in {:.1} s · {:.0} req/s",
+        shorten(&p.target, 50),
+        p.mode,
+        p.model,
+        p.requests,
+        p.duration_s,
+        p.rps
+    );
+    let _ = writeln!(
+        out,
+        "         latency ms avg {:.1} · p50 {:.1} · p90 {:.1} · p95 {:.1} · p99 {:.1} · max {:.1}",
+        l.avg, l.p50, l.p90, l.p95, l.p99, l.max
+    );
+    let statuses: Vec<String> = p.statuses.iter().map(|(k, v)| format!("{k}×{v}")).collect();
+    let errors: Vec<String> = p.errors.iter().map(|(k, v)| format!("{k}×{v}")).collect();
+    let _ = writeln!(
+        out,
+        "         success {} · cold starts {} ({}) · statuses {}{}",
+        format_percent(p.success_rate),
+        p.cold_starts,
+        format_percent(p.cold_start_rate),
+        if statuses.is_empty() {
+            "none".into()
+        } else {
+            statuses.join(" ")
+        },
+        if errors.is_empty() {
+            String::new()
+        } else {
+            format!(" · errors {}", errors.join(" "))
+        }
+    );
+    if let Some(i) = &p.init_ms {
+        let _ = writeln!(
+            out,
+            "         init ms p50 {:.0} · p95 {:.0} · max {:.0}",
+            i.p50, i.p95, i.max
+        );
+    }
+    if let (Some(b), Some(m), Some(u)) = (p.billed_avg_ms, p.memory_size_mb, p.max_memory_used_mb) {
+        let _ = writeln!(
+            out,
+            "         billed avg {b:.1} ms · memory {u:.0}/{m:.0} MB · ${:.2} per million invocations",
+            p.cost_per_million_usd.unwrap_or(0.0)
+        );
+    }
+    if let Some(h) = &p.right_sizing {
+        let _ = writeln!(out, "         {h}");
+    }
+    if p.kept_up == Some(false) {
+        let _ = writeln!(
+            out,
+            "         the client fell behind the requested rate: latencies include its lateness"
         );
     }
 }
