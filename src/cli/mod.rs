@@ -35,7 +35,7 @@ enum Command {
     Security(security::SecurityCmd),
     /// Drive a deployed function (URL or Lambda Invoke API) with a bounded load and hold it to
     /// thresholds.
-    Perf(perf::PerfCmd),
+    Perf(Box<perf::PerfCmd>),
     /// Post or update the sticky pull-request comment for a JSON report.
     Comment(github::CommentCmd),
     /// Write a commented gate.toml with every option and its default.
@@ -68,7 +68,7 @@ pub fn main() -> i32 {
     let outcome = panic::catch_unwind(|| match cli.command {
         Command::Check(args) => check::run(*args),
         Command::Security(cmd) => security::run(cmd),
-        Command::Perf(cmd) => perf::run(cmd),
+        Command::Perf(cmd) => perf::run(*cmd),
         Command::Comment(cmd) => github::run(cmd),
         Command::Init(cmd) => rules::run_init(cmd),
     });
