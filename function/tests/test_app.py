@@ -1,0 +1,52 @@
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import app  # noqa: E402
+
+
+class Ctx:
+    aws_request_id = "req-1"
+
+
+def v2(method, path, body=None, query=None):
+    return {"version": "2.0", "rawPath": path, "requestContext": {"http": {"method": method, "path": path}},
+            "body": body, "queryStringParameters": query}
+
+
+def v1(method, path, body=None):
+    return {"httpMethod": method, "path": path, "body": body, "requestContext": {}}
+
+
+class HandlerTest(unittest.TestCase):
+    def setUp(self):
+        app._COLD = True
+        app._ITEMS.clear()
+
+    def test_cold_start_only_on_the_first_request(self):
+        first = app.handler(v2("GET", "/health"), Ctx())
+        second = app.handler(v2("GET", "/health"), Ctx())
+        self.assertEqual(first["headers"]["x-cold-start"], "true")
+        self.assertEqual(second["headers"]["x-cold-start"], "false")
+
+    def test_monitoring_headers_on_every_response(self):
+        for event in (v2("GET", "/health"), v2("GET", "/nope"), v1("POST", "/items", "{}")):
+            r = app.handler(event, Ctx())
+            for h in ("x-request-id", "x-cold-start", "x-response-time-ms", "x-function-version"):
+                self.assertIn(h, r["headers"])
+            self.assertEqual(r["headers"]["x-request-id"], "req-1")
+
+    def test_routes_in_every_event_shape(self):
+        self.assertEqual(json.loads(app.handler(v2("GET", "/hello", query={"name": "gate"}), Ctx())["body"]),
+                         {"message": "hello, gate"})
+        r = app.handler(v1("POST", "/items", json.dumps({"a": 1})), Ctx())
+        self.assertEqual(r["statusCode"], 201)
+        self.assertEqual(json.loads(app.handler(v1("GET", "/items"), Ctx())["body"])["items"], [{"a": 1}])
+        self.assertEqual(app.handler(v2("DELETE", "/items"), Ctx())["statusCode"], 404)
+        self.assertEqual(app.handler(v2("POST", "/items"), Ctx())["statusCode"], 400)
+
+
+if __name__ == "__main__":
+    unittest.main()

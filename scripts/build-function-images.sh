@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the bundled function here, with no registry: the Debian base (scripts/
+# build-base-image.sh), the Lambda-like Python base (function/base), then function/Dockerfile
+# and function/Dockerfile.naive, exported as docker-archive and OCI archives under build/function/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B="buildah --storage-driver vfs"
+out=build/function
+mkdir -p "$out"
+bash scripts/build-base-image.sh
+if ! $B inspect --type image localhost/gate-lambda-python:local >/dev/null 2>&1; then
+  ctx=$(mktemp -d)
+  cp function/base/Dockerfile function/base/lambda-entrypoint.sh "$ctx/"
+  cp "$(command -v aws-lambda-rie)" "$ctx/aws-lambda-rie"
+  $B bud --quiet --layers --isolation chroot -t localhost/gate-lambda-python:local "$ctx" >/dev/null
+  rm -rf "$ctx"
+fi
+$B bud --quiet --layers --isolation chroot --build-arg BASE_IMAGE=localhost/gate-lambda-python:local \
+  -t localhost/gate-function:optimized -f function/Dockerfile function >/dev/null
+$B bud --quiet --layers --isolation chroot --build-arg BASE_IMAGE=localhost/gate-lambda-python:local \
+  --build-arg 'INSTALL_TOOLS=apt-get update && apt-get install -y --no-install-recommends gcc make libc6-dev' \
+  -t localhost/gate-function:naive -f function/Dockerfile.naive function >/dev/null
+for v in optimized naive; do
+  rm -f "$out/$v.tar" "$out/$v-oci.tar"
+  $B push --quiet "localhost/gate-function:$v" "docker-archive:$out/$v.tar:gate-function:$v"
+  $B push --quiet "localhost/gate-function:$v" "oci-archive:$out/$v-oci.tar:gate-function:$v"
+done
+echo "$out/optimized.tar $out/naive.tar (and -oci.tar)" >&2
