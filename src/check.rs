@@ -8,6 +8,7 @@ use anyhow::Result;
 use crate::image::{self, resolve::Selection, scan::short, Image, Scan, ScanOptions};
 use crate::policy::{ImagePolicy, Policy};
 use crate::report::{Check, DiveFigures, ImageSummary, LayerSummary, Report, Status, WastedPath};
+use crate::units;
 
 /// How many hidden paths the report keeps (largest first).
 pub const TOP_WASTED: usize = 20;
@@ -65,6 +66,56 @@ pub fn check_image(
     report
         .findings
         .extend(crate::rules::run(&facts.image, &facts.scan, policy));
+}
+
+/// Budgets relative to the base branch's report: how much the image may grow in one change.
+/// Without a baseline there is nothing to compare, which the notes say rather than a pass.
+pub fn increase_checks(report: &mut Report, base: Option<&Report>, p: &ImagePolicy) {
+    let wanted = [
+        ("max-size-increase", p.max_size_increase, "size_bytes"),
+        (
+            "max-compressed-increase",
+            p.max_compressed_increase,
+            "compressed_bytes",
+        ),
+    ];
+    let Some(now) = report.image.as_ref() else {
+        return;
+    };
+    for (name, limit, field) in wanted {
+        let Some(limit) = limit else { continue };
+        let figure = |s: &ImageSummary| match field {
+            "size_bytes" => s.size_bytes,
+            _ => s.compressed_bytes,
+        };
+        let Some(before) = base.and_then(|b| b.image.as_ref()) else {
+            report.notes.push(format!(
+                "{name} is set but there is no baseline image report (--baseline): not checked"
+            ));
+            continue;
+        };
+        let (was, is) = (figure(before), figure(now));
+        let allowed = limit.allowance(was);
+        let grew = is as i128 - was as i128;
+        report.checks.push(Check {
+            name: name.into(),
+            limit: allowed.into(),
+            actual: (grew as i64).into(),
+            status: if grew > allowed as i128 {
+                Status::Fail
+            } else {
+                Status::Pass
+            },
+            unit: Some("bytes".into()),
+            detail: Some(format!(
+                "{} on the base, {} now ({}; allowed {})",
+                units::format_size(was),
+                units::format_size(is),
+                units::format_delta(grew),
+                limit.describe()
+            )),
+        });
+    }
 }
 
 pub fn summarize(source: &Path, facts: &ImageFacts) -> ImageSummary {

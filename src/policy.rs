@@ -39,6 +39,11 @@ pub struct ImagePolicy {
     pub max_wasted: Option<u64>,
     pub min_efficiency: Option<f64>,
     pub max_layers: Option<usize>,
+    /// Growth allowed against `--baseline`: "5MB" or "2%".
+    #[serde(default, deserialize_with = "increase_opt")]
+    pub max_size_increase: Option<units::Increase>,
+    #[serde(default, deserialize_with = "increase_opt")]
+    pub max_compressed_increase: Option<units::Increase>,
     /// Platform to pick from a multi-platform index, e.g. "linux/arm64".
     pub platform: Option<String>,
 }
@@ -55,6 +60,15 @@ fn size_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
         None => Ok(None),
         Some(Raw::Int(n)) => Ok(Some(n)),
         Some(Raw::Text(t)) => units::parse_size(&t)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
+}
+
+fn increase_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<units::Increase>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(t) => units::Increase::parse(&t)
             .map(Some)
             .map_err(serde::de::Error::custom),
     }

@@ -60,6 +60,53 @@ pub fn parse_size(text: &str) -> Result<u64> {
     Ok(bytes.round() as u64)
 }
 
+/// How much a figure may grow against the baseline: a size ("5MB") or a share of the
+/// baseline ("2%").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Increase {
+    Bytes(u64),
+    Percent(f64),
+}
+
+impl Increase {
+    pub fn parse(text: &str) -> Result<Increase> {
+        let t = text.trim();
+        match t.strip_suffix('%') {
+            Some(pct) => {
+                let v: f64 = pct.trim().parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "invalid increase {text:?}: expected a size (5MB) or a percent (2%)"
+                    )
+                })?;
+                if !(v.is_finite() && v >= 0.0) {
+                    bail!("invalid increase {text:?}: the percent must be 0 or more");
+                }
+                Ok(Increase::Percent(v))
+            }
+            None => parse_size(t).map(Increase::Bytes).map_err(|_| {
+                anyhow::anyhow!(
+                    "invalid increase {text:?}: expected a size (5MB) or a percent (2%)"
+                )
+            }),
+        }
+    }
+
+    /// The bytes allowed on top of `base`.
+    pub fn allowance(self, base: u64) -> u64 {
+        match self {
+            Increase::Bytes(b) => b,
+            Increase::Percent(p) => (base as f64 * p / 100.0).round() as u64,
+        }
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            Increase::Bytes(b) => format_delta(b as i128),
+            Increase::Percent(p) => format!("+{p}%"),
+        }
+    }
+}
+
 /// Formats bytes in decimal units (`16.9 MB`), the unit a Lambda console and `docker images` use.
 pub fn format_size(bytes: u64) -> String {
     format_size_signed(bytes as i128)
@@ -104,6 +151,18 @@ pub fn format_percent(ratio: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn increases_are_sizes_or_percents_of_the_base() {
+        assert_eq!(Increase::parse("5MB").unwrap(), Increase::Bytes(5_000_000));
+        assert_eq!(
+            Increase::parse("2%").unwrap().allowance(500_000_000),
+            10_000_000
+        );
+        assert_eq!(Increase::parse(" 0.5 % ").unwrap(), Increase::Percent(0.5));
+        assert!(Increase::parse("-2%").is_err());
+        assert!(Increase::parse("two%").is_err());
+    }
 
     #[test]
     fn decimal_and_binary_units_differ() {

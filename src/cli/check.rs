@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use lambda_gate::check::{check_image, inspect};
+use lambda_gate::check::{check_image, increase_checks, inspect};
 use lambda_gate::image::ScanOptions;
 use lambda_gate::policy::Policy;
 use lambda_gate::report::Report;
-use lambda_gate::units::parse_size;
+use lambda_gate::units::{parse_size, Increase};
 
 #[derive(Args)]
 pub struct CheckArgs {
@@ -52,6 +52,14 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N")]
     pub max_layers: Option<usize>,
 
+    /// Growth allowed against --baseline: a size ("5MB") or a share of the base ("2%").
+    #[arg(long, value_name = "SIZE|PCT", value_parser = Increase::parse)]
+    pub max_size_increase: Option<Increase>,
+
+    /// Compressed growth allowed against --baseline: a size or a percent.
+    #[arg(long, value_name = "SIZE|PCT", value_parser = Increase::parse)]
+    pub max_compressed_increase: Option<Increase>,
+
     /// Skip sha256 verification of blobs and layers (faster on uncompressed layers).
     #[arg(long)]
     pub no_verify: bool,
@@ -85,6 +93,7 @@ pub fn run(args: CheckArgs) -> Result<i32> {
     let facts = inspect(&args.image, &policy.image, args.image_ref.clone(), &opts)?;
     let mut report = Report::default();
     check_image(&mut report, &args.image, &facts, &policy, opts.verify);
+    increase_checks(&mut report, baseline.as_ref(), &policy.image);
     args.rules.add_dive_ci(&mut report)?;
     args.security
         .add_to_report(&policy, baseline.as_ref(), &mut report)?;
@@ -113,6 +122,8 @@ fn apply_flags(policy: &mut Policy, args: &CheckArgs) -> Result<()> {
     p.max_wasted = args.max_wasted.or(p.max_wasted);
     p.min_efficiency = args.min_efficiency.or(p.min_efficiency);
     p.max_layers = args.max_layers.or(p.max_layers);
+    p.max_size_increase = args.max_size_increase.or(p.max_size_increase);
+    p.max_compressed_increase = args.max_compressed_increase.or(p.max_compressed_increase);
     if let Some(e) = p.min_efficiency {
         anyhow::ensure!(
             (0.0..=1.0).contains(&e),
