@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use clap::Args;
 
 use lambda_gate::github::{self, comment, context};
@@ -101,14 +101,7 @@ pub struct CommentCmd {
 }
 
 pub fn run(cmd: CommentCmd) -> Result<i32> {
-    let text = std::fs::read_to_string(&cmd.report)
-        .with_context(|| format!("{}: cannot read the report", cmd.report.display()))?;
-    let report: Report = serde_json::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "{}: not a lambda-gate JSON report: {e}",
-            cmd.report.display()
-        )
-    })?;
+    let report = lambda_gate::report::json::read(&cmd.report, "the report")?;
     let args = GithubArgs {
         comment: true,
         ..cmd.github

@@ -14,7 +14,7 @@ pub struct OutputArgs {
     pub format: OutputFormat,
 
     /// Also write the JSON report to this file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
     /// Also write the Markdown (the PR comment) to this file.
@@ -47,12 +47,7 @@ impl OutputArgs {
         let Some(path) = &self.baseline else {
             return Ok(None);
         };
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("{}: cannot read the baseline report", path.display()))?;
-        let report: Report = serde_json::from_str(&text).map_err(|e| {
-            anyhow::anyhow!("{}: not a lambda-gate JSON report: {e}", path.display())
-        })?;
-        Ok(Some(report))
+        report::json::read(path, "the baseline report").map(Some)
     }
 
     /// Writes the report to stdout in the chosen format, and the JSON to `--output`.

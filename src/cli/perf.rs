@@ -272,10 +272,28 @@ pub struct PerfCheckArgs {
     pub thresholds: Vec<String>,
     #[arg(long = "perf-require-header", value_name = "NAME")]
     pub required_headers: Vec<String>,
+    /// Take the perf section and its checks from a report `gate perf --output` wrote (the
+    /// post-deploy run), so the image and the deployed function share one report and verdict.
+    #[arg(long = "perf-report", value_name = "FILE", conflicts_with = "url")]
+    pub report: Option<PathBuf>,
 }
 
 impl PerfCheckArgs {
     pub fn add_to_report(&self, policy: &Policy, report: &mut Report) -> Result<()> {
+        if let Some(path) = &self.report {
+            let earlier = lambda_gate::report::json::read(path, "the perf report")?;
+            let perf = earlier
+                .perf
+                .ok_or_else(|| anyhow!("{}: the report has no perf section", path.display()))?;
+            report.perf = Some(perf);
+            report.checks.extend(
+                earlier
+                    .checks
+                    .into_iter()
+                    .filter(|c| c.name.starts_with("perf-")),
+            );
+            return Ok(());
+        }
         let Some(url) = &self.url else { return Ok(()) };
         let load = LoadArgs {
             url: Some(url.clone()),
@@ -360,10 +378,7 @@ fn merge(
     let mut first: Option<PerfReport> = None;
     let mut duration: f64 = 0.0;
     for f in files {
-        let text =
-            std::fs::read_to_string(f).with_context(|| format!("{}: cannot read", f.display()))?;
-        let r: Report = serde_json::from_str(&text)
-            .map_err(|e| anyhow!("{}: not a lambda-gate report: {e}", f.display()))?;
+        let r = lambda_gate::report::json::read(f, "the shard result")?;
         let p = r
             .perf
             .ok_or_else(|| anyhow!("{}: the report has no perf section", f.display()))?;
