@@ -102,6 +102,14 @@ pub fn render(report: &Report) -> String {
     if !report.checks.is_empty() {
         out.push('\n');
         let _ = writeln!(out, "checks");
+        // One column for names, as wide as the longest (perf header checks are long).
+        let w = report
+            .checks
+            .iter()
+            .map(|c| c.name.len())
+            .max()
+            .unwrap_or(0)
+            .clamp(18, 34);
         for c in &report.checks {
             let mark = match c.status {
                 Status::Pass => "pass",
@@ -110,7 +118,7 @@ pub fn render(report: &Report) -> String {
             };
             let _ = writeln!(
                 out,
-                "  {mark}  {:<18} {:>14} (limit {})",
+                "  {mark}  {:<w$} {:>14} (limit {})",
                 c.name,
                 show_value(&c.actual, c.unit.as_deref()),
                 show_value(&c.limit, c.unit.as_deref())

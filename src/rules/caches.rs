@@ -26,7 +26,7 @@ pub const KINDS: &[CacheKind] = &[
         globs: &["root/.cache/pip/**", "home/*/.cache/pip/**", "**/.cache/pip/**"],
         place: "~/.cache/pip",
         hadolint: &["DL3042"],
-        fix: "add `--no-cache-dir` to `pip install` or set `PIP_NO_CACHE_DIR=1`",
+        fix: "add `--no-cache-dir` to the `pip` command or set `PIP_NO_CACHE_DIR=1`",
     },
     CacheKind {
         code: Code::AptLists,
