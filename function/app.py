@@ -51,6 +51,22 @@ def _body(event):
         return body
 
 
+def _validate_item(item):
+    """POST /items bodies: a name and a non-negative price. pydantic is imported here, on the
+    first POST, so cold starts of the GET routes never load it."""
+    from pydantic import BaseModel, Field, ValidationError
+
+    class Item(BaseModel):
+        name: str = Field(min_length=1, max_length=100)
+        price: float = Field(ge=0)
+        tags: list[str] = []
+
+    try:
+        return Item.model_validate(item).model_dump(), None
+    except ValidationError as exc:
+        return None, [{"field": ".".join(map(str, e["loc"])), "error": e["msg"]} for e in exc.errors()]
+
+
 def _respond(status, payload, request_id, started, cold):
     elapsed_ms = (time.perf_counter() - started) * 1000
     return {
@@ -82,9 +98,12 @@ def handler(event, context):
         elif path == "/items" and method == "GET":
             status, payload = 200, {"items": _ITEMS[-50:]}
         elif path == "/items" and method == "POST":
-            item = _body(event)
-            if item is None:
+            body = _body(event)
+            item, errors = (None, None) if body is None else _validate_item(body)
+            if body is None:
                 status, payload = 400, {"error": "a JSON body is required"}
+            elif errors:
+                status, payload = 422, {"error": "invalid item", "details": errors}
             else:
                 _ITEMS.append(item)
                 status, payload = 201, {"item": item, "count": len(_ITEMS)}

@@ -8,13 +8,12 @@ B="buildah --storage-driver vfs"
 out=build/function
 mkdir -p "$out"
 bash scripts/build-base-image.sh
-if ! $B inspect --type image localhost/gate-lambda-python:local >/dev/null 2>&1; then
-  ctx=$(mktemp -d)
-  cp function/base/Dockerfile function/base/lambda-entrypoint.sh "$ctx/"
-  cp "$(command -v aws-lambda-rie)" "$ctx/aws-lambda-rie"
-  $B bud --quiet --layers --isolation chroot -t localhost/gate-lambda-python:local "$ctx" >/dev/null
-  rm -rf "$ctx"
-fi
+# --layers everywhere: an unchanged step is a cache hit, so reruns take seconds.
+ctx=$(mktemp -d)
+cp function/base/Dockerfile function/base/lambda-entrypoint.sh "$ctx/"
+cp "$(command -v aws-lambda-rie)" "$ctx/aws-lambda-rie"
+$B bud --quiet --layers --isolation chroot -t localhost/gate-lambda-python:local "$ctx" >/dev/null
+rm -rf "$ctx"
 $B bud --quiet --layers --isolation chroot --build-arg BASE_IMAGE=localhost/gate-lambda-python:local \
   -t localhost/gate-function:optimized -f function/Dockerfile function >/dev/null
 $B bud --quiet --layers --isolation chroot --build-arg BASE_IMAGE=localhost/gate-lambda-python:local \

@@ -6,3 +6,5 @@ cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
 cargo test --release --all-targets 2>&1
+# The bundled function's own tests, on the virtualenv scripts/tools/30-lambda.sh made.
+build/function-venv/bin/python3 -m unittest discover -s function/tests

@@ -41,11 +41,27 @@ class HandlerTest(unittest.TestCase):
     def test_routes_in_every_event_shape(self):
         self.assertEqual(json.loads(app.handler(v2("GET", "/hello", query={"name": "gate"}), Ctx())["body"]),
                          {"message": "hello, gate"})
-        r = app.handler(v1("POST", "/items", json.dumps({"a": 1})), Ctx())
+        r = app.handler(v1("POST", "/items", json.dumps({"name": "widget", "price": 9.5})), Ctx())
         self.assertEqual(r["statusCode"], 201)
-        self.assertEqual(json.loads(app.handler(v1("GET", "/items"), Ctx())["body"])["items"], [{"a": 1}])
+        self.assertEqual(json.loads(app.handler(v1("GET", "/items"), Ctx())["body"])["items"],
+                         [{"name": "widget", "price": 9.5, "tags": []}])
         self.assertEqual(app.handler(v2("DELETE", "/items"), Ctx())["statusCode"], 404)
         self.assertEqual(app.handler(v2("POST", "/items"), Ctx())["statusCode"], 400)
+
+    def test_invalid_items_are_rejected_with_the_field(self):
+        r = app.handler(v1("POST", "/items", json.dumps({"name": "", "price": -1})), Ctx())
+        self.assertEqual(r["statusCode"], 422)
+        fields = sorted(d["field"] for d in json.loads(r["body"])["details"])
+        self.assertEqual(fields, ["name", "price"])
+        self.assertEqual(app._ITEMS, [])
+
+    def test_get_routes_do_not_import_pydantic(self):
+        import subprocess
+        code = ("import sys, app; app.handler({'rawPath': '/health'}, None); "
+                "print('pydantic' in sys.modules)")
+        out = subprocess.run([sys.executable, "-c", code], cwd=os.path.dirname(app.__file__),
+                             capture_output=True, text=True, check=True).stdout.split()[-1]
+        self.assertEqual(out, "False")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The AWS Lambda Runtime Interface Emulator (shipped inside the PyPI package aws-sam-cli) and
-# awslambdaric, to run the bundled function locally as Lambda runs it.
+# The AWS Lambda Runtime Interface Emulator (shipped inside the PyPI package aws-sam-cli) and a
+# virtualenv under build/ with awslambdaric and the function's requirements, so that
+# function/run-local.sh runs the function as Lambda runs it without touching the host's Python.
 set -euo pipefail
+cd "$(dirname "$0")/../.."
 if ! command -v aws-lambda-rie >/dev/null; then
   tmp=$(mktemp -d)
   pip download --quiet --no-deps aws-sam-cli -d "$tmp"
@@ -14,4 +16,6 @@ PY
   chmod 755 /usr/local/bin/aws-lambda-rie
   rm -rf "$tmp"
 fi
-python3 -c "import awslambdaric" 2>/dev/null || pip install --quiet awslambdaric==4.2.2
+venv=build/function-venv
+[ -x "$venv/bin/python3" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install --quiet --disable-pip-version-check awslambdaric==4.2.2 -r function/requirements.txt

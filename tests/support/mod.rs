@@ -141,7 +141,9 @@ pub fn expected(path: &Path) -> Expected {
         for entry in tar::Archive::new(&tar_bytes[..]).entries().unwrap() {
             let entry = entry.unwrap();
             let t = entry.header().entry_type();
-            if !(t.is_file() || t.is_dir() || t.is_symlink() || t.is_hard_link()) {
+            // Every filesystem entry: devices and fifos too (mmdebstrap's /dev has them).
+            let node = t.is_character_special() || t.is_block_special() || t.is_fifo();
+            if !(t.is_file() || t.is_dir() || t.is_symlink() || t.is_hard_link() || node) {
                 continue;
             }
             let p = String::from_utf8_lossy(&entry.path_bytes()).to_string();
