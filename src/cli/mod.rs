@@ -4,6 +4,7 @@ use std::panic;
 
 use clap::{Parser, Subcommand};
 
+mod action;
 mod check;
 mod github;
 mod output;
@@ -40,6 +41,9 @@ enum Command {
     Comment(github::CommentCmd),
     /// Write a commented gate.toml with every option and its default.
     Init(rules::InitCmd),
+    /// Run as the GitHub Action: read the INPUT_* variables the runner sets and run `check`
+    /// (or `perf` when no image is given) with them.
+    Action(action::ActionCmd),
 }
 
 pub fn main() -> i32 {
@@ -65,13 +69,7 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    let outcome = panic::catch_unwind(|| match cli.command {
-        Command::Check(args) => check::run(*args),
-        Command::Security(cmd) => security::run(cmd),
-        Command::Perf(cmd) => perf::run(*cmd),
-        Command::Comment(cmd) => github::run(cmd),
-        Command::Init(cmd) => rules::run_init(cmd),
-    });
+    let outcome = panic::catch_unwind(|| run(cli.command));
     match outcome {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {
@@ -80,6 +78,43 @@ pub fn main() -> i32 {
         }
         Err(_) => EXIT_INPUT,
     }
+}
+
+fn run(command: Command) -> anyhow::Result<i32> {
+    match command {
+        Command::Check(args) => check::run(*args),
+        Command::Security(cmd) => security::run(cmd),
+        Command::Perf(cmd) => perf::run(*cmd),
+        Command::Comment(cmd) => github::run(cmd),
+        Command::Init(cmd) => rules::run_init(cmd),
+        Command::Action(cmd) => run_action(cmd),
+    }
+}
+
+/// The Action's inputs parsed exactly as the same flags typed on a command line would be.
+fn run_action(cmd: action::ActionCmd) -> anyhow::Result<i32> {
+    let fail_on_findings = action::fail_on_findings()?;
+    let args = action::argv()?;
+    eprintln!("gate: running {}", action::shown(&args));
+    if cmd.dry_run {
+        return Ok(0);
+    }
+    let mut argv = vec![std::ffi::OsString::from("gate")];
+    argv.extend(args);
+    let cli = Cli::try_parse_from(&argv).map_err(|e| {
+        let text = e.render().to_string();
+        let first = text.lines().next().unwrap_or_default();
+        anyhow::anyhow!(
+            "the action's inputs: {}",
+            first.trim_start_matches("error: ")
+        )
+    })?;
+    let code = run(cli.command)?;
+    if code == 1 && !fail_on_findings {
+        eprintln!("gate: the gate failed; fail-on-findings is false, so the step passes");
+        return Ok(0);
+    }
+    Ok(code)
 }
 
 /// The contract is one line: fold whatever a library wrote over several.

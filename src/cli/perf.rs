@@ -323,6 +323,8 @@ pub struct PerfCmd {
     pub policy: Option<PathBuf>,
     #[command(flatten)]
     pub output: super::output::OutputArgs,
+    #[command(flatten)]
+    pub github: super::github::GithubArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -361,6 +363,8 @@ pub fn run(cmd: PerfCmd) -> Result<i32> {
             }
             .finalize();
             cmd.output.emit(&report)?;
+            let path = cmd.output.output.as_ref().map(|p| p.display().to_string());
+            cmd.github.publish(&report, path.as_deref())?;
             Ok(report.verdict.exit_code())
         }
     }
