@@ -513,6 +513,15 @@ fn the_pr_comment_for_the_whole_run() {
         2,
         "composition and latency charts"
     );
-    assert!(md.contains("library"), "the SBOM inventory is shown");
+    // The scans that were read, and the SBOM's inventory, even with no finding to show.
+    let components = read_json(&t.sbom)["components"].as_array().unwrap().len();
+    assert!(
+        md.contains(&format!(
+            "SBOM: {components} components · by type `library`"
+        )),
+        "{md}"
+    );
+    assert!(md.contains("`trivy-secrets.json` (trivy "), "{md}");
+    assert!(md.contains("`bom.cdx.json` (cyclonedx "), "{md}");
     assert!(md.len() < 65_536);
 }

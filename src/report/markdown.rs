@@ -421,10 +421,12 @@ fn security(r: &Report) -> String {
     let mut s = String::from("#### Security\n\n");
     let order = ["critical", "high", "medium", "low", "unknown"];
     let has_status = sec.findings.iter().any(|f| f.status.is_some());
-    if has_status {
-        let _ = writeln!(s, "| severity | new | existing |\n|---|---|---|");
-    } else {
-        let _ = writeln!(s, "| severity | findings |\n|---|---|");
+    if !sec.findings.is_empty() {
+        if has_status {
+            let _ = writeln!(s, "| severity | new | existing |\n|---|---|---|");
+        } else {
+            let _ = writeln!(s, "| severity | findings |\n|---|---|");
+        }
     }
     for sev in order {
         let all: Vec<_> = sec
@@ -445,20 +447,48 @@ fn security(r: &Report) -> String {
             let _ = writeln!(s, "| {sev} | {} |", all.len());
         }
     }
+    // Which files were read, so "0 findings" cannot be mistaken for "not scanned".
     let sources: Vec<String> = sec
-        .counts
-        .by_source
+        .sources
         .iter()
-        .map(|(k, v)| format!("{} {v}", code(k)))
+        .map(|f| {
+            // The file name: the runner's absolute paths mean nothing to a reviewer.
+            let name = std::path::Path::new(&f.path)
+                .file_name()
+                .map_or(f.path.clone(), |n| n.to_string_lossy().into_owned());
+            format!("{} ({} {})", code(&name), f.format, f.findings)
+        })
         .collect();
     let _ = writeln!(
         s,
         "\n{} findings from {} · {} fixable · {} suppressed\n",
         sec.findings.len(),
-        sources.join(", "),
+        if sources.is_empty() {
+            "no reports".to_string()
+        } else {
+            sources.join(", ")
+        },
         sec.counts.fixable,
         sec.suppressed.len()
     );
+    if let Some(inv) = &sec.inventory {
+        let top = |m: &std::collections::BTreeMap<String, u64>| {
+            let mut v: Vec<(&String, &u64)> = m.iter().collect();
+            v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            v.iter()
+                .take(6)
+                .map(|(k, n)| format!("{} {n}", code(k)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut line = format!("SBOM: {} components", inv.components);
+        for (what, m) in [("type", &inv.by_type), ("ecosystem", &inv.by_ecosystem)] {
+            if !m.is_empty() {
+                let _ = write!(line, " · by {what} {}", top(m));
+            }
+        }
+        let _ = writeln!(s, "{line}\n");
+    }
     if !sec.findings.is_empty() {
         let _ = writeln!(s, "<details><summary>Top findings</summary>\n\n| severity | id | package | installed | fixed | title |\n|---|---|---|---|---|---|");
         for f in sec.findings.iter().take(MAX_ROWS) {
