@@ -203,12 +203,14 @@ pub fn run_load(a: &LoadArgs, policy: &Policy) -> Result<(PerfReport, Vec<Check>
                 .unwrap_or_else(|| "GET".into());
             let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
                 .map_err(|_| anyhow!("--method {method:?}: not an HTTP method"))?;
+            // Parsed once here (a bad URL is a usage error), not again on every request.
+            let url = reqwest::Url::parse(&u).map_err(|e| anyhow!("--url {u:?}: {e}"))?;
             (
                 Target::Http(
                     Http {
                         client,
                         method,
-                        url: u.clone(),
+                        url,
                         headers,
                         body,
                     },

@@ -68,7 +68,7 @@ impl Checks {
 pub struct Http {
     pub client: reqwest::Client,
     pub method: reqwest::Method,
-    pub url: String,
+    pub url: reqwest::Url,
     pub headers: HeaderMap,
     pub body: Option<Vec<u8>>,
 }
@@ -84,7 +84,7 @@ impl Target {
             Target::Http(h, checks) => {
                 let mut req = h
                     .client
-                    .request(h.method.clone(), &h.url)
+                    .request(h.method.clone(), h.url.clone())
                     .headers(h.headers.clone());
                 if let Some(b) = &h.body {
                     req = req.body(b.clone());
@@ -97,7 +97,7 @@ impl Target {
                             success: checks.success.contains(&status),
                             ..Default::default()
                         };
-                        let headers = resp.headers().clone();
+                        let headers = resp.headers();
                         checks.apply_headers(&mut s, |k| {
                             headers
                                 .get(k)
