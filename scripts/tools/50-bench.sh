@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# nginx and wrk for `cargo bench --bench perf_load`: gate perf beside wrk against a local
+# nginx on loopback.
+set -euo pipefail
+need_nginx=0 need_wrk=0
+command -v nginx >/dev/null || need_nginx=1
+command -v wrk >/dev/null || need_wrk=1
+if [ $need_nginx = 1 ] || [ $need_wrk = 1 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  pkgs=()
+  if [ $need_nginx = 1 ]; then
+    # nginx-light where the release still has it (bookworm); plain nginx after that.
+    if apt-cache show nginx-light >/dev/null 2>&1; then pkgs+=(nginx-light); else pkgs+=(nginx); fi
+  fi
+  [ $need_wrk = 0 ] || pkgs+=(wrk)
+  apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+fi
