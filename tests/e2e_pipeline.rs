@@ -265,7 +265,7 @@ fn read_json(p: &Path) -> Value {
 #[test]
 fn trivy_secrets_and_sbom_join_the_image_report() {
     let Some(img) = images() else { return };
-    let t = scans().unwrap();
+    let Some(t) = scans() else { return };
     let (code, r) = gate_json(&[
         "check",
         s(&img.naive_oci),
@@ -475,8 +475,8 @@ fn the_function_under_the_emulator_meets_its_perf_policy() {
 #[test]
 fn the_pr_comment_for_the_whole_run() {
     let Some(img) = images() else { return };
-    let t = scans().unwrap();
-    let run = perf_run().unwrap();
+    let Some(t) = scans() else { return };
+    let Some(run) = perf_run() else { return };
     let out = Command::new(env!("CARGO_BIN_EXE_gate"))
         .args(["check", s(&img.naive), "--policy", &team_policy()])
         .args(["--trivy", s(&t.secrets), "--sbom", s(&t.sbom)])

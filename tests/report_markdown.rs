@@ -43,6 +43,23 @@ fn dive_test_image_with_trivy_and_grype() {
     snapshot("dive-test-trivy-grype.md", &md);
 }
 
+/// The bundled function's naive image (caches, a toolchain, waste), Trivy's secret scan and
+/// SBOM of it, and a perf run under the Lambda Runtime Interface Emulator: the JSON report
+/// tests/e2e_pipeline.rs produces, kept in tests/data so that its comment is reviewable here.
+#[test]
+fn function_naive_image_with_trivy_sbom_and_perf() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/function-naive-report.json");
+    let report = lambda_gate::report::json::read(&path, "the report").unwrap();
+    let md = lambda_gate::report::markdown::render(&report);
+    assert!(md.starts_with("### ❌ lambda-gate: **FAIL**"));
+    for rule in ["pip-cache", "apt-lists", "build-toolchain", "layer-waste"] {
+        assert!(md.contains(&format!("`{rule}`")), "{rule}");
+    }
+    assert!(md.contains("#### Performance") && md.contains("| 40 | 100.0% |"));
+    snapshot("function-naive-trivy-perf.md", &md);
+}
+
 #[test]
 fn a_hostile_image_cannot_break_the_comment() {
     // Build a report whose untrusted strings try every trick, and render it.
