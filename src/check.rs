@@ -71,23 +71,18 @@ pub fn check_image(
 /// Budgets relative to the base branch's report: how much the image may grow in one change.
 /// Without a baseline there is nothing to compare, which the notes say rather than a pass.
 pub fn increase_checks(report: &mut Report, base: Option<&Report>, p: &ImagePolicy) {
-    let wanted = [
-        ("max-size-increase", p.max_size_increase, "size_bytes"),
-        (
-            "max-compressed-increase",
-            p.max_compressed_increase,
-            "compressed_bytes",
-        ),
+    type Figure = fn(&ImageSummary) -> u64;
+    let wanted: [(&str, Option<units::Increase>, Figure); 2] = [
+        ("max-size-increase", p.max_size_increase, |s| s.size_bytes),
+        ("max-compressed-increase", p.max_compressed_increase, |s| {
+            s.compressed_bytes
+        }),
     ];
     let Some(now) = report.image.as_ref() else {
         return;
     };
-    for (name, limit, field) in wanted {
+    for (name, limit, figure) in wanted {
         let Some(limit) = limit else { continue };
-        let figure = |s: &ImageSummary| match field {
-            "size_bytes" => s.size_bytes,
-            _ => s.compressed_bytes,
-        };
         let Some(before) = base.and_then(|b| b.image.as_ref()) else {
             report.notes.push(format!(
                 "{name} is set but there is no baseline image report (--baseline): not checked"
