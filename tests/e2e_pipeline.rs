@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{expected, gate_json, require_tools};
+use support::{check, expected, gate_json, require_tools};
 
 const TOOLS: &[&str] = &[
     "buildah",
@@ -81,15 +81,6 @@ fn findings<'a>(report: &'a Value, rule: &str) -> Vec<&'a Value> {
         .iter()
         .filter(|f| f["rule"] == rule)
         .collect()
-}
-
-fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no check {name} in {}", report["checks"]))
 }
 
 /// The layer whose instruction contains `needle`, from the image's own history.

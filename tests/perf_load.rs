@@ -12,7 +12,7 @@ use std::thread;
 use std::time::Duration;
 
 use base64::Engine;
-use support::gate_json;
+use support::{check, gate_json};
 
 #[derive(Clone)]
 enum Reply {
@@ -122,15 +122,6 @@ fn ok(status: u16, delay_ms: u64) -> Reply {
         headers: vec![("x-request-id".into(), "r".into())],
         body: "{}".into(),
     }
-}
-
-fn check<'a>(r: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    r["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("{name}: {}", r["checks"]))
 }
 
 #[test]

@@ -5,8 +5,7 @@ mod support;
 
 use std::path::Path;
 
-use serde_json::Value;
-use support::{fixtures, gate, gate_json, image};
+use support::{check, fixtures, gate, gate_json, image};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -24,15 +23,6 @@ fn report_of(dir: &Path, name: &str, img: &Path, extra: &[&str]) -> std::path::P
         String::from_utf8_lossy(&o.stderr)
     );
     out
-}
-
-fn check<'a>(r: &'a Value, name: &str) -> &'a Value {
-    r["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no {name} in {:#}", r["checks"]))
 }
 
 #[test]

@@ -31,6 +31,16 @@ pub fn gate(args: &[&str]) -> Output {
         .expect("run gate")
 }
 
+/// The check named `name` in a JSON report; a missing one fails the test with the list.
+pub fn check<'a>(r: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name} in {}", r["checks"]))
+}
+
 pub fn gate_json(args: &[&str]) -> (i32, serde_json::Value) {
     let mut all = args.to_vec();
     all.extend(["--format", "json"]);
