@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds localhost/gate-base:bookworm, the Debian base the tests build real images FROM (no
 # registry is reachable here): bookworm minbase with python3, pip and ca-certificates, made
-# with mmdebstrap and imported into buildah's vfs storage. The rootfs tarball is cached under
+# with mmdebstrap and imported into buildah's overlay storage. The rootfs tarball is cached under
 # build/base/ and the image in buildah's storage, so reruns take a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IMG=localhost/gate-base:bookworm
-B="buildah --storage-driver vfs"
+B="buildah --storage-driver overlay"
 if $B inspect --type image "$IMG" >/dev/null 2>&1; then
   exit 0
 fi

@@ -4,7 +4,7 @@
 # and function/Dockerfile.naive, exported as docker-archive and OCI archives under build/function/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-B="buildah --storage-driver vfs"
+B="buildah --storage-driver overlay"
 out=build/function
 mkdir -p "$out"
 bash scripts/build-base-image.sh

@@ -206,7 +206,6 @@ fn naive_image_fails_the_team_policy_with_each_finding_at_its_instruction() {
 }
 
 struct Scans {
-    _dir: tempfile::TempDir,
     secrets: PathBuf,
     sbom: PathBuf,
 }
@@ -217,9 +216,9 @@ fn scans() -> Option<&'static Scans> {
     SCANNED
         .get_or_init(|| {
             let img = images()?;
-            let dir = tempfile::tempdir().unwrap();
-            let secrets = dir.path().join("trivy-secrets.json");
-            let sbom = dir.path().join("bom.cdx.json");
+            let dir = support::static_dir("e2e_scans");
+            let secrets = dir.join("trivy-secrets.json");
+            let sbom = dir.join("bom.cdx.json");
             for (format, out) in [("json", &secrets), ("cyclonedx", &sbom)] {
                 let o = Command::new("trivy")
                     .args(["image", "--quiet", "--input", s(&img.naive)])
@@ -230,7 +229,7 @@ fn scans() -> Option<&'static Scans> {
                         "--skip-java-db-update",
                     ])
                     .arg("--cache-dir")
-                    .arg(dir.path().join("trivy-cache"))
+                    .arg(dir.join("trivy-cache"))
                     .args(["--format", format, "--output", s(out)])
                     .output()
                     .expect("run trivy");
@@ -240,11 +239,7 @@ fn scans() -> Option<&'static Scans> {
                     String::from_utf8_lossy(&o.stderr)
                 );
             }
-            Some(Scans {
-                _dir: dir,
-                secrets,
-                sbom,
-            })
+            Some(Scans { secrets, sbom })
         })
         .as_ref()
 }
@@ -368,7 +363,6 @@ impl Drop for Emulator {
 }
 
 struct PerfRun {
-    _dir: tempfile::TempDir,
     report: PathBuf,
 }
 
@@ -406,10 +400,10 @@ fn perf_run() -> Option<&'static PerfRun> {
         if !require_tools(&["aws-lambda-rie", "python3"]) {
             return None;
         }
-        let dir = tempfile::tempdir().unwrap();
-        let rie = Emulator::start(dir.path());
-        let first = dir.path().join("perf.json");
-        let (code, cold) = perf(dir.path(), rie.port, &first);
+        let dir = support::static_dir("e2e_perf");
+        let rie = Emulator::start(&dir);
+        let first = dir.join("perf.json");
+        let (code, cold) = perf(&dir, rie.port, &first);
         assert_eq!(code, 0, "{:#}", cold["checks"]);
         let p = &cold["perf"];
         assert_eq!(p["requests"], REQUESTS);
@@ -431,16 +425,13 @@ fn perf_run() -> Option<&'static PerfRun> {
         ] {
             assert_eq!(check(&cold, &format!("perf-header-{h}"))["status"], "pass");
         }
-        let (_, warm) = perf(dir.path(), rie.port, &dir.path().join("warm.json"));
+        let (_, warm) = perf(&dir, rie.port, &dir.join("warm.json"));
         assert_eq!(warm["perf"]["cold_starts"], 0);
         assert_eq!(warm["perf"]["successes"], REQUESTS);
         // Every request sent was served exactly once, by the emulator's count.
         assert_eq!(rie.reports() as u64, 2 * REQUESTS);
         drop(rie);
-        Some(PerfRun {
-            _dir: dir,
-            report: first,
-        })
+        Some(PerfRun { report: first })
     })
     .as_ref()
 }

@@ -34,7 +34,6 @@ CMD ["app.handler"]
 const POLICY: &str = "[rules]\nmin_bytes = \"10kB\"\n";
 
 struct Built {
-    _dir: tempfile::TempDir,
     naive: PathBuf,
     clean: PathBuf,
     policy: PathBuf,
@@ -58,7 +57,7 @@ fn build(dir: &Path, name: &str, dockerfile: &str) -> PathBuf {
     run(Command::new("buildah")
         .args([
             "--storage-driver",
-            "vfs",
+            "overlay",
             "bud",
             "--layers",
             "--isolation",
@@ -70,10 +69,10 @@ fn build(dir: &Path, name: &str, dockerfile: &str) -> PathBuf {
         .arg(&ctx));
     let out = dir.join(format!("{name}.tar"));
     run(Command::new("buildah")
-        .args(["--storage-driver", "vfs", "push", "-q", &tag])
+        .args(["--storage-driver", "overlay", "push", "-q", &tag])
         .arg(format!("docker-archive:{}", out.display())));
     let _ = Command::new("buildah")
-        .args(["--storage-driver", "vfs", "rmi", "-f", &tag])
+        .args(["--storage-driver", "overlay", "rmi", "-f", &tag])
         .output();
     out
 }
@@ -86,13 +85,12 @@ fn built() -> Option<&'static Built> {
         }
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         run(Command::new("bash").arg(root.join("scripts/build-base-image.sh")));
-        let dir = tempfile::tempdir().unwrap();
-        let naive = build(dir.path(), "naive", NAIVE);
-        let clean = build(dir.path(), "clean", CLEAN);
-        let policy = dir.path().join("gate.toml");
+        let dir = support::static_dir("rules_built");
+        let naive = build(&dir, "naive", NAIVE);
+        let clean = build(&dir, "clean", CLEAN);
+        let policy = dir.join("gate.toml");
         std::fs::write(&policy, POLICY).unwrap();
         Some(Built {
-            _dir: dir,
             naive,
             clean,
             policy,

@@ -101,7 +101,7 @@ fn real_trivy_finds_planted_secrets_and_cargo_audit_a_real_advisory() {
     )
     .unwrap();
     let tag = format!("localhost/gate-secrets:{}", std::process::id());
-    let b = ["--storage-driver", "vfs"];
+    let b = ["--storage-driver", "overlay"];
     run(Command::new("buildah")
         .args(b)
         .args(["bud", "--layers", "--isolation", "chroot", "-q", "-t", &tag])

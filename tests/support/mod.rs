@@ -341,3 +341,13 @@ pub fn require_tools(tools: &[&str]) -> bool {
     eprintln!("skipping: missing tools {missing:?} (run scripts/install-tools.sh)");
     false
 }
+
+/// A directory for what a `static` keeps for the whole test binary (built images, scans),
+/// under target/tmp and emptied by the next run: a `TempDir` held by a static is never
+/// dropped, so it would leave its files in /tmp after every run.
+pub fn static_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
