@@ -58,7 +58,9 @@ pub const KINDS: &[CacheKind] = &[
     },
     CacheKind {
         code: Code::NpmCache,
-        globs: &["root/.npm/**", "home/*/.npm/**", "**/.npm/_cacache/**"],
+        // The content store only: ~/.npm/_logs and the update notifier's stamp survive
+        // `npm cache clean --force`, the fix this rule gives.
+        globs: &["**/.npm/_cacache/**"],
         place: "~/.npm",
         hadolint: &[],
         fix: "end the same RUN with `&& npm cache clean --force`, or use `npm ci --cache /tmp/npm-cache` and remove it",

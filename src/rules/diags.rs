@@ -90,7 +90,7 @@ impl Code {
                 "dnf/yum/microdnf metadata and packages (/var/cache/dnf, yum, libdnf5)"
             }
             Code::ApkCache => "apk's package cache (/var/cache/apk)",
-            Code::NpmCache => "npm's cache (~/.npm, including _cacache)",
+            Code::NpmCache => "npm's cache (~/.npm/_cacache)",
             Code::YarnCache => "yarn's cache",
             Code::CargoCache => {
                 "cargo's registry and git checkouts (~/.cargo/registry, ~/.cargo/git)"

@@ -38,6 +38,18 @@ pub const TOOLCHAIN: &[&str] = &[
     "usr/local/cargo/bin/**",
     "usr/local/rustup/toolchains/**",
     "usr/local/go/**",
+    // Distribution packages of Go and Rust (Debian/Ubuntu golang-go and rustc/cargo, Fedora
+    // and Amazon Linux golang and rust): hundreds of MB no function runs.
+    "usr/lib/go-*/**",
+    "usr/share/go-*/**",
+    "usr/lib/golang/**",
+    "usr/bin/rustc",
+    "usr/bin/rustdoc",
+    "usr/bin/cargo",
+    "usr/lib/rustlib/**",
+    "usr/lib/librustc_driver-*",
+    "usr/lib/*-linux-gnu/librustc_driver-*",
+    "usr/lib64/librustc_driver-*",
 ];
 
 pub fn check(ctx: &Ctx, sink: &mut Sink) {
