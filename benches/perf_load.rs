@@ -1,24 +1,38 @@
-//! `cargo bench --bench perf_load`: how much load `gate perf` (its HTTP driver) can put on a
-//! server, beside wrk, in the same run against the same local nginx on loopback.
+//! `cargo bench --bench perf_load`: how much load `gate perf` (its URL-mode driver) puts on a
+//! server, beside wrk and oha, in the same run against the same local nginx on loopback.
 //!
 //! nginx runs from a config written into a temp dir (one worker, no access log) and answers
-//! every request with `200 ok` and `x-cold-start: false`. For each concurrency, gate sends a
-//! fixed number of requests (closed model) and wrk runs for a fixed time with one thread.
+//! every request with `200 ok` and `x-cold-start: false`. Every tool runs for the same time
+//! (`SECS`) with the same connections (closed model, keep-alive, HTTP/1.1), and gets the same
+//! budget of one thread, so that on a small machine the tools compete alike with nginx:
 //!
-//! Printed: requests/s, p50, p99 and average latency of each tool at each concurrency.
-//! nginx and wrk come from `scripts/tools/50-bench.sh`; without them the bench says so and
-//! exits 0.
+//! - gate: its driver's single thread (a current-thread tokio runtime; its default);
+//! - wrk: `-t1` (one thread, its epoll loop);
+//! - oha: `--worker-threads 1` (its tokio runtime on one thread; its default is one per core).
+//!
+//! The machine may be busy, so the runs are interleaved (gate, wrk, oha, gate, wrk, oha, …),
+//! `REPS` of each at each concurrency, and the table shows each tool's median. The target,
+//! from the issue: at 20 connections gate reaches at least 0.8× wrk's and 1.1× oha's
+//! requests per second; the bench prints PASS or MISS for each.
+//!
+//! nginx, wrk and oha come from `scripts/install-bench-tools.sh`; without nginx the bench says so
+//! and exits 0, and a missing wrk or oha is left out of the table.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const CONCURRENCY: &[usize] = &[1, 10, 50];
-/// Requests per gate run (closed model).
-const REQUESTS: u64 = 20_000;
-/// Length of each wrk run (wrk is duration-based).
-const WRK_SECS: u32 = 5;
+const CONCURRENCY: &[usize] = &[1, 20, 50];
+/// The concurrency the targets are set at.
+const TARGET_CONCURRENCY: usize = 20;
+/// Runs of each tool at each concurrency (interleaved); the median is reported.
+const REPS: usize = 5;
+/// Length of each run.
+const SECS: u32 = 3;
+/// gate's requests per second over wrk's and over oha's, at least.
+const TARGET_VS_WRK: f64 = 0.8;
+const TARGET_VS_OHA: f64 = 1.1;
 
 /// The nginx master; stopped (with its worker) when dropped, also on a panic.
 struct Nginx {
@@ -132,6 +146,7 @@ http {{
     }
 }
 
+#[derive(Clone)]
 struct Row {
     tool: &'static str,
     concurrency: usize,
@@ -144,8 +159,8 @@ struct Row {
 
 fn run_gate(gate: &Path, cwd: &Path, url: &str, c: usize) -> Row {
     let out = Command::new(gate)
-        .args(["perf", "--url", url, "--requests"])
-        .arg(REQUESTS.to_string())
+        .args(["perf", "--url", url, "--duration"])
+        .arg(format!("{SECS}s"))
         .arg("--concurrency")
         .arg(c.to_string())
         .args(["--format", "json"])
@@ -186,6 +201,63 @@ fn run_gate(gate: &Path, cwd: &Path, url: &str, c: usize) -> Row {
     }
 }
 
+fn run_oha(url: &str, c: usize) -> Row {
+    let out = Command::new("oha")
+        .args([
+            "--no-tui",
+            "--output-format",
+            "json",
+            "--worker-threads",
+            "1",
+        ])
+        .arg("-z")
+        .arg(format!("{SECS}s"))
+        .arg("-c")
+        .arg(c.to_string())
+        .arg(url)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run oha");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "oha (exit {}): no JSON on stdout ({e}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    // oha reports seconds.
+    let secs = |x: &serde_json::Value, what: &str| {
+        x.as_f64()
+            .unwrap_or_else(|| panic!("oha output has no {what}:\n{v}"))
+            * 1000.0
+    };
+    let requests = v["statusCodeDistribution"]
+        .as_object()
+        .map(|m| m.values().filter_map(|n| n.as_u64()).sum())
+        .unwrap_or(0);
+    // oha ends a duration run by aborting the requests in flight: that is not an error here.
+    if let Some(errors) = v["errorDistribution"].as_object() {
+        let other: Vec<_> = errors
+            .iter()
+            .filter(|(k, _)| !k.contains("deadline"))
+            .collect();
+        if !other.is_empty() {
+            eprintln!("oha at concurrency {c}: errors {other:?}");
+        }
+    }
+    Row {
+        tool: "oha",
+        concurrency: c,
+        requests,
+        rps: v["summary"]["requestsPerSec"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("oha output has no summary.requestsPerSec:\n{v}")),
+        p50_ms: secs(&v["latencyPercentiles"]["p50"], "latencyPercentiles.p50"),
+        p99_ms: secs(&v["latencyPercentiles"]["p99"], "latencyPercentiles.p99"),
+        avg_ms: secs(&v["summary"]["average"], "summary.average"),
+    }
+}
+
 /// wrk's durations: "812.00us", "1.23ms", "2.00s", "1.00m".
 fn wrk_ms(text: &str) -> Option<f64> {
     let split = text.find(|ch: char| ch.is_ascii_alphabetic())?;
@@ -206,7 +278,7 @@ fn run_wrk(url: &str, c: usize) -> Row {
         .args([
             "-t1",
             &format!("-c{c}"),
-            &format!("-d{WRK_SECS}s"),
+            &format!("-d{SECS}s"),
             "--latency",
             url,
         ])
@@ -250,18 +322,32 @@ fn run_wrk(url: &str, c: usize) -> Row {
     }
 }
 
+/// The run with the median requests/s of a tool's runs at one concurrency.
+fn median(runs: &[Row]) -> Row {
+    let mut v = runs.to_vec();
+    v.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+    v[v.len() / 2].clone()
+}
+
 fn main() {
-    let missing: Vec<&str> = ["nginx", "wrk"]
-        .into_iter()
-        .filter(|t| !on_path(t))
-        .collect();
-    if !missing.is_empty() {
+    if !on_path("nginx") {
         println!(
-            "perf_load: {} not on PATH: nothing measured (run scripts/tools/50-bench.sh)",
-            missing.join(" and ")
+            "perf_load: nginx not on PATH: nothing measured (run scripts/install-bench-tools.sh)"
         );
         return;
     }
+    let others: Vec<&'static str> = ["wrk", "oha"]
+        .into_iter()
+        .filter(|t| {
+            let there = on_path(t);
+            if !there {
+                println!(
+                    "perf_load: {t} not on PATH: left out (run scripts/install-bench-tools.sh)"
+                );
+            }
+            there
+        })
+        .collect();
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let gate = root.join("target/release/gate");
@@ -279,16 +365,30 @@ fn main() {
     let url = format!("http://127.0.0.1:{port}/");
 
     println!(
-        "machine: {} cores; nginx 1 worker on {url}; gate: {REQUESTS} requests per run; \
-         wrk: 1 thread, {WRK_SECS} s per run",
+        "machine: {} cores; nginx 1 worker on {url}; {SECS} s per run, {REPS} runs of each tool \
+         per concurrency, interleaved, median shown; one thread each: gate (current-thread \
+         runtime), wrk -t1, oha --worker-threads 1",
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
     );
     let mut rows = Vec::new();
     for &c in CONCURRENCY {
-        rows.push(run_gate(&gate, tmp.path(), &url, c));
-        rows.push(run_wrk(&url, c));
+        let mut runs: Vec<Vec<Row>> = vec![Vec::new(); 1 + others.len()];
+        for _ in 0..REPS {
+            runs[0].push(run_gate(&gate, tmp.path(), &url, c));
+            for (i, tool) in others.iter().enumerate() {
+                runs[i + 1].push(match *tool {
+                    "wrk" => run_wrk(&url, c),
+                    _ => run_oha(&url, c),
+                });
+            }
+        }
+        for r in &runs {
+            let all: Vec<String> = r.iter().map(|x| format!("{:.0}", x.rps)).collect();
+            eprintln!("{} at {c}: requests/s {}", r[0].tool, all.join(" "));
+            rows.push(median(r));
+        }
     }
     drop(nginx);
 
@@ -303,13 +403,21 @@ fn main() {
             r.tool, r.concurrency, r.requests, r.rps, r.p50_ms, r.p99_ms, r.avg_ms
         );
     }
+    println!();
     for &c in CONCURRENCY {
         let of = |tool: &str| rows.iter().find(|r| r.tool == tool && r.concurrency == c);
-        if let (Some(g), Some(w)) = (of("gate perf"), of("wrk")) {
-            println!(
-                "concurrency {c}: gate perf reaches {:.0}% of wrk's requests/s",
-                g.rps / w.rps * 100.0
-            );
+        let Some(g) = of("gate perf") else { continue };
+        for (tool, target) in [("wrk", TARGET_VS_WRK), ("oha", TARGET_VS_OHA)] {
+            let Some(o) = of(tool) else { continue };
+            let ratio = g.rps / o.rps;
+            let verdict = if c != TARGET_CONCURRENCY {
+                String::new()
+            } else if ratio >= target {
+                format!("  PASS (target >= {target}x)")
+            } else {
+                format!("  MISS (target >= {target}x)")
+            };
+            println!("concurrency {c}: gate/{tool} = {ratio:.2}x{verdict}");
         }
     }
 }

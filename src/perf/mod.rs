@@ -4,6 +4,7 @@
 
 pub mod cfg;
 pub mod driver;
+pub mod h1;
 pub mod invoke;
 pub mod pricing;
 pub mod report_line;
