@@ -7,6 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 IMG=localhost/gate-base:bookworm
 B="buildah --storage-driver overlay"
+# One builder at a time: test binaries that run at once all start by asking for the base.
+mkdir -p build/base
+exec 9>build/base/.lock
+flock 9
 if $B inspect --type image "$IMG" >/dev/null 2>&1; then
   exit 0
 fi
