@@ -8,23 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use support::{expected, gate_json, require_tools};
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn buildah() -> Command {
-    let mut c = Command::new("buildah");
-    c.args(["--storage-driver", "overlay"]);
-    c
-}
+use support::{buildah, expected, gate_json, require_tools, run};
 
 const DOCKERFILE: &str = r#"FROM scratch
 COPY busybox /bin/busybox

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use support::{expected, gate_json, image, require_tools};
+use support::{buildah, expected, gate_json, image, layer_of, require_tools, run};
 
 const NAIVE: &str = r#"FROM localhost/gate-base:bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends make libc6-dev
@@ -39,41 +39,19 @@ struct Built {
     policy: PathBuf,
 }
 
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn build(dir: &Path, name: &str, dockerfile: &str) -> PathBuf {
     let ctx = dir.join(name);
     std::fs::create_dir_all(&ctx).unwrap();
     std::fs::write(ctx.join("Dockerfile"), dockerfile).unwrap();
     let tag = format!("localhost/gate-rules-{name}:{}", std::process::id());
-    run(Command::new("buildah")
-        .args([
-            "--storage-driver",
-            "overlay",
-            "bud",
-            "--layers",
-            "--isolation",
-            "chroot",
-            "-q",
-            "-t",
-            &tag,
-        ])
+    run(buildah()
+        .args(["bud", "--layers", "--isolation", "chroot", "-q", "-t", &tag])
         .arg(&ctx));
     let out = dir.join(format!("{name}.tar"));
-    run(Command::new("buildah")
-        .args(["--storage-driver", "overlay", "push", "-q", &tag])
+    run(buildah()
+        .args(["push", "-q", &tag])
         .arg(format!("docker-archive:{}", out.display())));
-    let _ = Command::new("buildah")
-        .args(["--storage-driver", "overlay", "rmi", "-f", &tag])
-        .output();
+    let _ = buildah().args(["rmi", "-f", &tag]).output();
     out
 }
 
@@ -111,15 +89,6 @@ fn findings(path: &Path, policy: &Path) -> (i32, Vec<serde_json::Value>, serde_j
 
 fn only<'a>(fs: &'a [serde_json::Value], rule: &str) -> Vec<&'a serde_json::Value> {
     fs.iter().filter(|f| f["rule"] == rule).collect()
-}
-
-fn layer_of(report: &serde_json::Value, needle: &str) -> usize {
-    report["image"]["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .position(|l| l["created_by"].as_str().unwrap_or("").contains(needle))
-        .unwrap_or_else(|| panic!("no layer made by {needle}"))
 }
 
 #[test]

@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use support::{expected, gate_json, require_tools, Expected};
+use support::{buildah, expected, gate_json, layer_of, require_tools, run, Expected};
 
 /// The steps both variants share (and buildah's layer cache builds once): the tools, and the
 /// sources the later steps build from.
@@ -126,16 +126,6 @@ struct Built {
     clean: Image,
 }
 
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Builds `dockerfile` and pushes it to `{name}.tar`; returns the tag, for [`remove`] once
 /// every variant is built (the variants share the tool layers, which `rmi` would take along).
 fn build(dir: &Path, name: &str, dockerfile: &str) -> (String, PathBuf) {
@@ -143,10 +133,8 @@ fn build(dir: &Path, name: &str, dockerfile: &str) -> (String, PathBuf) {
     std::fs::write(&file, dockerfile).unwrap();
     let tag = format!("localhost/gate-caches-{name}:{}", std::process::id());
     let started = std::time::Instant::now();
-    run(Command::new("buildah")
+    run(buildah()
         .args([
-            "--storage-driver",
-            "overlay",
             "bud",
             "--layers",
             "--isolation",
@@ -161,8 +149,8 @@ fn build(dir: &Path, name: &str, dockerfile: &str) -> (String, PathBuf) {
         .arg(&file)
         .arg(dir.join("context")));
     let path = dir.join(format!("{name}.tar"));
-    run(Command::new("buildah")
-        .args(["--storage-driver", "overlay", "push", "-q", &tag])
+    run(buildah()
+        .args(["push", "-q", &tag])
         .arg(format!("docker-archive:{}", path.display())));
     eprintln!("built {name} in {:.0?}", started.elapsed());
     (tag, path)
@@ -178,9 +166,7 @@ fn rust_sysroot() -> String {
 }
 
 fn remove(tag: &str) {
-    let _ = Command::new("buildah")
-        .args(["--storage-driver", "overlay", "rmi", "-f", tag])
-        .output();
+    let _ = buildah().args(["rmi", "-f", tag]).output();
 }
 
 fn scan(dir: &Path, path: PathBuf) -> Image {
@@ -231,15 +217,6 @@ fn findings<'a>(img: &'a Image, rule: &str) -> Vec<&'a serde_json::Value> {
         .iter()
         .filter(|f| f["rule"] == rule)
         .collect()
-}
-
-fn layer_of(report: &serde_json::Value, needle: &str) -> usize {
-    report["image"]["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .position(|l| l["created_by"].as_str().unwrap_or("").contains(needle))
-        .unwrap_or_else(|| panic!("no layer made by {needle}"))
 }
 
 /// One finding of `rule`, from the layer whose instruction is `RUN {instruction}…`, holding

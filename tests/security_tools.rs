@@ -12,18 +12,7 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use support::{fixtures, gate, gate_json, require_tools};
-
-fn run(cmd: &mut Command) -> Vec<u8> {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
+use support::{buildah, fixtures, gate, gate_json, require_tools, run};
 
 /// `n` characters of `alphabet`, from the OS's randomness.
 fn random(alphabet: &[u8], n: usize) -> String {
@@ -101,20 +90,14 @@ fn real_trivy_finds_planted_secrets_and_cargo_audit_a_real_advisory() {
     )
     .unwrap();
     let tag = format!("localhost/gate-secrets:{}", std::process::id());
-    let b = ["--storage-driver", "overlay"];
-    run(Command::new("buildah")
-        .args(b)
+    run(buildah()
         .args(["bud", "--layers", "--isolation", "chroot", "-q", "-t", &tag])
         .arg(&ctx));
     let img = dir.path().join("secrets.tar");
-    run(Command::new("buildah")
-        .args(b)
+    run(buildah()
         .args(["push", "-q", &tag])
         .arg(format!("docker-archive:{}", img.display())));
-    let _ = Command::new("buildah")
-        .args(b)
-        .args(["rmi", "-f", &tag])
-        .output();
+    let _ = buildah().args(["rmi", "-f", &tag]).output();
 
     let trivy = |format: &str, out: &Path| {
         run(Command::new("trivy")

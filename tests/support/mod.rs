@@ -351,3 +351,34 @@ pub fn static_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Runs a command the test depends on; a failure fails the test with everything it printed.
+/// Returns its stdout.
+pub fn run(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// buildah on the storage every test image is built in (scripts/build-base-image.sh puts the
+/// base there too). Overlay: vfs copied the whole root filesystem for every step.
+pub fn buildah() -> Command {
+    let mut c = Command::new("buildah");
+    c.args(["--storage-driver", "overlay"]);
+    c
+}
+
+/// The index of the layer whose `created_by` contains `needle`, in a JSON report.
+pub fn layer_of(report: &serde_json::Value, needle: &str) -> usize {
+    report["image"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|l| l["created_by"].as_str().unwrap_or("").contains(needle))
+        .unwrap_or_else(|| panic!("no layer made by {needle}"))
+}
