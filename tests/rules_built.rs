@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use support::{buildah, expected, gate_json, image, layer_of, require_tools, run};
+use support::{buildah, expected, gate_json, image, layer_of, run};
 
 const NAIVE: &str = r#"FROM localhost/gate-base:bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends make libc6-dev
@@ -58,11 +58,9 @@ fn build(dir: &Path, name: &str, dockerfile: &str) -> PathBuf {
 fn built() -> Option<&'static Built> {
     static B: OnceLock<Option<Built>> = OnceLock::new();
     B.get_or_init(|| {
-        if !require_tools(&["buildah", "mmdebstrap"]) {
+        if !support::base_image() {
             return None;
         }
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        run(Command::new("bash").arg(root.join("scripts/build-base-image.sh")));
         let dir = support::static_dir("rules_built");
         let naive = build(&dir, "naive", NAIVE);
         let clean = build(&dir, "clean", CLEAN);

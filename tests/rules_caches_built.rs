@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use support::{buildah, expected, gate_json, layer_of, require_tools, run, Expected};
+use support::{buildah, expected, gate_json, layer_of, run, Expected};
 
 /// The steps both variants share (and buildah's layer cache builds once): the tools, and the
 /// sources the later steps build from.
@@ -178,7 +178,7 @@ fn scan(dir: &Path, path: PathBuf) -> Image {
         policy.to_str().unwrap(),
     ]);
     let walk = expected(&path);
-    // About 1.5 GB each: the report and the walk are all the tests need.
+    // About 1 GB each: the report and the walk are all the tests need.
     std::fs::remove_file(&path).unwrap();
     Image { walk, report }
 }
@@ -186,11 +186,9 @@ fn scan(dir: &Path, path: PathBuf) -> Image {
 fn built() -> Option<&'static Built> {
     static B: OnceLock<Option<Built>> = OnceLock::new();
     B.get_or_init(|| {
-        if !require_tools(&["buildah", "mmdebstrap"]) {
+        if !support::base_image() {
             return None;
         }
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        run(Command::new("bash").arg(root.join("scripts/build-base-image.sh")));
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in CONTEXT {
             let p = dir.path().join("context").join(name);

@@ -382,3 +382,14 @@ pub fn layer_of(report: &serde_json::Value, needle: &str) -> usize {
         .position(|l| l["created_by"].as_str().unwrap_or("").contains(needle))
         .unwrap_or_else(|| panic!("no layer made by {needle}"))
 }
+
+/// Builds (once per machine) localhost/gate-base:bookworm, the Debian base test images start
+/// FROM; false where buildah or mmdebstrap is missing off CI (see [`require_tools`]).
+pub fn base_image() -> bool {
+    if !require_tools(&["buildah", "mmdebstrap"]) {
+        return false;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    run(Command::new("bash").arg(root.join("scripts/build-base-image.sh")));
+    true
+}
