@@ -7,7 +7,9 @@ use anyhow::Result;
 
 use crate::image::{self, resolve::Selection, scan::short, Image, Scan, ScanOptions};
 use crate::policy::{ImagePolicy, Policy};
-use crate::report::{Check, DiveFigures, ImageSummary, LayerSummary, Report, Status, WastedPath};
+use crate::report::{
+    Check, DirSize, DiveFigures, ImageSummary, LayerSummary, Report, Status, WastedPath,
+};
 use crate::units;
 
 /// How many hidden paths the report keeps (largest first).
@@ -44,6 +46,7 @@ pub fn check_image(
     verified: bool,
 ) {
     report.image = Some(summarize(source, facts));
+    report.dirs = dir_summary(&facts.scan);
     report.notes.extend(facts.image.notes.iter().cloned());
     for l in &facts.scan.layers {
         if !l.escaping_paths.is_empty() {
@@ -111,6 +114,18 @@ pub fn increase_checks(report: &mut Report, base: Option<&Report>, p: &ImagePoli
             )),
         });
     }
+}
+
+/// The directory-size summary of the final filesystem, paths absolute.
+pub fn dir_summary(scan: &Scan) -> Vec<DirSize> {
+    image::dirs::dir_sizes(&scan.fs, image::dirs::MAX_DEPTH, image::dirs::MAX_DIRS)
+        .into_iter()
+        .map(|d| DirSize {
+            path: format!("/{}", d.path),
+            bytes: d.bytes,
+            files: d.files,
+        })
+        .collect()
 }
 
 pub fn summarize(source: &Path, facts: &ImageFacts) -> ImageSummary {

@@ -31,6 +31,17 @@ pub struct Report {
     /// ("the archive holds 2 images; checked the first, pick another with --image").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The software installed in the image, read from its package databases (dpkg, rpm, apk,
+    /// Python and Node metadata …); only what is visible in the final filesystem.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<Package>,
+    /// Bytes visible in the final filesystem per directory, down to a bounded depth: what the
+    /// diff against a baseline and the pictures of the image are drawn from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dirs: Vec<DirSize>,
+    /// What changed against `--baseline`: packages and directories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta: Option<Delta>,
 }
 
 /// What the base branch measured, kept in the report so deltas render from it alone.
@@ -133,6 +144,9 @@ impl Default for Report {
             perf: None,
             baseline: None,
             notes: Vec::new(),
+            packages: Vec::new(),
+            dirs: Vec::new(),
+            delta: None,
         }
     }
 }
@@ -378,4 +392,77 @@ impl Check {
         self.detail = Some(detail.into());
         self
     }
+}
+
+/// One installed package, as its package database (or metadata file) records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Package {
+    /// "deb" | "rpm" | "apk" | "pypi" | "npm" | "golang" | "cargo"
+    pub ecosystem: String,
+    pub name: String,
+    pub version: String,
+    /// Package URL (github.com/package-url/purl-spec), e.g.
+    /// `pkg:deb/debian/curl@7.88.1-10%2Bdeb12u5?arch=amd64`.
+    pub purl: String,
+    /// Bytes of this package's files visible in the final filesystem, each file counted once.
+    pub bytes: u64,
+    /// How many of its files are visible in the final filesystem.
+    pub files: u64,
+    /// The layer that installed this version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
+    /// As the metadata states it (SPDX expression where the metadata gives one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    /// Where the record was read, e.g. `/var/lib/dpkg/status` or
+    /// `/var/task/requests-2.32.3.dist-info/METADATA`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub location: String,
+}
+
+/// Regular-file bytes visible under one directory of the final filesystem, recursively.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirSize {
+    /// Absolute, no trailing slash (`/usr/lib`).
+    pub path: String,
+    pub bytes: u64,
+    /// Non-directory entries below it.
+    pub files: u64,
+}
+
+/// What changed against the baseline report: the software, and where the bytes went.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Delta {
+    #[serde(default)]
+    pub added: Vec<PackageChange>,
+    #[serde(default)]
+    pub removed: Vec<PackageChange>,
+    #[serde(default)]
+    pub upgraded: Vec<PackageChange>,
+    #[serde(default)]
+    pub downgraded: Vec<PackageChange>,
+    /// The directories that grew or shrank most, largest change first.
+    #[serde(default)]
+    pub dirs: Vec<DirChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageChange {
+    pub ecosystem: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_version: Option<String>,
+    pub old_bytes: u64,
+    pub new_bytes: u64,
+    pub bytes_delta: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirChange {
+    pub path: String,
+    pub old_bytes: u64,
+    pub new_bytes: u64,
+    pub bytes_delta: i64,
 }
