@@ -6,7 +6,7 @@ use crate::report::{Report, Severity, Status};
 pub const MAX: usize = 10;
 
 /// Workflow-command escaping: `%`, CR and LF in messages; also `:` and `,` in properties.
-fn data(s: &str) -> String {
+pub fn data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")

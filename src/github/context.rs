@@ -1,7 +1,7 @@
 //! Which repository, pull request, API and token: from the standard GitHub Actions
 //! environment, each overridable by a flag.
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
 
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -44,24 +44,59 @@ impl Context {
             .ok_or_else(|| {
                 anyhow!("no repository: set GITHUB_REPOSITORY or --github-repository owner/repo")
             })?;
+        // Owner and repository names are made of these (GitHub's own rule); anything else
+        // would change the path of the API call it is put in.
+        let name_ok = |s: &str| {
+            !s.is_empty()
+                && s != "."
+                && s != ".."
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        };
         let (owner, repo) = repository
             .split_once('/')
-            .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
+            .filter(|(o, r)| name_ok(o) && name_ok(r))
             .ok_or_else(|| anyhow!("--github-repository {repository:?}: expected owner/repo"))?;
+        let api_url = o
+            .api_url
+            .clone()
+            .or_else(|| env("GITHUB_API_URL"))
+            .unwrap_or_else(|| "https://api.github.com".into());
+        match reqwest::Url::parse(&api_url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => {}
+            _ => bail!("--github-api-url {api_url:?}: expected an http(s) URL such as https://api.github.com"),
+        }
         let pr =
             o.pr.or_else(|| env("GITHUB_EVENT_PATH").and_then(|p| pr_from_event(&p)));
+        let token = match o.token.clone().or_else(|| env("GITHUB_TOKEN")) {
+            Some(t) => Some(token(&t)?).filter(|t| !t.is_empty()),
+            None => None,
+        };
         Ok(Context {
             owner: owner.to_string(),
             repo: repo.to_string(),
-            api_url: o
-                .api_url
-                .clone()
-                .or_else(|| env("GITHUB_API_URL"))
-                .unwrap_or_else(|| "https://api.github.com".into()),
+            api_url,
             pr,
-            token: o.token.clone().or_else(|| env("GITHUB_TOKEN")),
+            token,
         })
     }
+}
+
+/// The token as it must be sent: surrounding whitespace trimmed (a secret file's trailing
+/// newline is the common case), then nothing but printable ASCII — anything else cannot be an
+/// HTTP header value and is no GitHub token. The error never repeats the value.
+pub fn token(raw: &str) -> Result<String> {
+    let t = raw.trim();
+    if let Some(pos) = t.bytes().position(|b| !(b'!'..=b'~').contains(&b)) {
+        bail!(
+            "the GitHub token (--github-token or $GITHUB_TOKEN) is not valid: character {} of \
+             {} is a space, a control character or not ASCII, so it cannot be sent as an HTTP \
+             header (the value is not printed)",
+            t[..pos].chars().count() + 1,
+            t.chars().count()
+        );
+    }
+    Ok(t.to_string())
 }
 
 /// The pull request number of a `pull_request`/`pull_request_target` event, or of an
@@ -76,4 +111,29 @@ fn pr_from_event(path: &str) -> Option<u64> {
         return v["issue"]["number"].as_u64();
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_trimmed_and_checked_without_being_repeated() {
+        assert_eq!(token("ghs_abc\n").unwrap(), "ghs_abc");
+        assert_eq!(token(" \tghs_abc\r\n").unwrap(), "ghs_abc");
+        assert_eq!(token("  ").unwrap(), "");
+        for bad in [
+            "ghs_S3CR3T\nX",
+            "ghs_S3CR3T X",
+            "ghs_S3CR3T\u{7f}",
+            "ghs_S3CR3T\u{e9}",
+        ] {
+            let e = token(bad).unwrap_err().to_string();
+            assert!(!e.contains("S3CR3T") && e.contains("token"), "{e}");
+        }
+        assert!(token("ghs_ab\ncd")
+            .unwrap_err()
+            .to_string()
+            .contains("character 7 of 9"));
+    }
 }

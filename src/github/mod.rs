@@ -2,9 +2,11 @@
 //! summary, step outputs and annotations — all from the finished Report.
 
 pub mod annotations;
+pub mod api;
 pub mod comment;
 pub mod context;
 pub mod outputs;
+pub mod retry;
 
 /// Appends the Markdown report to the job summary ($GITHUB_STEP_SUMMARY), when there is one.
 pub fn append_summary(markdown: &str) -> anyhow::Result<bool> {
