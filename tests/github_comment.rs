@@ -752,6 +752,29 @@ fn in_actions_the_summary_outputs_and_annotations_are_written() {
         .any(|l| l.starts_with("::error title=lambda-gate max-size::")));
 }
 
+#[test]
+fn a_job_summary_that_cannot_be_written_is_a_warning_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = dir.path().join("outputs");
+    let img = image();
+    // A directory where the summary file should be: the append fails.
+    let out = gate(
+        &["check", &img, "--max-size", "1MB"],
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", dir.path().to_str().unwrap()),
+            ("GITHUB_OUTPUT", outputs.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out)
+        .lines()
+        .any(|l| l.starts_with("::warning title=lambda-gate summary::")
+            && l.contains("GITHUB_STEP_SUMMARY")));
+    let o = runner_outputs(&std::fs::read_to_string(&outputs).unwrap());
+    assert_eq!(o["verdict"], "fail");
+}
+
 // --- 5: only the token's own comment counts ---------------------------------------------------
 
 #[test]
