@@ -140,6 +140,10 @@ fn oracle(archive: &Path) -> BTreeMap<String, (String, u64)> {
 #[test]
 fn the_diff_lists_exactly_what_the_requirements_changed() {
     let Some(b) = built() else { return };
+    // The builds are what the test says they are, whatever gate reports.
+    let (old, new) = (oracle(&b.base), oracle(&b.new));
+    assert_eq!(old.keys().collect::<Vec<_>>(), ["idna", "six"]);
+    assert_eq!(new.keys().collect::<Vec<_>>(), ["idna", "packaging"]);
     let (_, base_json) = gate_json(&["check", s(&b.base)]);
     if base_json["packages"]
         .as_array()
@@ -151,9 +155,6 @@ fn the_diff_lists_exactly_what_the_requirements_changed() {
         );
         return;
     }
-    let (old, new) = (oracle(&b.base), oracle(&b.new));
-    assert_eq!(old.keys().collect::<Vec<_>>(), ["idna", "six"]);
-    assert_eq!(new.keys().collect::<Vec<_>>(), ["idna", "packaging"]);
 
     let (_, r) = gate_json(&["check", s(&b.new), "--baseline", s(&b.base_report)]);
     let delta = &r["delta"];

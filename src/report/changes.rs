@@ -79,9 +79,9 @@ pub fn markdown(report: &Report) -> String {
     };
     let mut s = String::from("#### What changed\n\n");
     let rows = rows(d);
-    if rows.is_empty() {
+    if rows.is_empty() && !report.packages.is_empty() {
         s.push_str("No packages added, removed or changed in version.\n");
-    } else {
+    } else if !rows.is_empty() {
         let net: i64 = rows.iter().map(|(_, c)| c.bytes_delta).sum();
         let _ = writeln!(
             s,
@@ -142,9 +142,9 @@ pub fn text(report: &Report) -> String {
     };
     let mut s = String::from("\nwhat changed\n");
     let rows = rows(d);
-    if rows.is_empty() {
+    if rows.is_empty() && !report.packages.is_empty() {
         s.push_str("  no packages added, removed or changed in version\n");
-    } else {
+    } else if !rows.is_empty() {
         let _ = writeln!(s, "  packages: {}", counts(d));
         for (kind, c) in rows.iter().take(PACKAGE_ROWS) {
             let version = match (&c.old_version, &c.new_version) {
