@@ -159,8 +159,8 @@ mod tests {
         assert!(raw.is_match("libssl-dev") && !raw.is_match("devscripts"));
         assert!(norm.is_match("libssl-dev"));
         let (_, norm) = ban("Typing_Extensions").matchers().unwrap();
-        assert!(norm.is_match(&pep503("typing.extensions")));
+        assert!(norm.is_match(pep503("typing.extensions")));
         let (_, norm) = ban("*_dev").matchers().unwrap();
-        assert!(norm.is_match(&pep503("foo.dev")));
+        assert!(norm.is_match(pep503("foo.dev")));
     }
 }
