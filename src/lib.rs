@@ -4,8 +4,10 @@
 //! (`report::Report`) → renderers (`report`) → sinks (`github`, files, the terminal).
 
 pub mod check;
+pub mod delta;
 pub mod github;
 pub mod image;
+pub mod package_policy;
 pub mod perf;
 pub mod policy;
 pub mod report;

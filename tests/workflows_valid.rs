@@ -188,6 +188,7 @@ fn every_output_gate_writes_is_declared() {
         .arg("--trivy")
         .arg(&trivy)
         .args(["--output", "r.json"])
+        .args(["--sbom-output", "bom.cdx.json"])
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_OUTPUT", &outputs)
         .env("GITHUB_STEP_SUMMARY", dir.path().join("summary.md"))

@@ -98,6 +98,7 @@ const INPUTS: &[(&str, Option<&str>, Option<&str>, Kind)] = &[
         Kind::One,
     ),
     ("sarif-report", Some("--sarif-output"), None, Kind::One),
+    ("sbom-output", Some("--sbom-output"), None, Kind::One),
     (
         "comment",
         Some("--comment"),

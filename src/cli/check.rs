@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 
 use lambda_gate::check::{check_image, increase_checks, inspect};
@@ -60,6 +60,10 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SIZE|PCT", value_parser = Increase::parse)]
     pub max_compressed_increase: Option<Increase>,
 
+    /// Also write the image's packages as a CycloneDX 1.5 JSON SBOM to this file.
+    #[arg(long, value_name = "FILE")]
+    pub sbom_output: Option<PathBuf>,
+
     /// Skip sha256 verification of blobs and layers (faster on uncompressed layers).
     #[arg(long)]
     pub no_verify: bool,
@@ -98,6 +102,11 @@ pub fn run(args: CheckArgs) -> Result<i32> {
     args.security
         .add_to_report(&policy, baseline.as_ref(), &mut report)?;
     args.perf.add_to_report(&policy, &mut report)?;
+    report.delta = baseline
+        .as_ref()
+        .map(|b| lambda_gate::delta::diff(b, &report));
+    lambda_gate::delta::explain_budgets(&mut report);
+    lambda_gate::package_policy::check(&mut report, baseline.as_ref(), &policy.packages);
     if let (Some(base), Some(path)) = (&baseline, &args.output.baseline) {
         report.baseline = Some(lambda_gate::report::Baseline::from_report(
             &path.display().to_string(),
@@ -105,7 +114,16 @@ pub fn run(args: CheckArgs) -> Result<i32> {
         ));
     }
     let report = report.finalize();
+    let sbom = match &args.sbom_output {
+        Some(path) => Some((path, lambda_gate::report::sbom::render(&report)?)),
+        None => None,
+    };
     args.output.emit(&report)?;
+    if let Some((path, sbom)) = sbom {
+        std::fs::write(path, sbom)
+            .with_context(|| format!("{}: cannot write the SBOM", path.display()))?;
+        sbom_step_output(path)?;
+    }
     let path = args.output.output.as_ref().map(|p| p.display().to_string());
     args.github.publish(&report, path.as_deref())?;
     Ok(report.verdict.exit_code())
@@ -130,5 +148,22 @@ fn apply_flags(policy: &mut Policy, args: &CheckArgs) -> Result<()> {
             "--min-efficiency {e}: expected a ratio between 0 and 1"
         );
     }
+    Ok(())
+}
+
+/// The Action's `sbom-path` output, in the multiline form `github::outputs` writes the others
+/// in; outside GitHub Actions ($GITHUB_OUTPUT unset) nothing.
+fn sbom_step_output(path: &std::path::Path) -> Result<()> {
+    use std::io::Write;
+    let Some(out) = std::env::var_os("GITHUB_OUTPUT") else {
+        return Ok(());
+    };
+    let delim = format!("LAMBDA_GATE_EOF_{}", std::process::id());
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&out)
+        .with_context(|| format!("{}: cannot write step outputs", out.to_string_lossy()))?;
+    writeln!(f, "sbom-path<<{delim}\n{}\n{delim}", path.display())?;
     Ok(())
 }

@@ -20,6 +20,12 @@ const MAX_ROWS: usize = 30;
 pub fn render(report: &Report) -> String {
     let mut sections: Vec<Section> = Vec::new();
     sections.push(Section::fixed(headline(report)));
+    if report.delta.is_some() {
+        sections.push(Section::trimmable(
+            "what changed",
+            super::changes::markdown(report),
+        ));
+    }
     if !report.checks.is_empty() {
         sections.push(Section::fixed(checks(report)));
     }

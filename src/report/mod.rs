@@ -2,10 +2,12 @@
 //!
 //! Renderers read a `Report` and nothing else, so each can be tested from a value.
 
+pub mod changes;
 pub mod json;
 pub mod markdown;
 pub mod model;
 pub mod sarif;
+pub mod sbom;
 pub mod text;
 
 pub use model::*;

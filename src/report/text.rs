@@ -77,6 +77,7 @@ pub fn render(report: &Report) -> String {
             }
         }
     }
+    out.push_str(&super::changes::text(report));
     if !report.findings.is_empty() {
         out.push('\n');
         let _ = writeln!(out, "findings");
