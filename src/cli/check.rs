@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use lambda_gate::check::{check_image, increase_checks, inspect};
+use lambda_gate::check::{check_image, increase_checks};
 use lambda_gate::image::ScanOptions;
 use lambda_gate::policy::Policy;
 use lambda_gate::report::Report;
@@ -13,8 +13,14 @@ use lambda_gate::units::{parse_size, Increase};
 
 #[derive(Args)]
 pub struct CheckArgs {
-    /// Image archive (docker save, podman save, skopeo, buildah, kaniko) or OCI layout directory.
-    pub image: PathBuf,
+    /// The image: an archive (docker save, podman save, skopeo, buildah, kaniko) or OCI layout
+    /// directory, or a reference in skopeo's syntax: docker-archive:PATH, oci-archive:PATH,
+    /// oci:DIR, docker://REGISTRY/REPO:TAG (or @sha256:…), docker-daemon:NAME:TAG, podman:NAME.
+    #[arg(required_unless_present = "function", value_name = "IMAGE")]
+    pub image: Option<String>,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
 
     /// Platform to check in a multi-platform image, e.g. linux/arm64 (default: linux/amd64,
     /// else the only one).
@@ -90,9 +96,24 @@ pub fn run(args: CheckArgs) -> Result<i32> {
     };
     args.rules.apply(&mut policy)?;
     let baseline = args.output.load_baseline()?;
-    let facts = inspect(&args.image, &policy.image, args.image_ref.clone(), &opts)?;
+    let (facts, opened, deployed) = args.source.inspect(
+        args.image.as_deref(),
+        &policy.image,
+        args.image_ref.clone(),
+        &opts,
+    )?;
     let mut report = Report::default();
-    check_image(&mut report, &args.image, &facts, &policy, opts.verify);
+    check_image(
+        &mut report,
+        std::path::Path::new(&opened.source),
+        &facts,
+        &policy,
+        opts.verify,
+    );
+    drop(opened);
+    if let Some(d) = deployed {
+        report.deployed = Some(d);
+    }
     increase_checks(&mut report, baseline.as_ref(), &policy.image);
     args.rules.add_dive_ci(&mut report)?;
     args.security
@@ -131,4 +152,82 @@ fn apply_flags(policy: &mut Policy, args: &CheckArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Where the image comes from when it is not a path: registries, engines, a deployed function.
+#[derive(Args)]
+pub struct SourceArgs {
+    /// Check the image a deployed Lambda function runs (name or ARN, optionally :ALIAS or
+    /// :VERSION): GetFunction gives the image and its digest, read from ECR by that digest.
+    #[arg(long, value_name = "NAME[:QUALIFIER]", conflicts_with = "image")]
+    pub function: Option<String>,
+
+    /// AWS region for --function and ECR (default AWS_REGION, AWS_DEFAULT_REGION).
+    #[arg(long)]
+    pub region: Option<String>,
+
+    /// Lambda API endpoint for --function (e.g. a local emulator; default AWS's, or
+    /// AWS_ENDPOINT_URL_LAMBDA).
+    #[arg(long, value_name = "URL")]
+    pub lambda_endpoint: Option<String>,
+
+    /// ECR API endpoint (e.g. an emulator; default AWS's, or AWS_ENDPOINT_URL_ECR). Given, the
+    /// image's registry is taken to be that ECR even when its host is not *.dkr.ecr.*.
+    #[arg(long, value_name = "URL")]
+    pub ecr_endpoint: Option<String>,
+
+    /// Talk plain HTTP to the registry (a local registry without TLS). A private CA is
+    /// trusted through SSL_CERT_FILE instead.
+    #[arg(long)]
+    pub plain_http: bool,
+}
+
+impl SourceArgs {
+    fn inspect(
+        &self,
+        image: Option<&str>,
+        policy: &lambda_gate::policy::ImagePolicy,
+        image_ref: Option<String>,
+        opts: &ScanOptions,
+    ) -> Result<(
+        lambda_gate::check::ImageFacts,
+        lambda_gate::source::Opened,
+        Option<lambda_gate::report::DeployedImage>,
+    )> {
+        use lambda_gate::source::{self, lambda, ImageRef};
+        let aws = lambda::Aws {
+            region: self.region.clone(),
+            lambda_endpoint: self.lambda_endpoint.clone(),
+            ecr_endpoint: self.ecr_endpoint.clone(),
+        };
+        let mut access = source::Access::default();
+        access.registry.plain_http = self.plain_http;
+        access.aws = aws.clone();
+        access.ecr_explicit = self.ecr_endpoint.is_some()
+            || std::env::var("AWS_ENDPOINT_URL_ECR").is_ok_and(|v| !v.is_empty());
+        let (reference, deployed) = match (&self.function, image) {
+            (Some(f), _) => {
+                let d = lambda::deployed(f, &aws)?;
+                (ImageRef::Registry(d.resolved.clone()), Some(d))
+            }
+            (None, Some(i)) => (ImageRef::parse(i)?, None),
+            (None, None) => anyhow::bail!("give an image or --function"),
+        };
+        let sel = lambda_gate::image::resolve::Selection {
+            platform: policy.platform.clone(),
+            image: image_ref,
+        };
+        let mut opened = source::open(&reference, &sel, &access)?;
+        if let Some(d) = &deployed {
+            opened.image.notes.push(format!(
+                "the deployed image of {}{}: {} at {}",
+                d.function,
+                d.qualifier.as_deref().map(|q| format!(":{q}")).unwrap_or_default(),
+                d.image_uri,
+                d.digest
+            ));
+        }
+        let (facts, opened) = source::inspect(opened, opts)?;
+        Ok((facts, opened, deployed.map(|d| d.to_report())))
+    }
 }
