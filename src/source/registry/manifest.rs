@@ -23,7 +23,7 @@ pub fn parse(bytes: &[u8], content_type: Option<&str>, what: &str) -> Result<Doc
     let v: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| anyhow!("{what}: the registry sent a manifest that is not JSON: {e}"))?;
     if v.get("schemaVersion").and_then(|s| s.as_u64()) == Some(1)
-        || content_type.is_some_and(|c| c.contains("manifest.v1+"))
+        || content_type.is_some_and(|c| c.contains("distribution.manifest.v1"))
     {
         bail!("{what}: a Docker schema 1 manifest (deprecated since 2017) is not supported; push the image again with a current tool");
     }

@@ -173,6 +173,7 @@ impl Remote for RemoteLayer {
             digest: self.digest.clone(),
             size: self.size,
             count: 0,
+            verified: false,
         }))
     }
 }
@@ -185,11 +186,13 @@ struct Checked<R> {
     digest: String,
     size: u64,
     count: u64,
+    /// The end was reached and the digest matched; later reads stay at the end.
+    verified: bool,
 }
 
 impl<R: Read> Read for Checked<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if buf.is_empty() {
+        if buf.is_empty() || self.verified {
             return Ok(0);
         }
         let n = match self.inner.read(buf) {
@@ -225,10 +228,7 @@ impl<R: Read> Read for Checked<R> {
                     self.digest
                 )));
             }
-            // Verified once; later reads at the end stay at the end.
-            self.hasher = Sha256::new();
-            self.digest = actual;
-            self.count = self.size;
+            self.verified = true;
             return Ok(0);
         }
         self.hasher.update(&buf[..n]);
@@ -247,6 +247,7 @@ mod tests {
             digest,
             size,
             count: 0,
+            verified: false,
         }
     }
 
@@ -259,6 +260,9 @@ mod tests {
             .read_to_end(&mut out)
             .unwrap();
         assert_eq!(out, data);
+        let mut c = checked(&data, data.len() as u64, good.clone());
+        c.read_to_end(&mut Vec::new()).unwrap();
+        assert_eq!(c.read(&mut [0u8; 8]).unwrap(), 0, "the end stays the end");
         let e = checked(&data[..5], data.len() as u64, good.clone())
             .read_to_end(&mut Vec::new())
             .unwrap_err();
