@@ -26,12 +26,25 @@ use support::{image, require_tools, run};
 const USER: &str = "gate";
 const PASS: &str = "s3cret-pw";
 
-/// A registry process, stopped when the test binary's statics are not dropped — so each
-/// child is killed by its own guard in `Drop` where a test owns it, and the shared ones are
-/// left to die with the binary (they have no other state than the temp dir).
+/// A registry process; it stops when the test binary exits (see [`tied`]).
 struct Registry {
     addr: String,
     _child: Child,
+}
+
+/// Runs `program args…` under a shell that kills it when this test binary exits: the shell
+/// waits for EOF on a pipe only this process holds open, so a server started for a `static`
+/// never outlives the tests (a static's Drop never runs).
+fn tied(program: &str) -> Command {
+    let mut c = Command::new("sh");
+    c.args([
+        "-c",
+        r#""$@" </dev/null & c=$!; cat >/dev/null; kill $c 2>/dev/null; wait $c"#,
+        "sh",
+        program,
+    ])
+    .stdin(Stdio::piped());
+    c
 }
 
 /// A port the OS picks: bind :0, read it, release it for the registry to take.
@@ -57,7 +70,10 @@ fn wait_for_port(addr: &str, child: &mut Child, log: &Path) {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    panic!("docker-registry did not listen on {addr}");
+    panic!(
+        "docker-registry did not listen on {addr}: {}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
 }
 
 struct Env {
@@ -89,7 +105,7 @@ fn start_registry(dir: &Path, name: &str, tls_auth: Option<(&Path, &Path, &Path)
     let cfg = dir.join(format!("{name}.yml"));
     std::fs::write(&cfg, yaml).unwrap();
     let log = dir.join(format!("{name}.log"));
-    let mut child = Command::new("docker-registry")
+    let mut child = tied("docker-registry")
         .arg("serve")
         .arg(&cfg)
         .stdout(std::fs::File::create(&log).unwrap())
