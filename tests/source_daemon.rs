@@ -46,7 +46,6 @@ fn tied(program: &str) -> Command {
     c
 }
 
-
 impl Drop for ChildGuard {
     fn drop(&mut self) {
         // Closing the pipe makes the shell of `tied` stop the server.
@@ -105,7 +104,10 @@ fn service() -> Option<&'static Service> {
                     std::fs::read_to_string(dir.join("podman.err")).unwrap_or_default()
                 );
             }
-            assert!(start.elapsed() < Duration::from_secs(30), "no podman socket");
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no podman socket"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         Some(Service {
@@ -155,7 +157,10 @@ fn podman_and_docker_daemon_read_what_the_engine_exports() {
         assert_eq!(r["image"]["source"], reference.as_str());
         assert_eq!(r["image"]["format"], "docker-archive");
         let notes = r["notes"].to_string();
-        assert!(notes.contains("spooled once to a temporary file"), "{notes}");
+        assert!(
+            notes.contains("spooled once to a temporary file"),
+            "{notes}"
+        );
         // Each layer's file bytes, the waste (big.bin overwritten), and every figure match.
         assert_eq!(
             without(r.clone(), &["source", "reference"]),

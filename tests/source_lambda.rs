@@ -49,7 +49,10 @@ fn free_port() -> u16 {
 fn wait_for(addr: &str, what: &str) {
     let start = Instant::now();
     while TcpStream::connect(addr).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(30), "{what} did not listen on {addr}");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{what} did not listen on {addr}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -171,8 +174,20 @@ fn gate(e: &Env, args: &[&str]) -> (i32, Value, String) {
 
 /// The image figures must be those of the archive the registry was filled from.
 fn assert_same_image(r: &Value) {
-    let (_, archive) = support::gate_json(&["check", image("dive-test-oci-gzip-image.tar").to_str().unwrap()]);
-    for f in ["size_bytes", "compressed_bytes", "final_bytes", "wasted_bytes", "file_count", "config_digest", "layers", "platform"] {
+    let (_, archive) = support::gate_json(&[
+        "check",
+        image("dive-test-oci-gzip-image.tar").to_str().unwrap(),
+    ]);
+    for f in [
+        "size_bytes",
+        "compressed_bytes",
+        "final_bytes",
+        "wasted_bytes",
+        "file_count",
+        "config_digest",
+        "layers",
+        "platform",
+    ] {
         assert_eq!(r["image"][f], archive["image"][f], "image.{f}");
     }
 }
@@ -228,7 +243,12 @@ fn the_deployed_image_is_read_by_digest_through_moto() {
         "/2015-03-31/functions",
         json!({"FunctionName": "gate-fn", "Role": role, "PackageType": "Image", "Code": {"ImageUri": uri}}),
     );
-    let v = moto_json(e, "POST", "/2015-03-31/functions/gate-fn/versions", json!({}));
+    let v = moto_json(
+        e,
+        "POST",
+        "/2015-03-31/functions/gate-fn/versions",
+        json!({}),
+    );
     let version = v["Version"].as_str().unwrap().to_string();
     moto_json(
         e,
@@ -239,7 +259,14 @@ fn the_deployed_image_is_read_by_digest_through_moto() {
     let endpoint = format!("http://{}", e.moto);
     let (code, r, err) = gate(
         e,
-        &["--function", "gate-fn:live", "--lambda-endpoint", &endpoint, "--ecr-endpoint", &endpoint],
+        &[
+            "--function",
+            "gate-fn:live",
+            "--lambda-endpoint",
+            &endpoint,
+            "--ecr-endpoint",
+            &endpoint,
+        ],
     );
     assert!(code == 0 || code == 1, "exit {code}: {err}");
     let d = &r["deployed"];
@@ -248,10 +275,19 @@ fn the_deployed_image_is_read_by_digest_through_moto() {
     assert_eq!(d["digest"], e.digest.as_str());
     assert_eq!(d["image_uri"], uri.as_str());
     assert_eq!(r["image"]["source"], format!("docker://{}", uri).as_str());
-    assert!(r["notes"].to_string().contains("the deployed image of gate-fn:live"), "{}", r["notes"]);
+    assert!(
+        r["notes"]
+            .to_string()
+            .contains("the deployed image of gate-fn:live"),
+        "{}",
+        r["notes"]
+    );
     assert_same_image(&r);
 
-    let (code, _, err) = gate(e, &["--function", "no-such-fn", "--lambda-endpoint", &endpoint]);
+    let (code, _, err) = gate(
+        e,
+        &["--function", "no-such-fn", "--lambda-endpoint", &endpoint],
+    );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("GetFunction answered HTTP 404"), "{err}");
 }
@@ -259,7 +295,11 @@ fn the_deployed_image_is_read_by_digest_through_moto() {
 // ---- a fake of Lambda and ECR that checks SigV4 -----------------------------------------
 
 fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    let mut k = if key.len() > 64 { Sha256::digest(key).to_vec() } else { key.to_vec() };
+    let mut k = if key.len() > 64 {
+        Sha256::digest(key).to_vec()
+    } else {
+        key.to_vec()
+    };
     k.resize(64, 0);
     let ipad: Vec<u8> = k.iter().map(|b| b ^ 0x36).collect();
     let opad: Vec<u8> = k.iter().map(|b| b ^ 0x5c).collect();
@@ -297,16 +337,33 @@ fn read_req(s: &mut TcpStream) -> Option<Req> {
         let (k, v) = h.split_once(':')?;
         headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
     }
-    let mut body = vec![0; headers.get("content-length").and_then(|n| n.parse().ok()).unwrap_or(0)];
+    let mut body = vec![
+        0;
+        headers
+            .get("content-length")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    ];
     r.read_exact(&mut body).ok()?;
-    Some(Req { method, path, query, headers, body })
+    Some(Req {
+        method,
+        path,
+        query,
+        headers,
+        body,
+    })
 }
 
 /// Recomputes the request's SigV4 signature (AWS's published algorithm) and says what is
 /// wrong, if anything.
 fn verify_sigv4(req: &Req, service: &str) -> Result<(), String> {
-    let auth = req.headers.get("authorization").ok_or("no Authorization header")?;
-    let rest = auth.strip_prefix("AWS4-HMAC-SHA256 ").ok_or("not AWS4-HMAC-SHA256")?;
+    let auth = req
+        .headers
+        .get("authorization")
+        .ok_or("no Authorization header")?;
+    let rest = auth
+        .strip_prefix("AWS4-HMAC-SHA256 ")
+        .ok_or("not AWS4-HMAC-SHA256")?;
     let mut parts = HashMap::new();
     for p in rest.split(", ") {
         let (k, v) = p.split_once('=').ok_or("malformed Authorization")?;
@@ -314,8 +371,15 @@ fn verify_sigv4(req: &Req, service: &str) -> Result<(), String> {
     }
     let cred = parts.get("Credential").ok_or("no Credential")?;
     let scope: Vec<&str> = cred.split('/').collect();
-    if scope.len() != 5 || scope[0] != KEY_ID || scope[2] != REGION || scope[3] != service || scope[4] != "aws4_request" {
-        return Err(format!("credential scope {cred:?} is not {KEY_ID}/<date>/{REGION}/{service}/aws4_request"));
+    if scope.len() != 5
+        || scope[0] != KEY_ID
+        || scope[2] != REGION
+        || scope[3] != service
+        || scope[4] != "aws4_request"
+    {
+        return Err(format!(
+            "credential scope {cred:?} is not {KEY_ID}/<date>/{REGION}/{service}/aws4_request"
+        ));
     }
     let amz_date = req.headers.get("x-amz-date").ok_or("no X-Amz-Date")?;
     if !amz_date.starts_with(scope[1]) {
@@ -329,7 +393,12 @@ fn verify_sigv4(req: &Req, service: &str) -> Result<(), String> {
     q.sort();
     let canonical_headers: String = signed
         .split(';')
-        .map(|h| format!("{h}:{}\n", req.headers.get(h).map(|v| v.trim()).unwrap_or("")))
+        .map(|h| {
+            format!(
+                "{h}:{}\n",
+                req.headers.get(h).map(|v| v.trim()).unwrap_or("")
+            )
+        })
         .collect();
     let canonical = format!(
         "{}\n{}\n{}\n{canonical_headers}\n{signed}\n{}",
@@ -354,10 +423,13 @@ fn verify_sigv4(req: &Req, service: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A request the fake received, and what its signature check said.
+type Signed = (String, Result<(), String>);
+
 #[test]
 fn getfunction_and_the_ecr_token_are_signed_correctly() {
     let Some(e) = env() else { return };
-    let seen: Arc<Mutex<Vec<(String, Result<(), String>)>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<Signed>>> = Arc::default();
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let fake = l.local_addr().unwrap().to_string();
     {
@@ -368,21 +440,36 @@ fn getfunction_and_the_ecr_token_are_signed_correctly() {
         std::thread::spawn(move || {
             for s in l.incoming() {
                 let Ok(mut s) = s else { continue };
-                let Some(req) = read_req(&mut s) else { continue };
+                let Some(req) = read_req(&mut s) else {
+                    continue;
+                };
                 let target = req.headers.get("x-amz-target").cloned().unwrap_or_default();
-                let service = if target.contains("ContainerRegistry") { "ecr" } else { "lambda" };
+                let service = if target.contains("ContainerRegistry") {
+                    "ecr"
+                } else {
+                    "lambda"
+                };
                 let verdict = verify_sigv4(&req, service);
-                seen.lock().unwrap().push((format!("{} {} {target}", req.method, req.path), verdict.clone()));
+                seen.lock().unwrap().push((
+                    format!("{} {} {target}", req.method, req.path),
+                    verdict.clone(),
+                ));
                 let (status, body) = match (verdict, service) {
                     (Err(why), _) => (403, json!({"message": why})),
-                    (Ok(()), "ecr") => (200, json!({"authorizationData": [{
+                    (Ok(()), "ecr") => (
+                        200,
+                        json!({"authorizationData": [{
                         "authorizationToken": base64::engine::general_purpose::STANDARD.encode(format!("AWS:{password}")),
-                        "proxyEndpoint": format!("https://{registry}")}]})),
-                    (Ok(()), _) => (200, json!({
+                        "proxyEndpoint": format!("https://{registry}")}]}),
+                    ),
+                    (Ok(()), _) => (
+                        200,
+                        json!({
                         "Configuration": {"FunctionName": "app", "FunctionArn": format!("arn:aws:lambda:{REGION}:123456789012:function:app:7"),
                             "Version": "7", "PackageType": "Image", "CodeSha256": digest.trim_start_matches("sha256:")},
                         "Code": {"RepositoryType": "ECR", "ImageUri": format!("{registry}/app:v1"),
-                            "ResolvedImageUri": format!("{registry}/app@{digest}")}})),
+                            "ResolvedImageUri": format!("{registry}/app@{digest}")}}),
+                    ),
                 };
                 let body = body.to_string();
                 let _ = write!(s, "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
@@ -392,24 +479,45 @@ fn getfunction_and_the_ecr_token_are_signed_correctly() {
     let endpoint = format!("http://{fake}");
     let (code, r, err) = gate(
         e,
-        &["--function", "app:7", "--lambda-endpoint", &endpoint, "--ecr-endpoint", &endpoint],
+        &[
+            "--function",
+            "app:7",
+            "--lambda-endpoint",
+            &endpoint,
+            "--ecr-endpoint",
+            &endpoint,
+        ],
     );
     assert!(code == 0 || code == 1, "exit {code}: {err}");
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 2, "{seen:?}");
-    assert!(seen[0].0.starts_with("GET /2015-03-31/functions/app"), "{seen:?}");
+    assert!(
+        seen[0].0.starts_with("GET /2015-03-31/functions/app"),
+        "{seen:?}"
+    );
     assert!(seen[1].0.contains("GetAuthorizationToken"), "{seen:?}");
     for (what, verdict) in &seen {
         assert_eq!(verdict, &Ok(()), "{what}");
     }
     assert_eq!(r["deployed"]["version"], "7");
     assert_eq!(r["deployed"]["digest"], e.digest.as_str());
-    assert_eq!(r["deployed"]["image_uri"], format!("{}/app:v1", e.registry).as_str());
+    assert_eq!(
+        r["deployed"]["image_uri"],
+        format!("{}/app:v1", e.registry).as_str()
+    );
     assert_same_image(&r);
 
     // A wrong secret is refused by the fake, and the gate says so in one line.
     let out = Command::new(env!("CARGO_BIN_EXE_gate"))
-        .args(["check", "--function", "app", "--region", REGION, "--lambda-endpoint", &endpoint])
+        .args([
+            "check",
+            "--function",
+            "app",
+            "--region",
+            REGION,
+            "--lambda-endpoint",
+            &endpoint,
+        ])
         .env("AWS_ACCESS_KEY_ID", KEY_ID)
         .env("AWS_SECRET_ACCESS_KEY", "wrong")
         .env("HOME", e.dir.join("home"))
@@ -417,6 +525,9 @@ fn getfunction_and_the_ecr_token_are_signed_correctly() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("HTTP 403") && err.contains("SignatureDoesNotMatch"), "{err}");
+    assert!(
+        err.contains("HTTP 403") && err.contains("SignatureDoesNotMatch"),
+        "{err}"
+    );
     let _ = Path::new("");
 }

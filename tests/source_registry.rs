@@ -132,7 +132,13 @@ fn env() -> Option<&'static Env> {
         let ca_key = dir.join("ca.key");
         let cert = dir.join("server.crt");
         let key = dir.join("server.key");
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
         run(Command::new("openssl")
             .args(["req", "-x509", "-days", "2", "-subj", "/CN=gate test CA"])
             .args(ec)
@@ -203,10 +209,26 @@ fn write_auth(path: &Path, registry: &str, user: &str, pass: &str) {
 
 /// (skopeo source, repository:tag, copy every platform)
 const IMAGES: &[(&str, &str, bool)] = &[
-    ("docker-archive:dive-test-docker-image.tar", "dive/docker:1", false),
-    ("oci-archive:dive-test-oci-gzip-image.tar", "dive/oci-gzip:1", false),
-    ("oci-archive:dive-test-oci-zstd-image.tar", "dive/oci-zstd:1", false),
-    ("oci:stereoscope-multiplatform_oci_dir", "multi:latest", true),
+    (
+        "docker-archive:dive-test-docker-image.tar",
+        "dive/docker:1",
+        false,
+    ),
+    (
+        "oci-archive:dive-test-oci-gzip-image.tar",
+        "dive/oci-gzip:1",
+        false,
+    ),
+    (
+        "oci-archive:dive-test-oci-zstd-image.tar",
+        "dive/oci-zstd:1",
+        false,
+    ),
+    (
+        "oci:stereoscope-multiplatform_oci_dir",
+        "multi:latest",
+        true,
+    ),
 ];
 
 fn source_of(src: &str) -> String {
@@ -225,8 +247,7 @@ fn push(e: &Env, src: &str, name: &str, all: bool, secure: bool) {
             .arg(format!("{USER}:{PASS}"))
             .arg("--dest-cert-dir")
             .arg(&e.cert_dir);
-        c.arg(src)
-            .arg(format!("docker://{}/{name}", e.secure.addr));
+        c.arg(src).arg(format!("docker://{}/{name}", e.secure.addr));
     } else {
         c.arg("--dest-tls-verify=false");
         c.arg(src).arg(format!("docker://{}/{name}", e.plain.addr));
@@ -293,7 +314,13 @@ fn assert_same_fields(archive: &Value, registry: &Value, what: &str) {
             for (f, av) in ai {
                 assert_eq!(Some(av), bi.get(f), "{what}: image.{f}");
             }
-            assert_eq!(ai.len(), bi.len(), "{what}: image fields {:?} vs {:?}", ai.keys(), bi.keys());
+            assert_eq!(
+                ai.len(),
+                bi.len(),
+                "{what}: image fields {:?} vs {:?}",
+                ai.keys(),
+                bi.keys()
+            );
         } else {
             assert_eq!(Some(v), b.get(k), "{what}: {k}");
         }
@@ -328,7 +355,11 @@ fn the_registry_report_equals_the_archive_report() {
             // `docker save` names the config `<hex>.json`, which the archive reader does not
             // take as a digest; the registry knows it. Checked against the file itself.
             let want = config_digest_in_docker_archive(&image(src.split_once(':').unwrap().1));
-            assert_eq!(registry["image"]["config_digest"], want.as_str(), "{remote}");
+            assert_eq!(
+                registry["image"]["config_digest"],
+                want.as_str(),
+                "{remote}"
+            );
             archive["image"]["config_digest"] = registry["image"]["config_digest"].clone();
         }
         assert_same_fields(
@@ -346,7 +377,10 @@ fn the_registry_report_equals_the_archive_report() {
                 .iter()
                 .all(|l| l["compression"] == "gzip"));
         } else {
-            assert_eq!(archive["image"]["compressed_bytes"], registry["image"]["compressed_bytes"]);
+            assert_eq!(
+                archive["image"]["compressed_bytes"],
+                registry["image"]["compressed_bytes"]
+            );
         }
     }
 }
@@ -381,11 +415,25 @@ fn a_platform_is_chosen_from_a_registry_index_as_from_an_archive() {
         Some(&e.auth_file),
     );
     assert!(registry.is_object(), "{err}");
-    assert!(archive["image"]["platform"].as_str().unwrap().starts_with("linux/arm64"));
-    assert_same_fields(&comparable(archive, false), &comparable(registry, false), "arm64");
-    let (code, _, err) = gate(e, &[&remote, "--platform", "linux/s390x"], Some(&e.auth_file));
+    assert!(archive["image"]["platform"]
+        .as_str()
+        .unwrap()
+        .starts_with("linux/arm64"));
+    assert_same_fields(
+        &comparable(archive, false),
+        &comparable(registry, false),
+        "arm64",
+    );
+    let (code, _, err) = gate(
+        e,
+        &[&remote, "--platform", "linux/s390x"],
+        Some(&e.auth_file),
+    );
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("platform linux/s390x is not in the image"), "{err}");
+    assert!(
+        err.contains("platform linux/s390x is not in the image"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -397,7 +445,10 @@ fn wrong_password_and_missing_tag_exit_2_with_one_clear_line() {
     let (code, _, err) = gate(e, &[&remote], Some(&bad));
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains("refused the credentials from") && err.contains("bad-auth.json"), "{err}");
+    assert!(
+        err.contains("refused the credentials from") && err.contains("bad-auth.json"),
+        "{err}"
+    );
 
     let (code, _, err) = gate(e, &[&remote], None);
     assert_eq!(code, 2, "{err}");
@@ -406,7 +457,10 @@ fn wrong_password_and_missing_tag_exit_2_with_one_clear_line() {
     let missing = format!("docker://{}/dive/oci-gzip:nope", e.secure.addr);
     let (code, _, err) = gate(e, &[&missing], Some(&e.auth_file));
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("manifest nope") && err.contains("404"), "{err}");
+    assert!(
+        err.contains("manifest nope") && err.contains("404"),
+        "{err}"
+    );
 
     // TLS is verified: without the test CA the registry's certificate is refused.
     let home = e.dir.join("home");
@@ -438,11 +492,27 @@ fn bad_references_exit_2_naming_what_is_wrong() {
         assert!(err.contains(says), "{reference}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{err}");
     }
+    // The Action's `function` input is `gate check --function`, with no image.
+    let out = Command::new(env!("CARGO_BIN_EXE_gate"))
+        .args(["action", "--dry-run"])
+        .env("INPUT_FUNCTION", "app:live")
+        .env("INPUT_REGION", "eu-west-1")
+        .env_remove("INPUT_IMAGE")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("gate check --function app:live --region eu-west-1"),
+        "{err}"
+    );
     // The skopeo prefixes read the same archive the plain path does.
     let plain = image("dive-test-oci-gzip-image.tar");
     let (c1, a) = support::gate_json(&["check", plain.to_str().unwrap()]);
     let (c2, b) = support::gate_json(&["check", &format!("oci-archive:{}", plain.display())]);
-    assert_eq!((c1, a["image"]["size_bytes"].clone()), (c2, b["image"]["size_bytes"].clone()));
+    assert_eq!(
+        (c1, a["image"]["size_bytes"].clone()),
+        (c2, b["image"]["size_bytes"].clone())
+    );
     let out = support::gate(&["check", &format!("oci:{}", plain.display())]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("layout directory"));
@@ -475,7 +545,10 @@ fn read_req(stream: &mut TcpStream) -> Option<Req> {
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
         }
     }
-    if let Some(n) = headers.get("content-length").and_then(|n| n.parse::<usize>().ok()) {
+    if let Some(n) = headers
+        .get("content-length")
+        .and_then(|n| n.parse::<usize>().ok())
+    {
         let mut body = vec![0; n];
         r.read_exact(&mut body).ok()?;
     }
@@ -495,7 +568,11 @@ struct Resp {
 }
 
 fn respond(stream: &mut TcpStream, r: Resp) {
-    let mut head = format!("HTTP/1.1 {} X\r\nConnection: close\r\nContent-Length: {}\r\n", r.status, r.body.len());
+    let mut head = format!(
+        "HTTP/1.1 {} X\r\nConnection: close\r\nContent-Length: {}\r\n",
+        r.status,
+        r.body.len()
+    );
     for (k, v) in &r.headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -603,12 +680,21 @@ fn bearer_token_flow_and_redirected_blobs_without_authorization() {
                 use base64::Engine;
                 let want = format!(
                     "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(format!("{token_user}:{token_pass}"))
+                    base64::engine::general_purpose::STANDARD
+                        .encode(format!("{token_user}:{token_pass}"))
                 );
                 let auth = req.headers.get("authorization").cloned();
-                seen.lock().unwrap().token_requests.push((req.path.clone(), auth.clone()));
+                seen.lock()
+                    .unwrap()
+                    .token_requests
+                    .push((req.path.clone(), auth.clone()));
                 if auth.as_deref() != Some(want.as_str()) {
-                    return Resp { status: 401, headers: vec![], body: b"{}".to_vec(), cut_at: None };
+                    return Resp {
+                        status: 401,
+                        headers: vec![],
+                        body: b"{}".to_vec(),
+                        cut_at: None,
+                    };
                 }
                 return Resp {
                     status: 200,
@@ -643,7 +729,12 @@ fn bearer_token_flow_and_redirected_blobs_without_authorization() {
                 }
             }
             // Every blob (config and layers) is redirected to object storage.
-            if let Some(d) = req.path.split("/blobs/").nth(1).filter(|d| !d.is_empty()) {
+            if let Some(d) = req
+                .path
+                .split("/blobs/")
+                .nth(1)
+                .filter(|d| !d.is_empty() && req.method == "GET")
+            {
                 return Resp {
                     status: 307,
                     headers: vec![("location".into(), format!("http://{storage}/bucket/{d}"))],
@@ -660,7 +751,10 @@ fn bearer_token_flow_and_redirected_blobs_without_authorization() {
     write_auth(&auth, &proxy, token_user, token_pass);
     let (_, direct, err) = gate(
         e,
-        &[&format!("docker://{}/dive/oci-zstd:1", e.plain.addr), "--plain-http"],
+        &[
+            &format!("docker://{}/dive/oci-zstd:1", e.plain.addr),
+            "--plain-http",
+        ],
         None,
     );
     assert!(direct.is_object(), "{err}");
@@ -670,21 +764,38 @@ fn bearer_token_flow_and_redirected_blobs_without_authorization() {
         Some(&auth),
     );
     assert!(code == 0 || code == 1, "exit {code}: {err}");
-    assert_same_fields(&comparable(direct, false), &comparable(via.clone(), false), "through the proxy");
+    assert_same_fields(
+        &comparable(direct, false),
+        &comparable(via.clone(), false),
+        "through the proxy",
+    );
 
     let s = seen.lock().unwrap();
     assert!(!s.token_requests.is_empty());
     let (path, _) = &s.token_requests[0];
     assert!(
-        path.contains("service=gate-test") && path.contains("scope=repository%3Adive%2Foci-zstd%3Apull"),
+        path.contains("service=gate-test")
+            && path.contains("scope=repository%3Adive%2Foci-zstd%3Apull"),
         "{path}"
     );
-    assert!(s.v2_unauthorized >= 1, "the first request went without a token");
-    assert!(s.v2_authorized >= 3, "manifest, config and more with the token");
+    assert!(
+        s.v2_unauthorized >= 1,
+        "the first request went without a token"
+    );
+    assert!(
+        s.v2_authorized >= 3,
+        "manifest, config and more with the token"
+    );
     assert_eq!(s.manifest_gets, 2, "the 503 was retried once");
     let blobs = via["image"]["layers"].as_array().unwrap().len() + 1;
-    assert_eq!(s.storage_requests, blobs, "config and every layer came from storage");
-    assert_eq!(s.storage_with_authorization, 0, "the token must not follow a redirect to another host");
+    assert_eq!(
+        s.storage_requests, blobs,
+        "config and every layer came from storage"
+    );
+    assert_eq!(
+        s.storage_with_authorization, 0,
+        "the token must not follow a redirect to another host"
+    );
 }
 
 /// Faults: the proxy alters one thing; each must be exit 2 with one line saying what.
@@ -697,7 +808,10 @@ fn a_wrong_manifest_digest_and_a_cut_blob_exit_2() {
         &Req {
             method: "GET".into(),
             path: "/v2/dive/oci-gzip/manifests/1".into(),
-            headers: HashMap::from([("accept".into(), "application/vnd.oci.image.manifest.v1+json".into())]),
+            headers: HashMap::from([(
+                "accept".into(),
+                "application/vnd.oci.image.manifest.v1+json".into(),
+            )]),
         },
     );
     let digest = m
@@ -707,7 +821,10 @@ fn a_wrong_manifest_digest_and_a_cut_blob_exit_2() {
         .map(|(_, v)| v.clone())
         .unwrap();
     let manifest: Value = serde_json::from_slice(&m.body).unwrap();
-    let layer = manifest["layers"][0]["digest"].as_str().unwrap().to_string();
+    let layer = manifest["layers"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let altered = serve(move |req| {
         let mut r = upstream(env().unwrap(), &req);
@@ -718,11 +835,17 @@ fn a_wrong_manifest_digest_and_a_cut_blob_exit_2() {
     });
     let (code, _, err) = gate(
         e,
-        &[&format!("docker://{altered}/dive/oci-gzip@{digest}"), "--plain-http"],
+        &[
+            &format!("docker://{altered}/dive/oci-gzip@{digest}"),
+            "--plain-http",
+        ],
         None,
     );
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("digest mismatch") && err.contains(&digest), "{err}");
+    assert!(
+        err.contains("digest mismatch") && err.contains(&digest),
+        "{err}"
+    );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 
     let cut = serve(move |req| {
@@ -732,8 +855,15 @@ fn a_wrong_manifest_digest_and_a_cut_blob_exit_2() {
         }
         r
     });
-    let (code, _, err) = gate(e, &[&format!("docker://{cut}/dive/oci-gzip:1"), "--plain-http"], None);
+    let (code, _, err) = gate(
+        e,
+        &[&format!("docker://{cut}/dive/oci-gzip:1"), "--plain-http"],
+        None,
+    );
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("layer 0") && (err.contains("cut short") || err.contains("broke off")), "{err}");
+    assert!(
+        err.contains("layer 0") && (err.contains("cut short") || err.contains("broke off")),
+        "{err}"
+    );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }

@@ -222,7 +222,10 @@ impl SourceArgs {
             opened.image.notes.push(format!(
                 "the deployed image of {}{}: {} at {}",
                 d.function,
-                d.qualifier.as_deref().map(|q| format!(":{q}")).unwrap_or_default(),
+                d.qualifier
+                    .as_deref()
+                    .map(|q| format!(":{q}"))
+                    .unwrap_or_default(),
                 d.image_uri,
                 d.digest
             ));

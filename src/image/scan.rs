@@ -118,7 +118,12 @@ fn read_all(image: &Image, instructions: &[String], opts: &ScanOptions) -> Vec<L
         .unwrap_or(1);
     // Streamed blobs wait on the network as much as on the CPU: fetch a few more at once.
     let remote = image.layers.iter().any(|l| l.region.is_remote());
-    let workers = if remote { cores.max(FETCH_PARALLEL) } else { cores }.min(n.max(1));
+    let workers = if remote {
+        cores.max(FETCH_PARALLEL)
+    } else {
+        cores
+    }
+    .min(n.max(1));
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {

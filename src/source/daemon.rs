@@ -75,31 +75,45 @@ pub fn export(engine: Engine, name: &str) -> Result<tempfile::TempPath> {
         .build()
         .map_err(|e| anyhow!("{shown}: {e}"))?;
     rt.block_on(async {
-        let version = negotiate(&sock).await.map_err(|e| anyhow!("{shown}: {e:#}"))?;
+        let version = negotiate(&sock)
+            .await
+            .map_err(|e| anyhow!("{shown}: {e:#}"))?;
         let path = format!("/v{}.{}/images/{}/get", version.0, version.1, encode(name));
         let mut spool = tempfile::Builder::new()
             .prefix("gate-export-")
             .suffix(".tar")
             .tempfile()
             .map_err(|e| anyhow!("{shown}: cannot create a temporary file: {e}"))?;
-        let (status, mut body) = request(&sock, &path).await.map_err(|e| anyhow!("{shown}: {e:#}"))?;
+        let (status, mut body) = request(&sock, &path)
+            .await
+            .map_err(|e| anyhow!("{shown}: {e:#}"))?;
         if status == 404 {
             bail!(
                 "{shown}: no such image in the engine at {} (check the name with `{} images`)",
                 sock.display(),
-                if engine == Engine::Podman { "podman" } else { "docker" }
+                if engine == Engine::Podman {
+                    "podman"
+                } else {
+                    "docker"
+                }
             );
         }
         if status != 200 {
             let msg = collect_small(&mut body).await;
-            bail!("{shown}: the engine answered HTTP {status}: {}", message(&msg));
+            bail!(
+                "{shown}: the engine answered HTTP {status}: {}",
+                message(&msg)
+            );
         }
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| anyhow!("{shown}: the export stream broke off: {e}"))?;
             if let Ok(data) = frame.into_data() {
-                spool
-                    .write_all(&data)
-                    .map_err(|e| anyhow!("{shown}: writing the export to {}: {e}", spool.path().display()))?;
+                spool.write_all(&data).map_err(|e| {
+                    anyhow!(
+                        "{shown}: writing the export to {}: {e}",
+                        spool.path().display()
+                    )
+                })?;
             }
         }
         spool.flush()?;
@@ -140,10 +154,7 @@ fn parse_version(s: &str) -> Option<(u32, u32)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
-async fn request(
-    sock: &std::path::Path,
-    path: &str,
-) -> Result<(u16, hyper::body::Incoming)> {
+async fn request(sock: &std::path::Path, path: &str) -> Result<(u16, hyper::body::Incoming)> {
     let stream = tokio::net::UnixStream::connect(sock).await.map_err(|e| {
         anyhow!(
             "cannot connect to the engine socket {}: {} (is the daemon running? DOCKER_HOST / CONTAINER_HOST)",
@@ -189,7 +200,13 @@ fn message(body: &[u8]) -> String {
     }
     serde_json::from_slice::<M>(body)
         .map(|m| m.message)
-        .unwrap_or_else(|_| String::from_utf8_lossy(body).trim().chars().take(200).collect())
+        .unwrap_or_else(|_| {
+            String::from_utf8_lossy(body)
+                .trim()
+                .chars()
+                .take(200)
+                .collect()
+        })
 }
 
 /// Percent-encodes an image name for the path (`/` and `:` included, as the engines accept).

@@ -79,14 +79,22 @@ impl Aws {
         self.region
             .clone()
             .or_else(|| std::env::var("AWS_REGION").ok().filter(|v| !v.is_empty()))
-            .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok().filter(|v| !v.is_empty()))
-            .ok_or_else(|| anyhow!("--function needs a region: --region, AWS_REGION or AWS_DEFAULT_REGION"))
+            .or_else(|| {
+                std::env::var("AWS_DEFAULT_REGION")
+                    .ok()
+                    .filter(|v| !v.is_empty())
+            })
+            .ok_or_else(|| {
+                anyhow!("--function needs a region: --region, AWS_REGION or AWS_DEFAULT_REGION")
+            })
     }
 
     fn endpoint(&self, given: &Option<String>, service: &str, default_host: String) -> String {
         given
             .clone()
-            .or_else(|| std::env::var(format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase())).ok())
+            .or_else(|| {
+                std::env::var(format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase())).ok()
+            })
             .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
             .filter(|v| !v.is_empty())
             .map(|e| e.trim_end_matches('/').to_string())
@@ -132,7 +140,11 @@ pub fn split_function(spec: &str) -> Result<(String, Option<String>)> {
         }
     };
     if let Some(q) = &qualifier {
-        if q.is_empty() || !q.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_$".contains(&b)) {
+        if q.is_empty()
+            || !q
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_$".contains(&b))
+        {
             bail!("--function {spec:?}: qualifier {q:?} is not a version or alias");
         }
     }
@@ -187,7 +199,11 @@ fn client() -> Result<reqwest::blocking::Client> {
 pub fn deployed(spec: &str, aws: &Aws) -> Result<Deployed> {
     let (function, qualifier) = split_function(spec)?;
     let region = aws.region()?;
-    let endpoint = aws.endpoint(&aws.lambda_endpoint, "lambda", format!("lambda.{region}.amazonaws.com"));
+    let endpoint = aws.endpoint(
+        &aws.lambda_endpoint,
+        "lambda",
+        format!("lambda.{region}.amazonaws.com"),
+    );
     let mut url = format!("{endpoint}/2015-03-31/functions/{}", encode(&function));
     if let Some(q) = &qualifier {
         url.push_str(&format!("?Qualifier={}", encode(q)));
@@ -203,13 +219,24 @@ pub fn deployed(spec: &str, aws: &Aws) -> Result<Deployed> {
         .send()
         .map_err(|e| anyhow!("--function {spec}: GetFunction at {endpoint}: {e}"))?;
     let status = resp.status().as_u16();
-    let body = resp.bytes().map_err(|e| anyhow!("--function {spec}: GetFunction: {e}"))?;
+    let body = resp
+        .bytes()
+        .map_err(|e| anyhow!("--function {spec}: GetFunction: {e}"))?;
     if status != 200 {
-        bail!("--function {spec}: GetFunction answered HTTP {status}: {}", aws_message(&body));
+        bail!(
+            "--function {spec}: GetFunction answered HTTP {status}: {}",
+            aws_message(&body)
+        );
     }
-    let gf: GetFunction = serde_json::from_slice(&body)
-        .map_err(|e| anyhow!("--function {spec}: GetFunction's answer is not what Lambda returns: {e}"))?;
-    if gf.configuration.package_type.as_deref().is_some_and(|p| p != "Image") {
+    let gf: GetFunction = serde_json::from_slice(&body).map_err(|e| {
+        anyhow!("--function {spec}: GetFunction's answer is not what Lambda returns: {e}")
+    })?;
+    if gf
+        .configuration
+        .package_type
+        .as_deref()
+        .is_some_and(|p| p != "Image")
+    {
         bail!(
             "--function {spec}: the function is packaged as {}, not a container image",
             gf.configuration.package_type.as_deref().unwrap_or_default()
@@ -270,8 +297,16 @@ pub fn ecr_host(host: &str) -> Option<(String, String)> {
 }
 
 /// ECR's `GetAuthorizationToken` → Basic credentials for the registry.
-pub fn ecr_credentials(account: Option<&str>, region: &str, aws: &Aws) -> Result<auth::Credentials> {
-    let endpoint = aws.endpoint(&aws.ecr_endpoint, "ecr", format!("api.ecr.{region}.amazonaws.com"));
+pub fn ecr_credentials(
+    account: Option<&str>,
+    region: &str,
+    aws: &Aws,
+) -> Result<auth::Credentials> {
+    let endpoint = aws.endpoint(
+        &aws.ecr_endpoint,
+        "ecr",
+        format!("api.ecr.{region}.amazonaws.com"),
+    );
     let url = format!("{endpoint}/");
     let body = match account {
         Some(a) => serde_json::json!({ "registryIds": [a] }).to_string(),
@@ -302,9 +337,14 @@ pub fn ecr_credentials(account: Option<&str>, region: &str, aws: &Aws) -> Result
         .send()
         .map_err(|e| anyhow!("ECR GetAuthorizationToken at {endpoint}: {e}"))?;
     let status = resp.status().as_u16();
-    let text = resp.bytes().map_err(|e| anyhow!("ECR GetAuthorizationToken: {e}"))?;
+    let text = resp
+        .bytes()
+        .map_err(|e| anyhow!("ECR GetAuthorizationToken: {e}"))?;
     if status != 200 {
-        bail!("ECR GetAuthorizationToken answered HTTP {status}: {}", aws_message(&text));
+        bail!(
+            "ECR GetAuthorizationToken answered HTTP {status}: {}",
+            aws_message(&text)
+        );
     }
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]

@@ -276,7 +276,9 @@ pub fn check_digest(d: &str) -> std::result::Result<(), String> {
         return Err(format!("digest {d:?} has no algorithm (sha256:…)"));
     };
     if algo != "sha256" {
-        return Err(format!("digest algorithm {algo:?} is not supported (sha256 only)"));
+        return Err(format!(
+            "digest algorithm {algo:?} is not supported (sha256 only)"
+        ));
     }
     if hex.len() != 64
         || !hex
@@ -362,6 +364,9 @@ mod tests {
         assert_eq!(n.reference(), d);
         assert_eq!(n.to_string(), format!("localhost:5000/app:1@{d}"));
         let n = Name::parse("localhost:5000/app").unwrap();
-        assert_eq!((n.registry.as_str(), n.tag.as_deref()), ("localhost:5000", None));
+        assert_eq!(
+            (n.registry.as_str(), n.tag.as_deref()),
+            ("localhost:5000", None)
+        );
     }
 }

@@ -134,7 +134,8 @@ fn from_file(file: &ConfigFile, registry: &str, shown: &str) -> Result<Option<Cr
             let raw = base64::engine::general_purpose::STANDARD
                 .decode(auth.trim())
                 .map_err(|_| anyhow!("{source}: `auth` is not base64"))?;
-            let raw = String::from_utf8(raw).map_err(|_| anyhow!("{source}: `auth` is not UTF-8"))?;
+            let raw =
+                String::from_utf8(raw).map_err(|_| anyhow!("{source}: `auth` is not UTF-8"))?;
             let (u, p) = raw
                 .split_once(':')
                 .ok_or_else(|| anyhow!("{source}: `auth` is not base64 of user:password"))?;
@@ -204,7 +205,11 @@ fn helper_get(helper: &str, registry: &str) -> Result<Option<Credentials>> {
         .map_err(|e| anyhow!("credential helper {program}: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
-        let msg = format!("{}{}", text.trim(), String::from_utf8_lossy(&out.stderr).trim());
+        let msg = format!(
+            "{}{}",
+            text.trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
         if msg.to_ascii_lowercase().contains("credentials not found") {
             return Ok(None);
         }

@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Result};
 use reqwest::blocking::{Client, Response};
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::header::{
+    HeaderMap, HeaderValue, AUTHORIZATION, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use reqwest::StatusCode;
 
 use super::auth::{self, Credentials};
@@ -67,7 +69,12 @@ pub struct Repo {
 }
 
 impl Repo {
-    pub fn new(registry: &str, api_host: &str, repository: &str, opts: &Options) -> Result<Arc<Repo>> {
+    pub fn new(
+        registry: &str,
+        api_host: &str,
+        repository: &str,
+        opts: &Options,
+    ) -> Result<Arc<Repo>> {
         let creds = match &opts.credentials {
             Some(c) => Some(c.clone()),
             None => auth::lookup(registry)?,
@@ -230,8 +237,12 @@ impl Repo {
             .params
             .get("realm")
             .ok_or_else(|| anyhow!("{what}: {}'s Bearer challenge has no realm", self.registry))?;
-        let realm_url = reqwest::Url::parse(realm)
-            .map_err(|_| anyhow!("{what}: {}'s token realm {realm:?} is not a URL", self.registry))?;
+        let realm_url = reqwest::Url::parse(realm).map_err(|_| {
+            anyhow!(
+                "{what}: {}'s token realm {realm:?} is not a URL",
+                self.registry
+            )
+        })?;
         let scope = c
             .params
             .get("scope")
@@ -274,7 +285,8 @@ impl Repo {
             };
             let status = resp.status();
             if retryable_status(status) && attempt < ATTEMPTS {
-                let wait = retry_after(resp.headers()).unwrap_or_else(|| backoff(self.backoff, attempt));
+                let wait =
+                    retry_after(resp.headers()).unwrap_or_else(|| backoff(self.backoff, attempt));
                 std::thread::sleep(wait.min(MAX_RETRY_AFTER));
                 last = Some(format!("HTTP {}", status.as_u16()));
                 continue;
@@ -291,7 +303,10 @@ impl Repo {
                 );
             }
             if !status.is_success() {
-                bail!("{what}: the token service {realm} answered HTTP {}", status.as_u16());
+                bail!(
+                    "{what}: the token service {realm} answered HTTP {}",
+                    status.as_u16()
+                );
             }
             #[derive(serde::Deserialize)]
             struct Token {
@@ -301,8 +316,9 @@ impl Repo {
                 access_token: Option<String>,
             }
             let body = read_limited(resp, 1 << 20, "token response")?;
-            let t: Token = serde_json::from_slice(&body)
-                .map_err(|e| anyhow!("{what}: the token service {realm} sent no JSON token: {e}"))?;
+            let t: Token = serde_json::from_slice(&body).map_err(|e| {
+                anyhow!("{what}: the token service {realm} sent no JSON token: {e}")
+            })?;
             let tok = t
                 .token
                 .or(t.access_token)
@@ -331,7 +347,11 @@ impl Repo {
                 anyhow!("{what}: {} refused {who} (HTTP {code}{detail}): wrong user or password, or no pull access to {}", self.registry, self.repository)
             }
             StatusCode::NOT_FOUND => {
-                anyhow!("{what}: not found in {}/{} (HTTP 404{detail})", self.registry, self.repository)
+                anyhow!(
+                    "{what}: not found in {}/{} (HTTP 404{detail})",
+                    self.registry,
+                    self.repository
+                )
             }
             _ => anyhow!("{what}: {} answered HTTP {code}{detail}", self.registry),
         }
@@ -449,7 +469,8 @@ mod tests {
 
     #[test]
     fn registry_errors_are_summarized() {
-        let b = br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]}"#;
+        let b =
+            br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]}"#;
         assert_eq!(registry_error(b), ": MANIFEST_UNKNOWN manifest unknown");
     }
 }

@@ -15,8 +15,8 @@ pub const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/v
 pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 
 pub enum Doc {
-    Index(ImageIndex),
-    Manifest(ImageManifest),
+    Index(Box<ImageIndex>),
+    Manifest(Box<ImageManifest>),
 }
 
 pub fn parse(bytes: &[u8], content_type: Option<&str>, what: &str) -> Result<Doc> {
@@ -30,12 +30,12 @@ pub fn parse(bytes: &[u8], content_type: Option<&str>, what: &str) -> Result<Doc
     if v.get("manifests").is_some() {
         let idx: ImageIndex = serde_json::from_value(v)
             .map_err(|e| anyhow!("{what}: not a valid image index: {e}"))?;
-        return Ok(Doc::Index(idx));
+        return Ok(Doc::Index(Box::new(idx)));
     }
     if v.get("layers").is_some() || v.get("config").is_some() {
         let m: ImageManifest = serde_json::from_value(v)
             .map_err(|e| anyhow!("{what}: not a valid image manifest: {e}"))?;
-        return Ok(Doc::Manifest(m));
+        return Ok(Doc::Manifest(Box::new(m)));
     }
     bail!(
         "{what}: neither an image manifest nor an index (content type {})",
@@ -63,7 +63,11 @@ fn is_attestation(d: &Descriptor) -> bool {
 /// The index's runnable entries, and which one to read: the requested platform, else
 /// linux/amd64, else the only one — as for archives.
 pub fn choose(idx: &ImageIndex, want: Option<&str>) -> Result<(Descriptor, Vec<Platform>)> {
-    let entries: Vec<&Descriptor> = idx.manifests().iter().filter(|d| !is_attestation(d)).collect();
+    let entries: Vec<&Descriptor> = idx
+        .manifests()
+        .iter()
+        .filter(|d| !is_attestation(d))
+        .collect();
     if entries.is_empty() {
         bail!("the index lists no runnable image");
     }
@@ -87,7 +91,8 @@ pub fn choose(idx: &ImageIndex, want: Option<&str>) -> Result<(Descriptor, Vec<P
     };
     if let Some(w) = want {
         let w = Platform::parse(w)?;
-        let d = pick(&w).ok_or_else(|| anyhow!("platform {w} is not in the image; it has: {}", list()))?;
+        let d = pick(&w)
+            .ok_or_else(|| anyhow!("platform {w} is not in the image; it has: {}", list()))?;
         return Ok((d, platforms));
     }
     if entries.len() == 1 {

@@ -36,18 +36,21 @@ pub fn open(name: &Name, sel: &Selection, opts: &Options) -> Result<Image> {
     let (bytes, ctype, digest) = fetch_manifest(&repo, name.reference(), name.digest.as_deref())
         .map_err(|e| anyhow!("{shown}: {e:#}"))?;
     let mut notes = Vec::new();
-    let (manifest, manifest_digest, platforms) =
-        match manifest::parse(&bytes, ctype.as_deref(), &format!("manifest {digest}"))
-            .map_err(|e| anyhow!("{shown}: {e:#}"))?
-        {
-            Doc::Manifest(m) => (m, digest, Vec::new()),
-            Doc::Index(idx) => {
-                let (d, platforms) = manifest::choose(&idx, sel.platform.as_deref())
-                    .map_err(|e| anyhow!("{shown}: {e:#}"))?;
-                let want = d.digest().to_string();
-                let (bytes, ctype, got) = fetch_manifest(&repo, &want, Some(&want))
-                    .map_err(|e| anyhow!("{shown}: {e:#}"))?;
-                match manifest::parse(&bytes, ctype.as_deref(), &format!("manifest {got}"))
+    let (manifest, manifest_digest, platforms) = match manifest::parse(
+        &bytes,
+        ctype.as_deref(),
+        &format!("manifest {digest}"),
+    )
+    .map_err(|e| anyhow!("{shown}: {e:#}"))?
+    {
+        Doc::Manifest(m) => (m, digest, Vec::new()),
+        Doc::Index(idx) => {
+            let (d, platforms) = manifest::choose(&idx, sel.platform.as_deref())
+                .map_err(|e| anyhow!("{shown}: {e:#}"))?;
+            let want = d.digest().to_string();
+            let (bytes, ctype, got) =
+                fetch_manifest(&repo, &want, Some(&want)).map_err(|e| anyhow!("{shown}: {e:#}"))?;
+            match manifest::parse(&bytes, ctype.as_deref(), &format!("manifest {got}"))
                     .map_err(|e| anyhow!("{shown}: {e:#}"))?
                 {
                     Doc::Manifest(m) => (m, got, platforms),
@@ -55,20 +58,32 @@ pub fn open(name: &Name, sel: &Selection, opts: &Options) -> Result<Image> {
                         "{shown}: manifest {want} is another index; nested indexes are not supported from registries"
                     ),
                 }
-            }
-        };
+        }
+    };
     if sel.image.is_some() {
-        notes.push("--image chooses among the images of an archive; a registry reference names one image".into());
+        notes.push(
+            "--image chooses among the images of an archive; a registry reference names one image"
+                .into(),
+        );
     }
     let cdesc = manifest.config();
     let cdigest = cdesc.digest().to_string();
     check_digest(&cdigest).map_err(|e| anyhow!("{shown}: config: {e}"))?;
     if cdesc.size() > MAX_CONFIG_BYTES {
-        bail!("{shown}: config {cdigest} declares {} bytes, more than an image config should be", cdesc.size());
+        bail!(
+            "{shown}: config {cdigest} declares {} bytes, more than an image config should be",
+            cdesc.size()
+        );
     }
-    let resp = repo.get(&repo.url("blobs", &cdigest), None, &format!("config {cdigest}"))
+    let resp = repo
+        .get(
+            &repo.url("blobs", &cdigest),
+            None,
+            &format!("config {cdigest}"),
+        )
         .map_err(|e| anyhow!("{shown}: {e:#}"))?;
-    let config_bytes = read_limited(resp, MAX_CONFIG_BYTES, "config").map_err(|e| anyhow!("{shown}: config {cdigest}: {e:#}"))?;
+    let config_bytes = read_limited(resp, MAX_CONFIG_BYTES, "config")
+        .map_err(|e| anyhow!("{shown}: config {cdigest}: {e:#}"))?;
     let actual = format!("sha256:{}", hex::encode(Sha256::digest(&config_bytes)));
     if actual != cdigest {
         bail!("{shown}: config {cdigest}: digest mismatch: the registry sent {actual}");
@@ -96,7 +111,10 @@ pub fn open(name: &Name, sel: &Selection, opts: &Options) -> Result<Image> {
     let platform = config.platform();
     Ok(Image {
         format: Format::Registry,
-        reference: Some(format!("{}/{}@{manifest_digest}", name.registry, name.repository)),
+        reference: Some(format!(
+            "{}/{}@{manifest_digest}",
+            name.registry, name.repository
+        )),
         platforms: if platforms.is_empty() {
             vec![platform.clone()]
         } else {
@@ -118,7 +136,11 @@ fn fetch_manifest(
     want: Option<&str>,
 ) -> Result<(Vec<u8>, Option<String>, String)> {
     let what = format!("manifest {reference}");
-    let resp = repo.get(&repo.url("manifests", reference), Some(manifest::ACCEPT), &what)?;
+    let resp = repo.get(
+        &repo.url("manifests", reference),
+        Some(manifest::ACCEPT),
+        &what,
+    )?;
     let ctype = resp
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
