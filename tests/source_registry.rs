@@ -462,6 +462,15 @@ fn wrong_password_and_missing_tag_exit_2_with_one_clear_line() {
         "{err}"
     );
 
+    // HTTPS to a registry without TLS says what to do, without retrying.
+    let plain = format!("docker://{}/dive/oci-gzip:1", e.plain.addr);
+    let (code, _, err) = gate(e, &[&plain], None);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("does not speak TLS") && err.contains("--plain-http"),
+        "{err}"
+    );
+
     // TLS is verified: without the test CA the registry's certificate is refused.
     let home = e.dir.join("home");
     let out = Command::new(env!("CARGO_BIN_EXE_gate"))

@@ -399,8 +399,22 @@ pub fn retryable_status(s: StatusCode) -> bool {
         || matches!(s.as_u16(), 500 | 502 | 503 | 504)
 }
 
+/// Connection failures and timeouts may pass; a certificate the CA store refuses will not.
 fn retryable_error(e: &reqwest::Error) -> bool {
-    e.is_connect() || e.is_timeout() || e.is_request()
+    let mut chain = String::new();
+    let mut src: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = src {
+        chain.push_str(&s.to_string().to_ascii_lowercase());
+        src = s.source();
+    }
+    (e.is_connect() || e.is_timeout() || e.is_request())
+        && !chain.contains("certificate")
+        && !speaks_plain_http(&chain)
+}
+
+/// rustls's words for a TLS handshake answered in plain HTTP.
+fn speaks_plain_http(chain: &str) -> bool {
+    chain.contains("invalidcontenttype") || chain.contains("corrupt message")
 }
 
 fn describe_error(e: &reqwest::Error, base: &str) -> String {
@@ -410,7 +424,11 @@ fn describe_error(e: &reqwest::Error, base: &str) -> String {
         msg = format!("{msg}: {s}");
         src = s.source();
     }
-    if e.is_timeout() {
+    if speaks_plain_http(&msg.to_ascii_lowercase()) {
+        format!(
+            "{base} does not speak TLS ({msg}); for a local registry without TLS, add --plain-http"
+        )
+    } else if e.is_timeout() {
         format!("{base} did not answer in time ({msg})")
     } else if e.is_connect() {
         format!("cannot connect to {base} ({msg})")
