@@ -876,3 +876,57 @@ fn a_wrong_manifest_digest_and_a_cut_blob_exit_2() {
     );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
+
+/// Docker's config.json with `credHelpers` (and, for another host, `credsStore`): the helper
+/// is run as `docker-credential-<name> get` with the server on stdin, as Docker runs it.
+#[test]
+fn credentials_from_docker_config_credential_helpers() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(e) = env() else { return };
+    let bin = e.dir.join("helper-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let asked = e.dir.join("helper-asked");
+    let script = format!(
+        "#!/bin/sh\n[ \"$1\" = get ] || exit 1\nread server\necho \"$server\" >> {}\nprintf '{{\"ServerURL\":\"%s\",\"Username\":\"{USER}\",\"Secret\":\"{PASS}\"}}' \"$server\"\n",
+        asked.display()
+    );
+    let helper = bin.join("docker-credential-gatetest");
+    std::fs::write(&helper, script).unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let remote = format!("docker://{}/dive/oci-gzip:1", e.secure.addr);
+    for (i, config) in [
+        serde_json::json!({ "credHelpers": { e.secure.addr.clone(): "gatetest" } }),
+        serde_json::json!({ "auths": {}, "credsStore": "gatetest" }),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dir = e.dir.join(format!("docker-config-{i}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+        let _ = std::fs::remove_file(&asked);
+        let out = Command::new(env!("CARGO_BIN_EXE_gate"))
+            .args(["check", &remote, "--format", "json"])
+            .env("HOME", e.dir.join("home"))
+            .env("SSL_CERT_FILE", &e.ca)
+            .env("DOCKER_CONFIG", &dir)
+            .env(
+                "PATH",
+                format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+            )
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("XDG_RUNTIME_DIR")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "config {i}: {err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&asked).unwrap().trim(),
+            e.secure.addr,
+            "config {i}: the helper was asked for this registry"
+        );
+    }
+}
