@@ -13,4 +13,5 @@ pub mod policy;
 pub mod report;
 pub mod rules;
 pub mod security;
+pub mod source;
 pub mod units;

@@ -28,6 +28,8 @@ const INPUTS: &[(&str, Option<&str>, Option<&str>, Kind)] = &[
     ("policy", Some("--policy"), Some("--policy"), Kind::One),
     ("platform", Some("--platform"), None, Kind::One),
     ("image-ref", Some("--image"), None, Kind::One),
+    ("function", Some("--function"), None, Kind::One),
+    ("region", Some("--region"), None, Kind::One),
     ("dockerfile", Some("--dockerfile"), None, Kind::One),
     ("max-size", Some("--max-size"), None, Kind::One),
     ("max-compressed", Some("--max-compressed"), None, Kind::One),
@@ -149,13 +151,15 @@ fn switch(name: &str, default: bool) -> Result<bool> {
 /// The command line the inputs describe, without the program name.
 pub fn argv() -> Result<Vec<OsString>> {
     let image = input("image");
-    let perf_only = image.is_none();
+    // `function` checks the deployed function's image: check mode without an image argument.
+    let perf_only = image.is_none() && input("function").is_none();
     if perf_only && input("perf-url").is_none() && input("perf-function").is_none() {
-        bail!("the action needs an image (input image) or a deployed function (perf-url or perf-function)");
+        bail!("the action needs an image (input image), a deployed function's image (function) or a deployed function to drive (perf-url or perf-function)");
     }
     let mut args: Vec<OsString> = Vec::new();
     match &image {
         Some(img) => args.extend(["check".into(), img.into()]),
+        None if !perf_only => args.push("check".into()),
         None => args.push("perf".into()),
     }
     for (name, check_flag, perf_flag, kind) in INPUTS {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use lambda_gate::check::{check_image, increase_checks, inspect};
+use lambda_gate::check::{check_image, increase_checks};
 use lambda_gate::image::ScanOptions;
 use lambda_gate::policy::Policy;
 use lambda_gate::report::Report;
@@ -13,8 +13,14 @@ use lambda_gate::units::{parse_size, Increase};
 
 #[derive(Args)]
 pub struct CheckArgs {
-    /// Image archive (docker save, podman save, skopeo, buildah, kaniko) or OCI layout directory.
-    pub image: PathBuf,
+    /// The image: an archive (docker save, podman save, skopeo, buildah, kaniko) or OCI layout
+    /// directory, or a reference in skopeo's syntax: docker-archive:PATH, oci-archive:PATH,
+    /// oci:DIR, docker://REGISTRY/REPO:TAG (or @sha256:…), docker-daemon:NAME:TAG, podman:NAME.
+    #[arg(required_unless_present = "function", value_name = "IMAGE")]
+    pub image: Option<String>,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
 
     /// Platform to check in a multi-platform image, e.g. linux/arm64 (default: linux/amd64,
     /// else the only one).
@@ -94,9 +100,24 @@ pub fn run(args: CheckArgs) -> Result<i32> {
     };
     args.rules.apply(&mut policy)?;
     let baseline = args.output.load_baseline()?;
-    let facts = inspect(&args.image, &policy.image, args.image_ref.clone(), &opts)?;
+    let (facts, opened, deployed) = args.source.inspect(
+        args.image.as_deref(),
+        &policy.image,
+        args.image_ref.clone(),
+        &opts,
+    )?;
     let mut report = Report::default();
-    check_image(&mut report, &args.image, &facts, &policy, opts.verify);
+    check_image(
+        &mut report,
+        std::path::Path::new(&opened.source),
+        &facts,
+        &policy,
+        opts.verify,
+    );
+    drop(opened);
+    if let Some(d) = deployed {
+        report.deployed = Some(d);
+    }
     increase_checks(&mut report, baseline.as_ref(), &policy.image);
     args.rules.add_dive_ci(&mut report)?;
     args.security
@@ -122,7 +143,7 @@ pub fn run(args: CheckArgs) -> Result<i32> {
     if let Some((path, sbom)) = sbom {
         std::fs::write(path, sbom)
             .with_context(|| format!("{}: cannot write the SBOM", path.display()))?;
-        sbom_step_output(path)?;
+        sbom_step_output(path);
     }
     let path = args.output.output.as_ref().map(|p| p.display().to_string());
     args.github.publish(&report, path.as_deref())?;
@@ -151,19 +172,91 @@ fn apply_flags(policy: &mut Policy, args: &CheckArgs) -> Result<()> {
     Ok(())
 }
 
-/// The Action's `sbom-path` output, in the multiline form `github::outputs` writes the others
-/// in; outside GitHub Actions ($GITHUB_OUTPUT unset) nothing.
-fn sbom_step_output(path: &std::path::Path) -> Result<()> {
-    use std::io::Write;
-    let Some(out) = std::env::var_os("GITHUB_OUTPUT") else {
-        return Ok(());
-    };
-    let delim = format!("LAMBDA_GATE_EOF_{}", std::process::id());
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&out)
-        .with_context(|| format!("{}: cannot write step outputs", out.to_string_lossy()))?;
-    writeln!(f, "sbom-path<<{delim}\n{}\n{delim}", path.display())?;
-    Ok(())
+/// The Action's `sbom-path` output (outside GitHub Actions, nothing). Like the other step
+/// outputs, a side effect: one that cannot be written warns and keeps the verdict.
+fn sbom_step_output(path: &std::path::Path) {
+    if let Err(e) = lambda_gate::github::outputs::append(&[("sbom-path", path.display().to_string())]) {
+        eprintln!("gate: warning: $GITHUB_OUTPUT: the sbom-path output was not written: {e:#}");
+    }
+}
+
+/// Where the image comes from when it is not a path: registries, engines, a deployed function.
+#[derive(Args)]
+pub struct SourceArgs {
+    /// Check the image a deployed Lambda function runs (name or ARN, optionally :ALIAS or
+    /// :VERSION): GetFunction gives the image and its digest, read from ECR by that digest.
+    #[arg(long, value_name = "NAME[:QUALIFIER]", conflicts_with = "image")]
+    pub function: Option<String>,
+
+    /// AWS region for --function and ECR (default AWS_REGION, AWS_DEFAULT_REGION).
+    #[arg(long)]
+    pub region: Option<String>,
+
+    /// Lambda API endpoint for --function (e.g. a local emulator; default AWS's, or
+    /// AWS_ENDPOINT_URL_LAMBDA).
+    #[arg(long, value_name = "URL")]
+    pub lambda_endpoint: Option<String>,
+
+    /// ECR API endpoint (e.g. an emulator; default AWS's, or AWS_ENDPOINT_URL_ECR). Given, the
+    /// image's registry is taken to be that ECR even when its host is not *.dkr.ecr.*.
+    #[arg(long, value_name = "URL")]
+    pub ecr_endpoint: Option<String>,
+
+    /// Talk plain HTTP to the registry (a local registry without TLS). A private CA is
+    /// trusted through SSL_CERT_FILE instead.
+    #[arg(long)]
+    pub plain_http: bool,
+}
+
+impl SourceArgs {
+    fn inspect(
+        &self,
+        image: Option<&str>,
+        policy: &lambda_gate::policy::ImagePolicy,
+        image_ref: Option<String>,
+        opts: &ScanOptions,
+    ) -> Result<(
+        lambda_gate::check::ImageFacts,
+        lambda_gate::source::Opened,
+        Option<lambda_gate::report::DeployedImage>,
+    )> {
+        use lambda_gate::source::{self, lambda, ImageRef};
+        let aws = lambda::Aws {
+            region: self.region.clone(),
+            lambda_endpoint: self.lambda_endpoint.clone(),
+            ecr_endpoint: self.ecr_endpoint.clone(),
+        };
+        let mut access = source::Access::default();
+        access.registry.plain_http = self.plain_http;
+        access.aws = aws.clone();
+        access.ecr_explicit = self.ecr_endpoint.is_some()
+            || std::env::var("AWS_ENDPOINT_URL_ECR").is_ok_and(|v| !v.is_empty());
+        let (reference, deployed) = match (&self.function, image) {
+            (Some(f), _) => {
+                let d = lambda::deployed(f, &aws)?;
+                (ImageRef::Registry(d.resolved.clone()), Some(d))
+            }
+            (None, Some(i)) => (ImageRef::parse(i)?, None),
+            (None, None) => anyhow::bail!("give an image or --function"),
+        };
+        let sel = lambda_gate::image::resolve::Selection {
+            platform: policy.platform.clone(),
+            image: image_ref,
+        };
+        let mut opened = source::open(&reference, &sel, &access)?;
+        if let Some(d) = &deployed {
+            opened.image.notes.push(format!(
+                "the deployed image of {}{}: {} at {}",
+                d.function,
+                d.qualifier
+                    .as_deref()
+                    .map(|q| format!(":{q}"))
+                    .unwrap_or_default(),
+                d.image_uri,
+                d.digest
+            ));
+        }
+        let (facts, opened) = source::inspect(opened, opts)?;
+        Ok((facts, opened, deployed.map(|d| d.to_report())))
+    }
 }

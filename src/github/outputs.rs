@@ -51,12 +51,18 @@ pub fn values(report: &Report, report_path: Option<&str>) -> Vec<(&'static str, 
 /// block gets a fresh random delimiter, drawn again in the (astronomically unlikely) case
 /// that the value holds it — as the runner's own toolkit, @actions/core, does.
 pub fn write(report: &Report, report_path: Option<&str>) -> anyhow::Result<bool> {
+    append(&values(report, report_path))
+}
+
+/// Appends these outputs (outside a workflow, where $GITHUB_OUTPUT is unset, nothing):
+/// for outputs that are not in the Report, such as the SBOM's path.
+pub fn append(pairs: &[(&str, String)]) -> anyhow::Result<bool> {
     let Some(path) = std::env::var_os("GITHUB_OUTPUT") else {
         return Ok(false);
     };
     let mut text = String::new();
-    for (k, v) in values(report, report_path) {
-        text.push_str(&block(k, &v, random_delimiter)?);
+    for (k, v) in pairs {
+        text.push_str(&block(k, v, random_delimiter)?);
     }
     let mut f = std::fs::OpenOptions::new()
         .create(true)

@@ -13,6 +13,7 @@ pub mod layer;
 pub mod overlay;
 pub mod resolve;
 pub mod scan;
+pub mod source;
 
 use std::fmt;
 use std::path::Path;
@@ -27,6 +28,8 @@ pub enum Format {
     DockerArchive,
     OciArchive,
     OciLayout,
+    /// Read from a registry over the distribution API (`docker://`).
+    Registry,
 }
 
 impl Format {
@@ -35,6 +38,7 @@ impl Format {
             Format::DockerArchive => "docker-archive",
             Format::OciArchive => "oci-archive",
             Format::OciLayout => "oci-layout",
+            Format::Registry => "registry",
         }
     }
 }
@@ -215,7 +219,8 @@ pub struct LayerRef {
     pub media_type: String,
     /// The size the manifest declares for the blob.
     pub declared_size: Option<i64>,
-    pub region: archive::Region,
+    /// Where the blob's bytes are: an archive region, or a stream (a registry).
+    pub region: source::Blob,
 }
 
 /// One image, found and resolved, not yet read.

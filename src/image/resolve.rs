@@ -152,7 +152,7 @@ fn resolve_docker(archive: &Archive, sel: &Selection) -> Result<Image> {
             diff_id: config.diff_ids.get(i).cloned(),
             media_type: String::new(),
             declared_size: None,
-            region,
+            region: region.into(),
         });
     }
     let platform = config.platform();
@@ -322,7 +322,7 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
             diff_id: config.diff_ids.get(i).cloned(),
             media_type: l.media_type.clone().unwrap_or_default(),
             declared_size: l.size,
-            region,
+            region: region.into(),
         });
     }
     let platform = config.platform();

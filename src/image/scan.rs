@@ -102,6 +102,9 @@ pub fn scan(image: &Image, opts: &ScanOptions) -> Result<Scan> {
 
 type LayerRead = Result<(LayerScan, Vec<Change>)>;
 
+/// How many streamed (registry) blobs are read at once, at least.
+pub const FETCH_PARALLEL: usize = 4;
+
 /// Reads all layers on every core, largest blob first: the layers are independent, and
 /// taking the big ones first keeps one huge layer from starting last and running alone.
 fn read_all(image: &Image, instructions: &[String], opts: &ScanOptions) -> Vec<LayerRead> {
@@ -110,10 +113,17 @@ fn read_all(image: &Image, instructions: &[String], opts: &ScanOptions) -> Vec<L
     order.sort_by_key(|&i| std::cmp::Reverse(image.layers[i].region.len));
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<LayerRead>>> = (0..n).map(|_| Mutex::new(None)).collect();
-    let workers = std::thread::available_parallelism()
+    let cores = std::thread::available_parallelism()
         .map(|p| p.get())
-        .unwrap_or(1)
-        .min(n.max(1));
+        .unwrap_or(1);
+    // Streamed blobs wait on the network as much as on the CPU: fetch a few more at once.
+    let remote = image.layers.iter().any(|l| l.region.is_remote());
+    let workers = if remote {
+        cores.max(FETCH_PARALLEL)
+    } else {
+        cores
+    }
+    .min(n.max(1));
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {

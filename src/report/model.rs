@@ -42,6 +42,25 @@ pub struct Report {
     /// What changed against `--baseline`: packages and directories.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delta: Option<Delta>,
+    /// With `gate check --function`: the function whose deployed image this report is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed: Option<DeployedImage>,
+}
+
+/// The image a Lambda function runs, as `GetFunction` resolved it at deploy time.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DeployedImage {
+    pub function: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qualifier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The image as deployed (`Code.ImageUri`, usually a tag).
+    pub image_uri: String,
+    /// The digest Lambda resolved and runs; the image was read by it.
+    pub digest: String,
 }
 
 /// What the base branch measured, kept in the report so deltas render from it alone.
@@ -147,6 +166,7 @@ impl Default for Report {
             packages: Vec::new(),
             dirs: Vec::new(),
             delta: None,
+            deployed: None,
         }
     }
 }

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Image sources (tests/source_*.rs): Debian's docker-registry (the CNCF distribution registry)
+# with htpasswd from apache2-utils, podman for the Engine API socket, openssl for the test CA,
+# and moto (PyPI, server mode) as the Lambda and ECR API emulator. Idempotent.
+set -euo pipefail
+need=()
+command -v docker-registry >/dev/null || need+=(docker-registry)
+command -v htpasswd >/dev/null || need+=(apache2-utils)
+command -v podman >/dev/null || need+=(podman)
+command -v openssl >/dev/null || need+=(openssl)
+if [ ${#need[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+command -v moto_server >/dev/null || pip install --quiet --disable-pip-version-check 'moto[server]==5.2.5'

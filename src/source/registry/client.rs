@@ -1,0 +1,494 @@
+//! HTTP to one repository of one registry: authentication (anonymous, Basic, the Bearer token
+//! flow from `WWW-Authenticate`), redirects followed by hand so a blob redirected to object
+//! storage never carries our Authorization header, timeouts, and retries with backoff for the
+//! GETs (429, 5xx, `Retry-After`, connection failures).
+//!
+//! Chosen: reqwest's blocking client (already a dependency, rustls) rather than a registry
+//! client crate. oci-client (the maintained one) fits our reqwest 0.12/sha2 0.10, but it is
+//! async only, has no credential helpers, no retries or `Retry-After`, and streams blobs as
+//! futures; the scan reads layers on threads through `Read`, which a blocking response is.
+
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Result};
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{
+    HeaderMap, HeaderValue, AUTHORIZATION, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE,
+};
+use reqwest::StatusCode;
+
+use super::auth::{self, Credentials};
+
+/// Attempts for one GET (the first plus retries).
+pub const ATTEMPTS: u32 = 4;
+/// Redirect hops followed for one request.
+const MAX_REDIRECTS: usize = 5;
+/// The longest a `Retry-After` is honoured; longer waits are a failure, not a pause.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `http://` instead of `https://` (a local test registry).
+    pub plain_http: bool,
+    pub connect_timeout: Duration,
+    /// The longest the registry may stay silent (no header, no body byte).
+    pub read_timeout: Duration,
+    /// Explicit credentials (ECR's token); else the auth files.
+    pub credentials: Option<Credentials>,
+    /// First backoff between retries; doubles each time.
+    pub backoff: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            plain_http: false,
+            connect_timeout: Duration::from_secs(15),
+            read_timeout: Duration::from_secs(60),
+            credentials: None,
+            backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+/// One repository's endpoint and the authorization that works for it.
+#[derive(Debug)]
+pub struct Repo {
+    http: Client,
+    /// `https://host[:port]`
+    base: String,
+    /// The registry as named in the image reference (for messages and credentials).
+    pub registry: String,
+    pub repository: String,
+    creds: Option<Credentials>,
+    /// The Authorization header that last worked (Basic, or a Bearer token).
+    authz: Mutex<Option<String>>,
+    backoff: Duration,
+}
+
+impl Repo {
+    pub fn new(
+        registry: &str,
+        api_host: &str,
+        repository: &str,
+        opts: &Options,
+    ) -> Result<Arc<Repo>> {
+        let creds = match &opts.credentials {
+            Some(c) => Some(c.clone()),
+            None => auth::lookup(registry)?,
+        };
+        let mut builder = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(opts.connect_timeout)
+            .timeout(opts.read_timeout)
+            .user_agent(concat!("lambda-gate/", env!("CARGO_PKG_VERSION")));
+        // The system's roots beside the bundled ones: rustls-native-certs reads
+        // SSL_CERT_FILE / SSL_CERT_DIR, which is how a private CA is trusted.
+        for cert in rustls_native_certs::load_native_certs().certs {
+            if let Ok(c) = reqwest::Certificate::from_der(&cert) {
+                builder = builder.add_root_certificate(c);
+            }
+        }
+        let http = builder
+            .build()
+            .map_err(|e| anyhow!("cannot set up the HTTP client: {e}"))?;
+        let scheme = if opts.plain_http { "http" } else { "https" };
+        Ok(Arc::new(Repo {
+            http,
+            base: format!("{scheme}://{api_host}"),
+            registry: registry.to_string(),
+            repository: repository.to_string(),
+            creds,
+            authz: Mutex::new(None),
+            backoff: opts.backoff,
+        }))
+    }
+
+    pub fn url(&self, kind: &str, reference: &str) -> String {
+        format!("{}/v2/{}/{kind}/{reference}", self.base, self.repository)
+    }
+
+    /// GETs `url`, authenticating as the registry asks, retrying what may be retried. Returns
+    /// the successful response with its body not yet read; any other status is an error.
+    pub fn get(&self, url: &str, accept: Option<&str>, what: &str) -> Result<Response> {
+        let mut attempt = 0;
+        let mut authenticated_once = false;
+        loop {
+            attempt += 1;
+            let authz = self.authz.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let sent = self.send_following(url, accept, authz.as_deref());
+            let resp = match sent {
+                Ok(r) => r,
+                Err(e) if attempt < ATTEMPTS && retryable_error(&e) => {
+                    std::thread::sleep(self.backoff_for(attempt, None));
+                    continue;
+                }
+                Err(e) => bail!("{what}: {}", describe_error(&e, &self.base)),
+            };
+            let status = resp.status();
+            if status.is_success() {
+                return Ok(resp);
+            }
+            if status == StatusCode::UNAUTHORIZED && !authenticated_once {
+                authenticated_once = true;
+                let header = self.authorize(resp.headers(), what)?;
+                *self.authz.lock().unwrap_or_else(|e| e.into_inner()) = Some(header);
+                attempt -= 1;
+                continue;
+            }
+            if retryable_status(status) && attempt < ATTEMPTS {
+                let wait = retry_after(resp.headers());
+                if wait.is_some_and(|w| w > MAX_RETRY_AFTER) {
+                    bail!(
+                        "{what}: {} asks to retry after {}s (HTTP {}); giving up",
+                        self.registry,
+                        wait.unwrap_or_default().as_secs(),
+                        status.as_u16()
+                    );
+                }
+                drop(resp);
+                std::thread::sleep(self.backoff_for(attempt, wait));
+                continue;
+            }
+            return Err(self.status_error(resp, what, authz.is_some()));
+        }
+    }
+
+    fn backoff_for(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        retry_after.unwrap_or_else(|| backoff(self.backoff, attempt))
+    }
+
+    /// Sends one GET and follows redirects; the Authorization header goes only to the
+    /// registry's own host and port, never to wherever a redirect points.
+    fn send_following(
+        &self,
+        url: &str,
+        accept: Option<&str>,
+        authz: Option<&str>,
+    ) -> reqwest::Result<Response> {
+        let origin = reqwest::Url::parse(url).ok().map(|u| origin_of(&u));
+        let mut url = url.to_string();
+        for _ in 0..=MAX_REDIRECTS {
+            let mut req = self.http.get(&url);
+            if let Some(a) = accept {
+                req = req.header(reqwest::header::ACCEPT, a);
+            }
+            let here = reqwest::Url::parse(&url).ok().map(|u| origin_of(&u));
+            if let (Some(a), true) = (authz, here.is_some() && here == origin) {
+                req = req.header(AUTHORIZATION, a);
+            }
+            let resp = req.send()?;
+            if resp.status().is_redirection() {
+                if let Some(next) = resp
+                    .headers()
+                    .get(LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .and_then(|l| resp.url().join(l).ok())
+                {
+                    url = next.to_string();
+                    continue;
+                }
+            }
+            return Ok(resp);
+        }
+        // Too many hops: hand back the last response; its 3xx status becomes the error.
+        self.http.get(&url).send()
+    }
+
+    /// Answers a 401: Basic with the credentials, or the Bearer token flow.
+    fn authorize(&self, headers: &HeaderMap, what: &str) -> Result<String> {
+        let challenge = headers
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(auth::parse_challenge)
+            .max_by_key(|c| c.scheme == "bearer");
+        let no_creds = || {
+            anyhow!(
+                "{what}: {} requires authentication and no credentials were found for it (docker login / podman login, or REGISTRY_AUTH_FILE)",
+                self.registry
+            )
+        };
+        match challenge {
+            Some(c) if c.scheme == "bearer" => self.bearer(&c, what),
+            Some(c) if c.scheme == "basic" => {
+                let creds = self.creds.as_ref().ok_or_else(no_creds)?;
+                Ok(creds.basic_header())
+            }
+            Some(c) => bail!(
+                "{what}: {} asks for {:?} authentication, which is not supported",
+                self.registry,
+                c.scheme
+            ),
+            None => bail!(
+                "{what}: {} answered 401 without a WWW-Authenticate challenge",
+                self.registry
+            ),
+        }
+    }
+
+    /// The token flow (distribution's token spec): GET realm?service=…&scope=… with Basic
+    /// credentials when we have them (anonymous otherwise), or POST the OAuth2 refresh-token
+    /// grant for an identity token.
+    fn bearer(&self, c: &auth::Challenge, what: &str) -> Result<String> {
+        let realm = c
+            .params
+            .get("realm")
+            .ok_or_else(|| anyhow!("{what}: {}'s Bearer challenge has no realm", self.registry))?;
+        let realm_url = reqwest::Url::parse(realm).map_err(|_| {
+            anyhow!(
+                "{what}: {}'s token realm {realm:?} is not a URL",
+                self.registry
+            )
+        })?;
+        let scope = c
+            .params
+            .get("scope")
+            .cloned()
+            .unwrap_or_else(|| format!("repository:{}:pull", self.repository));
+        let service = c.params.get("service").cloned().unwrap_or_default();
+        let mut last: Option<String> = None;
+        for attempt in 1..=ATTEMPTS {
+            let req = match &self.creds {
+                Some(cr) if cr.is_identity_token() => self.http.post(realm_url.clone()).form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", cr.secret.as_str()),
+                    ("service", service.as_str()),
+                    ("scope", scope.as_str()),
+                    ("client_id", "lambda-gate"),
+                ]),
+                other => {
+                    let mut u = realm_url.clone();
+                    {
+                        let mut q = u.query_pairs_mut();
+                        if !service.is_empty() {
+                            q.append_pair("service", &service);
+                        }
+                        q.append_pair("scope", &scope);
+                    }
+                    let mut r = self.http.get(u);
+                    if let Some(cr) = other {
+                        r = r.header(AUTHORIZATION, cr.basic_header());
+                    }
+                    r
+                }
+            };
+            let resp = match req.send() {
+                Ok(r) => r,
+                Err(e) if attempt < ATTEMPTS && retryable_error(&e) => {
+                    std::thread::sleep(backoff(self.backoff, attempt));
+                    continue;
+                }
+                Err(e) => bail!("{what}: token from {realm}: {}", describe_error(&e, realm)),
+            };
+            let status = resp.status();
+            if retryable_status(status) && attempt < ATTEMPTS {
+                let wait =
+                    retry_after(resp.headers()).unwrap_or_else(|| backoff(self.backoff, attempt));
+                std::thread::sleep(wait.min(MAX_RETRY_AFTER));
+                last = Some(format!("HTTP {}", status.as_u16()));
+                continue;
+            }
+            if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+                let who = self
+                    .creds
+                    .as_ref()
+                    .map(|c| format!("the credentials from {}", c.source))
+                    .unwrap_or_else(|| "anonymous access".into());
+                bail!(
+                    "{what}: the token service {realm} refused {who} (HTTP {}): wrong user or password?",
+                    status.as_u16()
+                );
+            }
+            if !status.is_success() {
+                bail!(
+                    "{what}: the token service {realm} answered HTTP {}",
+                    status.as_u16()
+                );
+            }
+            #[derive(serde::Deserialize)]
+            struct Token {
+                #[serde(default)]
+                token: Option<String>,
+                #[serde(default)]
+                access_token: Option<String>,
+            }
+            let body = read_limited(resp, 1 << 20, "token response")?;
+            let t: Token = serde_json::from_slice(&body).map_err(|e| {
+                anyhow!("{what}: the token service {realm} sent no JSON token: {e}")
+            })?;
+            let tok = t
+                .token
+                .or(t.access_token)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| anyhow!("{what}: the token service {realm} sent an empty token"))?;
+            return Ok(format!("Bearer {tok}"));
+        }
+        bail!(
+            "{what}: the token service {realm} kept failing ({})",
+            last.unwrap_or_default()
+        )
+    }
+
+    fn status_error(&self, resp: Response, what: &str, had_auth: bool) -> anyhow::Error {
+        let status = resp.status();
+        let body = read_limited(resp, 4096, "error body").unwrap_or_default();
+        let detail = registry_error(&body);
+        let code = status.as_u16();
+        match status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN if had_auth => {
+                let who = self
+                    .creds
+                    .as_ref()
+                    .map(|c| format!("the credentials from {}", c.source))
+                    .unwrap_or_else(|| "anonymous access".into());
+                anyhow!("{what}: {} refused {who} (HTTP {code}{detail}): wrong user or password, or no pull access to {}", self.registry, self.repository)
+            }
+            StatusCode::NOT_FOUND => {
+                anyhow!(
+                    "{what}: not found in {}/{} (HTTP 404{detail})",
+                    self.registry,
+                    self.repository
+                )
+            }
+            _ => anyhow!("{what}: {} answered HTTP {code}{detail}", self.registry),
+        }
+    }
+}
+
+/// scheme, host and port: a redirect to anything else is another origin.
+fn origin_of(u: &reqwest::Url) -> (String, String, Option<u16>) {
+    (
+        u.scheme().to_string(),
+        u.host_str().unwrap_or_default().to_string(),
+        u.port_or_known_default(),
+    )
+}
+
+/// `…: code MANIFEST_UNKNOWN: manifest unknown` from the distribution error body.
+fn registry_error(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        errors: Vec<E>,
+    }
+    #[derive(serde::Deserialize)]
+    struct E {
+        #[serde(default)]
+        code: String,
+        #[serde(default)]
+        message: String,
+    }
+    match serde_json::from_slice::<Errors>(body) {
+        Ok(e) if !e.errors.is_empty() => {
+            let parts: Vec<String> = e
+                .errors
+                .iter()
+                .map(|e| format!("{} {}", e.code, e.message).trim().to_string())
+                .collect();
+            format!(": {}", parts.join("; "))
+        }
+        _ => String::new(),
+    }
+}
+
+pub fn retryable_status(s: StatusCode) -> bool {
+    s == StatusCode::TOO_MANY_REQUESTS
+        || s == StatusCode::REQUEST_TIMEOUT
+        || matches!(s.as_u16(), 500 | 502 | 503 | 504)
+}
+
+/// Connection failures and timeouts may pass; a certificate the CA store refuses will not.
+fn retryable_error(e: &reqwest::Error) -> bool {
+    let mut chain = String::new();
+    let mut src: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = src {
+        chain.push_str(&s.to_string().to_ascii_lowercase());
+        src = s.source();
+    }
+    (e.is_connect() || e.is_timeout() || e.is_request())
+        && !chain.contains("certificate")
+        && !speaks_plain_http(&chain)
+}
+
+/// rustls's words for a TLS handshake answered in plain HTTP.
+fn speaks_plain_http(chain: &str) -> bool {
+    chain.contains("invalidcontenttype") || chain.contains("corrupt message")
+}
+
+fn describe_error(e: &reqwest::Error, base: &str) -> String {
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg = format!("{msg}: {s}");
+        src = s.source();
+    }
+    if speaks_plain_http(&msg.to_ascii_lowercase()) {
+        format!(
+            "{base} does not speak TLS ({msg}); for a local registry without TLS, add --plain-http"
+        )
+    } else if e.is_timeout() {
+        format!("{base} did not answer in time ({msg})")
+    } else if e.is_connect() {
+        format!("cannot connect to {base} ({msg})")
+    } else {
+        msg
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare from registries and is ignored).
+pub fn retry_after(h: &HeaderMap) -> Option<Duration> {
+    h.get(RETRY_AFTER)
+        .and_then(|v: &HeaderValue| v.to_str().ok())
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+/// first × 2^(attempt-1), at most 8 s.
+pub fn backoff(first: Duration, attempt: u32) -> Duration {
+    let f = first.saturating_mul(1u32 << attempt.saturating_sub(1).min(10));
+    f.min(Duration::from_secs(8))
+}
+
+/// Reads a small body whole, refusing more than `max` bytes.
+pub fn read_limited(resp: Response, max: u64, what: &str) -> Result<Vec<u8>> {
+    if let Some(len) = resp.content_length() {
+        if len > max {
+            bail!("the {what} is {len} bytes, more than the {max} allowed");
+        }
+    }
+    let mut buf = Vec::new();
+    resp.take(max + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| anyhow!("reading the {what}: {e}"))?;
+    if buf.len() as u64 > max {
+        bail!("the {what} is more than the {max} bytes allowed");
+    }
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let f = Duration::from_millis(500);
+        assert_eq!(backoff(f, 1), Duration::from_millis(500));
+        assert_eq!(backoff(f, 3), Duration::from_secs(2));
+        assert_eq!(backoff(f, 9), Duration::from_secs(8));
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        assert!(retryable_status(StatusCode::TOO_MANY_REQUESTS));
+        assert!(!retryable_status(StatusCode::NOT_FOUND));
+    }
+
+    #[test]
+    fn registry_errors_are_summarized() {
+        let b =
+            br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]}"#;
+        assert_eq!(registry_error(b), ": MANIFEST_UNKNOWN manifest unknown");
+    }
+}
