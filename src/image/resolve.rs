@@ -392,16 +392,21 @@ fn choose_platform(
     manifests: &[(Option<Platform>, Descriptor, ManifestOrIndex)],
     want: Option<&str>,
 ) -> Result<usize> {
+    // At most 10 named: an error is one line, even for an index of a thousand platforms.
     let list = || {
-        manifests
+        let mut names: Vec<String> = manifests
             .iter()
+            .take(10)
             .map(|(p, _, _)| {
                 p.as_ref()
                     .map(|p| p.to_string())
                     .unwrap_or_else(|| "unspecified".into())
             })
-            .collect::<Vec<_>>()
-            .join(", ")
+            .collect();
+        if manifests.len() > 10 {
+            names.push(format!("and {} more", manifests.len() - 10));
+        }
+        names.join(", ")
     };
     if let Some(want) = want {
         let want = Platform::parse(want)?;
