@@ -37,7 +37,25 @@ pub const AS_CAP: u64 = 3 << 30;
 /// CPU seconds a run may use.
 pub const CPU_CAP: u64 = 120;
 
+/// Resource caps for one run.
+pub struct Caps {
+    pub cpu_seconds: u64,
+}
+
 pub fn gate_guarded(args: &[&str]) -> Guarded {
+    gate_guarded_with(
+        args,
+        Caps {
+            cpu_seconds: CPU_CAP,
+        },
+    )
+}
+
+/// As `gate_guarded`, with a CPU cap of the test's choosing: for inputs that used to run
+/// for minutes, a cap many times what the fixed code needs turns "never finishes" into a
+/// failure instead of a hung CI job.
+pub fn gate_guarded_with(args: &[&str], caps: Caps) -> Guarded {
+    let cpu = caps.cpu_seconds;
     let dir = tempfile::tempdir().unwrap();
     let out_path = dir.path().join("stdout");
     let err_path = dir.path().join("stderr");
@@ -49,7 +67,7 @@ pub fn gate_guarded(args: &[&str]) -> Guarded {
         .stderr(File::create(&err_path).unwrap());
     // SAFETY: setrlimit is async-signal-safe and touches no memory of the parent.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             let cap = |what, n: u64| {
                 let l = libc::rlimit {
                     rlim_cur: n,
@@ -61,7 +79,7 @@ pub fn gate_guarded(args: &[&str]) -> Guarded {
                 Ok(())
             };
             cap(libc::RLIMIT_AS, AS_CAP)?;
-            cap(libc::RLIMIT_CPU, CPU_CAP)
+            cap(libc::RLIMIT_CPU, cpu)
         });
     }
     let child = cmd.spawn().expect("run gate");
