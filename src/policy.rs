@@ -146,11 +146,7 @@ impl Policy {
     pub fn from_toml(text: &str, origin: &Path) -> Result<Policy> {
         let policy: Policy = toml::from_str(text).map_err(|e| {
             if let Some(key) = key_at(text, e.span()) {
-                return anyhow::anyhow!(
-                    "{}: {key}: {}",
-                    origin.display(),
-                    e.message().trim()
-                );
+                return anyhow::anyhow!("{}: {key}: {}", origin.display(), e.message().trim());
             }
             // toml's messages span several lines (a snippet of the file); keep the first,
             // which says what and where, to honour the one-line error contract.

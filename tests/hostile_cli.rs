@@ -2,9 +2,9 @@
 //! hold, ignore files too large to scan pairwise, stdout that is closed or full, outputs that
 //! must not claim success after a failure, and configuration mistakes that must be named.
 
-mod support;
 #[path = "support/guarded.rs"]
 mod guarded;
+mod support;
 
 use std::io::{BufWriter, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -39,7 +39,11 @@ fn trivy_report(
     item: impl Fn(usize) -> serde_json::Value,
 ) {
     let mut w = BufWriter::new(std::fs::File::create(path).unwrap());
-    write!(w, r#"{{"SchemaVersion": 2, "ArtifactName": "x", "Results": ["#).unwrap();
+    write!(
+        w,
+        r#"{{"SchemaVersion": 2, "ArtifactName": "x", "Results": ["#
+    )
+    .unwrap();
     for r in 0..results {
         if r > 0 {
             w.write_all(b",").unwrap();
@@ -114,7 +118,10 @@ fn trivyignore_is_a_set_and_survives_a_byte_order_mark() {
     let v = r.json();
     let suppressed = v["security"]["suppressed"].as_array().unwrap();
     assert_eq!(suppressed.len(), 5_000);
-    assert!(suppressed.iter().any(|f| f["id"] == "CVE-2024-0"), "the id after the BOM");
+    assert!(
+        suppressed.iter().any(|f| f["id"] == "CVE-2024-0"),
+        "the id after the BOM"
+    );
     assert_eq!(v["security"]["findings"].as_array().unwrap().len(), 95_000);
 }
 
@@ -225,7 +232,11 @@ fn configuration_mistakes_name_the_file_the_key_and_what_is_expected() {
     let out = gate(&["security", dir.path().to_str().unwrap()]);
     assert_error(
         &out,
-        &[dir.path().to_str().unwrap(), "is a directory", "scanner report"],
+        &[
+            dir.path().to_str().unwrap(),
+            "is a directory",
+            "scanner report",
+        ],
         &["os error"],
     );
 

@@ -2,9 +2,9 @@
 //! could hand `gate check`. Each is generated here, run under an address-space and CPU cap,
 //! and held to what it may cost (peak RSS, bytes read) as well as to what it must say.
 
-mod support;
 #[path = "support/guarded.rs"]
 mod guarded;
+mod support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -93,7 +93,10 @@ fn oci_archive(dir: &Path, name: &str, layers: &[Vec<u8>], listed: &[usize]) -> 
     }))
     .unwrap();
     let mut entries: Vec<(String, Vec<u8>)> = vec![
-        ("oci-layout".into(), br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec()),
+        (
+            "oci-layout".into(),
+            br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+        ),
         ("index.json".into(), index),
         (blob_name(&sha(&manifest)), manifest),
         (blob_name(&sha(&config)), config),
@@ -126,8 +129,19 @@ fn write_tar(path: &Path, entries: &[(String, Vec<u8>)]) -> PathBuf {
 }
 
 fn assert_refused(r: &guarded::Guarded, path: &Path, needles: &[&str]) {
-    assert_eq!(r.code, Some(2), "exit 2; signal {:?}; stderr {}", r.signal, r.stderr);
-    assert_eq!(r.stderr.trim_end().lines().count(), 1, "one line: {}", r.stderr);
+    assert_eq!(
+        r.code,
+        Some(2),
+        "exit 2; signal {:?}; stderr {}",
+        r.signal,
+        r.stderr
+    );
+    assert_eq!(
+        r.stderr.trim_end().lines().count(),
+        1,
+        "one line: {}",
+        r.stderr
+    );
     assert!(r.stderr.starts_with("gate: error: "), "{}", r.stderr);
     assert!(
         r.stderr.contains(&path.display().to_string()),
@@ -140,7 +154,10 @@ fn assert_refused(r: &guarded::Guarded, path: &Path, needles: &[&str]) {
 }
 
 fn small_layer() -> Vec<u8> {
-    gzip(&tar_files(&[("var/task/app.py", b"def handler(e, c):\n    return {}\n")]))
+    gzip(&tar_files(&[(
+        "var/task/app.py",
+        b"def handler(e, c):\n    return {}\n",
+    )]))
 }
 
 /// Item 1: an index that lists the same child index 100 times, 5 levels deep, is 10^10
@@ -191,12 +208,20 @@ fn an_index_listing_one_child_a_hundred_times_five_deep_is_read_once() {
     }))
     .unwrap();
     entries.push(("index.json".into(), top));
-    entries.push(("oci-layout".into(), br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec()));
+    entries.push((
+        "oci-layout".into(),
+        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+    ));
     let p = write_tar(&dir.path().join("index-bomb.tar"), &entries);
     assert!(std::fs::metadata(&p).unwrap().len() < 200_000);
 
     let r = gate_guarded(&["check", p.to_str().unwrap(), "--format", "json"]);
-    assert!(matches!(r.code, Some(0 | 1)), "signal {:?}: {}", r.signal, r.stderr);
+    assert!(
+        matches!(r.code, Some(0 | 1)),
+        "signal {:?}: {}",
+        r.signal,
+        r.stderr
+    );
     let v = r.json();
     assert_eq!(v["image"]["layers"].as_array().unwrap().len(), 1);
     assert!(r.max_rss < 100 << 20, "peak RSS {} MB", r.max_rss >> 20);
@@ -215,7 +240,8 @@ fn too_many_manifests_or_too_deep_an_index_is_refused() {
         descs.push(serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha(&m), "size": m.len(), "platform": {"os": "linux", "architecture": format!("arch{i}")}}));
         entries.push((blob_name(&sha(&m)), m));
     }
-    let index = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "manifests": descs})).unwrap();
+    let index =
+        serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "manifests": descs})).unwrap();
     let top = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json", "digest": sha(&index), "size": index.len()}]})).unwrap();
     entries.push((blob_name(&sha(&index)), index));
     entries.push(("index.json".into(), top));
@@ -229,11 +255,17 @@ fn too_many_manifests_or_too_deep_an_index_is_refused() {
     let mut child = sha(&leaf);
     entries.push((blob_name(&child), leaf));
     for _ in 0..10 {
-        let idx = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "manifests": [{"digest": child}]})).unwrap();
+        let idx = serde_json::to_vec(
+            &serde_json::json!({"schemaVersion": 2, "manifests": [{"digest": child}]}),
+        )
+        .unwrap();
         child = sha(&idx);
         entries.push((blob_name(&child), idx));
     }
-    let top = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "manifests": [{"digest": child}]})).unwrap();
+    let top = serde_json::to_vec(
+        &serde_json::json!({"schemaVersion": 2, "manifests": [{"digest": child}]}),
+    )
+    .unwrap();
     entries.push(("index.json".into(), top));
     let p = write_tar(&dir.path().join("deep.tar"), &entries);
     let r = gate_guarded(&["check", p.to_str().unwrap()]);
@@ -274,7 +306,12 @@ fn deep_paths_within_the_limit_cost_memory_in_proportion_to_the_input() {
     let layer = gzip(&tar_files(&entries));
     let p = oci_archive(dir.path(), "deep-ok.tar", &[layer], &[0]);
     let r = gate_guarded(&["check", p.to_str().unwrap(), "--format", "json"]);
-    assert!(matches!(r.code, Some(0 | 1)), "signal {:?}: {}", r.signal, r.stderr);
+    assert!(
+        matches!(r.code, Some(0 | 1)),
+        "signal {:?}: {}",
+        r.signal,
+        r.stderr
+    );
     assert_eq!(r.json()["image"]["file_count"], 300);
     assert!(r.max_rss < 200 << 20, "peak RSS {} MB", r.max_rss >> 20);
 }
@@ -294,9 +331,14 @@ fn a_blob_listed_500_times_is_read_once_and_applied_500_times() {
         })
         .collect();
     let layer = gzip(&tar_files(&[("var/task/blob.bin", &noise)]));
-    let p = oci_archive(dir.path(), "repeated.tar", &[layer.clone()], &[0; 500]);
+    let p = oci_archive(dir.path(), "repeated.tar", &[layer], &[0; 500]);
     let r = gate_guarded(&["check", p.to_str().unwrap(), "--format", "json"]);
-    assert!(matches!(r.code, Some(0 | 1)), "signal {:?}: {}", r.signal, r.stderr);
+    assert!(
+        matches!(r.code, Some(0 | 1)),
+        "signal {:?}: {}",
+        r.signal,
+        r.stderr
+    );
     let v = r.json();
     let layers = v["image"]["layers"].as_array().unwrap();
     assert_eq!(layers.len(), 500);
@@ -364,7 +406,12 @@ fn a_million_empty_files_stay_within_a_memory_budget() {
         "--max-expansion",
         "10000",
     ]);
-    assert!(matches!(r.code, Some(0 | 1)), "signal {:?}: {}", r.signal, r.stderr);
+    assert!(
+        matches!(r.code, Some(0 | 1)),
+        "signal {:?}: {}",
+        r.signal,
+        r.stderr
+    );
     assert_eq!(r.json()["image"]["file_count"], 1_000_000);
     assert!(r.max_rss < 400 << 20, "peak RSS {} MB", r.max_rss >> 20);
 }
@@ -379,12 +426,14 @@ fn bytes_reachable_through_a_hard_link_are_not_waste() {
     h.set_size(1000);
     h.set_mode(0o644);
     h.set_entry_type(tar::EntryType::Regular);
-    b.append_data(&mut h, "var/task/data.bin", &[7u8; 1000][..]).unwrap();
+    b.append_data(&mut h, "var/task/data.bin", &[7u8; 1000][..])
+        .unwrap();
     let mut l = tar::Header::new_gnu();
     l.set_entry_type(tar::EntryType::Link);
     l.set_size(0);
     l.set_mode(0o644);
-    b.append_link(&mut l, "var/task/link.bin", "var/task/data.bin").unwrap();
+    b.append_link(&mut l, "var/task/link.bin", "var/task/data.bin")
+        .unwrap();
     let first = gzip(&b.into_inner().unwrap());
     let second = gzip(&tar_files(&[("var/task/.wh.data.bin", b"")]));
     let p = oci_archive(dir.path(), "hardlink.tar", &[first, second], &[0, 1]);

@@ -348,9 +348,7 @@ impl DiveAccumulator {
                         None => ("", p.as_str()),
                     };
                     let parent = self.trie.intern(dir);
-                    let id = self
-                        .trie
-                        .child(parent, &format!("{WHITEOUT_PREFIX}{name}"));
+                    let id = self.trie.child(parent, &format!("{WHITEOUT_PREFIX}{name}"));
                     ensure_parents(&self.trie, &mut tree, id);
                     tree.insert(id, Info::default());
                 }

@@ -436,7 +436,11 @@ mod tests {
         assert_eq!(f.hidden().len(), 1);
         assert_eq!((f.hidden()[0].layer, f.hidden()[0].hidden_by), (0, 2));
         // Both visible: the bytes count once.
-        let f = fs(vec![vec![file("a", 1000), hardlink("b", "a"), hardlink("c", "b")]]);
+        let f = fs(vec![vec![
+            file("a", 1000),
+            hardlink("b", "a"),
+            hardlink("c", "b"),
+        ]]);
         assert_eq!((f.final_bytes(), f.wasted_bytes()), (1000, 0));
         // The file is overwritten by new bytes: the link still holds the old ones.
         let f = fs(vec![

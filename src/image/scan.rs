@@ -136,7 +136,9 @@ fn read_all(image: &Image, instructions: &[String], opts: &ScanOptions) -> Vec<L
     let source: Vec<usize> = (0..n)
         .map(|i| {
             let r = &image.layers[i].region;
-            *first_of.entry((r.file.as_path(), r.offset, r.len)).or_insert(i)
+            *first_of
+                .entry((r.file.as_path(), r.offset, r.len))
+                .or_insert(i)
         })
         .collect();
     let mut order: Vec<usize> = (0..n).filter(|&i| source[i] == i).collect();
@@ -283,13 +285,11 @@ fn read_blob(index: usize, layer: &LayerRef, opts: &ScanOptions) -> Result<BlobR
                     .map_err(|e| fail(e.into()))?;
                 (c, blob_digest, tar_digest)
             }
-            Compression::Bzip2 | Compression::Xz => {
-                return Err(anyhow!(
-                    "{}: unsupported compression ({}): image layers are gzip, zstd or uncompressed tar",
-                    name(),
-                    compression.as_str()
-                ))
-            }
+            Compression::Bzip2 | Compression::Xz => return Err(anyhow!(
+                "{}: unsupported compression ({}): image layers are gzip, zstd or uncompressed tar",
+                name(),
+                compression.as_str()
+            )),
         };
 
     Ok(BlobRead {
