@@ -402,6 +402,35 @@ mod tests {
     }
 
     #[test]
+    fn large_directories_find_their_paths_again() {
+        // 100 files in one directory (past the small-vector size of the name tree), written
+        // twice: every path is seen twice, so half the bytes are dive's waste.
+        let dir = Change::Add(Entry {
+            path: "d".into(),
+            kind: Kind::Dir,
+            size: 0,
+            mode: 0o755,
+            uid: 0,
+            gid: 0,
+            link: None,
+        });
+        let files: Vec<Change> = std::iter::once(dir)
+            .chain((0..100).map(|i| file(&format!("d/f{i:03}"), 10)))
+            .collect();
+        let mut acc = DiveAccumulator::new();
+        acc.add_layer(&files, 1000);
+        acc.add_layer(&files, 1000);
+        let s = acc.finish();
+        assert_eq!(s.wasted_bytes, 2000);
+        assert!((s.efficiency - 0.5).abs() < 1e-12);
+        // Removing the directory adds its whole stacked subtree (1000) to the path "d" once.
+        acc.add_layer(&[Change::Whiteout("d".into())], 0);
+        let s = acc.finish();
+        assert_eq!(s.wasted_bytes, 2000);
+        assert!((s.efficiency - 2000.0 / 3000.0).abs() < 1e-12);
+    }
+
+    #[test]
     fn a_missing_whiteout_target_stops_the_layer_visit() {
         let mut acc = DiveAccumulator::new();
         acc.add_layer(&[file("x", 10)], 10);
