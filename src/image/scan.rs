@@ -285,11 +285,13 @@ fn read_blob(index: usize, layer: &LayerRef, opts: &ScanOptions) -> Result<BlobR
                     .map_err(|e| fail(e.into()))?;
                 (c, blob_digest, tar_digest)
             }
-            Compression::Bzip2 | Compression::Xz => return Err(anyhow!(
+            Compression::Bzip2 | Compression::Xz => {
+                return Err(anyhow!(
                 "{}: unsupported compression ({}): image layers are gzip, zstd or uncompressed tar",
                 name(),
                 compression.as_str()
-            )),
+            ))
+            }
         };
 
     Ok(BlobRead {

@@ -116,6 +116,13 @@ pub fn gate_guarded_with(args: &[&str], caps: Caps) -> Guarded {
     std::mem::forget(child);
     let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
     let signal = libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status));
+    // The figures, for `--nocapture` runs and failure reports.
+    eprintln!(
+        "gate {}: exit {code:?}, signal {signal:?}, peak RSS {:.1} MB, read {:.1} MB",
+        args.first().copied().unwrap_or(""),
+        max_rss as f64 / 1e6,
+        read_bytes as f64 / 1e6
+    );
     Guarded {
         code,
         signal,
