@@ -439,6 +439,74 @@ fn main() {
         "memory target: peak RSS < 64 MB for a 700 MB image → {}",
         verdict(rss_gz.max(rss_plain) * 1024 < 64_000_000)
     );
+
+    // The per-entry cost: one layer of 1,000,000 empty files (issue 11: it peaked at 612 MB).
+    let million = million_files(&dir);
+    let (t_m, rss_m) = best_of(1, || {
+        measure(
+            Command::new(&gate)
+                .args(["check", "--max-expansion", "10000"])
+                .arg(&million),
+        )
+    });
+    println!(
+        "{:<44} {:>8.3} {:>10} {:>10}",
+        "gate check, 1,000,000 empty files, 1 layer",
+        t_m.as_secs_f64(),
+        "-",
+        format!("{:.1} MB", rss_m as f64 * 1024.0 / 1e6)
+    );
+}
+
+/// An OCI archive whose one gzip layer holds 1,000,000 empty files in 1,000 directories,
+/// cached beside the other bench images.
+fn million_files(dir: &Path) -> PathBuf {
+    let path = dir.join("bench-million-empty.tar");
+    if path.exists() {
+        return path;
+    }
+    eprintln!("generating the 1,000,000-file layer (once)…");
+    let mut b = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    for d in 0..1000 {
+        for f in 0..1000 {
+            let mut h = tar::Header::new_ustar();
+            h.set_size(0);
+            h.set_mode(0o644);
+            h.set_entry_type(tar::EntryType::Regular);
+            b.append_data(&mut h, format!("srv/d{d:03}/f{f:03}"), std::io::empty())
+                .unwrap();
+        }
+    }
+    let layer = b.into_inner().unwrap().finish().unwrap();
+    let tar = {
+        let mut d = flate2::read::GzDecoder::new(&layer[..]);
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut d, &mut v).unwrap();
+        v
+    };
+    let cfg = config(&[sha(&tar)], &["RUN touch a million files"]);
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{}", sha(&cfg)), "size": cfg.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": format!("sha256:{}", sha(&layer)), "size": layer.len()}],
+    }))
+    .unwrap();
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": format!("sha256:{}", sha(&manifest)), "size": manifest.len()}],
+    }))
+    .unwrap();
+    let mut b = tar::Builder::new(BufWriter::new(File::create(&path).unwrap()));
+    append(&mut b, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
+    append(&mut b, "index.json", &index);
+    for blob in [&manifest, &cfg, &layer] {
+        append(&mut b, &format!("blobs/sha256/{}", sha(blob)), blob);
+    }
+    b.into_inner().unwrap().flush().unwrap();
+    path
 }
 
 fn verdict(ok: bool) -> &'static str {

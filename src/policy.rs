@@ -52,18 +52,30 @@ pub struct ImagePolicy {
 
 /// A size in gate.toml may be a number of bytes or a string with a unit ("500MB").
 fn size_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Int(u64),
-        Text(String),
+    d.deserialize_any(SizeVisitor).map(Some)
+}
+
+/// A visitor rather than an untagged enum, so `max_size = true` says what a size is instead
+/// of "did not match any variant of untagged enum".
+pub(crate) struct SizeVisitor;
+
+impl serde::de::Visitor<'_> for SizeVisitor {
+    type Value = u64;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a size: a whole number of bytes or a string such as \"500MB\"")
     }
-    match Option::<Raw>::deserialize(d)? {
-        None => Ok(None),
-        Some(Raw::Int(n)) => Ok(Some(n)),
-        Some(Raw::Text(t)) => units::parse_size(&t)
-            .map(Some)
-            .map_err(serde::de::Error::custom),
+
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<u64, E> {
+        u64::try_from(n).map_err(|_| E::custom(format!("{n} is negative; expected a size")))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<u64, E> {
+        Ok(n)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, t: &str) -> Result<u64, E> {
+        units::parse_size(t).map_err(E::custom)
     }
 }
 
@@ -94,9 +106,51 @@ pub fn template() -> String {
         + "\n"
 }
 
+impl ImagePolicy {
+    /// What serde's types cannot say: a ratio is between 0 and 1 (NaN is not), a platform is
+    /// os/arch[/variant].
+    pub fn validate(&self) -> Result<()> {
+        if let Some(e) = self.min_efficiency {
+            if !(0.0..=1.0).contains(&e) {
+                anyhow::bail!(
+                    "[image] min_efficiency = {e}: expected a ratio between 0 and 1, e.g. 0.95"
+                );
+            }
+        }
+        if let Some(p) = &self.platform {
+            crate::image::Platform::parse(p)
+                .map_err(|e| anyhow::anyhow!("[image] platform = {p:?}: {e:#}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// The `[table] key` a TOML error points at, read from the line its span starts on: toml's
+/// own message gives the line and column but not the key.
+fn key_at(text: &str, span: Option<std::ops::Range<usize>>) -> Option<String> {
+    let start = span?.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next()?;
+    let key = line.split_once('=')?.0.trim();
+    if key.is_empty() || key.starts_with('[') {
+        return None;
+    }
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|t| format!("{t} "))
+        .unwrap_or_default();
+    Some(format!("{table}{key}"))
+}
+
 impl Policy {
     pub fn from_toml(text: &str, origin: &Path) -> Result<Policy> {
         let policy: Policy = toml::from_str(text).map_err(|e| {
+            if let Some(key) = key_at(text, e.span()) {
+                return anyhow::anyhow!("{}: {key}: {}", origin.display(), e.message().trim());
+            }
             // toml's messages span several lines (a snippet of the file); keep the first,
             // which says what and where, to honour the one-line error contract.
             let msg = e.to_string();
@@ -118,8 +172,9 @@ impl Policy {
             anyhow::anyhow!("{}: {} {}", origin.display(), first, detail)
         })?;
         policy
-            .rules
+            .image
             .validate()
+            .and_then(|_| policy.rules.validate())
             .and_then(|_| policy.security.validate())
             .and_then(|_| policy.perf.validate())
             .and_then(|_| policy.packages.validate())

@@ -153,7 +153,9 @@ pub fn run(args: CheckArgs) -> Result<i32> {
 /// Flags win over gate.toml.
 fn apply_flags(policy: &mut Policy, args: &CheckArgs) -> Result<()> {
     let p = &mut policy.image;
-    if args.platform.is_some() {
+    if let Some(want) = &args.platform {
+        lambda_gate::image::Platform::parse(want)
+            .map_err(|e| anyhow::anyhow!("--platform {want:?}: {e:#}"))?;
         p.platform = args.platform.clone();
     }
     p.max_size = args.max_size.or(p.max_size);

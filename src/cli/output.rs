@@ -1,10 +1,14 @@
 //! Where and how a Report is written: `--format`, `--output`, `--baseline`.
 
-use std::path::PathBuf;
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::{Args, ValueEnum};
 
+use lambda_gate::image::archive::io_reason;
 use lambda_gate::report::{self, Report};
 
 #[derive(Args, Debug)]
@@ -51,28 +55,150 @@ impl OutputArgs {
     }
 
     /// Writes the report to stdout in the chosen format, and the JSON to `--output`.
+    ///
+    /// All or nothing: each file is written to a temporary file beside it and renamed only
+    /// once every file and stdout are written, so a failure (a full disk, a bad path) never
+    /// leaves a complete-looking report saying "pass" behind. A reader that closed the pipe
+    /// (`gate check … | head`) is not a failure: the rest of the output is dropped quietly
+    /// and the exit code is still the verdict's, as ripgrep does.
     pub fn emit(&self, report: &Report) -> Result<()> {
-        let files = [
-            (&self.output, report::json::render(report)),
-            (&self.markdown_output, report::markdown::render(report)),
-            (
-                &self.sarif_output,
-                report::sarif::render(report, &self.dockerfile),
-            ),
+        // Each body is rendered only when asked for and dropped once written: a report of
+        // 300,000 findings is 100 MB of JSON.
+        let files: [(&Option<PathBuf>, &dyn Fn() -> String); 3] = [
+            (&self.output, &|| report::json::render(report)),
+            (&self.markdown_output, &|| report::markdown::render(report)),
+            (&self.sarif_output, &|| {
+                report::sarif::render(report, &self.dockerfile)
+            }),
         ];
-        for (path, body) in files {
-            if let Some(path) = path {
-                std::fs::write(path, body)
-                    .with_context(|| format!("{}: cannot write the report", path.display()))?;
+        let mut staged: Vec<Staged> = Vec::new();
+        let written = files
+            .iter()
+            .filter_map(|(path, render)| path.as_ref().map(|p| (p, render)))
+            .try_for_each(|(path, render)| {
+                staged.push(Staged::write(path, render().as_bytes())?);
+                Ok(())
+            })
+            .and_then(|()| {
+                let rendered = match self.format {
+                    OutputFormat::Text => report::text::render(report),
+                    OutputFormat::Json => report::json::render(report),
+                    OutputFormat::Markdown => report::markdown::render(report),
+                    OutputFormat::Sarif => report::sarif::render(report, &self.dockerfile),
+                };
+                write_stdout(rendered.as_bytes())
+            });
+        if let Err(e) = written {
+            staged.into_iter().for_each(Staged::discard);
+            return Err(e);
+        }
+        let mut done: Vec<PathBuf> = Vec::new();
+        let mut rest = staged.into_iter();
+        while let Some(s) = rest.next() {
+            if let Err(e) = s.commit(&mut done) {
+                rest.for_each(Staged::discard);
+                for path in done {
+                    let _ = std::fs::remove_file(path);
+                }
+                return Err(e);
             }
         }
-        let rendered = match self.format {
-            OutputFormat::Text => report::text::render(report),
-            OutputFormat::Json => report::json::render(report),
-            OutputFormat::Markdown => report::markdown::render(report),
-            OutputFormat::Sarif => report::sarif::render(report, &self.dockerfile),
-        };
-        print!("{rendered}");
         Ok(())
+    }
+}
+
+/// Stdout, with the two failures a user meets named: a closed pipe is quiet, anything else
+/// (`> /dev/full`) is an error that says "stdout".
+fn write_stdout(body: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(body).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => bail!("stdout: cannot write the report: {}", io_reason(&e)),
+    }
+}
+
+/// One output file, written but not yet in place.
+enum Staged {
+    /// A temporary file in the target's directory, to be renamed over the target.
+    Temp { tmp: PathBuf, target: PathBuf },
+    /// A device or pipe (`/dev/stdout`, `/dev/full`, a fifo): written in place, since a
+    /// rename would replace the device node itself.
+    Direct,
+}
+
+impl Staged {
+    fn write(path: &Path, body: &[u8]) -> Result<Staged> {
+        let fail = |e: io::Error| {
+            anyhow!(
+                "{}: cannot write the report: {}",
+                path.display(),
+                io_reason(&e)
+            )
+        };
+        // Through a symlink to the file it names, so the link stays a link.
+        let target = match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+            }
+            _ => path.to_path_buf(),
+        };
+        if std::fs::metadata(&target).is_ok_and(|m| !m.is_file()) {
+            if std::fs::metadata(&target).is_ok_and(|m| m.is_dir()) {
+                bail!(
+                    "{}: is a directory; expected a file name for the report",
+                    path.display()
+                );
+            }
+            let mut f = OpenOptions::new().write(true).open(&target).map_err(fail)?;
+            f.write_all(body).and_then(|()| f.flush()).map_err(fail)?;
+            return Ok(Staged::Direct);
+        }
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "report".into());
+        static SEQ: AtomicUsize = AtomicUsize::new(0);
+        let tmp = dir.join(format!(
+            ".{name}.{}.{}.tmp",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(fail)?;
+        if let Err(e) = f.write_all(body).and_then(|()| f.sync_all()) {
+            drop(f);
+            let _ = std::fs::remove_file(&tmp);
+            return Err(fail(e));
+        }
+        Ok(Staged::Temp { tmp, target })
+    }
+
+    fn commit(self, done: &mut Vec<PathBuf>) -> Result<()> {
+        if let Staged::Temp { tmp, target } = self {
+            if let Err(e) = std::fs::rename(&tmp, &target) {
+                let _ = std::fs::remove_file(&tmp);
+                bail!(
+                    "{}: cannot write the report: {}",
+                    target.display(),
+                    io_reason(&e)
+                );
+            }
+            done.push(target);
+        }
+        Ok(())
+    }
+
+    fn discard(self) {
+        if let Staged::Temp { tmp, .. } = self {
+            let _ = std::fs::remove_file(tmp);
+        }
     }
 }

@@ -83,7 +83,19 @@ impl Seek for RegionReader {
                 "seek before start",
             ));
         }
-        let target = (target as u64).min(self.len);
+        // A tar header that claims more data than the blob holds (a PAX `size` of 2^62 on a
+        // 4-byte entry) makes the reader seek past the end: that is a truncated layer, not
+        // the end of the archive, so it must fail as reading the same bytes would.
+        if target > self.len as i128 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "an entry's data runs {} bytes past the end of the blob",
+                    target - self.len as i128
+                ),
+            ));
+        }
+        let target = target as u64;
         self.file.seek(SeekFrom::Start(self.start + target))?;
         self.pos = target;
         Ok(target)

@@ -10,6 +10,10 @@ pub enum Compression {
     None,
     Gzip,
     Zstd,
+    /// Recognised only to be refused by name: no image tool writes bzip2 or xz layers today
+    /// (the OCI spec allows gzip and zstd), and "corrupt" would send the user hunting.
+    Bzip2,
+    Xz,
 }
 
 impl Compression {
@@ -17,8 +21,12 @@ impl Compression {
     pub fn detect(magic: &[u8]) -> Compression {
         if magic.starts_with(&[0x1f, 0x8b]) {
             Compression::Gzip
-        } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) || is_zstd_skippable(magic) {
             Compression::Zstd
+        } else if magic.starts_with(b"BZh") {
+            Compression::Bzip2
+        } else if magic.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+            Compression::Xz
         } else {
             Compression::None
         }
@@ -29,8 +37,16 @@ impl Compression {
             Compression::None => "none",
             Compression::Gzip => "gzip",
             Compression::Zstd => "zstd",
+            Compression::Bzip2 => "bzip2",
+            Compression::Xz => "xz",
         }
     }
+}
+
+/// A zstd stream may start with a skippable frame (magic 0x184D2A50..=0x184D2A5F, little
+/// endian), e.g. seekable-zstd's or a metadata frame; libzstd skips it, so it is zstd.
+fn is_zstd_skippable(magic: &[u8]) -> bool {
+    magic.len() >= 4 && magic[0] & 0xf0 == 0x50 && magic[1..4] == [0x2a, 0x4d, 0x18]
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

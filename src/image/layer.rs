@@ -6,7 +6,7 @@
 
 use std::io::Read;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
 use super::archive::clean_member_name;
 
@@ -54,6 +54,14 @@ pub struct LayerContents {
     pub escaping_paths: Vec<String>,
 }
 
+/// Linux's PATH_MAX: a longer entry path (or link target) cannot be unpacked by any
+/// container runtime, so a layer holding one is refused rather than measured.
+pub const MAX_PATH_BYTES: usize = 4096;
+
+/// Ends the message of a layer refused for its shape (not for corrupt bytes), so the scan
+/// can tell the two apart.
+pub const UNPACKABLE_MARK: &str = "no container runtime can unpack it";
+
 pub const WHITEOUT_PREFIX: &str = ".wh.";
 pub const OPAQUE_MARKER: &str = ".wh..wh..opq";
 
@@ -76,7 +84,15 @@ pub fn walk<R: Read>(entries: tar::Entries<'_, R>) -> Result<LayerContents> {
             // Metadata records (pax, GNU long names) describe the next entry, not a file.
             _ => continue,
         };
-        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let raw_bytes = entry.path_bytes();
+        if raw_bytes.len() > MAX_PATH_BYTES {
+            bail!(
+                "an entry's path is {} bytes ({}…), longer than PATH_MAX ({MAX_PATH_BYTES}); {UNPACKABLE_MARK}",
+                raw_bytes.len(),
+                String::from_utf8_lossy(&raw_bytes[..60])
+            );
+        }
+        let raw = String::from_utf8_lossy(&raw_bytes).into_owned();
         let Some(path) = clean_member_name(&raw) else {
             out.escaping_paths.push(raw);
             continue;
@@ -104,14 +120,18 @@ pub fn walk<R: Read>(entries: tar::Entries<'_, R>) -> Result<LayerContents> {
         }
         let size = if kind == Kind::File { entry.size() } else { 0 };
         let link = if matches!(kind, Kind::Symlink | Kind::Hardlink) {
-            entry
-                .link_name_bytes()
-                .map(|b| String::from_utf8_lossy(&b).into_owned().into_boxed_str())
+            let target = entry.link_name_bytes();
+            if target.as_ref().is_some_and(|t| t.len() > MAX_PATH_BYTES) {
+                bail!(
+                    "{path:?}: the link target is longer than PATH_MAX ({MAX_PATH_BYTES} bytes); {UNPACKABLE_MARK}"
+                );
+            }
+            target.map(|b| String::from_utf8_lossy(&b).into_owned().into_boxed_str())
         } else {
             None
         };
         if kind == Kind::File {
-            out.size_bytes += size;
+            out.size_bytes = out.size_bytes.saturating_add(size);
         }
         if kind != Kind::Dir {
             out.file_count += 1;

@@ -57,7 +57,7 @@ impl Platform {
         let p = match parts.as_slice() {
             [arch] if !arch.is_empty() => ("linux", *arch, None),
             [os, arch] if !os.is_empty() && !arch.is_empty() => (*os, *arch, None),
-            [os, arch, v] if !os.is_empty() && !arch.is_empty() => {
+            [os, arch, v] if !os.is_empty() && !arch.is_empty() && !v.is_empty() => {
                 (*os, *arch, Some(v.to_string()))
             }
             _ => bail!("invalid platform {text:?}: expected os/arch[/variant], e.g. linux/arm64"),

@@ -6,9 +6,10 @@
 //! whatever was at its path, including a whole directory tree; a directory over a directory
 //! merges. Works on `Change` values, so it is tested without any tar file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 
+use super::archive::clean_member_name;
 use super::layer::{Change, Entry, Kind};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,8 +58,22 @@ pub struct Hidden {
 
 #[derive(Debug, Default)]
 pub struct Fs {
-    nodes: BTreeMap<String, Node>,
+    /// Boxed paths: a million-file layer costs 8 bytes less per entry than with `String`.
+    nodes: BTreeMap<Box<str>, Node>,
     hidden: Vec<Hidden>,
+    /// Only the paths that share their bytes through a hard link: the file and its links.
+    /// Most images have none, so plain files pay nothing for this.
+    inode_of: HashMap<Box<str>, usize>,
+    inodes: Vec<Inode>,
+}
+
+/// The bytes several hard-linked paths share. They stay in the image while any of the paths
+/// is visible, and become waste only when the last one is hidden.
+#[derive(Debug, Clone)]
+struct Inode {
+    size: u64,
+    layer: usize,
+    visible_links: usize,
 }
 
 impl Fs {
@@ -68,20 +83,19 @@ impl Fs {
 
     /// Applies layer `layer`'s changes on top of what is there.
     pub fn apply_layer(&mut self, layer: usize, changes: Vec<Change>) {
-        let (removals, adds): (Vec<Change>, Vec<Change>) = changes
-            .into_iter()
-            .partition(|c| !matches!(c, Change::Add(_)));
-        for change in removals {
+        // Two passes over the one list (removals, then additions) rather than splitting it
+        // in two: a million-entry layer is not copied.
+        for change in &changes {
             match change {
                 Change::Whiteout(path) => {
-                    self.hide(&path, layer, HideReason::Removed);
-                    self.hide_below(&path, layer, HideReason::Removed);
+                    self.hide(path, layer, HideReason::Removed);
+                    self.hide_below(path, layer, HideReason::Removed);
                 }
-                Change::Opaque(dir) => self.hide_below(&dir, layer, HideReason::Opaque),
-                Change::Add(_) => unreachable!(),
+                Change::Opaque(dir) => self.hide_below(dir, layer, HideReason::Opaque),
+                Change::Add(_) => {}
             }
         }
-        for change in adds {
+        for change in changes {
             if let Change::Add(entry) = change {
                 self.add(layer, entry);
             }
@@ -105,7 +119,7 @@ impl Fs {
             cut += i + 1;
         }
         let new_is_dir = e.kind == Kind::Dir;
-        if let Some(old_kind) = self.nodes.get(&e.path).map(|n| n.kind) {
+        if let Some(old_kind) = self.nodes.get(e.path.as_str()).map(|n| n.kind) {
             if old_kind == Kind::Dir && !new_is_dir {
                 self.hide_below(&e.path, layer, HideReason::Overwritten);
             }
@@ -113,8 +127,13 @@ impl Fs {
                 self.hide(&e.path, layer, HideReason::Overwritten);
             }
         }
+        if e.kind == Kind::Hardlink {
+            if let Some(target) = e.link.as_deref().and_then(clean_member_name) {
+                self.link_inode(&target, &e.path);
+            }
+        }
         self.nodes.insert(
-            e.path,
+            e.path.into_boxed_str(),
             Node {
                 kind: e.kind,
                 size: e.size,
@@ -127,6 +146,29 @@ impl Fs {
         );
     }
 
+    /// `link` becomes one more name of the bytes at `target` (a regular file, or a hard link
+    /// to one, visible now).
+    fn link_inode(&mut self, target: &str, link: &str) {
+        let id = match self.inode_of.get(target) {
+            Some(&id) => id,
+            None => match self.nodes.get(target) {
+                Some(n) if n.kind == Kind::File => {
+                    self.inodes.push(Inode {
+                        size: n.size,
+                        layer: n.layer,
+                        visible_links: 1,
+                    });
+                    let id = self.inodes.len() - 1;
+                    self.inode_of.insert(target.into(), id);
+                    id
+                }
+                _ => return, // a dangling link holds no bytes
+            },
+        };
+        self.inodes[id].visible_links += 1;
+        self.inode_of.insert(link.into(), id);
+    }
+
     fn hide(&mut self, path: &str, by: usize, reason: HideReason) {
         if let Some(node) = self.nodes.remove(path) {
             self.record(path.to_string(), node, by, reason);
@@ -134,15 +176,30 @@ impl Fs {
     }
 
     fn hide_below(&mut self, dir: &str, by: usize, reason: HideReason) {
-        let keys: Vec<String> = self.below(dir).map(|(k, _)| k.to_string()).collect();
+        let keys: Vec<Box<str>> = self.below(dir).map(|(k, _)| k.into()).collect();
         for k in keys {
             if let Some(node) = self.nodes.remove(&k) {
-                self.record(k, node, by, reason);
+                self.record(k.into_string(), node, by, reason);
             }
         }
     }
 
     fn record(&mut self, path: String, node: Node, by: usize, reason: HideReason) {
+        if let Some(id) = self.inode_of.remove(path.as_str()) {
+            // Hard-linked bytes are hidden only with their last visible name.
+            let inode = &mut self.inodes[id];
+            inode.visible_links -= 1;
+            if inode.visible_links == 0 && inode.size > 0 {
+                self.hidden.push(Hidden {
+                    path,
+                    bytes: inode.size,
+                    layer: inode.layer,
+                    hidden_by: by,
+                    reason,
+                });
+            }
+            return;
+        }
         if node.kind == Kind::File && node.size > 0 {
             self.hidden.push(Hidden {
                 path,
@@ -156,18 +213,16 @@ impl Fs {
 
     /// Every node strictly below directory `dir` ("" is the root), in path order.
     pub fn below<'a>(&'a self, dir: &str) -> impl Iterator<Item = (&'a str, &'a Node)> + 'a {
-        let (lo, hi) = if dir.is_empty() {
+        let (lo, hi): (Bound<Box<str>>, Bound<Box<str>>) = if dir.is_empty() {
             (Bound::Unbounded, Bound::Unbounded)
         } else {
             // '0' is the byte after '/', so [dir/, dir0) is exactly the subtree.
             (
-                Bound::Included(format!("{dir}/")),
-                Bound::Excluded(format!("{dir}0")),
+                Bound::Included(format!("{dir}/").into()),
+                Bound::Excluded(format!("{dir}0").into()),
             )
         };
-        self.nodes
-            .range::<String, _>((lo, hi))
-            .map(|(k, v)| (k.as_str(), v))
+        self.nodes.range((lo, hi)).map(|(k, v)| (&**k, v))
     }
 
     pub fn get(&self, path: &str) -> Option<&Node> {
@@ -175,7 +230,7 @@ impl Fs {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
-        self.nodes.iter().map(|(k, v)| (k.as_str(), v))
+        self.nodes.iter().map(|(k, v)| (&**k, v))
     }
 
     pub fn hidden(&self) -> &[Hidden] {
@@ -184,11 +239,20 @@ impl Fs {
 
     /// Regular-file bytes visible in the merged filesystem.
     pub fn final_bytes(&self) -> u64 {
-        self.nodes
-            .values()
-            .filter(|n| n.kind == Kind::File)
-            .map(|n| n.size)
-            .sum()
+        let linked = |p: &str| !self.inode_of.is_empty() && self.inode_of.contains_key(p);
+        let unlinked: u64 = self
+            .nodes
+            .iter()
+            .filter(|(p, n)| n.kind == Kind::File && !linked(p))
+            .map(|(_, n)| n.size)
+            .sum();
+        let linked: u64 = self
+            .inodes
+            .iter()
+            .filter(|i| i.visible_links > 0)
+            .map(|i| i.size)
+            .sum();
+        unlinked + linked
     }
 
     /// Non-directory entries visible in the merged filesystem.
@@ -333,6 +397,57 @@ mod tests {
         assert_eq!(f.final_bytes(), 2);
         assert_eq!(f.wasted_bytes(), 5);
         assert_eq!(f.hidden()[0].hidden_by, 1);
+    }
+
+    fn hardlink(path: &str, target: &str) -> Change {
+        Change::Add(Entry {
+            path: path.into(),
+            kind: Kind::Hardlink,
+            size: 0,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            link: Some(target.into()),
+        })
+    }
+
+    #[test]
+    fn hard_linked_bytes_stay_while_any_link_is_visible() {
+        // One layer: a file and a link to it; a later layer removes the file.
+        let f = fs(vec![
+            vec![file("a", 1000), hardlink("b", "a")],
+            vec![Change::Whiteout("a".into())],
+        ]);
+        assert_eq!((f.final_bytes(), f.wasted_bytes()), (1000, 0));
+        // The link is in a later layer than the file.
+        let f = fs(vec![
+            vec![file("a", 1000)],
+            vec![hardlink("b", "./a")],
+            vec![Change::Whiteout("a".into())],
+        ]);
+        assert_eq!((f.final_bytes(), f.wasted_bytes()), (1000, 0));
+        // Both removed, one layer after the other: waste once, charged to the writer.
+        let f = fs(vec![
+            vec![file("a", 1000), hardlink("b", "a")],
+            vec![Change::Whiteout("a".into())],
+            vec![Change::Whiteout("b".into())],
+        ]);
+        assert_eq!((f.final_bytes(), f.wasted_bytes()), (0, 1000));
+        assert_eq!(f.hidden().len(), 1);
+        assert_eq!((f.hidden()[0].layer, f.hidden()[0].hidden_by), (0, 2));
+        // Both visible: the bytes count once.
+        let f = fs(vec![vec![
+            file("a", 1000),
+            hardlink("b", "a"),
+            hardlink("c", "b"),
+        ]]);
+        assert_eq!((f.final_bytes(), f.wasted_bytes()), (1000, 0));
+        // The file is overwritten by new bytes: the link still holds the old ones.
+        let f = fs(vec![
+            vec![file("a", 1000), hardlink("b", "a")],
+            vec![file("a", 10)],
+        ]);
+        assert_eq!((f.final_bytes(), f.wasted_bytes()), (1010, 0));
     }
 
     #[test]

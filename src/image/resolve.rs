@@ -5,7 +5,7 @@
 //! types like `application/vnd.oci.descriptor.v1+json`, and legacy `manifest.json` files that
 //! no OCI model describes. What a blob is, is decided by its content, not its label.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
@@ -60,6 +60,11 @@ struct ManifestOrIndex {
     #[serde(default)]
     layers: Option<Vec<Descriptor>>,
 }
+
+/// How deep indexes may nest (buildx writes 1 level, a registry mirror 2).
+pub const MAX_INDEX_DEPTH: usize = 8;
+/// How many distinct manifests and indexes one resolution may read.
+pub const MAX_MANIFESTS: usize = 1024;
 
 /// Options that choose among images and platforms.
 #[derive(Debug, Clone, Default)]
@@ -253,21 +258,33 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
         None
     };
 
-    // Flatten nested indexes into (platform, manifest) pairs.
+    // Flatten nested indexes into (platform, manifest) pairs. Each blob is read once: an
+    // index listing the same child index 100 times, 5 levels deep, would otherwise be 10^10
+    // visits. Past the caps the archive is hostile or broken, never a real image.
     let mut manifests: Vec<(Option<Platform>, Descriptor, ManifestOrIndex)> = Vec::new();
     let mut stack: Vec<(Descriptor, usize)> =
         candidates.into_iter().rev().map(|d| (d, 0)).collect();
+    let mut seen: HashSet<(String, Option<String>)> =
+        stack.iter().map(|(d, _)| visit_key(d)).collect();
     while let Some((desc, depth)) = stack.pop() {
-        if depth > 8 {
-            bail!("index nesting deeper than 8 levels at {}", desc.digest);
+        if depth > MAX_INDEX_DEPTH {
+            bail!(
+                "index nesting deeper than {MAX_INDEX_DEPTH} levels at {}",
+                desc.digest
+            );
         }
         let bytes = read_blob(archive, &desc)?;
         let doc: ManifestOrIndex = serde_json::from_slice(&bytes)
             .map_err(|e| anyhow!("blob {}: not a valid manifest or index: {e}", desc.digest))?;
         if let Some(children) = &doc.manifests {
             for child in children.iter().rev() {
-                if is_attestation(child) {
+                if is_attestation(child) || !seen.insert(visit_key(child)) {
                     continue;
+                }
+                if seen.len() > MAX_MANIFESTS {
+                    bail!(
+                        "index.json leads to more than {MAX_MANIFESTS} manifests and indexes; no real image has that many"
+                    );
                 }
                 stack.push((child.clone(), depth + 1));
             }
@@ -347,6 +364,20 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
     })
 }
 
+/// A descriptor is visited once per digest and platform: the same manifest listed twice for
+/// one platform is one image.
+fn visit_key(d: &Descriptor) -> (String, Option<String>) {
+    let platform = d.platform.as_ref().map(|p| {
+        format!(
+            "{}/{}/{}",
+            p.os,
+            p.architecture,
+            p.variant.as_deref().unwrap_or("")
+        )
+    });
+    (d.digest.clone(), platform)
+}
+
 /// buildx attaches provenance/SBOM "attestation manifests" with platform unknown/unknown:
 /// they are not images to run.
 fn is_attestation(d: &Descriptor) -> bool {
@@ -361,16 +392,21 @@ fn choose_platform(
     manifests: &[(Option<Platform>, Descriptor, ManifestOrIndex)],
     want: Option<&str>,
 ) -> Result<usize> {
+    // At most 10 named: an error is one line, even for an index of a thousand platforms.
     let list = || {
-        manifests
+        let mut names: Vec<String> = manifests
             .iter()
+            .take(10)
             .map(|(p, _, _)| {
                 p.as_ref()
                     .map(|p| p.to_string())
                     .unwrap_or_else(|| "unspecified".into())
             })
-            .collect::<Vec<_>>()
-            .join(", ")
+            .collect();
+        if manifests.len() > 10 {
+            names.push(format!("and {} more", manifests.len() - 10));
+        }
+        names.join(", ")
     };
     if let Some(want) = want {
         let want = Platform::parse(want)?;

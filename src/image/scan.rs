@@ -4,12 +4,13 @@
 use std::io::{BufReader, Read, Seek, SeekFrom};
 
 use anyhow::{anyhow, Result};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::blob::{Ceiling, Compression, Hashing, CEILING_MARK};
 use super::dive::{DiveAccumulator, DiveScore};
-use super::layer::{walk, Change, LayerContents};
+use super::layer::{walk, Change, LayerContents, UNPACKABLE_MARK};
 use super::overlay::Fs;
 use super::{Image, LayerRef};
 
@@ -78,10 +79,21 @@ pub fn scan(image: &Image, opts: &ScanOptions) -> Result<Scan> {
 
     let mut layers = Vec::with_capacity(read.len());
     let mut fs = Fs::new();
-    let mut dive = DiveAccumulator::new();
-    for r in read {
+    let mut dive = Some(DiveAccumulator::new());
+    let mut score = None;
+    let last = read.len().saturating_sub(1);
+    for (i, r) in read.into_iter().enumerate() {
         let (scan, changes) = r?;
-        dive.add_layer(&changes, scan.size_bytes);
+        if let Some(d) = dive.as_mut() {
+            d.add_layer(&changes, scan.size_bytes);
+        }
+        if i == last {
+            // dive's tree is done with: free it before the last layer grows the overlay.
+            score = dive.take().map(|d| d.finish());
+        }
+        // A blob listed again is applied again (it is a layer like any other); only the last
+        // use takes the list, earlier ones copy it.
+        let changes = Arc::try_unwrap(changes).unwrap_or_else(|shared| (*shared).clone());
         fs.apply_layer(scan.index, changes);
         layers.push(scan);
     }
@@ -94,25 +106,60 @@ pub fn scan(image: &Image, opts: &ScanOptions) -> Result<Scan> {
         final_bytes: fs.final_bytes(),
         wasted_bytes: fs.wasted_bytes(),
         file_count: fs.file_count(),
-        dive: dive.finish(),
+        dive: score.unwrap_or_else(|| DiveAccumulator::new().finish()),
         layers,
         fs,
     })
 }
 
-type LayerRead = Result<(LayerScan, Vec<Change>)>;
+type LayerRead = Result<(LayerScan, Arc<Vec<Change>>)>;
 
 /// How many streamed (registry) blobs are read at once, at least.
 pub const FETCH_PARALLEL: usize = 4;
 
-/// Reads all layers on every core, largest blob first: the layers are independent, and
-/// taking the big ones first keeps one huge layer from starting last and running alone.
+/// What makes two layers the same blob.
+#[derive(PartialEq, Eq, Hash)]
+enum BlobKey<'a> {
+    Region(&'a std::path::Path, u64, u64),
+    Digest(&'a str, u64),
+    Layer(usize),
+}
+
+/// What reading one blob gave, shared by every layer that lists the same blob.
+struct BlobRead {
+    compression: Compression,
+    stored: u64,
+    size_bytes: u64,
+    file_count: u64,
+    escaping_paths: Vec<String>,
+    changes: Arc<Vec<Change>>,
+    blob_digest: Option<String>,
+    tar_digest: Option<String>,
+}
+
+/// Reads each distinct blob once, on every core, largest first: the layers are independent,
+/// and taking the big ones first keeps one huge layer from starting last and running alone.
+/// A manifest listing one 50 MB blob 2,000 times reads 50 MB, not 100 GB.
 fn read_all(image: &Image, instructions: &[String], opts: &ScanOptions) -> Vec<LayerRead> {
     let n = image.layers.len();
-    let mut order: Vec<usize> = (0..n).collect();
+    // The first layer of each distinct blob (same bytes of the same file, or the same
+    // digest from a registry) reads it.
+    let mut first_of: HashMap<BlobKey, usize> = HashMap::new();
+    let source: Vec<usize> = (0..n)
+        .map(|i| {
+            let l = &image.layers[i];
+            let key = match (l.region.region(), &l.digest) {
+                (Some(r), _) => BlobKey::Region(r.file.as_path(), r.offset, r.len),
+                (None, Some(d)) => BlobKey::Digest(d.as_str(), l.region.len),
+                (None, None) => BlobKey::Layer(i),
+            };
+            *first_of.entry(key).or_insert(i)
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..n).filter(|&i| source[i] == i).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(image.layers[i].region.len));
     let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<LayerRead>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    let slots: Vec<Mutex<Option<Result<BlobRead>>>> = (0..n).map(|_| Mutex::new(None)).collect();
     let cores = std::thread::available_parallelism()
         .map(|p| p.get())
         .unwrap_or(1);
@@ -123,33 +170,68 @@ fn read_all(image: &Image, instructions: &[String], opts: &ScanOptions) -> Vec<L
     } else {
         cores
     }
-    .min(n.max(1));
+    .min(order.len().max(1));
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&i) = order.get(k) else { break };
-                let r = read_layer(i, &image.layers[i], &instructions[i], opts);
+                let r = read_blob(i, &image.layers[i], opts);
                 *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
             });
         }
     });
-    slots
+    let reads: Vec<Option<Result<BlobRead>>> = slots
         .into_iter()
-        .map(|m| {
-            m.into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .unwrap_or_else(|| Err(anyhow!("a layer reader stopped unexpectedly")))
+        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .collect();
+    (0..n)
+        .map(|i| match &reads[source[i]] {
+            Some(Ok(b)) => Ok((
+                layer_scan(i, &image.layers[i], &instructions[i], b),
+                Arc::clone(&b.changes),
+            )),
+            Some(Err(e)) => Err(anyhow!("{e:#}")),
+            None => Err(anyhow!("a layer reader stopped unexpectedly")),
         })
         .collect()
 }
 
-fn read_layer(
-    index: usize,
-    layer: &LayerRef,
-    created_by: &str,
-    opts: &ScanOptions,
-) -> Result<(LayerScan, Vec<Change>)> {
+/// One layer's numbers from the blob it lists, checked against what the image declares for
+/// this layer (its digest, diff_id and size may differ between two listings of one blob).
+fn layer_scan(index: usize, layer: &LayerRef, created_by: &str, b: &BlobRead) -> LayerScan {
+    let declared = layer.digest.clone();
+    let digest_mismatch = match (&declared, &b.blob_digest) {
+        (Some(want), Some(got)) if want != got => Some(got.clone()),
+        _ => None,
+    };
+    let diff_id_mismatch = match (&layer.diff_id, &b.tar_digest) {
+        (Some(want), Some(got)) if want != got => Some(got.clone()),
+        _ => None,
+    };
+    let size_mismatch = layer.declared_size.filter(|s| *s != b.stored as i64);
+    LayerScan {
+        index,
+        compression: b.compression,
+        compressed_bytes: b.stored,
+        size_bytes: b.size_bytes,
+        file_count: b.file_count,
+        wasted_bytes: 0,
+        created_by: created_by.to_string(),
+        digest: declared
+            .or_else(|| b.blob_digest.clone())
+            .or_else(|| layer.diff_id.clone())
+            .unwrap_or_default(),
+        diff_id: layer.diff_id.clone(),
+        media_type: layer.media_type.clone(),
+        digest_mismatch,
+        diff_id_mismatch,
+        size_mismatch,
+        escaping_paths: b.escaping_paths.clone(),
+    }
+}
+
+fn read_blob(index: usize, layer: &LayerRef, opts: &ScanOptions) -> Result<BlobRead> {
     let name = || match &layer.digest {
         Some(d) => format!("layer {index} ({})", short(d)),
         None => format!("layer {index}"),
@@ -158,7 +240,7 @@ fn read_layer(
         .region
         .open()
         .map_err(|e| anyhow!("{}: {e}", name()))?;
-    let mut magic = [0u8; 4];
+    let mut magic = [0u8; 6];
     let got = read_up_to(&mut raw, &mut magic).map_err(|e| anyhow!("{}: {e}", name()))?;
     raw.seek(SeekFrom::Start(0))?;
     let compression = Compression::detect(&magic[..got]);
@@ -173,6 +255,8 @@ fn read_layer(
                 name(),
                 opts.max_expansion
             )
+        } else if msg.contains(UNPACKABLE_MARK) {
+            anyhow!("{}: {msg}", name())
         } else if compression == Compression::None {
             anyhow!("{}: the layer tar is corrupt or truncated: {msg}", name())
         } else {
@@ -223,38 +307,25 @@ fn read_layer(
                     .map_err(|e| fail(e.into()))?;
                 (c, blob_digest, tar_digest)
             }
+            Compression::Bzip2 | Compression::Xz => {
+                return Err(anyhow!(
+                "{}: unsupported compression ({}): image layers are gzip, zstd or uncompressed tar",
+                name(),
+                compression.as_str()
+            ))
+            }
         };
 
-    let declared = layer.digest.clone();
-    let digest_mismatch = match (&declared, &blob_digest) {
-        (Some(want), Some(got)) if want != got => Some(got.clone()),
-        _ => None,
-    };
-    let diff_id_mismatch = match (&layer.diff_id, &tar_digest) {
-        (Some(want), Some(got)) if want != got => Some(got.clone()),
-        _ => None,
-    };
-    let size_mismatch = layer.declared_size.filter(|s| *s != stored as i64);
-    let scan = LayerScan {
-        index,
+    Ok(BlobRead {
         compression,
-        compressed_bytes: stored,
+        stored,
         size_bytes: contents.size_bytes,
         file_count: contents.file_count,
-        wasted_bytes: 0,
-        created_by: created_by.to_string(),
-        digest: declared
-            .or_else(|| blob_digest.clone())
-            .or_else(|| layer.diff_id.clone())
-            .unwrap_or_default(),
-        diff_id: layer.diff_id.clone(),
-        media_type: layer.media_type.clone(),
-        digest_mismatch,
-        diff_id_mismatch,
-        size_mismatch,
         escaping_paths: contents.escaping_paths,
-    };
-    Ok((scan, contents.changes))
+        changes: Arc::new(contents.changes),
+        blob_digest,
+        tar_digest,
+    })
 }
 
 /// Walks the tar inside a decompressed stream, drains it (for the diff_id) and hands the

@@ -6,7 +6,6 @@ use anyhow::{bail, Result};
 use serde::{Deserialize, Deserializer};
 
 use super::diags::Code;
-use crate::units;
 
 /// cargo-deny's levels: `deny` fails the gate, `warn` warns, `allow` drops the finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -38,16 +37,7 @@ fn default_min_bytes() -> u64 {
 }
 
 fn size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Int(u64),
-        Text(String),
-    }
-    match Raw::deserialize(d)? {
-        Raw::Int(n) => Ok(n),
-        Raw::Text(t) => units::parse_size(&t).map_err(serde::de::Error::custom),
-    }
+    d.deserialize_any(crate::policy::SizeVisitor)
 }
 
 impl Default for RulesConfig {

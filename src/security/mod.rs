@@ -266,10 +266,22 @@ pub fn load(path: &Path, want: Option<&str>, opts: &ParseOptions) -> Result<(Str
             crate::image::archive::io_reason(&e)
         )
     })?;
+    if f.metadata().is_ok_and(|m| m.is_dir()) {
+        bail!(
+            "{}: is a directory; expected a scanner report file (Trivy, Grype, cargo-audit JSON, CycloneDX, SARIF)",
+            path.display()
+        );
+    }
     let mut head = vec![0u8; SNIFF_BYTES];
     let mut n = 0;
     while n < head.len() {
-        match f.read(&mut head[n..])? {
+        match f.read(&mut head[n..]).map_err(|e| {
+            anyhow!(
+                "{}: cannot read: {}",
+                path.display(),
+                crate::image::archive::io_reason(&e)
+            )
+        })? {
             0 => break,
             k => n += k,
         }

@@ -3,41 +3,19 @@
 //! itself suppressed (`ExperimentalModifiedFindings`, from VEX or .trivyignore) are kept as
 //! suppressed, with Trivy's statement.
 
+use std::fmt;
 use std::io::Read;
+use std::marker::PhantomData;
 
 use anyhow::Result;
-use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 use super::{ParseOptions, Parsed, SecurityFinding, Severity};
 
 pub fn detect(head: &str) -> bool {
     head.contains("\"SchemaVersion\"")
         && (head.contains("\"Results\"") || head.contains("\"ArtifactName\""))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Report {
-    schema_version: Option<u32>,
-    #[serde(default)]
-    results: Vec<TResult>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TResult {
-    #[serde(default)]
-    target: String,
-    #[serde(default)]
-    vulnerabilities: Option<Vec<Vuln>>,
-    #[serde(default)]
-    misconfigurations: Option<Vec<Misconf>>,
-    #[serde(default)]
-    secrets: Option<Vec<Secret>>,
-    #[serde(default)]
-    licenses: Option<Vec<License>>,
-    #[serde(default)]
-    experimental_modified_findings: Option<Vec<Modified>>,
 }
 
 #[derive(Deserialize)]
@@ -137,7 +115,8 @@ fn layer(l: Option<Layer>) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn vuln(v: Vuln, target: &str) -> SecurityFinding {
+/// The location is filled in with the result's target once the result is read.
+fn vuln(v: Vuln) -> SecurityFinding {
     SecurityFinding {
         aliases: v
             .vendor_ids
@@ -152,7 +131,6 @@ fn vuln(v: Vuln, target: &str) -> SecurityFinding {
         installed: v.installed_version,
         fixed: v.fixed_version,
         title: v.title,
-        location: target.to_string(),
         layer: layer(v.layer),
         link: v.primary_url,
         ..Default::default()
@@ -160,98 +138,265 @@ fn vuln(v: Vuln, target: &str) -> SecurityFinding {
 }
 
 pub fn parse(r: &mut dyn Read, _opts: &ParseOptions) -> Result<Parsed> {
-    let report: Report = serde_json::from_reader(r)?;
-    if report.schema_version.is_some_and(|v| v != 2) {
-        anyhow::bail!(
-            "Trivy SchemaVersion {} (this gate reads SchemaVersion 2)",
-            report.schema_version.unwrap_or(0)
-        );
-    }
+    // Streamed: `Results` is visited one result at a time and each array inside it one item
+    // at a time, so a 400 MB report never sits in memory; only the findings kept do.
     let mut out = Parsed::default();
-    for res in report.results {
-        let target = res.target;
-        for v in res.vulnerabilities.unwrap_or_default() {
-            out.findings.push(vuln(v, &target));
-        }
-        for m in res.misconfigurations.unwrap_or_default() {
-            if !m.status.eq_ignore_ascii_case("FAIL") {
-                continue;
-            }
-            let id = if m.id.is_empty() {
-                m.avd_id.clone()
-            } else {
-                m.id.clone()
-            };
-            let mut aliases = Vec::new();
-            if !m.avd_id.is_empty() && m.avd_id != id {
-                aliases.push(m.avd_id.clone());
-            }
-            // Trivy ≥ 0.69 writes DS-0002 where older versions wrote DS002: keep both.
-            let compact = id.replace('-', "");
-            if compact != id {
-                aliases.push(compact);
-            }
-            out.findings.push(SecurityFinding {
-                id,
-                aliases,
-                source: vec!["trivy".into()],
-                kind: "misconfiguration".into(),
-                severity: Severity::from_scanner(&m.severity),
-                title: if m.resolution.is_empty() {
-                    m.title
-                } else {
-                    format!("{}: {}", m.title, m.resolution)
-                },
-                location: target.clone(),
-                link: m.primary_url,
-                ..Default::default()
-            });
-        }
-        for s in res.secrets.unwrap_or_default() {
-            let line = s.start_line.map(|l| format!(":{l}")).unwrap_or_default();
-            out.findings.push(SecurityFinding {
-                id: s.rule_id,
-                source: vec!["trivy".into()],
-                kind: "secret".into(),
-                severity: Severity::from_scanner(&s.severity),
-                title: s.title,
-                location: format!("{target}{line}"),
-                layer: layer(s.layer),
-                ..Default::default()
-            });
-        }
-        for l in res.licenses.unwrap_or_default() {
-            out.findings.push(SecurityFinding {
-                id: l.name.clone(),
-                source: vec!["trivy".into()],
-                kind: "license".into(),
-                severity: Severity::from_scanner(&l.severity),
-                package: l.pkg_name,
-                title: format!("license {} ({})", l.name, l.category),
-                location: target.clone(),
-                ..Default::default()
-            });
-        }
-        for m in res.experimental_modified_findings.unwrap_or_default() {
-            if let Some(v) = m.finding {
-                let mut f = vuln(v, &target);
-                let why = [m.status.as_str(), m.statement.as_str()]
-                    .iter()
-                    .filter(|s| !s.is_empty())
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(": ");
-                f.suppressed = Some(format!(
-                    "{why} (Trivy, {})",
-                    if m.source.is_empty() {
-                        "ignore"
-                    } else {
-                        &m.source
-                    }
-                ));
-                out.suppressed.push(f);
-            }
-        }
+    let mut de = serde_json::Deserializer::from_reader(r);
+    let found = de::DeserializeSeed::deserialize(ReportSeed(&mut out), &mut de)?;
+    de.end()?;
+    if !found {
+        anyhow::bail!("the report is null");
     }
     Ok(out)
+}
+
+/// The top-level object: `SchemaVersion` checked, `Results` streamed, the rest skipped.
+/// Yields false for a `null` document.
+struct ReportSeed<'a>(&'a mut Parsed);
+
+impl<'de> de::DeserializeSeed<'de> for ReportSeed<'_> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ReportSeed<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a Trivy JSON report (an object with SchemaVersion and Results)")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_map(self)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "SchemaVersion" => {
+                    if let Some(v) = map.next_value::<Option<u32>>()? {
+                        if v != 2 {
+                            return Err(de::Error::custom(format!(
+                                "Trivy SchemaVersion {v} (this gate reads SchemaVersion 2)"
+                            )));
+                        }
+                    }
+                }
+                "Results" => map.next_value_seed(ResultsSeed(&mut *self.0))?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// `Results`: an array (or null) of results, each turned into findings as it is read.
+struct ResultsSeed<'a>(&'a mut Parsed);
+
+impl<'de> de::DeserializeSeed<'de> for ResultsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResultsSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of results")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(ResultSeed(&mut *self.0))?.is_some() {}
+        Ok(())
+    }
+}
+
+/// One result. Its findings are pushed as their arrays stream past; `Target` may come before
+/// or after them, so each finding's location holds only its suffix (`:line` for a secret)
+/// until the object ends and the target is put in front.
+struct ResultSeed<'a>(&'a mut Parsed);
+
+impl<'de> de::DeserializeSeed<'de> for ResultSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResultSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a result object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let out = self.0;
+        let (first, first_suppressed) = (out.findings.len(), out.suppressed.len());
+        let mut target = String::new();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "Target" => target = map.next_value::<Option<String>>()?.unwrap_or_default(),
+                "Vulnerabilities" => map.next_value_seed(each(|v: Vuln| {
+                    out.findings.push(vuln(v));
+                }))?,
+                "Misconfigurations" => map.next_value_seed(each(|m: Misconf| {
+                    if let Some(f) = misconf(m) {
+                        out.findings.push(f);
+                    }
+                }))?,
+                "Secrets" => map.next_value_seed(each(|s: Secret| {
+                    out.findings.push(secret(s));
+                }))?,
+                "Licenses" => map.next_value_seed(each(|l: License| {
+                    out.findings.push(license(l));
+                }))?,
+                "ExperimentalModifiedFindings" => map.next_value_seed(each(|m: Modified| {
+                    if let Some(f) = modified(m) {
+                        out.suppressed.push(f);
+                    }
+                }))?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        for f in out.findings[first..]
+            .iter_mut()
+            .chain(out.suppressed[first_suppressed..].iter_mut())
+        {
+            f.location.insert_str(0, &target);
+        }
+        Ok(())
+    }
+}
+
+/// An array (or null) whose items are handed to a closure one at a time.
+struct Each<T, F>(F, PhantomData<T>);
+
+fn each<T, F: FnMut(T)>(f: F) -> Each<T, F> {
+    Each(f, PhantomData)
+}
+
+impl<'de, T: Deserialize<'de>, F: FnMut(T)> de::DeserializeSeed<'de> for Each<T, F> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>, F: FnMut(T)> Visitor<'de> for Each<T, F> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(item) = seq.next_element::<T>()? {
+            (self.0)(item);
+        }
+        Ok(())
+    }
+}
+
+fn misconf(m: Misconf) -> Option<SecurityFinding> {
+    if !m.status.eq_ignore_ascii_case("FAIL") {
+        return None;
+    }
+    let id = if m.id.is_empty() {
+        m.avd_id.clone()
+    } else {
+        m.id.clone()
+    };
+    let mut aliases = Vec::new();
+    if !m.avd_id.is_empty() && m.avd_id != id {
+        aliases.push(m.avd_id.clone());
+    }
+    // Trivy ≥ 0.69 writes DS-0002 where older versions wrote DS002: keep both.
+    let compact = id.replace('-', "");
+    if compact != id {
+        aliases.push(compact);
+    }
+    Some(SecurityFinding {
+        id,
+        aliases,
+        source: vec!["trivy".into()],
+        kind: "misconfiguration".into(),
+        severity: Severity::from_scanner(&m.severity),
+        title: if m.resolution.is_empty() {
+            m.title
+        } else {
+            format!("{}: {}", m.title, m.resolution)
+        },
+        link: m.primary_url,
+        ..Default::default()
+    })
+}
+
+fn secret(s: Secret) -> SecurityFinding {
+    SecurityFinding {
+        id: s.rule_id,
+        source: vec!["trivy".into()],
+        kind: "secret".into(),
+        severity: Severity::from_scanner(&s.severity),
+        title: s.title,
+        location: s.start_line.map(|l| format!(":{l}")).unwrap_or_default(),
+        layer: layer(s.layer),
+        ..Default::default()
+    }
+}
+
+fn license(l: License) -> SecurityFinding {
+    SecurityFinding {
+        id: l.name.clone(),
+        source: vec!["trivy".into()],
+        kind: "license".into(),
+        severity: Severity::from_scanner(&l.severity),
+        package: l.pkg_name,
+        title: format!("license {} ({})", l.name, l.category),
+        ..Default::default()
+    }
+}
+
+/// A finding Trivy itself suppressed (VEX, .trivyignore), kept with Trivy's statement.
+fn modified(m: Modified) -> Option<SecurityFinding> {
+    let v = m.finding?;
+    let mut f = vuln(v);
+    let why = [m.status.as_str(), m.statement.as_str()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(": ");
+    f.suppressed = Some(format!(
+        "{why} (Trivy, {})",
+        if m.source.is_empty() {
+            "ignore"
+        } else {
+            &m.source
+        }
+    ));
+    Some(f)
 }
