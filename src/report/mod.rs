@@ -6,6 +6,7 @@ pub mod json;
 pub mod markdown;
 pub mod model;
 pub mod sarif;
+pub mod shards;
 pub mod text;
 
 pub use model::*;
