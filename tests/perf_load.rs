@@ -445,14 +445,12 @@ fn silent_server() -> Silent {
             p.fetch_max(now, Ordering::SeqCst);
             let o = o.clone();
             // Small stacks: a client without a bound would have this server run thousands.
-            let _ = thread::Builder::new()
-                .stack_size(64 * 1024)
-                .spawn(move || {
-                    let mut stream = stream;
-                    let mut buf = [0u8; 4096];
-                    while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
-                    o.fetch_sub(1, Ordering::SeqCst);
-                });
+            let _ = thread::Builder::new().stack_size(64 * 1024).spawn(move || {
+                let mut stream = stream;
+                let mut buf = [0u8; 4096];
+                while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+                o.fetch_sub(1, Ordering::SeqCst);
+            });
         }
     });
     Silent {
@@ -529,7 +527,10 @@ fn the_deadline_is_hard_and_requests_in_flight_are_bounded() {
     assert!(wall < Duration::from_secs(3), "the process took {wall:?}");
     assert_eq!(p["deadline_hit"], true);
     assert_eq!(p["requests"], 40, "{p}");
-    assert_eq!(p["errors"]["deadline"], 40, "every request in flight was cut off");
+    assert_eq!(
+        p["errors"]["deadline"], 40,
+        "every request in flight was cut off"
+    );
     assert_eq!(p["max_in_flight"], 40);
     let dropped = p["dropped"].as_u64().unwrap();
     assert!(
@@ -578,42 +579,49 @@ fn the_open_model_bounds_in_flight_by_default() {
     assert!(s.peak.load(Ordering::SeqCst) <= 1000);
     assert!(p["duration_s"].as_f64().unwrap() < 1.05);
     assert!(wall < Duration::from_secs(3), "{wall:?}");
-    assert!(rss < 96 << 20, "peak RSS {} MB", rss >> 20);
+    assert!(rss < 64 << 20, "peak RSS {} MB", rss >> 20);
 }
 
 #[test]
 fn ctrl_c_stops_within_a_second_and_reports_what_was_measured() {
-    let s = silent_server();
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("r.json");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gate"))
-        .args(["perf", "--url", &s.url, "--requests", "100"])
-        .args(["--concurrency", "4", "--timeout", "60s", "--output"])
-        .arg(&out)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Once all four requests are waiting on the server.
-    while s.open.load(Ordering::SeqCst) < 4 {
-        assert!(child.try_wait().unwrap().is_none(), "gate ended early");
-        thread::sleep(Duration::from_millis(5));
+    // Ctrl-C, and SIGTERM (what a runner sends a cancelled job).
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        let s = silent_server();
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("r.json");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gate"))
+            .args(["perf", "--url", &s.url, "--requests", "100"])
+            .args(["--concurrency", "4", "--timeout", "60s", "--output"])
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Once all four requests are waiting on the server.
+        while s.open.load(Ordering::SeqCst) < 4 {
+            assert!(child.try_wait().unwrap().is_none(), "gate ended early");
+            thread::sleep(Duration::from_millis(5));
+        }
+        let signalled = std::time::Instant::now();
+        let kill = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let status = child.wait().unwrap();
+        let took = signalled.elapsed();
+        assert!(
+            took < Duration::from_secs(1),
+            "stopped {took:?} after SIG{signal}"
+        );
+        assert_eq!(status.code(), Some(code), "128 + the signal's number");
+        let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        let p = &r["perf"];
+        assert_eq!(p["interrupted"], true);
+        assert_eq!(p["signal"], format!("SIG{signal}"));
+        assert_eq!(p["requests"], 4);
+        assert_eq!(p["errors"]["interrupted"], 4);
     }
-    let signalled = std::time::Instant::now();
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let status = child.wait().unwrap();
-    let took = signalled.elapsed();
-    assert!(took < Duration::from_secs(1), "stopped {took:?} after Ctrl-C");
-    assert_eq!(status.code(), Some(130), "128 + SIGINT");
-    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-    let p = &r["perf"];
-    assert_eq!(p["interrupted"], true);
-    assert_eq!(p["requests"], 4);
-    assert_eq!(p["errors"]["interrupted"], 4);
 }
 
 fn spawn_gate(args: &[String]) -> std::process::Child {
@@ -702,7 +710,11 @@ fn a_distributed_run_starts_together_merges_exactly_and_reports_missing_and_late
         .iter()
         .map(|s| s["perf"]["requests"].as_u64().unwrap())
         .collect();
-    assert_eq!(counts, [101, 100, 100], "301 over 3: the remainder to shard 1");
+    assert_eq!(
+        counts,
+        [101, 100, 100],
+        "301 over 3: the remainder to shard 1"
+    );
     let first = *arrivals.lock().unwrap().iter().min().unwrap();
     assert!(first >= start, "a request arrived before --start-at");
     for (i, s) in shards.iter().enumerate() {
@@ -722,21 +734,22 @@ fn a_distributed_run_starts_together_merges_exactly_and_reports_missing_and_late
         args.extend(extra);
         gate_json(&args)
     };
-    let (f1, f2, f3) = (file("shard-1.json"), file("shard-2.json"), file("shard-3.json"));
+    let (f1, f2, f3) = (
+        file("shard-1.json"),
+        file("shard-2.json"),
+        file("shard-3.json"),
+    );
     let (code, r) = merge(&[&f1, &f2, &f3], &["--max-start-skew", "1s"]);
     let p = &r["perf"];
     assert_eq!(p["requests"], 301, "the sum of the shards");
-    assert_eq!(
-        seen.lock().unwrap().len(),
-        301,
-        "what the server counted"
-    );
+    assert_eq!(seen.lock().unwrap().len(), 301, "what the server counted");
     // The oracle: one histogram into which every shard's samples are recorded again.
     let mut one = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).unwrap();
     for s in &shards {
         let h = lambda_gate::perf::stats::decode(s["perf"]["histogram"].as_str().unwrap()).unwrap();
         for v in h.iter_recorded() {
-            one.record_n(v.value_iterated_to(), v.count_at_value()).unwrap();
+            one.record_n(v.value_iterated_to(), v.count_at_value())
+                .unwrap();
         }
     }
     assert_eq!(one.len(), 301);
@@ -759,15 +772,24 @@ fn a_distributed_run_starts_together_merges_exactly_and_reports_missing_and_late
     // A shard missing: the merge knows there were 3.
     let (code, r) = merge(&[&f1, &f3], &[]);
     let c = check(&r, "perf-shards-missing");
-    assert_eq!((c["status"].as_str(), c["actual"].as_u64()), (Some("fail"), Some(1)));
+    assert_eq!(
+        (c["status"].as_str(), c["actual"].as_u64()),
+        (Some("fail"), Some(1))
+    );
     assert!(c["detail"].as_str().unwrap().contains("2/3"), "{c}");
     assert_eq!(r["perf"]["requests"], 201);
     assert_eq!(code, 1);
     let (_, text) = {
         let out = support::gate(&["perf", "merge", &f1, &f3]);
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
     };
-    assert!(text.contains("runner-3") && text.contains("missing"), "{text}");
+    assert!(
+        text.contains("runner-3") && text.contains("missing"),
+        "{text}"
+    );
 
     // A shard that could not start leaves a result saying why.
     let failed = file("shard-2-failed.json");

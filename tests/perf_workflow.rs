@@ -181,7 +181,10 @@ impl Runner {
                 let (name, path) = (&with["name"], &with["path"]);
                 let src = ws.join(path);
                 if !src.exists() {
-                    assert_eq!(with.get("if-no-files-found").map(String::as_str), Some("ignore"));
+                    assert_eq!(
+                        with.get("if-no-files-found").map(String::as_str),
+                        Some("ignore")
+                    );
                     continue;
                 }
                 let dst = self.artifacts.join(name);
@@ -191,7 +194,9 @@ impl Runner {
             }
             if uses.starts_with("actions/download-artifact@") {
                 assert_eq!(with["merge-multiple"], "true");
-                let glob = globset::Glob::new(&with["pattern"]).unwrap().compile_matcher();
+                let glob = globset::Glob::new(&with["pattern"])
+                    .unwrap()
+                    .compile_matcher();
                 let dst = ws.join(&with["path"]);
                 std::fs::create_dir_all(&dst).unwrap();
                 for a in std::fs::read_dir(&self.artifacts).unwrap() {
@@ -371,10 +376,9 @@ fn the_perf_workflow_runs_shards_and_merges_them_into_one_verdict() {
     assert_eq!(code, 0, "the merge step failed");
     assert_eq!(merged["verdict"], "pass");
     assert!(merged["p95-ms"].parse::<f64>().unwrap() > 0.0);
-    let report: Value = serde_json::from_slice(
-        &std::fs::read(dir.path().join("merge/perf-merged.json")).unwrap(),
-    )
-    .unwrap();
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("merge/perf-merged.json")).unwrap())
+            .unwrap();
     let p = &report["perf"];
     assert_eq!(p["requests"], 90);
     assert_eq!(served.load(Ordering::SeqCst), 90, "what the server counted");
@@ -419,7 +423,10 @@ fn the_example_pipeline_calls_the_perf_workflow_with_its_inputs() {
     ) else {
         return;
     };
-    let inputs = on(&perf)["workflow_call"]["inputs"].as_object().unwrap().clone();
+    let inputs = on(&perf)["workflow_call"]["inputs"]
+        .as_object()
+        .unwrap()
+        .clone();
     let callers: Vec<&Value> = example["jobs"]
         .as_object()
         .unwrap()

@@ -7,9 +7,9 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand};
 
 use lambda_gate::perf::cfg::parse_duration;
+use lambda_gate::perf::shard::{self, Shard};
 use lambda_gate::perf::target::{Checks, Http, Target};
 use lambda_gate::perf::threshold::{self, Threshold};
-use lambda_gate::perf::shard::{self, Shard};
 use lambda_gate::perf::{self, driver, invoke::Invoke, stats::Stats, PerfReport};
 use lambda_gate::policy::Policy;
 use lambda_gate::report::{Check, Report};
@@ -479,7 +479,7 @@ pub fn run(cmd: PerfCmd) -> Result<i32> {
                     return Err(e);
                 }
             };
-            let interrupted = p.interrupted;
+            let interrupted = p.interrupted.then(|| p.signal.clone());
             let report = Report {
                 perf: Some(p),
                 checks,
@@ -490,10 +490,15 @@ pub fn run(cmd: PerfCmd) -> Result<i32> {
             let path = cmd.output.output.as_ref().map(|p| p.display().to_string());
             cmd.github.publish(&report, path.as_deref())?;
             // Cut short by Ctrl-C or SIGTERM: the report says what was measured, and the exit
-            // code says the run did not finish (128 + SIGINT, as a shell reports it), so a
-            // script does not take a cancelled run for a passed one.
-            if interrupted {
-                return Ok(130);
+            // code says the run did not finish, as a shell reports a process a signal ended
+            // (128 + 2 for SIGINT, 128 + 15 for SIGTERM), so a script does not take a
+            // cancelled run for a passed one.
+            if let Some(signal) = interrupted {
+                return Ok(if signal.as_deref() == Some("SIGTERM") {
+                    143
+                } else {
+                    130
+                });
             }
             Ok(report.verdict.exit_code())
         }
@@ -552,8 +557,7 @@ fn merge(
     p.max_in_flight = f.plan.as_ref().and_then(|pl| pl.max_in_flight);
     p.interrupted = inputs.iter().any(|i| i.perf.interrupted);
     p.deadline_hit = inputs.iter().any(|i| i.perf.deadline_hit);
-    p.kept_up = (p.model == "open")
-        .then(|| measured.iter().all(|m| m.kept_up != Some(false)));
+    p.kept_up = (p.model == "open").then(|| measured.iter().all(|m| m.kept_up != Some(false)));
     p.plan = f.plan.clone();
     p.start_at = f.start_at.clone();
     let mut shard_checks = Vec::new();

@@ -52,6 +52,8 @@ pub struct Run {
     /// Open model: how late the client fell behind its schedule at worst.
     pub max_lag_ms: f64,
     pub interrupted: bool,
+    /// Which signal: "SIGINT" (Ctrl-C) or "SIGTERM" (a cancelled CI job).
+    pub signal: Option<&'static str>,
     pub deadline_hit: bool,
     /// Open model: requests due while `max_in_flight` were in flight, not sent.
     pub dropped: u64,
@@ -108,35 +110,34 @@ impl Abort {
     }
 }
 
-/// Resolves on the first Ctrl-C or SIGTERM.
-async fn signalled() {
+/// Resolves on the first Ctrl-C or SIGTERM, with its name.
+async fn signalled() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        let term = signal(SignalKind::terminate());
-        match term {
-            Ok(mut term) => {
-                tokio::select! {
-                    r = tokio::signal::ctrl_c() => { if r.is_err() { std::future::pending::<()>().await } }
-                    _ = term.recv() => {}
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => {
+                    if r.is_err() {
+                        term.recv().await;
+                        return "SIGTERM";
+                    }
+                    return "SIGINT";
                 }
-            }
-            Err(_) => {
-                if tokio::signal::ctrl_c().await.is_err() {
-                    std::future::pending::<()>().await
-                }
+                _ = term.recv() => return "SIGTERM",
             }
         }
     }
-    #[cfg(not(unix))]
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await
+    match tokio::signal::ctrl_c().await {
+        Ok(()) => "SIGINT",
+        Err(_) => std::future::pending().await,
     }
 }
 
 async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
     let stop = Arc::new(AtomicBool::new(false));
     let interrupted = Arc::new(AtomicBool::new(false));
+    let signal = Arc::new(std::sync::OnceLock::new());
     let deadline_hit = Arc::new(AtomicBool::new(false));
     let abort = Arc::new(Abort::default());
     let done = Arc::new(AtomicU64::new(0));
@@ -144,9 +145,14 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
 
     // A signal stops new requests and cuts off the ones in flight (as `interrupted`).
     {
-        let (s, int, abort) = (stop.clone(), interrupted.clone(), abort.clone());
+        let (s, int, abort, sig) = (
+            stop.clone(),
+            interrupted.clone(),
+            abort.clone(),
+            signal.clone(),
+        );
         tokio::spawn(async move {
-            signalled().await;
+            let _ = sig.set(signalled().await);
             int.store(true, Ordering::SeqCst);
             s.store(true, Ordering::SeqCst);
             abort.fire();
@@ -340,6 +346,7 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
         model,
         max_lag_ms,
         interrupted: interrupted.load(Ordering::SeqCst),
+        signal: signal.get().copied(),
         deadline_hit: deadline_hit.load(Ordering::SeqCst),
         dropped,
         peak_in_flight,

@@ -69,6 +69,9 @@ pub struct PerfReport {
     pub right_sizing: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
+    /// What interrupted it: "SIGINT" (Ctrl-C) or "SIGTERM".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deadline_hit: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -193,6 +196,7 @@ pub fn summarize(
             .map(|(b, m)| pricing::per_million(b, m, architecture)),
         right_sizing,
         interrupted: run.is_some_and(|r| r.interrupted),
+        signal: run.and_then(|r| r.signal).map(str::to_string),
         deadline_hit: run.is_some_and(|r| r.deadline_hit),
         shard: None,
         dropped: run.map_or(0, |r| r.dropped),

@@ -308,13 +308,8 @@ pub fn checks(rows: &[ShardRow], max_skew: Duration) -> Vec<Check> {
             Status::Fail
         },
         unit: Some("count".into()),
-        detail: (!names.is_empty()).then(|| {
-            format!(
-                "shard {} of {} {what}",
-                names.join(", "),
-                rows.len(),
-            )
-        }),
+        detail: (!names.is_empty())
+            .then(|| format!("shard {} of {} {what}", names.join(", "), rows.len(),)),
     };
     let mut out = vec![
         count(&named("missing"), "missing"),
@@ -335,8 +330,7 @@ pub fn checks(rows: &[ShardRow], max_skew: Duration) -> Vec<Check> {
                 Status::Fail
             },
             unit: Some("ms".into()),
-            detail: (!late.is_empty())
-                .then(|| format!("shard {} started late", late.join(", "))),
+            detail: (!late.is_empty()).then(|| format!("shard {} started late", late.join(", "))),
         });
     }
     out
@@ -387,7 +381,10 @@ mod tests {
         let offset = parse_start_at("2025-12-01T19:30:00+01:00").unwrap();
         assert_eq!(offset, rfc);
         let frac = parse_start_at("1764613800.25").unwrap();
-        assert_eq!(frac.duration_since(unix).unwrap(), Duration::from_millis(250));
+        assert_eq!(
+            frac.duration_since(unix).unwrap(),
+            Duration::from_millis(250)
+        );
         for bad in ["tomorrow", "2025-12-01 18:30", "", "99999999999999"] {
             let e = parse_start_at(bad).unwrap_err().to_string();
             assert!(e.starts_with("--start-at"), "{bad}: {e}");

@@ -44,7 +44,9 @@ fn notes(p: &PerfReport) -> Vec<String> {
         ));
     }
     if p.interrupted {
-        out.push("interrupted (Ctrl-C or SIGTERM): the figures are those measured until then".into());
+        out.push(
+            "interrupted (Ctrl-C or SIGTERM): the figures are those measured until then".into(),
+        );
     }
     out
 }
