@@ -768,6 +768,13 @@ fn a_distributed_run_starts_together_merges_exactly_and_reports_missing_and_late
     assert_eq!(check(&r, "perf-start-skew")["status"], "fail");
     assert_eq!(check(&r, "perf-shards-missing")["status"], "pass");
     assert_eq!(code, 1, "a late shard fails the gate");
+    // The bound from the policy: 60 s lets the same shard pass.
+    let policy = file("gate.toml");
+    std::fs::write(&policy, "[perf]\nmax_start_skew = \"60s\"\n").unwrap();
+    let (code, r) = merge(&[&f1, &f2, &f3], &["--policy", &policy]);
+    assert_eq!(check(&r, "perf-start-skew")["status"], "pass");
+    assert_eq!(check(&r, "perf-start-skew")["limit"], 60000.0);
+    assert_eq!(code, 0);
 
     // A shard missing: the merge knows there were 3.
     let (code, r) = merge(&[&f1, &f3], &[]);

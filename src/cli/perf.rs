@@ -54,8 +54,9 @@ pub struct LoadArgs {
     /// Per-request timeout (default 10s).
     #[arg(long)]
     pub timeout: Option<String>,
-    /// Hard limit on the whole run: requests still in flight then are cut off and counted as
-    /// `deadline` (default: duration + 2 × timeout + 30s, or 10m).
+    /// Hard limit on the whole run, from the first request (after any --start-at wait):
+    /// requests still in flight then are cut off and counted as `deadline` (default: duration
+    /// + 2 × timeout + 30s, or 10m).
     #[arg(long)]
     pub deadline: Option<String>,
     /// Open model: most requests in flight at once; a request due past it is dropped and

@@ -252,10 +252,12 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
             set.spawn(async move {
                 let until = (tokio::time::Instant::now() + timeout).min(deadline_at);
                 let mut timer = Timer::new(timeout);
+                let mut aborted = pin!(abort.wait());
+                listen(aborted.as_mut()).await;
                 let s = one(
                     pin!(t.call_pooled()),
                     &mut timer,
-                    pin!(abort.wait()),
+                    &abort.fired,
                     scheduled,
                     until,
                     deadline_at,
@@ -293,8 +295,10 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
                 // This worker's connection: one request in flight at a time, so one connection.
                 let mut slot: Slot = None;
                 let mut timer = Timer::new(plan.timeout);
-                // Made once per worker, not per request: waiting on it costs a poll.
+                // Registered once per worker (its task's waker does not change); each request
+                // then reads a flag instead of polling it.
                 let mut aborted = pin!(abort.wait());
+                listen(aborted.as_mut()).await;
                 loop {
                     if stop.load(Ordering::Relaxed)
                         || plan.duration.is_some_and(|d| start.elapsed() >= d)
@@ -318,7 +322,7 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
                     let s = one(
                         pin!(t.call(&mut slot)),
                         &mut timer,
-                        aborted.as_mut(),
+                        &abort.fired,
                         from,
                         until,
                         deadline_at,
@@ -354,6 +358,20 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
     })
 }
 
+/// Polls a wait for the signal once, so that this task is woken when it comes; afterwards the
+/// task reads `Abort::fired`. (Polling the wait on every wake-up of every request took a lock
+/// each time.)
+async fn listen(wait: Pin<&mut impl Future<Output = ()>>) {
+    let mut wait = Some(wait);
+    poll_fn(|cx| {
+        if let Some(w) = wait.take() {
+            let _ = w.poll(cx);
+        }
+        Poll::Ready(())
+    })
+    .await
+}
+
 /// One request, timed from `from` (its scheduled start in the open model), cut off at `until`
 /// (its timeout, or the run's deadline when that comes first) or by a signal. The timer is the
 /// request's only one (connect, TLS, response and body included); when it fires the request is
@@ -361,7 +379,7 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
 async fn one(
     mut call: Pin<&mut impl Future<Output = Sample>>,
     timer: &mut Timer,
-    mut aborted: Pin<&mut impl Future<Output = ()>>,
+    aborted: &AtomicBool,
     from: Instant,
     until: tokio::time::Instant,
     deadline_at: tokio::time::Instant,
@@ -381,7 +399,7 @@ async fn one(
             }
             timer.sleep.as_mut().reset(until);
         }
-        if aborted.as_mut().poll(cx).is_ready() {
+        if aborted.load(Ordering::Relaxed) {
             return Poll::Ready(Err("interrupted"));
         }
         Poll::Pending
