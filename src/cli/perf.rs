@@ -7,6 +7,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand};
 
 use lambda_gate::perf::cfg::parse_duration;
+use lambda_gate::perf::shard::{self, Shard};
 use lambda_gate::perf::target::{Checks, Http, Target};
 use lambda_gate::perf::threshold::{self, Threshold};
 use lambda_gate::perf::{self, driver, invoke::Invoke, stats::Stats, PerfReport};
@@ -53,9 +54,15 @@ pub struct LoadArgs {
     /// Per-request timeout (default 10s).
     #[arg(long)]
     pub timeout: Option<String>,
-    /// Hard limit on the whole run (default: duration + 2 × timeout + 30s, or 10m).
+    /// Hard limit on the whole run, from the first request (after any --start-at wait):
+    /// requests still in flight then are cut off and counted as `deadline` (default: duration
+    /// + 2 × timeout + 30s, or 10m).
     #[arg(long)]
     pub deadline: Option<String>,
+    /// Open model: most requests in flight at once; a request due past it is dropped and
+    /// counted (default 1000, Lambda's default concurrency quota; split over shards).
+    #[arg(long, value_name = "N")]
+    pub max_in_flight: Option<usize>,
     /// k6-like threshold, e.g. 'p95 < 800ms'; repeatable.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
@@ -68,9 +75,17 @@ pub struct LoadArgs {
     /// Statuses that count as success (default 200-299).
     #[arg(long)]
     pub success_statuses: Option<String>,
-    /// This runner's share of the load, I/N (1-based), for distributed runs.
+    /// This runner's share of the load, I/N (1-based), for distributed runs: 1/N of the
+    /// requests, rate, concurrency and in-flight bound (remainders to the first shards).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// Start the load at this time (RFC 3339 or Unix seconds), so every shard starts together;
+    /// a runner that is late starts at once and records how late.
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<String>,
+    /// This runner's name in a merged report (default: $RUNNER_NAME, else the host name).
+    #[arg(long, value_name = "NAME")]
+    pub runner: Option<String>,
     /// The function's architecture, for cost (x86_64 or arm64).
     #[arg(long, default_value = "x86_64")]
     pub architecture: String,
@@ -107,14 +122,53 @@ pub fn run_load(a: &LoadArgs, policy: &Policy) -> Result<(PerfReport, Vec<Check>
             bail!("--rate {r}: expected requests per second above 0");
         }
     }
-    let concurrency = a.concurrency.or(c.concurrency).unwrap_or(10);
+    let mut concurrency = a.concurrency.or(c.concurrency).unwrap_or(10);
     if concurrency == 0 {
         bail!("--concurrency 0: need at least one connection");
     }
-    let shard = a.shard.as_deref().map(parse_shard).transpose()?;
-    if let Some((i, n)) = shard {
-        requests = requests.map(|r| r / n + u64::from(i <= r % n));
-        rate = rate.map(|r| r / n as f64);
+    let mut max_in_flight = a
+        .max_in_flight
+        .or(c.max_in_flight)
+        .unwrap_or(driver::DEFAULT_MAX_IN_FLIGHT);
+    if max_in_flight == 0 {
+        bail!("--max-in-flight 0: need at least one request in flight");
+    }
+    let start_at = a
+        .start_at
+        .as_deref()
+        .map(shard::parse_start_at)
+        .transpose()?;
+    let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
+    let plan_record = shard.map(|s| shard::PlanRecord {
+        shards: s.of,
+        requests,
+        rate,
+        concurrency: concurrency as u64,
+        duration_s: duration.map(|d| d.as_secs_f64()),
+        timeout_s: timeout.as_secs_f64(),
+        max_in_flight: rate.map(|_| max_in_flight as u64),
+        method: a
+            .method
+            .clone()
+            .or(c.method.clone())
+            .unwrap_or_else(|| "GET".into())
+            .to_ascii_uppercase(),
+    });
+    if let Some(s) = shard {
+        requests = requests.map(|r| s.share(r));
+        rate = rate.map(|r| s.share_rate(r));
+        if rate.is_some() {
+            max_in_flight = s.share(max_in_flight as u64).max(1) as usize;
+        } else {
+            concurrency = s.share(concurrency as u64) as usize;
+            if concurrency == 0 {
+                bail!(
+                    "--concurrency {} over {} shards: fewer connections than shards",
+                    plan_record.as_ref().map_or(0, |p| p.concurrency),
+                    s.of
+                );
+            }
+        }
     }
     let deadline = match &a.deadline {
         Some(d) => parse_duration(d).map_err(|e| anyhow!("--deadline: {e}"))?,
@@ -233,10 +287,24 @@ pub fn run_load(a: &LoadArgs, policy: &Policy) -> Result<(PerfReport, Vec<Check>
             rate,
             timeout,
             deadline,
+            max_in_flight,
+            start_at,
         },
     )?;
     let mut p = perf::summarize(&run.stats, &label, mode, Some(&run), rate, &a.architecture);
-    p.shard = a.shard.clone();
+    p.shard = shard.map(|s| s.to_string());
+    p.plan = plan_record;
+    p.start_at = start_at.map(shard::rfc3339);
+    p.max_in_flight = rate.map(|_| max_in_flight as u64);
+    if shard.is_some() || start_at.is_some() || a.runner.is_some() {
+        p.runner = Some(shard::runner_name(a.runner.as_deref()));
+    }
+    if let Some(skew) = p.start_skew_ms.filter(|s| *s > 1000.0) {
+        eprintln!(
+            "gate: started {:.1} s after --start-at: this shard's load ran late",
+            skew / 1000.0
+        );
+    }
     let checks = perf::checks(&p, &run.stats, &thresholds, &required);
     if run.interrupted {
         eprintln!(
@@ -247,17 +315,41 @@ pub fn run_load(a: &LoadArgs, policy: &Policy) -> Result<(PerfReport, Vec<Check>
     Ok((p, checks))
 }
 
-fn parse_shard(s: &str) -> Result<(u64, u64)> {
-    let bad = || anyhow!("--shard {s:?}: expected I/N with 1 <= I <= N, e.g. 2/4");
-    let (i, n) = s.split_once('/').ok_or_else(bad)?;
-    let (i, n): (u64, u64) = (
-        i.trim().parse().map_err(|_| bad())?,
-        n.trim().parse().map_err(|_| bad())?,
-    );
-    if i == 0 || n == 0 || i > n {
-        return Err(bad());
-    }
-    Ok((i, n))
+/// A shard that could not start still leaves a result (with `--output`), so the merge can say
+/// which shard failed and why instead of only that one is missing.
+fn failed_shard(a: &LoadArgs, policy: &Policy, error: &anyhow::Error) -> Option<Report> {
+    let shard = Shard::parse(a.shard.as_deref()?).ok()?;
+    let target = a
+        .url
+        .clone()
+        .or_else(|| policy.perf.url.clone())
+        .or_else(|| a.function.clone())
+        .unwrap_or_default();
+    let why = format!("{error:#}");
+    let p = PerfReport {
+        target,
+        shard: Some(shard.to_string()),
+        runner: Some(shard::runner_name(a.runner.as_deref())),
+        failed: Some(why.clone()),
+        start_at: a.start_at.clone(),
+        histogram: lambda_gate::perf::stats::encode(&Stats::default().latency),
+        ..PerfReport::default()
+    };
+    Some(
+        Report {
+            perf: Some(p),
+            checks: vec![Check {
+                name: "perf-shard-started".into(),
+                limit: "started".into(),
+                actual: "failed".into(),
+                status: lambda_gate::report::Status::Fail,
+                unit: None,
+                detail: Some(why),
+            }],
+            ..Report::default()
+        }
+        .finalize(),
+    )
 }
 
 /// `gate check … --perf-url …`: a perf run in the same report.
@@ -341,8 +433,13 @@ pub enum PerfSub {
         required_headers: Vec<String>,
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
+        /// How late a shard may start after --start-at (default: [perf] max_start_skew, or 10s).
+        #[arg(long, value_name = "DURATION")]
+        max_start_skew: Option<String>,
         #[command(flatten)]
         output: super::output::OutputArgs,
+        #[command(flatten)]
+        github: super::github::GithubArgs,
     },
 }
 
@@ -353,11 +450,37 @@ pub fn run(cmd: PerfCmd) -> Result<i32> {
             thresholds,
             required_headers,
             policy,
+            max_start_skew,
             output,
-        }) => merge(&files, &thresholds, &required_headers, policy, &output),
+            github,
+        }) => {
+            let report = merge(
+                &files,
+                &thresholds,
+                &required_headers,
+                policy,
+                max_start_skew.as_deref(),
+            )?;
+            output.emit(&report)?;
+            let path = output.output.as_ref().map(|p| p.display().to_string());
+            github.publish(&report, path.as_deref())?;
+            Ok(report.verdict.exit_code())
+        }
         None => {
             let (policy, _) = Policy::load(cmd.policy.as_deref())?;
-            let (p, checks) = run_load(&cmd.load, &policy)?;
+            let (p, checks) = match run_load(&cmd.load, &policy) {
+                Ok(r) => r,
+                Err(e) => {
+                    if cmd.output.output.is_some() {
+                        if let Some(report) = failed_shard(&cmd.load, &policy, &e) {
+                            // Best effort: the error below is what the user must see.
+                            let _ = cmd.output.emit(&report);
+                        }
+                    }
+                    return Err(e);
+                }
+            };
+            let interrupted = p.interrupted.then(|| p.signal.clone());
             let report = Report {
                 perf: Some(p),
                 checks,
@@ -367,6 +490,17 @@ pub fn run(cmd: PerfCmd) -> Result<i32> {
             cmd.output.emit(&report)?;
             let path = cmd.output.output.as_ref().map(|p| p.display().to_string());
             cmd.github.publish(&report, path.as_deref())?;
+            // Cut short by Ctrl-C or SIGTERM: the report says what was measured, and the exit
+            // code says the run did not finish, as a shell reports a process a signal ended
+            // (128 + 2 for SIGINT, 128 + 15 for SIGTERM), so a script does not take a
+            // cancelled run for a passed one.
+            if let Some(signal) = interrupted {
+                return Ok(if signal.as_deref() == Some("SIGTERM") {
+                    143
+                } else {
+                    130
+                });
+            }
             Ok(report.verdict.exit_code())
         }
     }
@@ -377,39 +511,64 @@ fn merge(
     user: &[String],
     required: &[String],
     policy: Option<PathBuf>,
-    output: &super::output::OutputArgs,
-) -> Result<i32> {
+    max_start_skew: Option<&str>,
+) -> Result<Report> {
     let (policy, _) = Policy::load(policy.as_deref())?;
-    let mut total = Stats::default();
-    let mut first: Option<PerfReport> = None;
-    let mut duration: f64 = 0.0;
+    let max_skew = match max_start_skew.or(policy.perf.max_start_skew.as_deref()) {
+        Some(d) => parse_duration(d).map_err(|e| anyhow!("--max-start-skew: {e}"))?,
+        None => shard::DEFAULT_MAX_SKEW,
+    };
+    let mut inputs = Vec::new();
     for f in files {
         let r = lambda_gate::report::json::read(f, "the shard result")?;
         let p = r
             .perf
             .ok_or_else(|| anyhow!("{}: the report has no perf section", f.display()))?;
-        let s = perf::stats_of(&p).map_err(|e| anyhow!("{}: {e}", f.display()))?;
-        total.merge(&s)?;
-        duration = duration.max(p.duration_s);
-        first.get_or_insert(p);
+        inputs.push(shard::Input {
+            file: f.display().to_string(),
+            perf: p,
+        });
     }
-    let f = first.expect("clap requires a file");
-    let mut p = perf::summarize(
-        &total,
-        &f.target,
-        &f.mode,
-        None,
-        f.requested_rate.map(|r| r * files.len() as f64),
-        "x86_64",
-    );
+    let expect = shard::compatible(&inputs)?;
+    let mut total = Stats::default();
+    for i in &inputs {
+        let s = perf::stats_of(&i.perf).map_err(|e| anyhow!("{}: {e}", i.file))?;
+        total.merge(&s)?;
+    }
+    let measured: Vec<&PerfReport> = inputs
+        .iter()
+        .map(|i| &i.perf)
+        .filter(|p| p.failed.is_none())
+        .collect();
+    let f = measured.first().copied().unwrap_or(&inputs[0].perf);
+    let requested_rate = match f.plan.as_ref() {
+        Some(pl) => pl.rate,
+        None => f.requested_rate.map(|r| r * files.len() as f64),
+    };
+    let mut p = perf::summarize(&total, &f.target, &f.mode, None, requested_rate, "x86_64");
     p.model = f.model.clone();
+    let duration = shard::span_s(&measured);
     p.duration_s = duration;
     p.rps = if duration > 0.0 {
         total.requests as f64 / duration
     } else {
         0.0
     };
+    p.dropped = inputs.iter().map(|i| i.perf.dropped).sum();
+    p.max_in_flight = f.plan.as_ref().and_then(|pl| pl.max_in_flight);
+    p.interrupted = inputs.iter().any(|i| i.perf.interrupted);
+    p.deadline_hit = inputs.iter().any(|i| i.perf.deadline_hit);
+    p.kept_up = (p.model == "open").then(|| measured.iter().all(|m| m.kept_up != Some(false)));
+    p.plan = f.plan.clone();
+    p.start_at = f.start_at.clone();
+    let mut shard_checks = Vec::new();
     p.shard = Some(format!("merged {} shards", files.len()));
+    if let Some(n) = expect {
+        p.shards = shard::rows(&inputs, n, max_skew);
+        shard_checks = shard::checks(&p.shards, max_skew);
+        let ok = p.shards.iter().filter(|r| r.status != "missing").count();
+        p.shard = Some(format!("merged {ok} of {n} shards"));
+    }
     let mut ts = Vec::new();
     for t in policy.perf.thresholds.iter().chain(user.iter()) {
         ts.push(Threshold::parse(t)?);
@@ -421,13 +580,12 @@ fn merge(
         .chain(required.iter())
         .cloned()
         .collect();
-    let checks = perf::checks(&p, &total, &threshold::merged(&ts), &req);
-    let report = Report {
+    let mut checks = perf::checks(&p, &total, &threshold::merged(&ts), &req);
+    checks.extend(shard_checks);
+    Ok(Report {
         perf: Some(p),
         checks,
         ..Report::default()
     }
-    .finalize();
-    output.emit(&report)?;
-    Ok(report.verdict.exit_code())
+    .finalize())
 }

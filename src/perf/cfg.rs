@@ -29,6 +29,10 @@ pub struct PerfConfig {
     pub cold_start_header: Option<String>,
     /// e.g. "200-299,304".
     pub success_statuses: Option<String>,
+    /// Open model: most requests in flight at once (default 1000).
+    pub max_in_flight: Option<usize>,
+    /// Distributed runs: how late a shard may start after `--start-at`, e.g. "10s".
+    pub max_start_skew: Option<String>,
 }
 
 impl PerfConfig {
@@ -36,7 +40,12 @@ impl PerfConfig {
         for t in &self.thresholds {
             Threshold::parse(t).map_err(|e| anyhow::anyhow!("[perf] {e}"))?;
         }
-        for d in self.duration.iter().chain(self.timeout.iter()) {
+        for d in self
+            .duration
+            .iter()
+            .chain(self.timeout.iter())
+            .chain(self.max_start_skew.iter())
+        {
             parse_duration(d).map_err(|e| anyhow::anyhow!("[perf] {e}"))?;
         }
         Ok(())

@@ -1,8 +1,12 @@
 //! The bounded load: a closed model (N requests over C connections) or an open model (R
 //! requests per second for D, latency measured from each request's scheduled start so a slow
 //! server cannot hide behind a slow client). Always bounded: a request count or a duration,
-//! a per-request timeout, an overall deadline, and Ctrl-C — each stops new requests and keeps
-//! what was measured. Every request sent is recorded exactly once.
+//! a per-request timeout, a hard deadline on the whole run, a bound on the requests in flight
+//! (open model), and Ctrl-C / SIGTERM. The deadline and a signal stop new requests *and* cut
+//! off the ones in flight (counted as `deadline` / `interrupted`), so a run never outlives its
+//! deadline by more than the timer's slack, whatever the server does. Every request sent is
+//! recorded exactly once; a scheduled request that could not be sent because the bound on
+//! requests in flight was reached is counted as dropped (k6's `dropped_iterations`).
 
 use std::future::{poll_fn, Future};
 use std::io::IsTerminal;
@@ -10,9 +14,10 @@ use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Result;
+use tokio::sync::Notify;
 
 use super::stats::{Sample, Stats};
 use super::target::{Load, Slot, Target};
@@ -25,8 +30,19 @@ pub struct Plan {
     /// Open model when set: requests per second.
     pub rate: Option<f64>,
     pub timeout: Duration,
+    /// Hard limit on the load, from its start: requests still in flight then are cut off.
     pub deadline: Duration,
+    /// Open model: at most this many requests in flight; a request due while the bound is
+    /// reached is dropped (not sent) and counted.
+    pub max_in_flight: usize,
+    /// Wait until this wall-clock time before the first request (distributed runs: every
+    /// shard starts together). A start already past runs at once, and the lateness is kept.
+    pub start_at: Option<SystemTime>,
 }
+
+/// The open model's default bound on requests in flight: Lambda's default concurrency quota
+/// per account and region, past which a Function URL answers 429 anyway.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 1000;
 
 #[derive(Debug)]
 pub struct Run {
@@ -36,7 +52,15 @@ pub struct Run {
     /// Open model: how late the client fell behind its schedule at worst.
     pub max_lag_ms: f64,
     pub interrupted: bool,
+    /// Which signal: "SIGINT" (Ctrl-C) or "SIGTERM" (a cancelled CI job).
+    pub signal: Option<&'static str>,
     pub deadline_hit: bool,
+    /// Open model: requests due while `max_in_flight` were in flight, not sent.
+    pub dropped: u64,
+    /// Open model: the most requests in flight at once.
+    pub peak_in_flight: u64,
+    /// With `start_at`: how late the load started (ms; ≈ 0 when this runner was on time).
+    pub start_skew_ms: Option<f64>,
 }
 
 /// Runs the load on one thread (a current-thread tokio runtime; DNS lookups go to its blocking
@@ -53,26 +77,112 @@ pub fn run(target: Target, plan: Plan) -> Result<Run> {
         .enable_all()
         .build()?;
     let load = target.prepare()?;
-    rt.block_on(drive(Arc::new(load), plan))
+    let run = rt.block_on(drive(Arc::new(load), plan));
+    // A DNS lookup still running on the blocking pool must not hold the exit (Ctrl-C).
+    rt.shutdown_timeout(Duration::from_millis(100));
+    run
+}
+
+/// Ctrl-C or SIGTERM (what a CI runner sends to cancel a job): fired once, seen by every
+/// request in flight. Each request waits on it beside its own response and timer.
+#[derive(Default)]
+struct Abort {
+    fired: AtomicBool,
+    notify: Notify,
+}
+
+impl Abort {
+    fn fire(&self) {
+        self.fired.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    async fn wait(&self) {
+        loop {
+            let notified = self.notify.notified();
+            let mut notified = pin!(notified);
+            notified.as_mut().enable();
+            if self.fired.load(Ordering::SeqCst) {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Resolves on the first Ctrl-C or SIGTERM, with its name.
+async fn signalled() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => {
+                    if r.is_err() {
+                        term.recv().await;
+                        return "SIGTERM";
+                    }
+                    return "SIGINT";
+                }
+                _ = term.recv() => return "SIGTERM",
+            }
+        }
+    }
+    match tokio::signal::ctrl_c().await {
+        Ok(()) => "SIGINT",
+        Err(_) => std::future::pending().await,
+    }
 }
 
 async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
     let stop = Arc::new(AtomicBool::new(false));
     let interrupted = Arc::new(AtomicBool::new(false));
+    let signal = Arc::new(std::sync::OnceLock::new());
     let deadline_hit = Arc::new(AtomicBool::new(false));
+    let abort = Arc::new(Abort::default());
     let done = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
-    let start = Instant::now();
 
-    // Ctrl-C and the deadline stop new requests; requests in flight end within the timeout.
+    // A signal stops new requests and cuts off the ones in flight (as `interrupted`).
     {
-        let (s, int) = (stop.clone(), interrupted.clone());
+        let (s, int, abort, sig) = (
+            stop.clone(),
+            interrupted.clone(),
+            abort.clone(),
+            signal.clone(),
+        );
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                int.store(true, Ordering::SeqCst);
-                s.store(true, Ordering::SeqCst);
-            }
+            let _ = sig.set(signalled().await);
+            int.store(true, Ordering::SeqCst);
+            s.store(true, Ordering::SeqCst);
+            abort.fire();
         });
+    }
+
+    // Distributed runs: wait for the agreed start (a signal ends the wait).
+    let mut start_skew_ms = None;
+    if let Some(at) = plan.start_at {
+        // Again until the wall clock agrees: the timer runs on the monotonic clock, which NTP
+        // may slew against the wall clock the shards agreed on.
+        while let Ok(wait) = at.duration_since(SystemTime::now()) {
+            if wait.is_zero() || abort.fired.load(Ordering::SeqCst) {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = abort.wait() => break,
+            }
+        }
+        start_skew_ms = Some(match SystemTime::now().duration_since(at) {
+            Ok(late) => late.as_secs_f64() * 1000.0,
+            Err(early) => -early.duration().as_secs_f64() * 1000.0,
+        });
+    }
+    let start = Instant::now();
+    // The hard end: every request's own cut-off is its timeout or this, whichever is first.
+    let deadline_at = tokio::time::Instant::from_std(start + plan.deadline);
+
+    {
         let (s, hit, deadline) = (stop.clone(), deadline_hit.clone(), plan.deadline);
         tokio::spawn(async move {
             tokio::time::sleep(deadline).await;
@@ -89,11 +199,14 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
     };
     let mut stats = Stats::default();
     let mut max_lag_ms = 0.0f64;
+    let mut dropped = 0u64;
+    let mut peak_in_flight = 0u64;
     let model;
     if let Some(rate) = plan.rate {
         model = "open";
         let mut set = tokio::task::JoinSet::new();
         let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
+        let max_in_flight = plan.max_in_flight.max(1);
         let mut i: u64 = 0;
         while !stop.load(Ordering::Relaxed) && !ends(i) {
             let scheduled = start + interval.mul_f64(i as f64);
@@ -102,29 +215,61 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
                     break;
                 }
             }
-            tokio::time::sleep_until(scheduled.into()).await;
+            if tokio::time::Instant::from_std(scheduled) >= deadline_at {
+                deadline_hit.store(true, Ordering::SeqCst);
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep_until(scheduled.into()) => {}
+                _ = abort.wait() => break,
+            }
+            // A loop running behind its schedule must not send past the deadline.
+            if tokio::time::Instant::now() >= deadline_at {
+                deadline_hit.store(true, Ordering::SeqCst);
+                break;
+            }
             max_lag_ms = max_lag_ms.max(
                 Instant::now()
                     .saturating_duration_since(scheduled)
                     .as_secs_f64()
                     * 1000.0,
             );
-            let (t, timeout, done, errors) =
-                (target.clone(), plan.timeout, done.clone(), errors.clone());
+            i += 1;
+            while let Some(Ok(s)) = set.try_join_next() {
+                stats.record(&s);
+            }
+            if set.len() >= max_in_flight {
+                dropped += 1;
+                continue;
+            }
+            let (t, timeout, done, errors, abort) = (
+                target.clone(),
+                plan.timeout,
+                done.clone(),
+                errors.clone(),
+                abort.clone(),
+            );
             set.spawn(async move {
-                let until = tokio::time::Instant::now() + timeout;
+                let until = (tokio::time::Instant::now() + timeout).min(deadline_at);
                 let mut timer = Timer::new(timeout);
-                let s = one(pin!(t.call_pooled()), &mut timer, scheduled, until).await;
+                let mut aborted = pin!(abort.wait());
+                listen(aborted.as_mut()).await;
+                let s = one(
+                    pin!(t.call_pooled()),
+                    &mut timer,
+                    &abort.fired,
+                    scheduled,
+                    until,
+                    deadline_at,
+                )
+                .await;
                 done.fetch_add(1, Ordering::Relaxed);
                 if !s.success {
                     errors.fetch_add(1, Ordering::Relaxed);
                 }
                 s
             });
-            i += 1;
-            while let Some(Ok(s)) = set.try_join_next() {
-                stats.record(&s);
-            }
+            peak_in_flight = peak_in_flight.max(set.len() as u64);
         }
         while let Some(r) = set.join_next().await {
             if let Ok(s) = r {
@@ -136,22 +281,28 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
         let issued = Arc::new(AtomicU64::new(0));
         let mut workers = Vec::new();
         for _ in 0..plan.concurrency.max(1) {
-            let (t, stop, issued, done, errors, plan) = (
+            let (t, stop, issued, done, errors, plan, abort) = (
                 target.clone(),
                 stop.clone(),
                 issued.clone(),
                 done.clone(),
                 errors.clone(),
                 plan.clone(),
+                abort.clone(),
             );
             workers.push(tokio::spawn(async move {
                 let mut local = Stats::default();
                 // This worker's connection: one request in flight at a time, so one connection.
                 let mut slot: Slot = None;
                 let mut timer = Timer::new(plan.timeout);
+                // Registered once per worker (its task's waker does not change); each request
+                // then reads a flag instead of polling it.
+                let mut aborted = pin!(abort.wait());
+                listen(aborted.as_mut()).await;
                 loop {
                     if stop.load(Ordering::Relaxed)
                         || plan.duration.is_some_and(|d| start.elapsed() >= d)
+                        || tokio::time::Instant::now() >= deadline_at
                     {
                         break;
                     }
@@ -165,9 +316,18 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
                     // and us fewer wake-ups and context switches per request.
                     tokio::task::yield_now().await;
                     let from = Instant::now();
-                    let until = tokio::time::Instant::from_std(from) + plan.timeout;
+                    let until =
+                        (tokio::time::Instant::from_std(from) + plan.timeout).min(deadline_at);
                     // Pinned where it is built: a request's future is ~1 KB, not moved again.
-                    let s = one(pin!(t.call(&mut slot)), &mut timer, from, until).await;
+                    let s = one(
+                        pin!(t.call(&mut slot)),
+                        &mut timer,
+                        &abort.fired,
+                        from,
+                        until,
+                        deadline_at,
+                    )
+                    .await;
                     done.fetch_add(1, Ordering::Relaxed);
                     if !s.success {
                         errors.fetch_add(1, Ordering::Relaxed);
@@ -190,36 +350,63 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
         model,
         max_lag_ms,
         interrupted: interrupted.load(Ordering::SeqCst),
+        signal: signal.get().copied(),
         deadline_hit: deadline_hit.load(Ordering::SeqCst),
+        dropped,
+        peak_in_flight,
+        start_skew_ms,
     })
 }
 
-/// One request, timed from `from` (its scheduled start in the open model), cut off at `until`.
-/// The timer is the request's only one (connect, TLS, response and body included); when it
-/// fires the request is dropped, and with it its connection, so no late response is read as
-/// the next one's.
+/// Polls a wait for the signal once, so that this task is woken when it comes; afterwards the
+/// task reads `Abort::fired`. (Polling the wait on every wake-up of every request took a lock
+/// each time.)
+async fn listen(wait: Pin<&mut impl Future<Output = ()>>) {
+    let mut wait = Some(wait);
+    poll_fn(|cx| {
+        if let Some(w) = wait.take() {
+            let _ = w.poll(cx);
+        }
+        Poll::Ready(())
+    })
+    .await
+}
+
+/// One request, timed from `from` (its scheduled start in the open model), cut off at `until`
+/// (its timeout, or the run's deadline when that comes first) or by a signal. The timer is the
+/// request's only one (connect, TLS, response and body included); when it fires the request is
+/// dropped, and with it its connection, so no late response is read as the next one's.
 async fn one(
     mut call: Pin<&mut impl Future<Output = Sample>>,
     timer: &mut Timer,
+    aborted: &AtomicBool,
     from: Instant,
     until: tokio::time::Instant,
+    deadline_at: tokio::time::Instant,
 ) -> Sample {
     timer.arm(until);
     let done = poll_fn(|cx| {
         if let Poll::Ready(s) = call.as_mut().poll(cx) {
-            return Poll::Ready(Some(s));
+            return Poll::Ready(Ok(s));
         }
         while timer.sleep.as_mut().poll(cx).is_ready() {
             if tokio::time::Instant::now() >= until {
-                return Poll::Ready(None);
+                return Poll::Ready(Err(if until >= deadline_at {
+                    "deadline"
+                } else {
+                    "timeout"
+                }));
             }
             timer.sleep.as_mut().reset(until);
+        }
+        if aborted.load(Ordering::Relaxed) {
+            return Poll::Ready(Err("interrupted"));
         }
         Poll::Pending
     })
     .await;
-    let mut s = done.unwrap_or_else(|| Sample {
-        error: Some("timeout"),
+    let mut s = done.unwrap_or_else(|kind| Sample {
+        error: Some(kind),
         ..Default::default()
     });
     s.latency_us = from.elapsed().as_micros() as u64;

@@ -8,6 +8,7 @@ pub mod h1;
 pub mod invoke;
 pub mod pricing;
 pub mod report_line;
+pub mod shard;
 pub mod stats;
 pub mod target;
 pub mod threshold;
@@ -68,10 +69,40 @@ pub struct PerfReport {
     pub right_sizing: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
+    /// What interrupted it: "SIGINT" (Ctrl-C) or "SIGTERM".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deadline_hit: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// Open model: requests due while the bound on requests in flight was reached, not sent
+    /// (k6's `dropped_iterations`).
+    #[serde(default)]
+    pub dropped: u64,
+    /// Open model: the bound on requests in flight, and the most there were at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_in_flight: Option<u64>,
+    /// Distributed runs: the agreed start (RFC 3339), and how late this run started (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_skew_ms: Option<f64>,
+    /// The machine that ran it ($RUNNER_NAME, the host name, or `--runner`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner: Option<String>,
+    /// Why a shard sent nothing: it could not start (the error, as printed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
+    /// What the whole distributed run was asked for, so `merge` can refuse results that do not
+    /// belong together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<shard::PlanRecord>,
+    /// After `gate perf merge`: one row per expected shard.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<shard::ShardRow>,
     /// The latency histogram (µs, HdrHistogram V2, base64), so shards merge exactly.
     #[serde(default)]
     pub histogram: String,
@@ -153,7 +184,7 @@ pub fn summarize(
         requested_rate: rate,
         kept_up: run
             .filter(|r| r.model == "open")
-            .map(|r| r.max_lag_ms < 100.0),
+            .map(|r| r.max_lag_ms < 100.0 && r.dropped == 0),
         statuses: stats.statuses.clone(),
         errors: stats.errors.clone(),
         init_ms: (!stats.init.is_empty()).then(|| latency(&stats.init)),
@@ -165,8 +196,18 @@ pub fn summarize(
             .map(|(b, m)| pricing::per_million(b, m, architecture)),
         right_sizing,
         interrupted: run.is_some_and(|r| r.interrupted),
+        signal: run.and_then(|r| r.signal).map(str::to_string),
         deadline_hit: run.is_some_and(|r| r.deadline_hit),
         shard: None,
+        dropped: run.map_or(0, |r| r.dropped),
+        max_in_flight: None,
+        peak_in_flight: run.filter(|r| r.model == "open").map(|r| r.peak_in_flight),
+        start_at: None,
+        start_skew_ms: run.and_then(|r| r.start_skew_ms),
+        runner: None,
+        failed: None,
+        plan: None,
+        shards: Vec::new(),
         histogram: stats::encode(&stats.latency),
         init_histogram: if stats.init.is_empty() {
             String::new()

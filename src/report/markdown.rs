@@ -558,6 +558,7 @@ fn perf(r: &Report) -> String {
             .collect();
         let _ = writeln!(s, "\nmissing headers: {}", missing.join(", "));
     }
+    s.push_str(&super::shards::markdown(p));
     s
 }
 

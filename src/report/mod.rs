@@ -8,6 +8,7 @@ pub mod markdown;
 pub mod model;
 pub mod sarif;
 pub mod sbom;
+pub mod shards;
 pub mod text;
 
 pub use model::*;

@@ -254,6 +254,7 @@ fn perf(out: &mut String, p: &crate::perf::PerfReport) {
             "         the client fell behind the requested rate: latencies include its lateness"
         );
     }
+    out.push_str(&super::shards::text(p));
 }
 
 /// A check value as a person reads it, in the check's unit.
