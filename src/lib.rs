@@ -3,7 +3,9 @@
 //! Data flows one way: inputs (`image`, `security`, `perf`) → facts → `policy` → verdict
 //! (`report::Report`) → renderers (`report`) → sinks (`github`, files, the terminal).
 
+pub mod aws;
 pub mod check;
+pub mod deployed;
 pub mod github;
 pub mod image;
 pub mod perf;

@@ -25,6 +25,8 @@ pub struct Policy {
     pub security: crate::security::cfg::SecurityConfig,
     #[serde(default)]
     pub perf: crate::perf::cfg::PerfConfig,
+    #[serde(default)]
+    pub lambda: crate::deployed::cfg::LambdaConfig,
 }
 
 /// `[image]`: budgets on the measured numbers. Unset means unchecked.
@@ -82,6 +84,7 @@ pub fn template() -> String {
         include_str!("rules/gate.toml"),
         include_str!("security/gate.toml"),
         include_str!("perf/gate.toml"),
+        include_str!("deployed/gate.toml"),
     ]
     .iter()
     .map(|s| s.trim())
@@ -119,6 +122,7 @@ impl Policy {
             .validate()
             .and_then(|_| policy.security.validate())
             .and_then(|_| policy.perf.validate())
+            .and_then(|_| policy.lambda.validate())
             .map_err(|e| anyhow::anyhow!("{}: {e}", origin.display()))?;
         Ok(policy)
     }

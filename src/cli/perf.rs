@@ -247,6 +247,33 @@ pub fn run_load(a: &LoadArgs, policy: &Policy) -> Result<(PerfReport, Vec<Check>
     Ok((p, checks))
 }
 
+/// The deployed function's configuration held to `[lambda]` in the same report. A function
+/// the load test just invoked is readable with the same credentials, but the role may lack
+/// lambda:GetFunction: then a note and a warning, never a failed job.
+pub fn add_deployed(
+    report: &mut Report,
+    function: &str,
+    a: &LoadArgs,
+    policy: &Policy,
+    image_digests: Vec<String>,
+) {
+    let read = lambda_gate::deployed::read(
+        function,
+        a.qualifier.as_deref(),
+        a.region.as_deref(),
+        a.endpoint.as_deref(),
+        Duration::from_secs(10),
+    );
+    match read {
+        Ok(f) => lambda_gate::deployed::evaluate(report, f, &policy.lambda, image_digests),
+        Err(e) => {
+            let msg = format!("the deployed configuration was not checked: {e:#}");
+            eprintln!("gate: warning: {msg}");
+            report.notes.push(msg);
+        }
+    }
+}
+
 fn parse_shard(s: &str) -> Result<(u64, u64)> {
     let bad = || anyhow!("--shard {s:?}: expected I/N with 1 <= I <= N, e.g. 2/4");
     let (i, n) = s.split_once('/').ok_or_else(bad)?;
@@ -358,12 +385,15 @@ pub fn run(cmd: PerfCmd) -> Result<i32> {
         None => {
             let (policy, _) = Policy::load(cmd.policy.as_deref())?;
             let (p, checks) = run_load(&cmd.load, &policy)?;
-            let report = Report {
+            let mut report = Report {
                 perf: Some(p),
                 checks,
                 ..Report::default()
+            };
+            if let Some(function) = &cmd.load.function {
+                add_deployed(&mut report, function, &cmd.load, &policy, Vec::new());
             }
-            .finalize();
+            let report = report.finalize();
             cmd.output.emit(&report)?;
             let path = cmd.output.output.as_ref().map(|p| p.display().to_string());
             cmd.github.publish(&report, path.as_deref())?;

@@ -35,6 +35,9 @@ pub fn render(report: &Report) -> String {
     if report.perf.is_some() {
         sections.push(Section::fixed(perf(report)));
     }
+    if report.function.is_some() {
+        sections.push(Section::fixed(super::deployed_md::section(report)));
+    }
     if !report.notes.is_empty() {
         let mut s = String::new();
         for n in &report.notes {
