@@ -214,7 +214,10 @@ mod tests {
             None,
             br#"{"Type":"User","Message":"Function not found: arn:x"}"#,
         );
-        assert_eq!((e.code.as_str(), e.message.as_str()), ("User", "Function not found: arn:x"));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("User", "Function not found: arn:x")
+        );
         let e = api_error(
             400,
             Some("ResourceNotFoundException:http://internal.amazon.com/".into()),

@@ -116,10 +116,7 @@ impl Moto {
         }
         // Image functions would need Docker to run; without it moto's Invoke echoes the
         // payload, which is all the load test needs from it.
-        assert!(moto.post(
-            "/moto-api/config",
-            r#"{"lambda":{"use_docker":false}}"#
-        ));
+        assert!(moto.post("/moto-api/config", r#"{"lambda":{"use_docker":false}}"#));
         moto
     }
 
@@ -218,7 +215,10 @@ fn template_lints_and_translates_to_the_production_settings() {
         f["ReservedConcurrentExecutions"],
         json!({"Ref": "ReservedConcurrency"})
     );
-    assert_eq!(f["LoggingConfig"]["LogGroup"], json!({"Ref": "FunctionLogGroup"}));
+    assert_eq!(
+        f["LoggingConfig"]["LogGroup"],
+        json!({"Ref": "FunctionLogGroup"})
+    );
     let params = &t["Parameters"];
     assert_eq!(params["MemorySize"]["Default"], 512);
     assert_eq!(params["Timeout"]["Default"], 10);
@@ -232,7 +232,10 @@ fn template_lints_and_translates_to_the_production_settings() {
         "HasProvisionedConcurrency"
     );
     let url = &t["Resources"]["FunctionUrl"]["Properties"];
-    assert_eq!(url["TargetFunctionArn"], json!({"Ref": "FunctionAliaslive"}));
+    assert_eq!(
+        url["TargetFunctionArn"],
+        json!({"Ref": "FunctionAliaslive"})
+    );
     assert_eq!(url["AuthType"], "NONE");
     let stage = resources_of(t, "AWS::ApiGatewayV2::Stage");
     assert_eq!(stage.len(), 1);
@@ -490,7 +493,10 @@ fn each_configuration_rule_fails_and_passes_on_the_emulator() {
     );
     assert_eq!(rules("logs-forever", fast(), &ok), ["lambda-log-retention"]);
     // 900 s on an 80 ms function; and a 10 s timeout under a p99 of 8 s.
-    assert_eq!(rules("slow-timeout", fast(), &ok), ["lambda-timeout-margin"]);
+    assert_eq!(
+        rules("slow-timeout", fast(), &ok),
+        ["lambda-timeout-margin"]
+    );
     assert_eq!(
         rules("good", perf_run(8000.0, 9500.0, Some(300.0)), &ok),
         ["lambda-timeout-margin"]
@@ -539,12 +545,8 @@ fn gate_perf_function_reports_configuration_findings() {
             .unwrap()
     };
     let out = run("json");
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let r: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     // The default level of lambda-timeout-margin is deny: the run fails.
     assert_eq!(out.status.code(), Some(1), "{r}");
     assert_eq!(r["perf"]["requests"], 10);

@@ -321,6 +321,17 @@ impl PerfCheckArgs {
                     .into_iter()
                     .filter(|c| c.name.starts_with("perf-")),
             );
+            // The deployed configuration the perf run read is held to the policy again, now
+            // beside the image: architecture mismatch and drift need both.
+            if let Some(function) = earlier.function {
+                let digests = report
+                    .image
+                    .as_ref()
+                    .and_then(|i| i.manifest_digest.clone())
+                    .into_iter()
+                    .collect();
+                lambda_gate::deployed::evaluate(report, function, &policy.lambda, digests);
+            }
             return Ok(());
         }
         let Some(url) = &self.url else { return Ok(()) };

@@ -25,7 +25,13 @@ pub async fn read_function(
         .map(|q| format!("?Qualifier={}", segment(q)))
         .unwrap_or_default();
     let got = aws
-        .send("GET", "lambda", &format!("/2015-03-31/functions/{fname}{q}"), &[], b"")
+        .send(
+            "GET",
+            "lambda",
+            &format!("/2015-03-31/functions/{fname}{q}"),
+            &[],
+            b"",
+        )
         .await
         .with_context(|| format!("GetFunction {name}"))?;
     let v: Value = serde_json::from_slice(&got)
@@ -113,10 +119,10 @@ pub async fn read_function(
         .await;
     if let Ok(b) = groups {
         let v: Value = serde_json::from_slice(&b).unwrap_or_default();
-        if let Some(g) = v["logGroups"]
-            .as_array()
-            .and_then(|gs| gs.iter().find(|g| g["logGroupName"] == f.log_group.as_str()))
-        {
+        if let Some(g) = v["logGroups"].as_array().and_then(|gs| {
+            gs.iter()
+                .find(|g| g["logGroupName"] == f.log_group.as_str())
+        }) {
             f.log_group_read = true;
             f.log_retention_days = g["retentionInDays"].as_u64();
         }
@@ -164,10 +170,16 @@ mod tests {
     #[test]
     fn qualifiers_from_names_and_arns() {
         assert_eq!(split_qualifier("f", None), ("f".into(), None));
-        assert_eq!(split_qualifier("f:live", None), ("f".into(), Some("live".into())));
+        assert_eq!(
+            split_qualifier("f:live", None),
+            ("f".into(), Some("live".into()))
+        );
         assert_eq!(
             split_qualifier("arn:aws:lambda:us-east-1:123:function:f:7", None),
-            ("arn:aws:lambda:us-east-1:123:function:f".into(), Some("7".into()))
+            (
+                "arn:aws:lambda:us-east-1:123:function:f".into(),
+                Some("7".into())
+            )
         );
         assert_eq!(
             split_qualifier("f:live", Some("3")),

@@ -63,7 +63,9 @@ impl LambdaConfig {
     pub fn validate(&self) -> Result<()> {
         for id in self.levels.keys() {
             if super::rule(id).is_none() {
-                bail!("[lambda] {id:?} is not a post-deploy rule id (see `gate init` for the list)");
+                bail!(
+                    "[lambda] {id:?} is not a post-deploy rule id (see `gate init` for the list)"
+                );
             }
         }
         let ratio = |key: &str, v: f64, lo: f64, hi: f64| -> Result<()> {
@@ -75,7 +77,12 @@ impl LambdaConfig {
         ratio("timeout_margin", self.timeout_margin, 1.0, 100.0)?;
         ratio("max_timeout_ratio", self.max_timeout_ratio, 1.0, 1e6)?;
         ratio("memory_headroom", self.memory_headroom, 0.0, 0.9)?;
-        ratio("memory_overprovisioned", self.memory_overprovisioned, 0.0, 1.0)?;
+        ratio(
+            "memory_overprovisioned",
+            self.memory_overprovisioned,
+            0.0,
+            1.0,
+        )?;
         Ok(())
     }
 

@@ -30,7 +30,10 @@ pub struct Rule {
 
 pub enum Outcome {
     Pass,
-    Fail { message: String, fix: String },
+    Fail {
+        message: String,
+        fix: String,
+    },
     /// The run lacks what the rule needs (no perf run, no REPORT lines, no image).
     Unknown(String),
 }
@@ -84,8 +87,7 @@ pub fn evaluate(
 ) {
     if let Some(p) = report.perf.as_mut() {
         if let (Some(billed), Some(mb)) = (p.billed_avg_ms, p.memory_size_mb) {
-            p.cost_per_million_usd =
-                Some(pricing::per_million(billed, mb, &function.architecture));
+            p.cost_per_million_usd = Some(pricing::per_million(billed, mb, &function.architecture));
         }
     }
     let ctx = Ctx {

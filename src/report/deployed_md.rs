@@ -131,3 +131,12 @@ fn figures(id: &str, r: &Report) -> (String, String) {
 fn last(arn: &str) -> &str {
     arn.rsplit(':').next().unwrap_or(arn)
 }
+
+/// Notes this section already shows in its table (a rule that could not be checked), so
+/// the comment does not say them twice.
+pub fn shown_here(r: &Report, note: &str) -> bool {
+    r.function.is_some()
+        && RULES
+            .iter()
+            .any(|rule| note.starts_with(&format!("{}: not checked: ", rule.id)))
+}

@@ -41,9 +41,14 @@ pub fn render(report: &Report) -> String {
     if !report.notes.is_empty() {
         let mut s = String::new();
         for n in &report.notes {
+            if super::deployed_md::shown_here(report, n) {
+                continue;
+            }
             let _ = writeln!(s, "> {}", text(n));
         }
-        sections.push(Section::fixed(s));
+        if !s.is_empty() {
+            sections.push(Section::fixed(s));
+        }
     }
     sections.push(Section::fixed(format!(
         "<sub>lambda-gate {} · schema {}</sub>\n",

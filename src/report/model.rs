@@ -225,6 +225,10 @@ pub struct ImageSummary {
     pub platforms: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_digest: Option<String>,
+    /// The digest of the image manifest (what a registry and Lambda know the image by), when
+    /// the source records one: a registry, an OCI layout or archive; not a docker-archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_digest: Option<String>,
     pub size_bytes: u64,
     pub compressed_bytes: u64,
     pub final_bytes: u64,

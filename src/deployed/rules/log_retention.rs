@@ -25,11 +25,17 @@ fn check(ctx: &Ctx) -> Outcome {
     );
     match (f.log_retention_days, ctx.cfg.max_log_retention_days) {
         (None, _) => Outcome::Fail {
-            message: format!("log group {} never expires: every log line is kept and billed forever", f.log_group),
+            message: format!(
+                "log group {} never expires: every log line is kept and billed forever",
+                f.log_group
+            ),
             fix,
         },
         (Some(d), Some(max)) if d > max => Outcome::Fail {
-            message: format!("log group {} keeps logs {d} days, over the policy's {max}", f.log_group),
+            message: format!(
+                "log group {} keeps logs {d} days, over the policy's {max}",
+                f.log_group
+            ),
             fix,
         },
         _ => Outcome::Pass,
