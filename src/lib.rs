@@ -3,8 +3,10 @@
 //! Data flows one way: inputs (`image`, `security`, `perf`) → facts → `policy` → verdict
 //! (`report::Report`) → renderers (`report`) → sinks (`github`, files, the terminal).
 
+pub mod aws;
 pub mod check;
 pub mod delta;
+pub mod deployed;
 pub mod github;
 pub mod image;
 pub mod package_policy;

@@ -27,6 +27,7 @@ pub struct Policy {
     pub perf: crate::perf::cfg::PerfConfig,
     #[serde(default)]
     pub packages: crate::package_policy::cfg::PackagesConfig,
+    pub lambda: crate::deployed::cfg::LambdaConfig,
 }
 
 /// `[image]`: budgets on the measured numbers. Unset means unchecked.
@@ -97,6 +98,7 @@ pub fn template() -> String {
         include_str!("security/gate.toml"),
         include_str!("perf/gate.toml"),
         include_str!("package_policy/gate.toml"),
+        include_str!("deployed/gate.toml"),
     ]
     .iter()
     .map(|s| s.trim())
@@ -178,6 +180,7 @@ impl Policy {
             .and_then(|_| policy.security.validate())
             .and_then(|_| policy.perf.validate())
             .and_then(|_| policy.packages.validate())
+            .and_then(|_| policy.lambda.validate())
             .map_err(|e| anyhow::anyhow!("{}: {e}", origin.display()))?;
         Ok(policy)
     }

@@ -64,6 +64,7 @@ const INPUTS: &[(&str, Option<&str>, Option<&str>, Kind)] = &[
     ("perf-url", Some("--perf-url"), Some("--url"), Kind::One),
     ("perf-function", None, Some("--function"), Kind::One),
     ("perf-region", None, Some("--region"), Kind::One),
+    ("perf-qualifier", None, Some("--qualifier"), Kind::One),
     ("perf-payload", None, Some("--payload"), Kind::One),
     ("perf-report", Some("--perf-report"), None, Kind::One),
     (

@@ -352,6 +352,33 @@ fn failed_shard(a: &LoadArgs, policy: &Policy, error: &anyhow::Error) -> Option<
     )
 }
 
+/// The deployed function's configuration held to `[lambda]` in the same report. A function
+/// the load test just invoked is readable with the same credentials, but the role may lack
+/// lambda:GetFunction: then a note and a warning, never a failed job.
+pub fn add_deployed(
+    report: &mut Report,
+    function: &str,
+    a: &LoadArgs,
+    policy: &Policy,
+    image_digests: Vec<String>,
+) {
+    let read = lambda_gate::deployed::read(
+        function,
+        a.qualifier.as_deref(),
+        a.region.as_deref(),
+        a.endpoint.as_deref(),
+        Duration::from_secs(10),
+    );
+    match read {
+        Ok(f) => lambda_gate::deployed::evaluate(report, f, &policy.lambda, image_digests),
+        Err(e) => {
+            let msg = format!("the deployed configuration was not checked: {e:#}");
+            eprintln!("gate: warning: {msg}");
+            report.notes.push(msg);
+        }
+    }
+}
+
 /// `gate check … --perf-url …`: a perf run in the same report.
 #[derive(Args, Debug, Default)]
 pub struct PerfCheckArgs {
@@ -386,6 +413,17 @@ impl PerfCheckArgs {
                     .into_iter()
                     .filter(|c| c.name.starts_with("perf-")),
             );
+            // The deployed configuration the perf run read is held to the policy again, now
+            // beside the image: architecture mismatch and drift need both.
+            if let Some(function) = earlier.function {
+                let digests = report
+                    .image
+                    .as_ref()
+                    .and_then(|i| i.manifest_digest.clone())
+                    .into_iter()
+                    .collect();
+                lambda_gate::deployed::evaluate(report, function, &policy.lambda, digests);
+            }
             return Ok(());
         }
         let Some(url) = &self.url else { return Ok(()) };
@@ -481,12 +519,15 @@ pub fn run(cmd: PerfCmd) -> Result<i32> {
                 }
             };
             let interrupted = p.interrupted.then(|| p.signal.clone());
-            let report = Report {
+            let mut report = Report {
                 perf: Some(p),
                 checks,
                 ..Report::default()
+            };
+            if let Some(function) = &cmd.load.function {
+                add_deployed(&mut report, function, &cmd.load, &policy, Vec::new());
             }
-            .finalize();
+            let report = report.finalize();
             cmd.output.emit(&report)?;
             let path = cmd.output.output.as_ref().map(|p| p.display().to_string());
             cmd.github.publish(&report, path.as_deref())?;

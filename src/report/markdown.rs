@@ -41,12 +41,20 @@ pub fn render(report: &Report) -> String {
     if report.perf.is_some() {
         sections.push(Section::fixed(perf(report)));
     }
+    if report.function.is_some() {
+        sections.push(Section::fixed(super::deployed_md::section(report)));
+    }
     if !report.notes.is_empty() {
         let mut s = String::new();
         for n in &report.notes {
+            if super::deployed_md::shown_here(report, n) {
+                continue;
+            }
             let _ = writeln!(s, "> {}", text(n));
         }
-        sections.push(Section::fixed(s));
+        if !s.is_empty() {
+            sections.push(Section::fixed(s));
+        }
     }
     sections.push(Section::fixed(format!(
         "<sub>lambda-gate {} · schema {}</sub>\n",

@@ -3,6 +3,7 @@
 //! Renderers read a `Report` and nothing else, so each can be tested from a value.
 
 pub mod changes;
+pub mod deployed_md;
 pub mod json;
 pub mod markdown;
 pub mod model;

@@ -45,6 +45,10 @@ pub struct Report {
     /// With `gate check --function`: the function whose deployed image this report is about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployed: Option<DeployedImage>,
+    /// The deployed function's configuration, as the Lambda API reported it, when the run
+    /// named one (`--function`): what the post-deploy findings were held against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<DeployedFunction>,
 }
 
 /// The image a Lambda function runs, as `GetFunction` resolved it at deploy time.
@@ -167,6 +171,7 @@ impl Default for Report {
             dirs: Vec::new(),
             delta: None,
             deployed: None,
+            function: None,
         }
     }
 }
@@ -240,6 +245,10 @@ pub struct ImageSummary {
     pub platforms: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_digest: Option<String>,
+    /// The digest of the image manifest (what a registry and Lambda know the image by), when
+    /// the source records one: a registry, an OCI layout or archive; not a docker-archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_digest: Option<String>,
     pub size_bytes: u64,
     pub compressed_bytes: u64,
     pub final_bytes: u64,
@@ -485,4 +494,44 @@ pub struct DirChange {
     pub old_bytes: u64,
     pub new_bytes: u64,
     pub bytes_delta: i64,
+}
+
+/// A deployed Lambda function's configuration (GetFunction, GetFunctionEventInvokeConfig,
+/// GetProvisionedConcurrencyConfig and its log group), as the post-deploy checks saw it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeployedFunction {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qualifier: Option<String>,
+    /// "$LATEST" or the version number the qualifier resolved to.
+    #[serde(default)]
+    pub version: String,
+    pub memory_mb: u64,
+    pub timeout_s: u64,
+    /// "x86_64" | "arm64"
+    pub architecture: String,
+    /// "Active" | "PassThrough"
+    pub tracing: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_letter_target: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_failure_destination: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserved_concurrency: Option<u64>,
+    /// Provisioned concurrency allocated to the qualifier, when there is any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioned_concurrency: Option<u64>,
+    #[serde(default)]
+    pub log_group: String,
+    /// Whether the log group could be read (CloudWatch Logs may not be granted to the gate).
+    #[serde(default)]
+    pub log_group_read: bool,
+    /// Days; absent when the logs never expire (or the group could not be read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_retention_days: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_uri: Option<String>,
+    /// The manifest digest Lambda resolved the image to (`sha256:…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_digest: Option<String>,
 }

@@ -1,0 +1,172 @@
+//! The deployed function, after a deploy: its configuration read from the Lambda API and held
+//! to `[lambda]` in gate.toml, beside what the load test measured. A function that is fast in
+//! the load test but has no DLQ, a timeout below its p99 or 3 GB of memory it never uses is
+//! not ready either.
+//!
+//! Each rule is one file in `rules/` with a `RULE` constant; `RULES` lists them. A rule sees
+//! the configuration, the perf run and the gated image when the run has them, and says pass,
+//! fail (with a fix) or why it could not tell.
+
+pub mod api;
+pub mod cfg;
+pub mod rules;
+
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::perf::{pricing, PerfReport};
+use crate::report::{Check, DeployedFunction, Finding, ImageSummary, Report, Severity, Status};
+use crate::rules::cfg::Level;
+use cfg::LambdaConfig;
+
+/// One post-deploy rule: its stable id (DESIGN.md), default level and what it checks.
+pub struct Rule {
+    pub id: &'static str,
+    pub default: Level,
+    pub description: &'static str,
+    pub check: fn(&Ctx) -> Outcome,
+}
+
+pub enum Outcome {
+    Pass,
+    Fail {
+        message: String,
+        fix: String,
+    },
+    /// The run lacks what the rule needs (no perf run, no REPORT lines, no image).
+    Unknown(String),
+}
+
+/// What a rule sees.
+pub struct Ctx<'a> {
+    pub function: &'a DeployedFunction,
+    pub perf: Option<&'a PerfReport>,
+    pub image: Option<&'a ImageSummary>,
+    /// The manifest digests the gated image is known by (a registry or OCI archive gives one;
+    /// a docker-archive none).
+    pub image_digests: Vec<String>,
+    pub cfg: &'a LambdaConfig,
+}
+
+/// Every post-deploy rule, in the order their findings are listed.
+pub const RULES: &[Rule] = &[
+    rules::timeout_margin::RULE,
+    rules::memory_headroom::RULE,
+    rules::architecture_mismatch::RULE,
+    rules::no_dlq::RULE,
+    rules::tracing_off::RULE,
+    rules::no_reserved_concurrency::RULE,
+    rules::log_retention::RULE,
+    rules::image_drift::RULE,
+];
+
+/// Reads the function's configuration; blocking (a runtime of its own), for the CLI.
+pub fn read(
+    name: &str,
+    qualifier: Option<&str>,
+    region: Option<&str>,
+    endpoint: Option<&str>,
+    timeout: Duration,
+) -> Result<DeployedFunction> {
+    let aws = crate::aws::Aws::new(region, endpoint, timeout)?;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(api::read_function(&aws, name, qualifier))
+}
+
+/// Holds `function` to the policy inside `report`, beside the perf run and the image the
+/// report already holds: findings, notes, the provisioned cold-start check, and the cost
+/// priced at the function's real architecture.
+pub fn evaluate(
+    report: &mut Report,
+    function: DeployedFunction,
+    cfg: &LambdaConfig,
+    image_digests: Vec<String>,
+) {
+    if let Some(p) = report.perf.as_mut() {
+        if let (Some(billed), Some(mb)) = (p.billed_avg_ms, p.memory_size_mb) {
+            p.cost_per_million_usd = Some(pricing::per_million(billed, mb, &function.architecture));
+        }
+    }
+    let ctx = Ctx {
+        function: &function,
+        perf: report.perf.as_ref(),
+        image: report.image.as_ref(),
+        image_digests,
+        cfg,
+    };
+    let (findings, notes) = run(&ctx);
+    let checks = checks(&ctx);
+    report.findings.extend(findings);
+    report.notes.extend(notes);
+    report.checks.extend(checks);
+    report.function = Some(function);
+}
+
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id == id)
+}
+
+/// Runs every rule at its level: findings for the failures, notes for what could not be told.
+pub fn run(ctx: &Ctx) -> (Vec<Finding>, Vec<String>) {
+    let (mut findings, mut notes) = (Vec::new(), Vec::new());
+    for r in RULES {
+        let severity = match ctx.cfg.level(r.id, r.default) {
+            Level::Allow => continue,
+            Level::Warn => Severity::Warning,
+            Level::Deny => Severity::Error,
+        };
+        match (r.check)(ctx) {
+            Outcome::Pass => {}
+            Outcome::Fail { message, fix } => findings.push(Finding {
+                rule: r.id.into(),
+                severity,
+                message,
+                bytes: 0,
+                layer: None,
+                created_by: None,
+                paths: Vec::new(),
+                fix,
+                references: Vec::new(),
+            }),
+            Outcome::Unknown(why) => notes.push(format!("{}: not checked: {why}", r.id)),
+        }
+    }
+    (findings, notes)
+}
+
+/// Cold starts beside the configuration: with provisioned concurrency allocated, a run
+/// within it should meet none.
+pub fn checks(ctx: &Ctx) -> Vec<Check> {
+    let (Some(p), Some(pc)) = (ctx.perf, ctx.function.provisioned_concurrency) else {
+        return Vec::new();
+    };
+    vec![Check {
+        name: "perf-cold-starts-provisioned".into(),
+        limit: 0.into(),
+        actual: p.cold_starts.into(),
+        status: if p.cold_starts > 0 {
+            Status::Warn
+        } else {
+            Status::Pass
+        },
+        unit: Some("count".into()),
+        detail: Some(format!(
+            "{pc} provisioned concurrency on {}: cold starts mean the load went past it or the qualifier invoked is not the one provisioned",
+            ctx.function.qualifier.as_deref().unwrap_or("$LATEST")
+        )),
+    }]
+}
+
+/// `1.5 s`, `120 ms`: durations as people read them in a finding.
+pub fn human_ms(ms: f64) -> String {
+    if ms >= 10_000.0 {
+        format!("{:.0} s", ms / 1000.0)
+    } else if ms >= 1000.0 {
+        format!("{:.1} s", ms / 1000.0)
+    } else {
+        format!("{ms:.0} ms")
+    }
+}

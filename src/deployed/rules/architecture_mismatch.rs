@@ -1,0 +1,43 @@
+//! `lambda-architecture-mismatch`: the function's configured architecture against the image's
+//! platform. Lambda refuses to start an arm64 image on x86_64 (and the other way round), so
+//! this fails at the first invocation, not at deploy time.
+
+use super::super::{Ctx, Outcome, Rule};
+use crate::rules::cfg::{normalize_arch, Level};
+
+pub const RULE: Rule = Rule {
+    id: "lambda-architecture-mismatch",
+    default: Level::Deny,
+    description: "the configured architecture is not the image's",
+    check,
+};
+
+fn check(ctx: &Ctx) -> Outcome {
+    let Some(image) = ctx.image else {
+        return Outcome::Unknown("no image in this run (gate check IMAGE --function NAME)".into());
+    };
+    let image_arch = image.platform.split('/').nth(1).unwrap_or_default();
+    let (Some(want), Some(have)) = (
+        normalize_arch(&ctx.function.architecture),
+        normalize_arch(image_arch),
+    ) else {
+        return Outcome::Unknown(format!(
+            "architectures {:?} / {:?} are not Lambda's",
+            ctx.function.architecture, image.platform
+        ));
+    };
+    if want == have {
+        return Outcome::Pass;
+    }
+    let lambda_name = if have == "arm64" { "arm64" } else { "x86_64" };
+    Outcome::Fail {
+        message: format!(
+            "the function runs {} but the image is {}: Lambda cannot start it",
+            ctx.function.architecture, image.platform
+        ),
+        fix: format!(
+            "set Architectures to [{lambda_name}], or build the image for linux/{}",
+            want
+        ),
+    }
+}

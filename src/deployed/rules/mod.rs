@@ -1,0 +1,10 @@
+//! One file per post-deploy rule; `super::RULES` registers them.
+
+pub mod architecture_mismatch;
+pub mod image_drift;
+pub mod log_retention;
+pub mod memory_headroom;
+pub mod no_dlq;
+pub mod no_reserved_concurrency;
+pub mod timeout_margin;
+pub mod tracing_off;

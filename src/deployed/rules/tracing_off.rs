@@ -1,0 +1,25 @@
+//! `lambda-tracing-off`: without active X-Ray tracing, a slow call in production cannot be
+//! broken down into init, handler and downstream time.
+
+use super::super::{Ctx, Outcome, Rule};
+use crate::rules::cfg::Level;
+
+pub const RULE: Rule = Rule {
+    id: "lambda-tracing-off",
+    default: Level::Warn,
+    description: "X-Ray tracing is not Active",
+    check,
+};
+
+fn check(ctx: &Ctx) -> Outcome {
+    if ctx.function.tracing == "Active" {
+        return Outcome::Pass;
+    }
+    Outcome::Fail {
+        message: format!(
+            "tracing is {}: slow calls in production cannot be traced to init, handler or downstream time",
+            ctx.function.tracing
+        ),
+        fix: "set `Tracing: Active` on the function (SAM), or `TracingConfig: {Mode: Active}`".into(),
+    }
+}

@@ -1,0 +1,142 @@
+//! The deployed function's section of the PR comment, beside the latency figures: each
+//! post-deploy rule in one row — what is configured, what the run measured, and the verdict
+//! with its reason — so a reviewer sees why "fast in the load test" is or is not "ready".
+
+use std::fmt::Write;
+
+use super::markdown::{code, text};
+use super::{Report, Severity};
+use crate::deployed::{human_ms, RULES};
+
+pub fn section(r: &Report) -> String {
+    let Some(f) = &r.function else {
+        return String::new();
+    };
+    let mut s = String::new();
+    let q = f
+        .qualifier
+        .as_deref()
+        .map(|q| format!(":{q}"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        s,
+        "#### Deployed function {} (version {})\n\n| check | configured | measured | status |\n|---|---|---|---|",
+        code(&format!("{}{q}", f.name)),
+        text(&f.version)
+    );
+    let perf = r.perf.as_ref();
+    for rule in RULES {
+        let (configured, measured) = figures(rule.id, r);
+        let status = match r.findings.iter().find(|x| x.rule == rule.id) {
+            Some(x) if x.severity == Severity::Error => format!("❌ {}", text(&x.message)),
+            Some(x) => format!("⚠️ {}", text(&x.message)),
+            None => match r
+                .notes
+                .iter()
+                .find_map(|n| n.strip_prefix(&format!("{}: not checked: ", rule.id)))
+            {
+                Some(why) => format!("➖ not checked: {}", text(why)),
+                None => "✅ pass".into(),
+            },
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {configured} | {measured} | {status} |",
+            code(rule.id)
+        );
+    }
+    if let Some(init) = perf.and_then(|p| p.init_ms.as_ref()) {
+        let _ = writeln!(
+            s,
+            "\nInit Duration (cold starts): p50 {} · p95 {} · max {}",
+            human_ms(init.p50),
+            human_ms(init.p95),
+            human_ms(init.max)
+        );
+    }
+    s
+}
+
+/// The configured value and the measured one each rule compares, as table cells.
+fn figures(id: &str, r: &Report) -> (String, String) {
+    let f = r.function.as_ref().expect("checked by the caller");
+    let p = r.perf.as_ref();
+    let dash = || "–".to_string();
+    match id {
+        "lambda-timeout-margin" => (
+            format!("{} s", f.timeout_s),
+            p.map(|p| {
+                format!(
+                    "p99 {} · max {}",
+                    human_ms(p.latency_ms.p99),
+                    human_ms(p.latency_ms.max)
+                )
+            })
+            .unwrap_or_else(dash),
+        ),
+        "lambda-memory-headroom" => (
+            format!("{} MB", f.memory_mb),
+            p.and_then(|p| p.max_memory_used_mb)
+                .map(|m| format!("max used {m:.0} MB"))
+                .unwrap_or_else(dash),
+        ),
+        "lambda-architecture-mismatch" => (
+            text(&f.architecture),
+            r.image
+                .as_ref()
+                .map(|i| format!("image {}", text(&i.platform)))
+                .unwrap_or_else(dash),
+        ),
+        "lambda-no-dlq" => (
+            match (&f.dead_letter_target, &f.on_failure_destination) {
+                (Some(d), _) => format!("DLQ {}", code(last(d))),
+                (None, Some(d)) => format!("on failure {}", code(last(d))),
+                (None, None) => "none".into(),
+            },
+            dash(),
+        ),
+        "lambda-tracing-off" => (text(&f.tracing), dash()),
+        "lambda-no-reserved-concurrency" => (
+            match (f.reserved_concurrency, f.provisioned_concurrency) {
+                (Some(r), Some(pc)) => format!("{r} reserved, {pc} provisioned"),
+                (Some(r), None) => format!("{r} reserved"),
+                (None, _) => "none".into(),
+            },
+            dash(),
+        ),
+        "lambda-log-retention" => (
+            match (f.log_group_read, f.log_retention_days) {
+                (false, _) => "unreadable".into(),
+                (true, Some(d)) => format!("{d} days"),
+                (true, None) => "never expire".into(),
+            },
+            dash(),
+        ),
+        "lambda-image-drift" => (
+            f.image_digest
+                .as_deref()
+                .map(|d| code(&d[..d.len().min(19)]))
+                .unwrap_or_else(dash),
+            r.image
+                .as_ref()
+                .and_then(|i| i.config_digest.as_deref())
+                .map(|d| format!("gated config {}", code(&d[..d.len().min(19)])))
+                .unwrap_or_else(dash),
+        ),
+        _ => (dash(), dash()),
+    }
+}
+
+/// The resource name at the end of an ARN.
+fn last(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap_or(arn)
+}
+
+/// Notes this section already shows in its table (a rule that could not be checked), so
+/// the comment does not say them twice.
+pub fn shown_here(r: &Report, note: &str) -> bool {
+    r.function.is_some()
+        && RULES
+            .iter()
+            .any(|rule| note.starts_with(&format!("{}: not checked: ", rule.id)))
+}
