@@ -1,0 +1,11 @@
+//! libFuzzer entry for the `archive` harness; the body lives in ../harness/archive.rs so that
+//! tests/fuzz_corpus.rs replays the committed corpus through the same code on stable.
+#![no_main]
+
+#[path = "../harness/tarfix.rs"]
+mod tarfix;
+
+#[path = "../harness/archive.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::run(data));
