@@ -142,7 +142,7 @@ pub fn summarize(source: &Path, facts: &ImageFacts) -> ImageSummary {
         platform: image.platform.to_string(),
         platforms: image.platforms.iter().map(|p| p.to_string()).collect(),
         config_digest: image.config_digest.clone(),
-        manifest_digest: None,
+        manifest_digest: image.manifest_digest.clone(),
         size_bytes: scan.size_bytes,
         compressed_bytes: scan.compressed_bytes,
         final_bytes: scan.final_bytes,

@@ -446,6 +446,8 @@ fn getfunction_and_the_ecr_token_are_signed_correctly() {
                 let target = req.headers.get("x-amz-target").cloned().unwrap_or_default();
                 let service = if target.contains("ContainerRegistry") {
                     "ecr"
+                } else if target.starts_with("Logs_") {
+                    "logs"
                 } else {
                     "lambda"
                 };
@@ -456,6 +458,7 @@ fn getfunction_and_the_ecr_token_are_signed_correctly() {
                 ));
                 let (status, body) = match (verdict, service) {
                     (Err(why), _) => (403, json!({"message": why})),
+                    (Ok(()), "logs") => (200, json!({"logGroups": []})),
                     (Ok(()), "ecr") => (
                         200,
                         json!({"authorizationData": [{
@@ -490,7 +493,9 @@ fn getfunction_and_the_ecr_token_are_signed_correctly() {
     );
     assert!(code == 0 || code == 1, "exit {code}: {err}");
     let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen.len(), 2, "{seen:?}");
+    // GetFunction and the ECR token to read the image; then the configuration checks' own
+    // calls (GetFunction, concurrency, event invoke config, provisioned concurrency, logs).
+    assert_eq!(seen.len(), 7, "{seen:?}");
     assert!(
         seen[0].0.starts_with("GET /2015-03-31/functions/app"),
         "{seen:?}"

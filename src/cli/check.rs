@@ -123,6 +123,22 @@ pub fn run(args: CheckArgs) -> Result<i32> {
     args.security
         .add_to_report(&policy, baseline.as_ref(), &mut report)?;
     args.perf.add_to_report(&policy, &mut report)?;
+    // `--function`: the deployed configuration too, unless a joined perf report brought it.
+    if let (Some(function), None) = (&args.source.function, &report.function) {
+        let endpoint = args
+            .source
+            .lambda_endpoint
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL_LAMBDA").ok());
+        super::perf::add_deployed(
+            &mut report,
+            function,
+            None,
+            args.source.region.as_deref(),
+            endpoint.as_deref(),
+            &policy,
+        );
+    }
     report.delta = baseline
         .as_ref()
         .map(|b| lambda_gate::delta::diff(b, &report));
@@ -177,7 +193,9 @@ fn apply_flags(policy: &mut Policy, args: &CheckArgs) -> Result<()> {
 /// The Action's `sbom-path` output (outside GitHub Actions, nothing). Like the other step
 /// outputs, a side effect: one that cannot be written warns and keeps the verdict.
 fn sbom_step_output(path: &std::path::Path) {
-    if let Err(e) = lambda_gate::github::outputs::append(&[("sbom-path", path.display().to_string())]) {
+    if let Err(e) =
+        lambda_gate::github::outputs::append(&[("sbom-path", path.display().to_string())])
+    {
         eprintln!("gate: warning: $GITHUB_OUTPUT: the sbom-path output was not written: {e:#}");
     }
 }

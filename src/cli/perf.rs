@@ -352,25 +352,35 @@ fn failed_shard(a: &LoadArgs, policy: &Policy, error: &anyhow::Error) -> Option<
     )
 }
 
-/// The deployed function's configuration held to `[lambda]` in the same report. A function
+/// The deployed function's configuration held to `[lambda]` in the same report, beside the
+/// image when the report has one (its manifest digest is what drift compares). A function
 /// the load test just invoked is readable with the same credentials, but the role may lack
 /// lambda:GetFunction: then a note and a warning, never a failed job.
 pub fn add_deployed(
     report: &mut Report,
     function: &str,
-    a: &LoadArgs,
+    qualifier: Option<&str>,
+    region: Option<&str>,
+    endpoint: Option<&str>,
     policy: &Policy,
-    image_digests: Vec<String>,
 ) {
     let read = lambda_gate::deployed::read(
         function,
-        a.qualifier.as_deref(),
-        a.region.as_deref(),
-        a.endpoint.as_deref(),
+        qualifier,
+        region,
+        endpoint,
         Duration::from_secs(10),
     );
     match read {
-        Ok(f) => lambda_gate::deployed::evaluate(report, f, &policy.lambda, image_digests),
+        Ok(f) => {
+            let digests = report
+                .image
+                .as_ref()
+                .and_then(|i| i.manifest_digest.clone())
+                .into_iter()
+                .collect();
+            lambda_gate::deployed::evaluate(report, f, &policy.lambda, digests)
+        }
         Err(e) => {
             let msg = format!("the deployed configuration was not checked: {e:#}");
             eprintln!("gate: warning: {msg}");
@@ -525,7 +535,15 @@ pub fn run(cmd: PerfCmd) -> Result<i32> {
                 ..Report::default()
             };
             if let Some(function) = &cmd.load.function {
-                add_deployed(&mut report, function, &cmd.load, &policy, Vec::new());
+                let a = &cmd.load;
+                add_deployed(
+                    &mut report,
+                    function,
+                    a.qualifier.as_deref(),
+                    a.region.as_deref(),
+                    a.endpoint.as_deref(),
+                    &policy,
+                );
             }
             let report = report.finalize();
             cmd.output.emit(&report)?;

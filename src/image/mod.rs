@@ -232,6 +232,9 @@ pub struct Image {
     /// Every runnable platform of the index the image came from.
     pub platforms: Vec<Platform>,
     pub config_digest: Option<String>,
+    /// The manifest's digest, what a registry and Lambda know the image by: a registry or an
+    /// OCI layout records it; a docker-archive does not.
+    pub manifest_digest: Option<String>,
     pub config: Config,
     pub layers: Vec<LayerRef>,
     /// What the user should know about how the image was chosen.

@@ -122,6 +122,7 @@ pub fn open(name: &Name, sel: &Selection, opts: &Options) -> Result<Image> {
         },
         platform,
         config_digest: Some(cdigest),
+        manifest_digest: Some(manifest_digest.clone()),
         config,
         layers,
         notes,
