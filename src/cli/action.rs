@@ -98,6 +98,8 @@ const INPUTS: &[(&str, Option<&str>, Option<&str>, Kind)] = &[
         Kind::One,
     ),
     ("sarif-report", Some("--sarif-output"), None, Kind::One),
+    ("html-report", Some("--html"), Some("--html"), Kind::One),
+    ("junit-report", Some("--junit"), Some("--junit"), Kind::One),
     (
         "comment",
         Some("--comment"),

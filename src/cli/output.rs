@@ -25,6 +25,16 @@ pub struct OutputArgs {
     #[arg(long, value_name = "FILE")]
     pub sarif_output: Option<PathBuf>,
 
+    /// Also write the HTML report to this file: one self-contained page (treemap, layers,
+    /// findings, security, perf) that fetches nothing.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Also write JUnit XML to this file, for CI test views: a testcase per check and per
+    /// error/warning finding.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
     /// The Dockerfile SARIF results point at.
     #[arg(long, value_name = "PATH", default_value = "Dockerfile")]
     pub dockerfile: String,
@@ -59,6 +69,8 @@ impl OutputArgs {
                 &self.sarif_output,
                 report::sarif::render(report, &self.dockerfile),
             ),
+            (&self.html, report::html::render(report)),
+            (&self.junit, report::junit::render(report)),
         ];
         for (path, body) in files {
             if let Some(path) = path {
