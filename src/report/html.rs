@@ -463,7 +463,7 @@ fn image_map(r: &Report) -> Markup {
                         data-width=(TREEMAP_W) data-height=(TREEMAP_H) {
                         @for (l, k) in leaves.iter().zip(&kinds) {
                             @let (x, y, w, h) = svg_rect(&l.rect);
-                            rect.leaf class=(k.class()) x=(x) y=(y) width=(w) height=(h) data-bytes=(l.bytes) {
+                            rect class=(format!("leaf {}", k.class())) x=(x) y=(y) width=(w) height=(h) data-bytes=(l.bytes) {
                                 title {
                                     (l.path)
                                     @if l.own_files { " (files directly in it)" }
