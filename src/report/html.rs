@@ -325,9 +325,9 @@ impl Classifier {
         }
     }
 
-    fn kind(&self, path: &str, own_files: bool) -> Kind {
+    fn kind(&self, path: &str) -> Kind {
         for (dir, rule) in &self.leftovers {
-            if under(path, dir) || (!own_files && under(dir, path) && depth(path) >= 3) {
+            if under(path, dir) {
                 return Kind::Leftover(rule.clone());
             }
         }
@@ -432,11 +432,11 @@ fn image_map(r: &Report) -> Markup {
     let classifier = Classifier::new(r);
     let kinds: Vec<Kind> = leaves
         .iter()
-        .map(|l| classifier.kind(&l.path, l.own_files))
+        .map(|l| classifier.kind(&l.path))
         .collect();
-    let mut legend: BTreeMap<String, (Kind, u64)> = BTreeMap::new();
+    let mut legend: BTreeMap<String, (String, u64)> = BTreeMap::new();
     for (l, k) in leaves.iter().zip(&kinds) {
-        legend.entry(k.class()).or_insert((k.clone(), 0)).1 += l.bytes;
+        legend.entry(k.label()).or_insert((k.class(), 0)).1 += l.bytes;
     }
     html! {
         section #map {
@@ -451,8 +451,8 @@ fn image_map(r: &Report) -> Markup {
                     "). Hover for the path and size."
                 }
                 div.legend {
-                    @for (class, (kind, bytes)) in &legend {
-                        span { i class=(class) {} (kind.label()) " " (format_size(*bytes)) }
+                    @for (label, (class, bytes)) in &legend {
+                        span { i class=(class) {} (label) " " (format_size(*bytes)) }
                     }
                     @if img.wasted_bytes > 0 { span { i.k-hidden {} "hidden by later layers " (format_size(img.wasted_bytes)) } }
                 }
@@ -475,14 +475,16 @@ fn image_map(r: &Report) -> Markup {
                             @let (x, y, w, h) = svg_rect(&g.rect);
                             rect.group x=(x) y=(y) width=(w) height=(h) stroke-width=(num((3.0 - g.depth as f64 * 0.6).max(0.4))) {}
                         }
-                        @for g in groups.iter().filter(|g| g.depth > 0 && g.rect.h > 16.0) {
+                        // Top-level directories named in their corner, whole directories in
+                        // their middle, so the two never share a spot.
+                        @for g in groups.iter().filter(|g| g.depth == 1 && g.rect.h > 16.0) {
                             @if let Some(label) = label_for(&g.path, g.rect.w - 4.0) {
-                                text x=(num(g.rect.x + 3.0)) y=(num(g.rect.y + 12.0)) { (label) }
+                                text.dir x=(num(g.rect.x + 3.0)) y=(num(g.rect.y + 12.0)) { (label) }
                             }
                         }
-                        @for l in leaves.iter().filter(|l| !l.own_files && l.rect.h > 16.0) {
-                            @if let Some(label) = label_for(&l.path, l.rect.w - 4.0) {
-                                text x=(num(l.rect.x + 3.0)) y=(num(l.rect.y + 12.0)) { (label) }
+                        @for l in leaves.iter().filter(|l| !l.own_files && l.rect.h > 30.0) {
+                            @if let Some(label) = label_for(&l.path, l.rect.w - 6.0) {
+                                text.leaf x=(num(l.rect.x + l.rect.w / 2.0)) y=(num(l.rect.y + l.rect.h / 2.0 + 4.0)) { (label) }
                             }
                         }
                     }
@@ -960,22 +962,24 @@ mod tests {
             location: "/var/task/pydantic_core-2.dist-info/METADATA".into(),
         }];
         let c = Classifier::new(&r);
-        assert_eq!(c.kind("/var/task", true), Kind::Code);
+        assert_eq!(c.kind("/var/task"), Kind::Code);
         assert_eq!(
-            c.kind("/var/task/pydantic_core", false),
+            c.kind("/var/task/pydantic_core"),
             Kind::Package("pypi".into())
         );
         assert_eq!(
-            c.kind("/var/lib/apt/lists", true),
+            c.kind("/var/lib/apt/lists"),
             Kind::Leftover("apt-lists".into())
         );
-        assert_eq!(c.kind("/usr/local/bin", true), Kind::Other);
+        assert_eq!(c.kind("/usr/local/bin"), Kind::Other);
         // The toolchain's files are scattered: its deep directory is a leftover, /usr/bin not.
         assert_eq!(
-            c.kind("/usr/lib/gcc/x86_64-linux-gnu/12", false),
+            c.kind("/usr/lib/gcc/x86_64-linux-gnu/12"),
             Kind::Leftover("build-toolchain".into())
         );
-        assert_eq!(c.kind("/usr/bin", true), Kind::Other);
+        assert_eq!(c.kind("/usr/bin"), Kind::Other);
+        // A shared directory that holds a few toolchain files is not a leftover.
+        assert_eq!(c.kind("/usr/lib/x86_64-linux-gnu"), Kind::Other);
     }
 
     #[test]
