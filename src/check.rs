@@ -8,8 +8,8 @@ use anyhow::Result;
 use crate::image::{self, resolve::Selection, scan::short, Image, Scan, ScanOptions};
 use crate::policy::{ImagePolicy, Policy};
 use crate::report::{
-    Check, DirSize, DiveFigures, ImageSummary, LayerFile, LayerSummary, Report, Status,
-    WastedPath, LAYER_LARGEST,
+    Check, DirSize, DiveFigures, ImageSummary, LayerFile, LayerSummary, Report, Status, WastedPath,
+    LAYER_LARGEST,
 };
 use crate::units;
 

@@ -93,7 +93,10 @@ fn open(html: &Path) -> Page {
             "--enable-logging=stderr",
             "--v=0",
         ])
-        .arg(format!("--user-data-dir={}", tmp.path().join("profile").display()))
+        .arg(format!(
+            "--user-data-dir={}",
+            tmp.path().join("profile").display()
+        ))
         .arg(format!("--log-net-log={}", netlog.display()))
         .arg("--dump-dom")
         .arg(format!("file://{}", html.display()))
@@ -174,7 +177,10 @@ fn dive_report() -> &'static (PathBuf, Value) {
         let json = dir.join("dive.json");
         let out = gate(&[
             "check",
-            repo().join("tests/data/dive-test-docker-image.tar").to_str().unwrap(),
+            repo()
+                .join("tests/data/dive-test-docker-image.tar")
+                .to_str()
+                .unwrap(),
             "--max-wasted",
             "1kB",
             "--min-efficiency",
@@ -206,7 +212,9 @@ fn a_real_image_report_renders_with_no_console_message_and_no_request() {
     let fetched: Vec<&String> = page
         .requests
         .iter()
-        .filter(|u| !u.starts_with("file://") && !u.starts_with("data:") && !u.starts_with("about:"))
+        .filter(|u| {
+            !u.starts_with("file://") && !u.starts_with("data:") && !u.starts_with("about:")
+        })
         .collect();
     assert!(fetched.is_empty(), "the page fetched {fetched:?}");
     // The script ran (CSP allowed it by its hash): it shows the search box it hides without JS.
@@ -237,14 +245,14 @@ fn the_console_and_network_checks_see_what_they_look_for() {
     .unwrap();
     let page = open(&bad);
     assert!(
-        page.console().iter().any(|l| l.contains("Content Security Policy")),
+        page.console()
+            .iter()
+            .any(|l| l.contains("Content Security Policy")),
         "a blocked script is not seen on the console: {}",
         page.log
     );
     assert!(
-        page.requests
-            .iter()
-            .any(|u| u.contains("example.invalid")),
+        page.requests.iter().any(|u| u.contains("example.invalid")),
         "a request is not seen in the NetLog: {:?}",
         page.requests
     );
@@ -281,7 +289,10 @@ fn the_treemap_tiles_the_canvas_in_proportion_to_the_visible_bytes() {
         .filter_map(|l| l["attrs"]["class"].as_str())
         .collect();
     for kind in ["k-code", "k-left", "k-other"] {
-        assert!(classes.iter().any(|c| c.contains(kind)), "no {kind} rectangle");
+        assert!(
+            classes.iter().any(|c| c.contains(kind)),
+            "no {kind} rectangle"
+        );
     }
     let hidden = page
         .all("svg")
@@ -331,7 +342,10 @@ fn assert_treemap(page: &Page, report: &Value) {
             "{} is {w}×{h} for {b} bytes, want area {want}",
             l["text"]
         );
-        assert!(l["text"].as_str().unwrap().contains(" · "), "a <title> with path and size");
+        assert!(
+            l["text"].as_str().unwrap().contains(" · "),
+            "a <title> with path and size"
+        );
     }
     assert_eq!(bytes, final_bytes);
     assert!(
@@ -360,14 +374,20 @@ fn assert_findings(page: &Page, report: &Value) {
         let text = a["text"].as_str().unwrap();
         assert_eq!(a["attrs"]["data-rule"], f["rule"]);
         for field in ["message", "fix"] {
-            assert!(text.contains(f[field].as_str().unwrap()), "{field} of {f} not in {text}");
+            assert!(
+                text.contains(f[field].as_str().unwrap()),
+                "{field} of {f} not in {text}"
+            );
         }
     }
     let rows = page.with_class("tr", "check");
     assert_eq!(rows.len(), report["checks"].as_array().unwrap().len());
     // Every layer can be opened.
     let layers = page.with_class("details", "layer");
-    assert_eq!(layers.len(), report["image"]["layers"].as_array().unwrap().len());
+    assert_eq!(
+        layers.len(),
+        report["image"]["layers"].as_array().unwrap().len()
+    );
 }
 
 /// The naive function's real report renders under the 1 MB budget (147 kB when written), and
@@ -390,7 +410,9 @@ fn the_naive_functions_report_stays_under_one_megabyte() {
     for i in 0..40 {
         for j in 0..49 {
             dirs.push(lambda_gate::report::DirSize {
-                path: format!("/var/lang/lib/python3.12/site-packages/package_{i:03}/submodule_{j:03}"),
+                path: format!(
+                    "/var/lang/lib/python3.12/site-packages/package_{i:03}/submodule_{j:03}"
+                ),
                 bytes: 10_000 + (i * 49 + j) as u64 * 37,
                 files: 3,
             });
@@ -428,14 +450,14 @@ fn a_hostile_names_image_puts_no_live_element_on_the_page() {
         "';alert(4);'",
         "x\u{1b}[31mred",
     ];
-    let mut layer0: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut layer0: Files = Vec::new();
     for (i, e) in evil.iter().enumerate() {
         layer0.push((format!("var/task/{e}/f{i}.py"), vec![b'x'; 2000 * (i + 1)]));
         // Above the cache rules' 1 MB default together, so the paths make a finding.
         layer0.push((format!("root/.cache/pip/{e}.whl"), vec![b'y'; 300_000]));
         layer0.push((format!("tmp/{e}.bin"), vec![b'z'; 3000]));
     }
-    let layer1: Vec<(String, Vec<u8>)> = evil
+    let layer1: Files = evil
         .iter()
         .map(|e| (format!("tmp/.wh.{e}.bin"), Vec::new()))
         .collect();
@@ -475,10 +497,44 @@ fn a_hostile_names_image_puts_no_live_element_on_the_page() {
     let page = open(&html);
     assert!(page.console().is_empty(), "console: {:?}", page.console());
     let ours = [
-        "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "h4",
-        "span", "p", "code", "div", "input", "section", "table", "thead", "tbody", "tr", "th",
-        "td", "svg", "rect", "text", "figure", "figcaption", "button", "details", "summary",
-        "article", "ul", "li", "strong", "footer", "script", "i",
+        "html",
+        "head",
+        "meta",
+        "title",
+        "style",
+        "body",
+        "header",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "span",
+        "p",
+        "code",
+        "div",
+        "input",
+        "section",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "svg",
+        "rect",
+        "text",
+        "figure",
+        "figcaption",
+        "button",
+        "details",
+        "summary",
+        "article",
+        "ul",
+        "li",
+        "strong",
+        "footer",
+        "script",
+        "i",
     ];
     for e in &page.elements {
         let tag = e["tag"].as_str().unwrap();
@@ -497,7 +553,10 @@ fn a_hostile_names_image_puts_no_live_element_on_the_page() {
 }
 
 /// A docker-archive of plain layers: (files, created_by) per layer.
-fn write_docker_archive(path: &Path, layers: &[(Vec<(String, Vec<u8>)>, String)]) {
+/// A layer's files, (path, content).
+type Files = Vec<(String, Vec<u8>)>;
+
+fn write_docker_archive(path: &Path, layers: &[(Files, String)]) {
     use sha2::{Digest, Sha256};
     let mut outer = tar::Builder::new(std::fs::File::create(path).unwrap());
     let mut names = Vec::new();
@@ -523,9 +582,18 @@ fn write_docker_archive(path: &Path, layers: &[(Vec<(String, Vec<u8>)>, String)]
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
         "history": layers.iter().map(|(_, c)| serde_json::json!({"created_by": c})).collect::<Vec<_>>(),
     });
-    append(&mut outer, "config.json", &serde_json::to_vec(&config).unwrap());
-    let manifest = serde_json::json!([{"Config": "config.json", "RepoTags": ["evil:1"], "Layers": names}]);
-    append(&mut outer, "manifest.json", &serde_json::to_vec(&manifest).unwrap());
+    append(
+        &mut outer,
+        "config.json",
+        &serde_json::to_vec(&config).unwrap(),
+    );
+    let manifest =
+        serde_json::json!([{"Config": "config.json", "RepoTags": ["evil:1"], "Layers": names}]);
+    append(
+        &mut outer,
+        "manifest.json",
+        &serde_json::to_vec(&manifest).unwrap(),
+    );
     outer.finish().unwrap();
 }
 
@@ -534,4 +602,32 @@ fn append<W: std::io::Write>(b: &mut tar::Builder<W>, name: &str, data: &[u8]) {
     h.set_size(data.len() as u64);
     h.set_mode(0o644);
     b.append_data(&mut h, name, data).unwrap();
+}
+
+/// The PR comment links the HTML report when the workflow says where it opens, and only to a
+/// plain web URL.
+#[test]
+fn the_comment_links_the_html_report_when_its_url_is_known() {
+    let image = repo().join("tests/data/dive-test-docker-image.tar");
+    let markdown = |url: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gate"));
+        cmd.args(["check", image.to_str().unwrap(), "--format", "markdown"]);
+        match url {
+            Some(u) => cmd.env("GATE_HTML_REPORT_URL", u),
+            None => cmd.env_remove("GATE_HTML_REPORT_URL"),
+        };
+        let out = cmd.output().unwrap();
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let url = "https://github.com/o/r/actions/runs/42/artifacts/7";
+    let (md, _) = markdown(Some(url));
+    assert!(md.contains(&format!("]({url})")), "{md}");
+    let (md, _) = markdown(None);
+    assert!(!md.contains("HTML report"), "{md}");
+    let (md, err) = markdown(Some("javascript:alert(1)"));
+    assert!(!md.contains("javascript:"), "{md}");
+    assert!(err.contains("GATE_HTML_REPORT_URL"), "{err}");
 }

@@ -52,7 +52,10 @@ fn tools() -> bool {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("CI: xmlschema, junitparser or the JUnit schema missing; scripts/tools/50-html.sh installs them");
         }
-        eprintln!("skipping: xmlschema/junitparser or {} missing (run scripts/tools/50-html.sh)", schema().display());
+        eprintln!(
+            "skipping: xmlschema/junitparser or {} missing (run scripts/tools/50-html.sh)",
+            schema().display()
+        );
         return false;
     }
     true
@@ -86,7 +89,10 @@ fn expected(report: &Value) -> (usize, usize, usize) {
     let failures = checks.iter().filter(|c| c["status"] == "fail").count()
         + findings.iter().filter(|f| f["severity"] == "error").count();
     let warnings = checks.iter().filter(|c| c["status"] == "warn").count()
-        + findings.iter().filter(|f| f["severity"] == "warning").count();
+        + findings
+            .iter()
+            .filter(|f| f["severity"] == "warning")
+            .count();
     (checks.len() + findings.len(), failures, warnings)
 }
 
@@ -100,14 +106,21 @@ fn assert_matches(report: &Value, suites: &[Value]) {
         let cs = s["cases"].as_array().unwrap();
         // The suite's counters are its testcases, as junitparser counts them.
         assert_eq!(s["tests"].as_u64().unwrap() as usize, cs.len(), "{s}");
-        let failed = cs.iter().filter(|c| c["results"] == serde_json::json!(["Failure"])).count();
+        let failed = cs
+            .iter()
+            .filter(|c| c["results"] == serde_json::json!(["Failure"]))
+            .count();
         assert_eq!(s["failures"].as_u64().unwrap() as usize, failed, "{s}");
         assert_eq!(s["skipped"], 0);
         cases += cs.len();
         failures += failed;
         warnings += cs
             .iter()
-            .filter(|c| c["out"].as_str().is_some_and(|o| o.starts_with("warning: ")))
+            .filter(|c| {
+                c["out"]
+                    .as_str()
+                    .is_some_and(|o| o.starts_with("warning: "))
+            })
             .count();
     }
     assert_eq!((cases, failures, warnings), expected(report));
@@ -116,9 +129,10 @@ fn assert_matches(report: &Value, suites: &[Value]) {
         if f["severity"] == "error" {
             let fix = f["fix"].as_str().unwrap();
             assert!(
-                suites.iter().flat_map(|s| s["cases"].as_array().unwrap()).any(|c| c["message"]
-                    .as_str()
-                    .is_some_and(|m| m.contains(fix))),
+                suites
+                    .iter()
+                    .flat_map(|s| s["cases"].as_array().unwrap())
+                    .any(|c| c["message"].as_str().is_some_and(|m| m.contains(fix))),
                 "fix of {} not in a failure message",
                 f["rule"]
             );
@@ -133,7 +147,8 @@ fn the_naive_functions_report_is_valid_junit_with_the_reports_counts() {
     if !tools() {
         return;
     }
-    let text = std::fs::read_to_string(repo().join("tests/data/function-naive-report.json")).unwrap();
+    let text =
+        std::fs::read_to_string(repo().join("tests/data/function-naive-report.json")).unwrap();
     let report: Value = serde_json::from_str(&text).unwrap();
     let typed: lambda_gate::report::Report = serde_json::from_str(&text).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -143,8 +158,16 @@ fn the_naive_functions_report_is_valid_junit_with_the_reports_counts() {
     assert_matches(&report, &suites);
     // Security and perf checks land in their own suites.
     let perf = &suites[2]["cases"];
-    assert!(perf.as_array().unwrap().iter().any(|c| c["name"] == "perf-p95"));
-    assert!(suites[1]["cases"].as_array().unwrap().iter().any(|c| c["name"] == "security-fail-on"));
+    assert!(perf
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["name"] == "perf-p95"));
+    assert!(suites[1]["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["name"] == "security-fail-on"));
 }
 
 /// `gate check --junit` on a real image whose file names hold XML breakers and a control
@@ -170,7 +193,9 @@ fn gate_check_writes_valid_junit_for_hostile_names() {
         h.set_size(size as u64);
         h.set_mode(0o644);
         h.set_entry_type(tar::EntryType::Regular);
-        layer.append_data(&mut h, name, &vec![0u8; size][..]).unwrap();
+        layer
+            .append_data(&mut h, name, &vec![0u8; size][..])
+            .unwrap();
     }
     let layer = layer.into_inner().unwrap();
     let diff_id = {
@@ -206,15 +231,27 @@ fn gate_check_writes_valid_junit_for_hostile_names() {
         "--output",
         json.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let suites = read_back(&xml);
     assert_matches(&report, &suites);
     let text = std::fs::read_to_string(&xml).unwrap();
     assert!(
-        report["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "pip-cache"),
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "pip-cache"),
         "{}",
         report["findings"]
     );
-    assert!(text.contains("\\x01") && text.contains("\\x1b") && text.contains("\\xfffe"), "{text}");
+    assert!(
+        text.contains("\\x01") && text.contains("\\x1b") && text.contains("\\xfffe"),
+        "{text}"
+    );
 }

@@ -19,7 +19,7 @@ use base64::Engine;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use sha2::{Digest, Sha256};
 
-use super::text::{show_value, shorten};
+use super::text::{shorten, show_value};
 use super::{Finding, LayerSummary, Report, Severity, Status, Verdict};
 use crate::units::{format_delta, format_percent, format_size};
 
@@ -430,10 +430,7 @@ fn image_map(r: &Report) -> Markup {
     let (leaves, groups) = treemap::layout(&r.dirs, TREEMAP_W, TREEMAP_H);
     let drawn: u64 = leaves.iter().map(|l| l.bytes).sum();
     let classifier = Classifier::new(r);
-    let kinds: Vec<Kind> = leaves
-        .iter()
-        .map(|l| classifier.kind(&l.path))
-        .collect();
+    let kinds: Vec<Kind> = leaves.iter().map(|l| classifier.kind(&l.path)).collect();
     let mut legend: BTreeMap<String, (String, u64)> = BTreeMap::new();
     for (l, k) in leaves.iter().zip(&kinds) {
         legend.entry(k.label()).or_insert((k.class(), 0)).1 += l.bytes;
@@ -690,7 +687,14 @@ fn security(r: &Report) -> Markup {
         return html! {};
     };
     let order = ["critical", "high", "medium", "low", "unknown"];
-    let max = s.counts.by_severity.values().copied().max().unwrap_or(0).max(1);
+    let max = s
+        .counts
+        .by_severity
+        .values()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let mut top: Vec<&crate::security::SecurityFinding> = s.findings.iter().collect();
     top.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
     html! {
@@ -896,10 +900,9 @@ mod tests {
     use crate::report::{DirSize, ImageSummary, Package};
 
     fn report() -> Report {
-        let mut r: Report = serde_json::from_str(include_str!(
-            "../../tests/data/function-naive-report.json"
-        ))
-        .unwrap();
+        let mut r: Report =
+            serde_json::from_str(include_str!("../../tests/data/function-naive-report.json"))
+                .unwrap();
         r.dirs = vec![
             DirSize {
                 path: "/".into(),
@@ -931,7 +934,11 @@ mod tests {
         img.layers[0].created_by = evil.into();
         img.top_wasted[0].path = evil.into();
         let html = render(&r);
-        assert_eq!(html.matches("<script").count(), 1, "only the page's own script");
+        assert_eq!(
+            html.matches("<script").count(),
+            1,
+            "only the page's own script"
+        );
         assert!(!html.contains("<img"));
         assert!(html.contains("&lt;img src=x onerror=alert(2)&gt;"));
     }
@@ -984,9 +991,11 @@ mod tests {
 
     #[test]
     fn the_comment_links_only_plain_web_urls() {
-        assert!(link_line("https://github.com/o/r/actions/runs/1/artifacts/2")
-            .unwrap()
-            .contains("(https://github.com/o/r/actions/runs/1/artifacts/2)"));
+        assert!(
+            link_line("https://github.com/o/r/actions/runs/1/artifacts/2")
+                .unwrap()
+                .contains("(https://github.com/o/r/actions/runs/1/artifacts/2)")
+        );
         for bad in [
             "javascript:alert(1)",
             "https://x/a b",

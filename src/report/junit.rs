@@ -236,10 +236,9 @@ mod tests {
 
     #[test]
     fn failed_checks_and_error_findings_fail_warnings_pass_with_output() {
-        let r: Report = serde_json::from_str(include_str!(
-            "../../tests/data/function-naive-report.json"
-        ))
-        .unwrap();
+        let r: Report =
+            serde_json::from_str(include_str!("../../tests/data/function-naive-report.json"))
+                .unwrap();
         let xml = render(&r);
         // 15 checks + 7 findings (all warning or error), 2 checks and 1 finding failed.
         assert!(

@@ -165,7 +165,12 @@ pub fn layout(dirs: &[DirSize], w: f64, h: f64) -> (Vec<Leaf>, Vec<Group>) {
         }
         children.entry(parent).or_default().push(d);
     }
-    let canvas = Rect { x: 0.0, y: 0.0, w, h };
+    let canvas = Rect {
+        x: 0.0,
+        y: 0.0,
+        w,
+        h,
+    };
     split(root, canvas, 0, &children, &mut leaves, &mut groups);
     (leaves, groups)
 }
