@@ -990,6 +990,34 @@ mod tests {
     }
 
     #[test]
+    fn a_baseline_adds_deltas_and_what_changed() {
+        let mut r = report();
+        let mut base = report();
+        base.image.as_mut().unwrap().size_bytes -= 1_000_000;
+        base.image.as_mut().unwrap().layers[4].size_bytes -= 1_000_000;
+        r.baseline = Some(crate::report::Baseline::from_report("base.json", &base));
+        r.delta = Some(crate::report::Delta {
+            added: vec![crate::report::PackageChange {
+                ecosystem: "pypi".into(),
+                name: "<b>requests</b>".into(),
+                old_version: None,
+                new_version: Some("2.32.3".into()),
+                old_bytes: 0,
+                new_bytes: 500_000,
+                bytes_delta: 500_000,
+            }],
+            ..Default::default()
+        });
+        let html = render(&r);
+        assert!(html.contains("What changed against the baseline"));
+        assert!(html.contains("+1.0 MB vs base"), "the size card's delta");
+        assert!(html.contains("&lt;b&gt;requests&lt;/b&gt;"));
+        assert!(html.contains("+500 kB"));
+        // Every check shows its base value.
+        assert!(html.contains("<th>base</th>"));
+    }
+
+    #[test]
     fn the_comment_links_only_plain_web_urls() {
         assert!(
             link_line("https://github.com/o/r/actions/runs/1/artifacts/2")
