@@ -439,6 +439,7 @@ fn main() {
         "memory target: peak RSS < 64 MB for a 700 MB image → {}",
         verdict(rss_gz.max(rss_plain) * 1024 < 64_000_000)
     );
+    html_render(&gate, &docker, t_plain);
 
     // The per-entry cost: one layer of 1,000,000 empty files (issue 11: it peaked at 612 MB).
     let million = million_files(&dir);
@@ -507,6 +508,40 @@ fn million_files(dir: &Path) -> PathBuf {
     }
     b.into_inner().unwrap().flush().unwrap();
     path
+}
+
+/// The HTML report of the same image: rendering it (`--html`) against the check's own time.
+/// Rendered here from the check's JSON report, so only the renderer is timed.
+fn html_render(gate: &Path, image: &Path, check: Duration) {
+    let json = tempfile::NamedTempFile::new().unwrap();
+    let st = Command::new(gate)
+        .arg("check")
+        .arg(image)
+        .arg("--output")
+        .arg(json.path())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.code().is_some_and(|c| c <= 1), "gate check failed");
+    let report: lambda_gate::report::Report =
+        serde_json::from_slice(&std::fs::read(json.path()).unwrap()).unwrap();
+    let mut best = Duration::MAX;
+    let mut size = 0;
+    for _ in 0..20 {
+        let start = Instant::now();
+        let html = lambda_gate::report::html::render(&report);
+        best = best.min(start.elapsed());
+        size = html.len();
+    }
+    let share = best.as_secs_f64() / check.as_secs_f64();
+    println!(
+        "html report: {} dirs, {size} bytes, rendered in {:.2} ms = {:.3}% of the check's {:.2} s → target < 5%: {}",
+        report.dirs.len(),
+        best.as_secs_f64() * 1e3,
+        share * 100.0,
+        check.as_secs_f64(),
+        verdict(share < 0.05)
+    );
 }
 
 fn verdict(ok: bool) -> &'static str {

@@ -8,7 +8,8 @@ use anyhow::Result;
 use crate::image::{self, resolve::Selection, scan::short, Image, Scan, ScanOptions};
 use crate::policy::{ImagePolicy, Policy};
 use crate::report::{
-    Check, DirSize, DiveFigures, ImageSummary, LayerSummary, Report, Status, WastedPath,
+    Check, DirSize, DiveFigures, ImageSummary, LayerFile, LayerSummary, Report, Status, WastedPath,
+    LAYER_LARGEST,
 };
 use crate::units;
 
@@ -132,6 +133,7 @@ pub fn summarize(source: &Path, facts: &ImageFacts) -> ImageSummary {
     let (image, scan) = (&facts.image, &facts.scan);
     let mut hidden: Vec<_> = scan.fs.hidden().iter().collect();
     hidden.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
+    let mut largest = largest_files(scan);
     ImageSummary {
         source: source.display().to_string(),
         reference: image
@@ -163,6 +165,7 @@ pub fn summarize(source: &Path, facts: &ImageFacts) -> ImageSummary {
                 created_by: l.created_by.clone(),
                 wasted_bytes: l.wasted_bytes,
                 file_count: l.file_count,
+                largest: largest.remove(&l.index).unwrap_or_default(),
             })
             .collect(),
         top_wasted: hidden
@@ -184,7 +187,45 @@ pub fn summarize(source: &Path, facts: &ImageFacts) -> ImageSummary {
         },
         entrypoint: image.config.entrypoint.clone(),
         cmd: image.config.cmd.clone(),
+        workdir: image.config.working_dir.clone(),
     }
+}
+
+/// Each layer's largest files, visible or hidden later, biggest first (ties by path).
+fn largest_files(scan: &Scan) -> std::collections::HashMap<usize, Vec<LayerFile>> {
+    use image::layer::Kind;
+    let mut by_layer: std::collections::HashMap<usize, Vec<LayerFile>> = Default::default();
+    let visible = scan
+        .fs
+        .iter()
+        .filter(|(_, n)| n.kind == Kind::File)
+        .map(|(p, n)| (n.layer, p, n.size, false));
+    let hidden = scan
+        .fs
+        .hidden()
+        .iter()
+        .map(|h| (h.layer, h.path.as_str(), h.bytes, true));
+    for (layer, path, bytes, hidden) in visible.chain(hidden) {
+        let files = by_layer.entry(layer).or_default();
+        // Bounded: keep twice the quota, trim when it fills.
+        files.push(LayerFile {
+            path: format!("/{path}"),
+            bytes,
+            hidden,
+        });
+        if files.len() >= 2 * LAYER_LARGEST {
+            trim(files);
+        }
+    }
+    for files in by_layer.values_mut() {
+        trim(files);
+    }
+    by_layer
+}
+
+fn trim(files: &mut Vec<LayerFile>) {
+    files.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
+    files.truncate(LAYER_LARGEST);
 }
 
 /// A blob that is not what the manifest says is a failed check naming the layer, never a

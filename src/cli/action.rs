@@ -102,6 +102,8 @@ const INPUTS: &[(&str, Option<&str>, Option<&str>, Kind)] = &[
     ),
     ("sarif-report", Some("--sarif-output"), None, Kind::One),
     ("sbom-output", Some("--sbom-output"), None, Kind::One),
+    ("html-report", Some("--html"), Some("--html"), Kind::One),
+    ("junit-report", Some("--junit"), Some("--junit"), Kind::One),
     (
         "comment",
         Some("--comment"),

@@ -29,6 +29,16 @@ pub struct OutputArgs {
     #[arg(long, value_name = "FILE")]
     pub sarif_output: Option<PathBuf>,
 
+    /// Also write the HTML report to this file: one self-contained page (treemap, layers,
+    /// findings, security, perf) that fetches nothing.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Also write JUnit XML to this file, for CI test views: a testcase per check and per
+    /// error/warning finding.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
     /// The Dockerfile SARIF results point at.
     #[arg(long, value_name = "PATH", default_value = "Dockerfile")]
     pub dockerfile: String,
@@ -64,12 +74,14 @@ impl OutputArgs {
     pub fn emit(&self, report: &Report) -> Result<()> {
         // Each body is rendered only when asked for and dropped once written: a report of
         // 300,000 findings is 100 MB of JSON.
-        let files: [(&Option<PathBuf>, &dyn Fn() -> String); 3] = [
+        let files: [(&Option<PathBuf>, &dyn Fn() -> String); 5] = [
             (&self.output, &|| report::json::render(report)),
             (&self.markdown_output, &|| report::markdown::render(report)),
             (&self.sarif_output, &|| {
                 report::sarif::render(report, &self.dockerfile)
             }),
+            (&self.html, &|| report::html::render(report)),
+            (&self.junit, &|| report::junit::render(report)),
         ];
         let mut staged: Vec<Staged> = Vec::new();
         let written = files

@@ -20,6 +20,7 @@ const MAX_ROWS: usize = 30;
 pub fn render(report: &Report) -> String {
     let mut sections: Vec<Section> = Vec::new();
     sections.push(Section::fixed(headline(report)));
+    sections.extend(super::html::comment_link().map(Section::fixed));
     if report.delta.is_some() {
         sections.push(Section::trimmable(
             "what changed",

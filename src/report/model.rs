@@ -265,6 +265,9 @@ pub struct ImageSummary {
     pub entrypoint: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cmd: Vec<String>,
+    /// The config's WorkingDir: where the function's code lives when it is not /var/task.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub workdir: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -283,6 +286,22 @@ pub struct LayerSummary {
     pub created_by: String,
     pub wasted_bytes: u64,
     pub file_count: u64,
+    /// The largest files this layer wrote, biggest first (at most [`LAYER_LARGEST`]), whether
+    /// still visible or hidden later: what the HTML report shows when a layer is opened.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub largest: Vec<LayerFile>,
+}
+
+/// How many of a layer's files `LayerSummary.largest` keeps.
+pub const LAYER_LARGEST: usize = 10;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerFile {
+    pub path: String,
+    pub bytes: u64,
+    /// A later layer hid it (its bytes are waste).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
