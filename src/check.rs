@@ -19,6 +19,8 @@ pub const TOP_WASTED: usize = 20;
 pub struct ImageFacts {
     pub image: Image,
     pub scan: Scan,
+    /// The packages installed in the image, read in the same pass (`packages`).
+    pub inventory: crate::packages::Inventory,
 }
 
 pub fn inspect(
@@ -32,9 +34,22 @@ pub fn inspect(
         image: image_ref,
     };
     let image = image::open(path, &sel)?;
-    let scan =
+    let mut scan =
         image::scan(&image, opts).map_err(|e| anyhow::anyhow!("{}: {e:#}", path.display()))?;
-    Ok(ImageFacts { image, scan })
+    // The package databases, when asked for, were captured in the same pass over the layers.
+    let inventory = match &opts.capture {
+        Some(capture) => crate::packages::inventory(&scan, &capture.skipped()),
+        None => crate::packages::Inventory::default(),
+    };
+    // The captured bytes have served their purpose.
+    for l in &mut scan.layers {
+        l.captured = Vec::new();
+    }
+    Ok(ImageFacts {
+        image,
+        scan,
+        inventory,
+    })
 }
 
 /// Runs the image job into `report`: summary, integrity and budget checks, rule findings.
@@ -47,6 +62,8 @@ pub fn check_image(
 ) {
     report.image = Some(summarize(source, facts));
     report.dirs = dir_summary(&facts.scan);
+    report.packages = facts.inventory.packages.clone();
+    report.notes.extend(facts.inventory.notes.iter().cloned());
     report.notes.extend(facts.image.notes.iter().cloned());
     for l in &facts.scan.layers {
         if !l.escaping_paths.is_empty() {

@@ -6,6 +6,7 @@
 pub mod check;
 pub mod github;
 pub mod image;
+pub mod packages;
 pub mod perf;
 pub mod policy;
 pub mod report;

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use super::blob::{Ceiling, Compression, Hashing, CEILING_MARK};
 use super::dive::{DiveAccumulator, DiveScore};
-use super::layer::{walk, Change, LayerContents};
+use super::layer::{walk_with, Change, LayerContents};
 use super::overlay::Fs;
 use super::{Image, LayerRef};
 
@@ -21,6 +21,8 @@ pub struct ScanOptions {
     /// A layer may expand to at most this many times its compressed size (with a floor of
     /// `MIN_CEILING`), so a decompression bomb stops early.
     pub max_expansion: u64,
+    /// File contents to keep while walking (the package databases); none by default.
+    pub capture: Option<std::sync::Arc<super::capture::Capture>>,
 }
 
 impl Default for ScanOptions {
@@ -28,6 +30,7 @@ impl Default for ScanOptions {
         ScanOptions {
             verify: true,
             max_expansion: 200,
+            capture: None,
         }
     }
 }
@@ -58,6 +61,8 @@ pub struct LayerScan {
     /// The declared blob size when it differs from the stored size.
     pub size_mismatch: Option<i64>,
     pub escaping_paths: Vec<String>,
+    /// Contents kept by `ScanOptions::capture`: (path, bytes) in tar order.
+    pub captured: Vec<(String, Vec<u8>)>,
 }
 
 #[derive(Debug)]
@@ -174,17 +179,19 @@ fn read_layer(
         }
     };
 
+    let cap = opts.capture.as_deref();
     let (contents, blob_digest, tar_digest): (LayerContents, Option<String>, Option<String>) =
         match compression {
             Compression::None if !opts.verify => {
                 let mut ar = tar::Archive::new(raw);
-                let c = walk(ar.entries_with_seek().map_err(|e| fail(e.into()))?).map_err(fail)?;
+                let c = walk_with(ar.entries_with_seek().map_err(|e| fail(e.into()))?, cap)
+                    .map_err(fail)?;
                 (c, None, None)
             }
             Compression::None => {
                 let mut ar =
                     tar::Archive::new(Hashing::new(BufReader::with_capacity(1 << 16, raw), true));
-                let c = walk(ar.entries().map_err(|e| fail(e.into()))?).map_err(fail)?;
+                let c = walk_with(ar.entries().map_err(|e| fail(e.into()))?, cap).map_err(fail)?;
                 let (_, d, _) = ar.into_inner().finish().map_err(|e| fail(e.into()))?;
                 (c, d.clone(), d)
             }
@@ -193,7 +200,8 @@ fn read_layer(
                 // and `finish` reads whatever the decoder left (trailing data) into the digest.
                 let buffered = BufReader::with_capacity(1 << 16, Hashing::new(raw, opts.verify));
                 let dec = flate2::bufread::MultiGzDecoder::new(buffered);
-                let (c, tar_digest, dec) = walk_decoded(dec, ceiling, opts.verify).map_err(fail)?;
+                let (c, tar_digest, dec) =
+                    walk_decoded(dec, ceiling, opts.verify, cap).map_err(fail)?;
                 let (_, blob_digest, _) = dec
                     .into_inner()
                     .into_inner()
@@ -205,7 +213,8 @@ fn read_layer(
                 let buffered = BufReader::with_capacity(1 << 16, Hashing::new(raw, opts.verify));
                 let dec = zstd::stream::read::Decoder::with_buffer(buffered)
                     .map_err(|e| fail(e.into()))?;
-                let (c, tar_digest, dec) = walk_decoded(dec, ceiling, opts.verify).map_err(fail)?;
+                let (c, tar_digest, dec) =
+                    walk_decoded(dec, ceiling, opts.verify, cap).map_err(fail)?;
                 let (_, blob_digest, _) = dec
                     .finish()
                     .into_inner()
@@ -243,6 +252,7 @@ fn read_layer(
         diff_id_mismatch,
         size_mismatch,
         escaping_paths: contents.escaping_paths,
+        captured: contents.captured,
     };
     Ok((scan, contents.changes))
 }
@@ -253,6 +263,7 @@ fn walk_decoded<D: Read>(
     dec: D,
     ceiling: u64,
     verify: bool,
+    capture: Option<&super::capture::Capture>,
 ) -> Result<(LayerContents, Option<String>, D)> {
     // A large buffer above the decoder: tar asks for 512-byte headers and 8 KiB chunks, and
     // inflating in 8 KiB calls costs a third more than in 256 KiB ones.
@@ -260,7 +271,7 @@ fn walk_decoded<D: Read>(
         1 << 18,
         Hashing::new(Ceiling::new(dec, ceiling), verify),
     ));
-    let contents = walk(ar.entries()?)?;
+    let contents = walk_with(ar.entries()?, capture)?;
     // Bytes still in the buffer were hashed on their way in; `finish` hashes the rest.
     let (_, tar_digest, ceiling) = ar.into_inner().into_inner().finish()?;
     Ok((contents, tar_digest, ceiling.into_inner()))
