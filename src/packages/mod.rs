@@ -92,20 +92,30 @@ pub struct Files<'a> {
 
 impl<'a> Files<'a> {
     pub fn new(scan: &'a Scan) -> Files<'a> {
+        Files::from_captures(
+            &scan.fs,
+            scan.layers.iter().flat_map(|l| {
+                l.captured
+                    .iter()
+                    .map(move |(p, d)| (l.index, p.as_str(), d.as_slice()))
+            }),
+        )
+    }
+
+    /// From (layer, path, bytes) in layer order and the merged filesystem.
+    pub fn from_captures(
+        fs: &'a Fs,
+        captures: impl IntoIterator<Item = (usize, &'a str, &'a [u8])>,
+    ) -> Files<'a> {
         let mut copies: BTreeMap<&str, Vec<(usize, &[u8])>> = BTreeMap::new();
-        for l in &scan.layers {
-            for (path, data) in &l.captured {
-                let v = copies.entry(path.as_str()).or_default();
-                match v.last_mut() {
-                    Some(last) if last.0 == l.index => last.1 = data,
-                    _ => v.push((l.index, data)),
-                }
+        for (layer, path, data) in captures {
+            let v = copies.entry(path).or_default();
+            match v.last_mut() {
+                Some(last) if last.0 == layer => last.1 = data,
+                _ => v.push((layer, data)),
             }
         }
-        Files {
-            fs: &scan.fs,
-            copies,
-        }
+        Files { fs, copies }
     }
 
     /// The copy the final filesystem shows at `path`, and the layer that wrote it.
@@ -151,8 +161,11 @@ pub struct Inventory {
 /// Reads every package database the scan captured. `skipped` are the capture's over-limit
 /// files, turned into a note.
 pub fn inventory(scan: &Scan, skipped: &[String]) -> Inventory {
-    let files = Files::new(scan);
-    let os = OsRelease::read(&files);
+    read_all(&Files::new(scan), skipped)
+}
+
+fn read_all(files: &Files, skipped: &[String]) -> Inventory {
+    let os = OsRelease::read(files);
     let mut inv = Inventory::default();
     if !skipped.is_empty() {
         inv.notes.push(format!(
@@ -163,7 +176,7 @@ pub fn inventory(scan: &Scan, skipped: &[String]) -> Inventory {
     }
     let mut claimed: HashSet<String> = HashSet::new();
     for reader in READERS {
-        let mut found = reader.read(&files, &os, &mut inv.notes);
+        let mut found = reader.read(files, &os, &mut inv.notes);
         found.sort_by(|a, b| {
             (a.name.as_str(), a.version.as_str(), a.db.as_str()).cmp(&(
                 b.name.as_str(),
@@ -174,7 +187,7 @@ pub fn inventory(scan: &Scan, skipped: &[String]) -> Inventory {
         found.dedup_by(|a, b| a.name == b.name && a.version == b.version && a.db == b.db);
         let mut record_cache: HashMap<(usize, &str), HashSet<(String, String)>> = HashMap::new();
         for f in found {
-            let layer = install_layer(&files, *reader, &f, &mut record_cache);
+            let layer = install_layer(files, *reader, &f, &mut record_cache);
             let (bytes, count) = claim(files.fs(), &f.files, &mut claimed);
             inv.packages.push(Package {
                 ecosystem: reader.ecosystem().into(),
@@ -190,7 +203,7 @@ pub fn inventory(scan: &Scan, skipped: &[String]) -> Inventory {
         }
     }
     let packaged: u64 = inv.packages.iter().map(|p| p.bytes).sum();
-    inv.unpackaged_bytes = scan.fs.final_bytes().saturating_sub(packaged);
+    inv.unpackaged_bytes = files.fs().final_bytes().saturating_sub(packaged);
     inv
 }
 
@@ -261,8 +274,11 @@ pub fn resolve<'f>(fs: &'f Fs, path: &str) -> Option<(String, &'f Node)> {
         if todo.is_empty() {
             break;
         }
+        // A directory a tar never listed is still a directory; only links redirect.
         let here = parts.join("/");
-        let node = fs.get(&here)?;
+        let Some(node) = fs.get(&here) else {
+            continue;
+        };
         if node.kind == Kind::Symlink {
             hops += 1;
             if hops > 40 {
@@ -400,6 +416,60 @@ mod tests {
             (10, 1)
         );
         assert_eq!(claim(&fs, &["usr/bin/bash".into()], &mut claimed), (0, 0));
+    }
+
+    fn status(pkgs: &[(&str, &str)]) -> Vec<u8> {
+        pkgs.iter()
+            .map(|(n, v)| {
+                format!("Package: {n}\nStatus: install ok installed\nVersion: {v}\nArchitecture: all\n\n")
+            })
+            .collect::<String>()
+            .into_bytes()
+    }
+
+    #[test]
+    fn the_installing_layer_is_the_bottom_of_the_unbroken_run() {
+        const DB: &str = "var/lib/dpkg/status";
+        // 0: a 1 · 1: a 1, b 1 · 2: b 1 (a removed) · 3: a 1, b 1 (a again) · 4: a 1, b 2.
+        let copies = [
+            status(&[("a", "1")]),
+            status(&[("a", "1"), ("b", "1")]),
+            status(&[("b", "1")]),
+            status(&[("a", "1"), ("b", "1")]),
+            status(&[("a", "1"), ("b", "2")]),
+        ];
+        let mut fs = Fs::new();
+        for (i, c) in copies.iter().enumerate() {
+            fs.apply_layer(i, vec![add(DB, Kind::File, c.len() as u64, None)]);
+        }
+        let files = Files::from_captures(
+            &fs,
+            copies
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (i, DB, c.as_slice())),
+        );
+        let inv = read_all(&files, &[]);
+        let layer = |n: &str| {
+            inv.packages
+                .iter()
+                .find(|p| p.name == n)
+                .map(|p| (p.version.as_str(), p.layer))
+        };
+        assert_eq!(layer("a"), Some(("1", Some(3))), "reinstalled in layer 3");
+        assert_eq!(layer("b"), Some(("2", Some(4))), "upgraded in layer 4");
+
+        // Copies the final filesystem does not show are history only: once a later layer
+        // removed the database, nothing is installed.
+        fs.apply_layer(5, vec![Change::Whiteout(DB.into())]);
+        let files = Files::from_captures(
+            &fs,
+            copies
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (i, DB, c.as_slice())),
+        );
+        assert!(read_all(&files, &[]).packages.is_empty());
     }
 
     #[test]
