@@ -147,6 +147,45 @@ fn found(r: Record, db: &str, files: Vec<String>, os: &OsRelease) -> Found {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::image::layer::{Change, Entry, Kind};
+    use crate::image::overlay::Fs;
+
+    #[test]
+    fn reads_distroless_status_d_with_its_md5sums() {
+        let para = b"Package: libssl3\nVersion: 3.0.11-1~deb12u2\nArchitecture: amd64\n";
+        let sums = b"0123abcd  usr/lib/x86_64-linux-gnu/libssl.so.3\n";
+        let files = [
+            ("var/lib/dpkg/status.d/libssl3", &para[..]),
+            ("var/lib/dpkg/status.d/libssl3.md5sums", &sums[..]),
+        ];
+        let mut fs = Fs::new();
+        let mut adds: Vec<Change> = files
+            .iter()
+            .map(|(p, d)| (p.to_string(), d.len() as u64))
+            .chain([("usr/lib/x86_64-linux-gnu/libssl.so.3".to_string(), 700)])
+            .map(|(path, size)| {
+                Change::Add(Entry {
+                    path,
+                    kind: Kind::File,
+                    size,
+                    mode: 0o644,
+                    uid: 0,
+                    gid: 0,
+                    link: None,
+                })
+            })
+            .collect();
+        fs.apply_layer(0, std::mem::take(&mut adds));
+        let files = Files::from_captures(&fs, files.iter().map(|(p, d)| (0, *p, *d)));
+        let found = Dpkg.read(&files, &OsRelease::default(), &mut Vec::new());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].db, "var/lib/dpkg/status.d/libssl3");
+        assert_eq!(found[0].files, ["usr/lib/x86_64-linux-gnu/libssl.so.3"]);
+        assert_eq!(
+            found[0].purl,
+            "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64"
+        );
+    }
 
     #[test]
     fn reads_installed_paragraphs_only() {
