@@ -683,3 +683,87 @@ fn without_epoch(s: Set) -> Set {
         })
         .collect()
 }
+
+/// A docker-archive of one layer holding `files`, written here (no build tool needed).
+fn archive(dir: &Path, files: &[(&str, Vec<u8>)]) -> PathBuf {
+    use sha2::Digest;
+    let mut layer = tar::Builder::new(Vec::new());
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        layer.append_data(&mut h, name, &data[..]).unwrap();
+    }
+    let layer = layer.into_inner().unwrap();
+    let diff_id = hex::encode(sha2::Sha256::digest(&layer));
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [format!("sha256:{diff_id}")]},
+    }))
+    .unwrap();
+    let manifest = serde_json::to_vec(&serde_json::json!([
+        {"Config": "config.json", "RepoTags": ["bad:1"], "Layers": ["layer.tar"]}
+    ]))
+    .unwrap();
+    let out = dir.join("image.tar");
+    let mut b = tar::Builder::new(std::fs::File::create(&out).unwrap());
+    for (name, data) in [
+        ("layer.tar", layer),
+        ("config.json", config),
+        ("manifest.json", manifest),
+    ] {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, name, &data[..]).unwrap();
+    }
+    b.finish().unwrap();
+    out
+}
+
+/// Broken or oversized package databases are notes in the report, never a failed run: the
+/// image is still checked, the rest of the inventory still read.
+#[test]
+fn broken_and_oversized_databases_are_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let tar = archive(
+        dir.path(),
+        &[
+            // Over the 64 MiB capture limit: not read.
+            ("var/lib/dpkg/status", vec![b'\n'; (64 << 20) + 1]),
+            // Not an SQLite database, and a BDB file of garbage.
+            (
+                "var/lib/rpm/rpmdb.sqlite",
+                b"SQLite format 3\0garbage".repeat(40),
+            ),
+            ("usr/lib/sysimage/rpm/Packages", vec![0xAB; 8192]),
+            // Not JSON; and a good package beside it.
+            ("app/node_modules/bad/package.json", b"{".to_vec()),
+            (
+                "app/node_modules/good/package.json",
+                br#"{"name":"good","version":"1.0.0"}"#.to_vec(),
+            ),
+            ("app/node_modules/good/index.js", vec![b'x'; 1000]),
+        ],
+    );
+    let (code, r) = gate_json(&["check", tar.to_str().unwrap(), "--policy", "/dev/null"]);
+    // (1: the image has no entrypoint — a Lambda finding, not the inventory's.)
+    assert!(code == 0 || code == 1, "{r}");
+    let notes = r["notes"].to_string();
+    assert!(notes.contains("too large to read"), "{notes}");
+    assert!(notes.contains("/var/lib/dpkg/status"), "{notes}");
+    assert!(
+        notes.contains("/var/lib/rpm/rpmdb.sqlite: not read as an rpm database"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("/usr/lib/sysimage/rpm/Packages: not read"),
+        "{notes}"
+    );
+    assert_eq!(
+        set(&r, "npm"),
+        [("good".to_string(), "1.0.0".to_string())].into()
+    );
+    assert_eq!(package(&r, "npm", "good")["bytes"], 1000 + 33);
+}

@@ -21,6 +21,8 @@ pub fn blobs(data: &[u8]) -> Result<Vec<Vec<u8>>> {
     let len = db.len();
     conn.deserialize_read_exact("main", &db[..], len, true)
         .context("not an SQLite database")?;
+    conn.query_row("PRAGMA schema_version", [], |r| r.get::<_, i64>(0))
+        .context("not an SQLite database")?;
     let mut stmt = conn
         .prepare("SELECT blob FROM Packages ORDER BY hnum")
         .context("no Packages table")?;
