@@ -20,6 +20,8 @@ pub const TOP_WASTED: usize = 20;
 pub struct ImageFacts {
     pub image: Image,
     pub scan: Scan,
+    /// The packages installed in the image, read in the same pass (`packages`).
+    pub inventory: crate::packages::Inventory,
 }
 
 pub fn inspect(
@@ -35,7 +37,24 @@ pub fn inspect(
     let image = image::open(path, &sel)?;
     let scan =
         image::scan(&image, opts).map_err(|e| anyhow::anyhow!("{}: {e:#}", path.display()))?;
-    Ok(ImageFacts { image, scan })
+    Ok(facts(image, scan, opts))
+}
+
+/// The image's facts from its scan: the package databases, when asked for, were captured in
+/// the same pass over the layers; they are read here and their bytes freed.
+pub fn facts(image: Image, mut scan: Scan, opts: &ScanOptions) -> ImageFacts {
+    let inventory = match &opts.capture {
+        Some(capture) => crate::packages::inventory(&scan, &capture.skipped()),
+        None => crate::packages::Inventory::default(),
+    };
+    for l in &mut scan.layers {
+        l.captured = Default::default();
+    }
+    ImageFacts {
+        image,
+        scan,
+        inventory,
+    }
 }
 
 /// Runs the image job into `report`: summary, integrity and budget checks, rule findings.
@@ -48,6 +67,8 @@ pub fn check_image(
 ) {
     report.image = Some(summarize(source, facts));
     report.dirs = dir_summary(&facts.scan);
+    report.packages = facts.inventory.packages.clone();
+    report.notes.extend(facts.inventory.notes.iter().cloned());
     report.notes.extend(facts.image.notes.iter().cloned());
     for l in &facts.scan.layers {
         if !l.escaping_paths.is_empty() {

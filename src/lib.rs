@@ -10,6 +10,7 @@ pub mod deployed;
 pub mod github;
 pub mod image;
 pub mod package_policy;
+pub mod packages;
 pub mod perf;
 pub mod policy;
 pub mod report;

@@ -74,6 +74,10 @@ pub struct CheckArgs {
     #[arg(long)]
     pub no_verify: bool,
 
+    /// Skip the package inventory (`packages[]`): the package databases are not read.
+    #[arg(long)]
+    pub no_packages: bool,
+
     /// How many times its stored size a layer may expand when decompressed.
     #[arg(long, value_name = "RATIO", default_value_t = ScanOptions::default().max_expansion)]
     pub max_expansion: u64,
@@ -97,6 +101,7 @@ pub fn run(args: CheckArgs) -> Result<i32> {
     let opts = ScanOptions {
         verify: !args.no_verify,
         max_expansion: args.max_expansion.max(1),
+        capture: (!args.no_packages).then(lambda_gate::packages::capture),
     };
     args.rules.apply(&mut policy)?;
     let baseline = args.output.load_baseline()?;

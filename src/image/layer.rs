@@ -9,6 +9,7 @@ use std::io::Read;
 use anyhow::{bail, Result};
 
 use super::archive::clean_member_name;
+pub use super::capture::Capture;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -52,6 +53,8 @@ pub struct LayerContents {
     pub file_count: u64,
     /// Entries whose path climbs out of the root (`../x`): never applied, reported.
     pub escaping_paths: Vec<String>,
+    /// Contents of the regular files a [`Capture`] asked for (package databases), in tar order.
+    pub captured: Vec<(String, Vec<u8>)>,
 }
 
 /// Linux's PATH_MAX: a longer entry path (or link target) cannot be unpacked by any
@@ -68,10 +71,19 @@ pub const OPAQUE_MARKER: &str = ".wh..wh..opq";
 /// Walks the entries of a layer tar. `entries` comes from `tar::Archive::entries` (reads past
 /// file contents) or `entries_with_seek` (seeks past them); the walk is the same.
 pub fn walk<R: Read>(entries: tar::Entries<'_, R>) -> Result<LayerContents> {
+    walk_with(entries, None)
+}
+
+/// [`walk`], also keeping the contents of the regular files `capture` wants: the only bytes
+/// of a layer the scan holds on to, bounded by the capture's limits.
+pub fn walk_with<R: Read>(
+    entries: tar::Entries<'_, R>,
+    capture: Option<&Capture>,
+) -> Result<LayerContents> {
     let mut out = LayerContents::default();
     for entry in entries {
-        let entry = entry?;
-        let header = entry.header();
+        let mut entry = entry?;
+        let header = entry.header().clone();
         let etype = header.entry_type();
         let kind = match etype {
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
@@ -135,6 +147,11 @@ pub fn walk<R: Read>(entries: tar::Entries<'_, R>) -> Result<LayerContents> {
         }
         if kind != Kind::Dir {
             out.file_count += 1;
+        }
+        if let (Some(c), Kind::File) = (capture, kind) {
+            if let Some(data) = c.take(&path, size, &mut entry)? {
+                out.captured.push((path.clone(), data));
+            }
         }
         out.changes.push(Change::Add(Entry {
             path,

@@ -7,6 +7,7 @@
 
 pub mod archive;
 pub mod blob;
+pub mod capture;
 pub mod dirs;
 pub mod dive;
 pub mod layer;

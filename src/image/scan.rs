@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use super::blob::{Ceiling, Compression, Hashing, CEILING_MARK};
 use super::dive::{DiveAccumulator, DiveScore};
-use super::layer::{walk, Change, LayerContents, UNPACKABLE_MARK};
+use super::layer::{walk_with, Change, LayerContents, UNPACKABLE_MARK};
 use super::overlay::Fs;
 use super::{Image, LayerRef};
 
@@ -22,6 +22,8 @@ pub struct ScanOptions {
     /// A layer may expand to at most this many times its compressed size (with a floor of
     /// `MIN_CEILING`), so a decompression bomb stops early.
     pub max_expansion: u64,
+    /// File contents to keep while walking (the package databases); none by default.
+    pub capture: Option<std::sync::Arc<super::capture::Capture>>,
 }
 
 impl Default for ScanOptions {
@@ -29,6 +31,7 @@ impl Default for ScanOptions {
         ScanOptions {
             verify: true,
             max_expansion: 200,
+            capture: None,
         }
     }
 }
@@ -59,6 +62,9 @@ pub struct LayerScan {
     /// The declared blob size when it differs from the stored size.
     pub size_mismatch: Option<i64>,
     pub escaping_paths: Vec<String>,
+    /// Contents kept by `ScanOptions::capture`: (path, bytes) in tar order; shared by every
+    /// listing of the same blob.
+    pub captured: Arc<Vec<(String, Vec<u8>)>>,
 }
 
 #[derive(Debug)]
@@ -133,6 +139,7 @@ struct BlobRead {
     file_count: u64,
     escaping_paths: Vec<String>,
     changes: Arc<Vec<Change>>,
+    captured: Arc<Vec<(String, Vec<u8>)>>,
     blob_digest: Option<String>,
     tar_digest: Option<String>,
 }
@@ -228,6 +235,7 @@ fn layer_scan(index: usize, layer: &LayerRef, created_by: &str, b: &BlobRead) ->
         diff_id_mismatch,
         size_mismatch,
         escaping_paths: b.escaping_paths.clone(),
+        captured: Arc::clone(&b.captured),
     }
 }
 
@@ -268,17 +276,19 @@ fn read_blob(index: usize, layer: &LayerRef, opts: &ScanOptions) -> Result<BlobR
         }
     };
 
+    let cap = opts.capture.as_deref();
     let (contents, blob_digest, tar_digest): (LayerContents, Option<String>, Option<String>) =
         match compression {
             Compression::None if !opts.verify => {
                 let mut ar = tar::Archive::new(raw);
-                let c = walk(ar.entries_with_seek().map_err(|e| fail(e.into()))?).map_err(fail)?;
+                let c = walk_with(ar.entries_with_seek().map_err(|e| fail(e.into()))?, cap)
+                    .map_err(fail)?;
                 (c, None, None)
             }
             Compression::None => {
                 let mut ar =
                     tar::Archive::new(Hashing::new(BufReader::with_capacity(1 << 16, raw), true));
-                let c = walk(ar.entries().map_err(|e| fail(e.into()))?).map_err(fail)?;
+                let c = walk_with(ar.entries().map_err(|e| fail(e.into()))?, cap).map_err(fail)?;
                 let (_, d, _) = ar.into_inner().finish().map_err(|e| fail(e.into()))?;
                 (c, d.clone(), d)
             }
@@ -287,7 +297,8 @@ fn read_blob(index: usize, layer: &LayerRef, opts: &ScanOptions) -> Result<BlobR
                 // and `finish` reads whatever the decoder left (trailing data) into the digest.
                 let buffered = BufReader::with_capacity(1 << 16, Hashing::new(raw, opts.verify));
                 let dec = flate2::bufread::MultiGzDecoder::new(buffered);
-                let (c, tar_digest, dec) = walk_decoded(dec, ceiling, opts.verify).map_err(fail)?;
+                let (c, tar_digest, dec) =
+                    walk_decoded(dec, ceiling, opts.verify, cap).map_err(fail)?;
                 let (_, blob_digest, _) = dec
                     .into_inner()
                     .into_inner()
@@ -299,7 +310,8 @@ fn read_blob(index: usize, layer: &LayerRef, opts: &ScanOptions) -> Result<BlobR
                 let buffered = BufReader::with_capacity(1 << 16, Hashing::new(raw, opts.verify));
                 let dec = zstd::stream::read::Decoder::with_buffer(buffered)
                     .map_err(|e| fail(e.into()))?;
-                let (c, tar_digest, dec) = walk_decoded(dec, ceiling, opts.verify).map_err(fail)?;
+                let (c, tar_digest, dec) =
+                    walk_decoded(dec, ceiling, opts.verify, cap).map_err(fail)?;
                 let (_, blob_digest, _) = dec
                     .finish()
                     .into_inner()
@@ -323,6 +335,7 @@ fn read_blob(index: usize, layer: &LayerRef, opts: &ScanOptions) -> Result<BlobR
         file_count: contents.file_count,
         escaping_paths: contents.escaping_paths,
         changes: Arc::new(contents.changes),
+        captured: Arc::new(contents.captured),
         blob_digest,
         tar_digest,
     })
@@ -334,6 +347,7 @@ fn walk_decoded<D: Read>(
     dec: D,
     ceiling: u64,
     verify: bool,
+    capture: Option<&super::capture::Capture>,
 ) -> Result<(LayerContents, Option<String>, D)> {
     // A large buffer above the decoder: tar asks for 512-byte headers and 8 KiB chunks, and
     // inflating in 8 KiB calls costs a third more than in 256 KiB ones.
@@ -341,7 +355,7 @@ fn walk_decoded<D: Read>(
         1 << 18,
         Hashing::new(Ceiling::new(dec, ceiling), verify),
     ));
-    let contents = walk(ar.entries()?)?;
+    let contents = walk_with(ar.entries()?, capture)?;
     // Bytes still in the buffer were hashed on their way in; `finish` hashes the rest.
     let (_, tar_digest, ceiling) = ar.into_inner().into_inner().finish()?;
     Ok((contents, tar_digest, ceiling.into_inner()))

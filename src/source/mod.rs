@@ -123,9 +123,5 @@ fn registry_options(name: &Name, access: &Access) -> Result<registry::Options> {
 /// Opens and scans: the facts the image job needs.
 pub fn inspect(opened: Opened, opts: &ScanOptions) -> Result<(ImageFacts, Opened)> {
     let scan = image::scan(&opened.image, opts).map_err(|e| anyhow!("{}: {e:#}", opened.source))?;
-    let facts = ImageFacts {
-        image: opened.image.clone(),
-        scan,
-    };
-    Ok((facts, opened))
+    Ok((crate::check::facts(opened.image.clone(), scan, opts), opened))
 }

@@ -1,0 +1,225 @@
+//! An rpm header blob as rpmdb stores it: `il` and `dl` (big-endian u32), `il` index entries
+//! of 16 bytes (tag, type, offset, count), then `dl` bytes of data.
+//!
+//! Written here rather than taken from the `rpm` crate: that crate parses headers only as part
+//! of a whole `.rpm` file (its `Header::parse` is crate-private and `PackageMetadata::parse`
+//! wants the lead and signature header first), and it indexes its data store with the offsets
+//! as given, which a corrupt or hostile rpmdb can set anywhere. Every read here is bounds-checked.
+
+use anyhow::{bail, ensure, Result};
+
+pub const NAME: u32 = 1000;
+pub const VERSION: u32 = 1001;
+pub const RELEASE: u32 = 1002;
+pub const EPOCH: u32 = 1003;
+pub const LICENSE: u32 = 1014;
+pub const ARCH: u32 = 1022;
+pub const OLDFILENAMES: u32 = 1027;
+pub const DIRINDEXES: u32 = 1116;
+pub const BASENAMES: u32 = 1117;
+pub const DIRNAMES: u32 = 1118;
+
+const INT32: u32 = 4;
+const STRING: u32 = 6;
+const STRING_ARRAY: u32 = 8;
+const I18NSTRING: u32 = 9;
+
+/// rpm's own limits (`hdrchkTags`, `hdrchkData`): anything larger is not a real header.
+const MAX_TAGS: usize = 0xffff;
+const MAX_DATA: usize = 256 << 20;
+
+#[derive(Debug, Clone, Copy)]
+struct Index {
+    tag: u32,
+    ty: u32,
+    offset: usize,
+    count: usize,
+}
+
+pub struct Header<'a> {
+    index: Vec<Index>,
+    data: &'a [u8],
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    b.get(at..at + 4)
+        .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+impl<'a> Header<'a> {
+    pub fn parse(blob: &'a [u8]) -> Result<Header<'a>> {
+        let (Some(il), Some(dl)) = (be32(blob, 0), be32(blob, 4)) else {
+            bail!("header shorter than 8 bytes");
+        };
+        let (il, dl) = (il as usize, dl as usize);
+        ensure!(
+            il <= MAX_TAGS && dl <= MAX_DATA,
+            "header sizes out of range"
+        );
+        let start = 8 + il * 16;
+        ensure!(blob.len() >= start + dl, "header truncated");
+        let data = &blob[start..start + dl];
+        let mut index = Vec::with_capacity(il);
+        for i in 0..il {
+            let at = 8 + i * 16;
+            let e = |k: usize| be32(blob, at + 4 * k).unwrap_or(0);
+            let (tag, ty, offset, count) = (e(0), e(1), e(2) as i32, e(3));
+            if offset < 0 || offset as usize > dl {
+                continue;
+            }
+            index.push(Index {
+                tag,
+                ty,
+                offset: offset as usize,
+                count: count as usize,
+            });
+        }
+        Ok(Header { index, data })
+    }
+
+    fn entry(&self, tag: u32) -> Option<Index> {
+        self.index.iter().find(|e| e.tag == tag).copied()
+    }
+
+    /// `count` NUL-terminated strings from the entry's offset.
+    fn strings(&self, e: Index) -> Option<Vec<String>> {
+        let mut out = Vec::with_capacity(e.count.min(1 << 16));
+        let mut at = e.offset;
+        for _ in 0..e.count {
+            let rest = self.data.get(at..)?;
+            let end = rest.iter().position(|b| *b == 0)?;
+            out.push(String::from_utf8_lossy(&rest[..end]).into_owned());
+            at += end + 1;
+        }
+        Some(out)
+    }
+
+    /// A STRING (or the first of an I18NSTRING / STRING_ARRAY).
+    pub fn string(&self, tag: u32) -> Option<String> {
+        let e = self.entry(tag)?;
+        match e.ty {
+            STRING | I18NSTRING | STRING_ARRAY => self.strings(Index { count: 1, ..e })?.pop(),
+            _ => None,
+        }
+    }
+
+    pub fn string_array(&self, tag: u32) -> Option<Vec<String>> {
+        let e = self.entry(tag)?;
+        (e.ty == STRING_ARRAY || e.ty == I18NSTRING).then(|| self.strings(e))?
+    }
+
+    pub fn u32_array(&self, tag: u32) -> Option<Vec<u32>> {
+        let e = self.entry(tag)?;
+        if e.ty != INT32 {
+            return None;
+        }
+        let bytes = self
+            .data
+            .get(e.offset..e.offset.checked_add(e.count.checked_mul(4)?)?)?;
+        Some(
+            bytes
+                .chunks_exact(4)
+                .map(|c| be32(c, 0).unwrap_or(0))
+                .collect(),
+        )
+    }
+
+    pub fn u32(&self, tag: u32) -> Option<u32> {
+        self.u32_array(tag)?.first().copied()
+    }
+
+    /// The installed paths (no leading `/`): dirnames[dirindexes[i]] + basenames[i], or the
+    /// old single list.
+    pub fn file_names(&self) -> Vec<String> {
+        let strip = |p: String| p.trim_start_matches('/').to_string();
+        if let (Some(base), Some(dirs), Some(idx)) = (
+            self.string_array(BASENAMES),
+            self.string_array(DIRNAMES),
+            self.u32_array(DIRINDEXES),
+        ) {
+            return base
+                .into_iter()
+                .zip(idx)
+                .filter_map(|(b, i)| dirs.get(i as usize).map(|d| strip(format!("{d}{b}"))))
+                .collect();
+        }
+        self.string_array(OLDFILENAMES)
+            .unwrap_or_default()
+            .into_iter()
+            .map(strip)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    /// Builds a header blob from (tag, type, payload, count).
+    pub fn blob(entries: &[(u32, u32, Vec<u8>, u32)]) -> Vec<u8> {
+        let mut data = Vec::new();
+        let mut index = Vec::new();
+        for (tag, ty, payload, count) in entries {
+            if *ty == INT32 {
+                while data.len() % 4 != 0 {
+                    data.push(0);
+                }
+            }
+            index.extend(tag.to_be_bytes());
+            index.extend(ty.to_be_bytes());
+            index.extend((data.len() as u32).to_be_bytes());
+            index.extend(count.to_be_bytes());
+            data.extend(payload);
+        }
+        let mut out = Vec::new();
+        out.extend((entries.len() as u32).to_be_bytes());
+        out.extend((data.len() as u32).to_be_bytes());
+        out.extend(index);
+        out.extend(data);
+        out
+    }
+
+    pub fn s(v: &str) -> Vec<u8> {
+        let mut b = v.as_bytes().to_vec();
+        b.push(0);
+        b
+    }
+
+    #[test]
+    fn reads_names_versions_and_files() {
+        let b = blob(&[
+            (NAME, STRING, s("bash"), 1),
+            (VERSION, STRING, s("5.2.15"), 1),
+            (RELEASE, STRING, s("1.amzn2023"), 1),
+            (EPOCH, INT32, 1u32.to_be_bytes().to_vec(), 1),
+            (BASENAMES, STRING_ARRAY, [s("bash"), s("sh")].concat(), 2),
+            (DIRNAMES, STRING_ARRAY, [s("/usr/bin/")].concat(), 1),
+            (
+                DIRINDEXES,
+                INT32,
+                [0u32.to_be_bytes(), 0u32.to_be_bytes()].concat(),
+                2,
+            ),
+        ]);
+        let h = Header::parse(&b).unwrap();
+        assert_eq!(h.string(NAME).as_deref(), Some("bash"));
+        assert_eq!(h.u32(EPOCH), Some(1));
+        assert_eq!(h.file_names(), ["usr/bin/bash", "usr/bin/sh"]);
+    }
+
+    #[test]
+    fn hostile_offsets_and_sizes_are_errors_not_panics() {
+        assert!(Header::parse(&[0, 0]).is_err());
+        assert!(Header::parse(&[0xff; 16]).is_err());
+        let mut b = blob(&[
+            (NAME, STRING, s("x"), 1),
+            (DIRINDEXES, INT32, vec![0; 4], 1),
+        ]);
+        // Point the second entry's count far past the data.
+        let at = 8 + 16 + 12;
+        b[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+        let h = Header::parse(&b).unwrap();
+        assert_eq!(h.u32_array(DIRINDEXES), None);
+        assert_eq!(h.string_array(BASENAMES), None);
+    }
+}
