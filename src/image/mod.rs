@@ -9,6 +9,7 @@ pub mod archive;
 pub mod blob;
 pub mod dirs;
 pub mod dive;
+pub mod history;
 pub mod layer;
 pub mod overlay;
 pub mod resolve;

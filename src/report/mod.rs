@@ -7,5 +7,6 @@ pub mod markdown;
 pub mod model;
 pub mod sarif;
 pub mod text;
+pub mod words;
 
 pub use model::*;
