@@ -11,4 +11,5 @@ pub mod policy;
 pub mod report;
 pub mod rules;
 pub mod security;
+pub mod term;
 pub mod units;
