@@ -43,9 +43,10 @@ fn dive_test_image_with_trivy_and_grype() {
     snapshot("dive-test-trivy-grype.md", &md);
 }
 
-/// The bundled function's naive image (caches, a toolchain, waste), Trivy's secret scan and
-/// SBOM of it, and a perf run under the Lambda Runtime Interface Emulator: the JSON report
-/// tests/e2e_pipeline.rs produces, kept in tests/data so that its comment is reviewable here.
+/// The bundled function's naive image (caches, a toolchain, waste), Trivy's secret scan of it,
+/// and a perf run under the Lambda Runtime Interface Emulator: `gate check
+/// build/function/naive.tar --policy function/gate.toml --trivy … --perf-report …` as
+/// tests/e2e_pipeline.rs runs it, kept in tests/data so that its comment is reviewable here.
 #[test]
 fn function_naive_image_with_trivy_sbom_and_perf() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
