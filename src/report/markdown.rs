@@ -469,12 +469,12 @@ fn layers(s: &mut String, r: &Report) {
         if b.is_some() {
             let _ = writeln!(
                 s,
-                "| # | size | vs base | hidden later | instruction |\n|---|---|---|---|---|"
+                "| layer | size | vs base | hidden later | instruction |\n|---|---|---|---|---|"
             );
         } else {
             let _ = writeln!(
                 s,
-                "| # | size | hidden later | instruction |\n|---|---|---|---|"
+                "| layer | size | hidden later | instruction |\n|---|---|---|---|"
             );
         }
         for l in rows.iter().take(MAX_ROWS * 3) {
