@@ -17,4 +17,5 @@ pub mod report;
 pub mod rules;
 pub mod security;
 pub mod source;
+pub mod term;
 pub mod units;

@@ -114,7 +114,10 @@ fn caches_are_measured_and_pinned_on_the_instruction() {
     assert!(pip[0]["message"]
         .as_str()
         .unwrap()
-        .contains(&format!("layer {pip_layer} `RUN python3 -m venv")));
+        // The command of the chain that filled the cache, not the `python3 -m venv` it starts with.
+        .contains(&format!(
+            "layer {pip_layer} `/opt/venv/bin/pip install --disable-pip-version-check"
+        )));
     assert_eq!(pip[0]["references"][0], "DL3042");
 
     let apt_layer = layer_of(&r, "apt-get update");

@@ -3,6 +3,7 @@
 use std::panic;
 
 use clap::{Parser, Subcommand};
+use lambda_gate::term::{escape, escape_lines};
 
 mod action;
 mod check;
@@ -59,21 +60,28 @@ pub fn main() -> i32 {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("gate: internal error: {msg}{at} (please report this)");
+        eprintln!(
+            "gate: internal error: {}{at} (please report this)",
+            escape(&msg)
+        );
     }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_INPUT } else { 0 };
-            let _ = e.print();
-            return code;
+            if !e.use_stderr() {
+                let _ = e.print();
+                return 0;
+            }
+            // clap quotes the argument it rejects: the plain text, escaped, never raw.
+            eprint!("{}", escape_lines(&e.render().to_string()));
+            return EXIT_INPUT;
         }
     };
     let outcome = panic::catch_unwind(|| run(cli.command));
     match outcome {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {
-            eprintln!("gate: error: {}", one_line(&format!("{e:#}")));
+            eprintln!("gate: error: {}", escape(&one_line(&format!("{e:#}"))));
             EXIT_INPUT
         }
         Err(_) => EXIT_INPUT,
@@ -95,7 +103,7 @@ fn run(command: Command) -> anyhow::Result<i32> {
 fn run_action(cmd: action::ActionCmd) -> anyhow::Result<i32> {
     let fail_on_findings = action::fail_on_findings()?;
     let args = action::argv()?;
-    eprintln!("gate: running {}", action::shown(&args));
+    eprintln!("gate: running {}", escape(&action::shown(&args)));
     if cmd.dry_run {
         return Ok(0);
     }

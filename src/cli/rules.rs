@@ -85,7 +85,7 @@ pub fn run_init(cmd: InitCmd) -> Result<i32> {
         .with_context(|| format!("{}: cannot write", cmd.path.display()))?;
     eprintln!(
         "wrote {} (every option, commented, with its default)",
-        cmd.path.display()
+        lambda_gate::term::escape(&cmd.path.display().to_string())
     );
     Ok(0)
 }

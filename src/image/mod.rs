@@ -10,6 +10,7 @@ pub mod blob;
 pub mod capture;
 pub mod dirs;
 pub mod dive;
+pub mod history;
 pub mod layer;
 pub mod overlay;
 pub mod resolve;

@@ -1,14 +1,24 @@
 //! The Markdown renderer (GitHub-flavoured): the pull-request comment and the job summary.
 //!
-//! Headline first (verdict and the numbers people look for), then checks, image, findings,
-//! security, performance; long parts folded in `<details>`. Everything that comes from an
-//! image or a scanner (paths, instructions, titles, ids) is untrusted: it is rendered inside
-//! code spans or escaped, so it cannot break a table, inject HTML, links or images, or
-//! @-mention anyone. Charts (Mermaid) use only labels the gate writes itself.
+//! Written for a reviewer with a minute: the verdict and the numbers people look for, then
+//! what failed (checks that pass are folded into one line), what to fix, the image, security
+//! and performance; long parts folded in `<details>`. Deltas ("vs base") appear only when a
+//! baseline was given.
+//!
+//! Everything that comes from an image or a scanner (paths, instructions, titles, ids) is
+//! untrusted: it is rendered inside code spans (fenced by more backticks than it holds) or
+//! escaped, so it cannot break a table, inject HTML, links or images, or @-mention anyone.
+//! Messages the rules write mark code with backticks; those become real code spans.
+//!
+//! The comment is the sections in `SECTIONS`, top to bottom; a new section is one function
+//! `fn(&Report) -> Option<String>` (None: nothing to say) and one line there.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{text::shorten, Check, Report, Severity, Status, Verdict};
+use super::words::{check_figures, count, dive_efficiency, fix_after, share};
+use super::{Check, Report, Severity, Status, Verdict};
+use crate::image::history::{cut, shorten};
 use crate::units::{format_delta, format_percent, format_size};
 
 /// GitHub rejects comments over 65,536 characters; leave room for the marker and a note.
@@ -17,68 +27,81 @@ pub const MAX_CHARS: usize = 64_000;
 /// Rows in the long tables before the rest is left to the JSON report.
 const MAX_ROWS: usize = 30;
 
+/// Images with at most this many layers list them all; larger ones fold the small layers.
+const ALL_LAYERS: usize = 8;
+
+/// One section of the comment. `trim` names a section that may be replaced by a pointer to
+/// the JSON report when the comment would pass GitHub's size limit.
+struct Part {
+    trim: Option<&'static str>,
+    render: fn(&Report) -> Option<String>,
+}
+
+/// The comment, top to bottom: a new section plugs in as one line here.
+const SECTIONS: &[Part] = &[
+    Part {
+        trim: None,
+        render: headline,
+    },
+    Part {
+        trim: None,
+        render: |_| super::html::comment_link(),
+    },
+    Part {
+        trim: None,
+        render: checks,
+    },
+    Part {
+        trim: Some("what changed"),
+        render: |r| Some(super::changes::markdown(r)).filter(|s| !s.is_empty()),
+    },
+    Part {
+        trim: Some("findings"),
+        render: findings,
+    },
+    Part {
+        trim: Some("image"),
+        render: image,
+    },
+    Part {
+        trim: Some("security findings"),
+        render: security,
+    },
+    Part {
+        trim: None,
+        render: perf,
+    },
+    Part {
+        trim: None,
+        render: |r| Some(super::deployed_md::section(r)).filter(|s| !s.is_empty()),
+    },
+    Part {
+        trim: None,
+        render: notes,
+    },
+    Part {
+        trim: None,
+        render: footer,
+    },
+];
+
 pub fn render(report: &Report) -> String {
-    let mut sections: Vec<Section> = Vec::new();
-    sections.push(Section::fixed(headline(report)));
-    sections.extend(super::html::comment_link().map(Section::fixed));
-    if report.delta.is_some() {
-        sections.push(Section::trimmable(
-            "what changed",
-            super::changes::markdown(report),
-        ));
-    }
-    if !report.checks.is_empty() {
-        sections.push(Section::fixed(checks(report)));
-    }
-    if report.image.is_some() {
-        sections.push(Section::trimmable("layers", image(report)));
-    }
-    if !report.findings.is_empty() {
-        sections.push(Section::trimmable("findings", findings(report)));
-    }
-    if report.security.is_some() {
-        sections.push(Section::trimmable("security findings", security(report)));
-    }
-    if report.perf.is_some() {
-        sections.push(Section::fixed(perf(report)));
-    }
-    if report.function.is_some() {
-        sections.push(Section::fixed(super::deployed_md::section(report)));
-    }
-    if !report.notes.is_empty() {
-        let mut s = String::new();
-        for n in &report.notes {
-            if super::deployed_md::shown_here(report, n) {
-                continue;
-            }
-            let _ = writeln!(s, "> {}", text(n));
-        }
-        if !s.is_empty() {
-            sections.push(Section::fixed(s));
-        }
-    }
-    sections.push(Section::fixed(format!(
-        "<sub>lambda-gate {} · schema {}</sub>\n",
-        report.tool.version, report.schema
-    )));
+    let sections: Vec<Section> = SECTIONS
+        .iter()
+        .filter_map(|p| {
+            (p.render)(report).map(|body| Section {
+                name: p.trim,
+                // One blank line between sections, whatever each ends with.
+                body: format!("{}\n", body.trim_end_matches('\n')),
+            })
+        })
+        .collect();
     fit(sections, MAX_CHARS)
 }
 
 struct Section {
     name: Option<&'static str>,
     body: String,
-}
-
-impl Section {
-    fn fixed(body: String) -> Section {
-        Section { name: None, body }
-    }
-    fn trimmable(name: &'static str, body: String) -> Section {
-        Section {
-            name: Some(name),
-            body,
-        }
-    }
 }
 
 /// Joins the sections, replacing the longest trimmable ones with a pointer to the full report
@@ -135,64 +158,78 @@ fn status_mark(s: Status) -> &'static str {
     }
 }
 
-fn headline(r: &Report) -> String {
+fn headline(r: &Report) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(img) = &r.image {
         let b = r.baseline.as_ref();
+        let whole = img.final_bytes + img.wasted_bytes;
         parts.push(format!(
-            "{}{}",
+            "**{}**{}",
             format_size(img.size_bytes),
             delta(img.size_bytes, b.and_then(|b| b.size_bytes))
+        ));
+        parts.push(format!(
+            "{} visible · {} hidden by later layers ({}){}",
+            share(img.final_bytes, whole),
+            format_size(img.wasted_bytes),
+            share(img.wasted_bytes, whole),
+            delta(img.wasted_bytes, b.and_then(|b| b.wasted_bytes))
         ));
         parts.push(format!(
             "{} stored{}",
             format_size(img.compressed_bytes),
             delta(img.compressed_bytes, b.and_then(|b| b.compressed_bytes))
         ));
-        parts.push(format!(
-            "{} wasted{}",
-            format_size(img.wasted_bytes),
-            delta(img.wasted_bytes, b.and_then(|b| b.wasted_bytes))
-        ));
     }
-    let (errors, warnings) = (
-        r.findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .count(),
-        r.findings
-            .iter()
-            .filter(|f| f.severity == Severity::Warning)
-            .count(),
-    );
-    if errors + warnings > 0 {
-        parts.push(format!("{errors} errors, {warnings} warnings"));
+    let (errors, warnings) = severities(r);
+    match (errors, warnings) {
+        (0, 0) => {}
+        (e, 0) => parts.push(count(e, "error", "errors")),
+        (0, w) => parts.push(count(w, "warning", "warnings")),
+        (e, w) => parts.push(format!(
+            "{}, {}",
+            count(e, "error", "errors"),
+            count(w, "warning", "warnings")
+        )),
     }
     if let Some(sec) = &r.security {
         let crit = sec.counts.by_severity.get("critical").copied().unwrap_or(0);
         let high = sec.counts.by_severity.get("high").copied().unwrap_or(0);
-        parts.push(format!("{crit} critical / {high} high vulnerabilities"));
+        parts.push(if crit + high == 0 {
+            "no critical or high vulnerabilities".to_string()
+        } else {
+            format!("{crit} critical / {high} high vulnerabilities")
+        });
     }
     if let Some(p) = &r.perf {
         parts.push(format!("p95 {:.0} ms", p.latency_ms.p95));
     }
     let failed = r.checks.iter().filter(|c| c.status == Status::Fail).count();
     if failed > 0 {
-        parts.push(format!("{failed} failed checks"));
+        parts.push(format!(
+            "{} failed",
+            count(failed as u64, "check", "checks")
+        ));
     }
     let name = r
         .image
         .as_ref()
         .map(|i| format!(" {}", code(i.reference.as_deref().unwrap_or(&i.source))))
         .unwrap_or_default();
-    format!(
+    Some(format!(
         "### {} lambda-gate: **{}**{name}\n\n{}\n",
         verdict_mark(r.verdict),
         r.verdict.as_str().to_uppercase(),
         parts.join(" · ")
-    )
+    ))
 }
 
+fn severities(r: &Report) -> (u64, u64) {
+    let n = |s| r.findings.iter().filter(|f| f.severity == s).count() as u64;
+    (n(Severity::Error), n(Severity::Warning))
+}
+
+/// " (+1.2 MB)" against the baseline; nothing without one.
 fn delta(now: u64, base: Option<u64>) -> String {
     match base {
         Some(b) if b != now => format!(" ({})", format_delta(now as i128 - b as i128)),
@@ -201,36 +238,75 @@ fn delta(now: u64, base: Option<u64>) -> String {
     }
 }
 
-fn checks(r: &Report) -> String {
-    let mut s =
-        String::from("| check | limit | actual | status | vs base |\n|---|---|---|---|---|\n");
-    for c in &r.checks {
-        let base = r.baseline.as_ref().and_then(|b| b.checks.get(&c.name));
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} |",
-            code(&c.name),
-            text(&super::text::show_value(&c.limit, c.unit.as_deref())),
-            text(&super::text::show_value(&c.actual, c.unit.as_deref())),
-            status_mark(c.status),
-            check_delta(c, base)
-        );
+/// Failed and warning checks in a table; the ones that pass folded into one line.
+fn checks(r: &Report) -> Option<String> {
+    if r.checks.is_empty() {
+        return None;
     }
-    let failing: Vec<&Check> = r
+    let base = r.baseline.is_some();
+    let mut open: Vec<&Check> = r
         .checks
         .iter()
-        .filter(|c| c.status != Status::Pass && c.detail.is_some())
+        .filter(|c| c.status != Status::Pass)
         .collect();
-    for c in failing.iter().take(10) {
+    open.sort_by_key(|c| std::cmp::Reverse(c.status));
+    let passing: Vec<&Check> = r
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Pass)
+        .collect();
+    let mut s = String::new();
+    if !open.is_empty() {
+        check_table(&mut s, r, &open, base);
+        for c in open.iter().filter(|c| c.detail.is_some()).take(10) {
+            let _ = writeln!(
+                s,
+                "\n{} {}: {}",
+                status_mark(c.status),
+                code(&c.name),
+                inline(c.detail.as_deref().unwrap_or(""))
+            );
+        }
+        s.push('\n');
+    }
+    if !passing.is_empty() {
+        let all = if open.is_empty() { "All " } else { "" };
         let _ = writeln!(
             s,
-            "\n{} {}: {}",
+            "<details><summary>✅ {all}{} pass</summary>\n",
+            count(passing.len() as u64, "check", "checks")
+        );
+        check_table(&mut s, r, &passing, base);
+        let _ = writeln!(s, "\n</details>\n");
+    }
+    Some(s)
+}
+
+fn check_table(s: &mut String, r: &Report, checks: &[&Check], base: bool) {
+    if base {
+        let _ = writeln!(
+            s,
+            "| | check | limit | actual | vs base |\n|---|---|---|---|---|"
+        );
+    } else {
+        let _ = writeln!(s, "| | check | limit | actual |\n|---|---|---|---|");
+    }
+    for c in checks {
+        let (limit, actual) = check_figures(c, r);
+        let _ = write!(
+            s,
+            "| {} | {} | {} | {} |",
             status_mark(c.status),
             code(&c.name),
-            text(c.detail.as_deref().unwrap_or(""))
+            text(&limit),
+            text(&actual)
         );
+        if base {
+            let then = r.baseline.as_ref().and_then(|b| b.checks.get(&c.name));
+            let _ = write!(s, " {} |", check_delta(c, then));
+        }
+        s.push('\n');
     }
-    s
 }
 
 fn check_delta(c: &Check, base: Option<&serde_json::Value>) -> String {
@@ -248,152 +324,26 @@ fn check_delta(c: &Check, base: Option<&serde_json::Value>) -> String {
     }
 }
 
-fn image(r: &Report) -> String {
-    let img = r.image.as_ref().expect("checked by the caller");
-    let b = r.baseline.as_ref();
-    let mut s = String::new();
-    let _ = writeln!(s, "#### Image\n");
-    let _ = writeln!(s, "| | now | vs base |\n|---|---|---|");
-    let rows: [(&str, u64, Option<u64>); 4] = [
-        ("uncompressed", img.size_bytes, b.and_then(|b| b.size_bytes)),
-        (
-            "compressed",
-            img.compressed_bytes,
-            b.and_then(|b| b.compressed_bytes),
-        ),
-        ("visible", img.final_bytes, b.and_then(|b| b.final_bytes)),
-        ("wasted", img.wasted_bytes, b.and_then(|b| b.wasted_bytes)),
-    ];
-    for (name, now, base) in rows {
-        let _ = writeln!(
-            s,
-            "| {name} | {} | {} |",
-            format_size(now),
-            delta(now, base)
-                .trim()
-                .trim_matches(|c| c == '(' || c == ')')
-        );
+/// What to fix, most severe and largest first.
+fn findings(r: &Report) -> Option<String> {
+    if r.findings.is_empty() {
+        return None;
     }
-    let _ = writeln!(
-        s,
-        "| efficiency | {} | {} |",
-        format_percent(img.efficiency),
-        b.and_then(|b| b.efficiency)
-            .map(|e| format!("{:+.1} pts", (img.efficiency - e) * 100.0))
-            .unwrap_or_default()
-    );
-    let _ = writeln!(
-        s,
-        "\n{} · {} · {} layers · {} files\n",
-        code(&img.format),
-        code(&img.platform),
-        img.layers.len(),
-        img.file_count
-    );
-
-    // The biggest layers, by the instruction that made them.
-    let mut by_size: Vec<&super::LayerSummary> = img.layers.iter().collect();
-    by_size.sort_by_key(|l| std::cmp::Reverse(l.size_bytes));
-    let _ = writeln!(
-        s,
-        "| layer | size | vs base | wasted | instruction |\n|---|---|---|---|---|"
-    );
-    for l in by_size.iter().take(5) {
-        let base = b.and_then(|b| b.layer_size(&l.digest, &l.created_by));
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} |",
-            l.index,
-            format_size(l.size_bytes),
-            match base {
-                Some(x) => format_delta(l.size_bytes as i128 - x as i128),
-                None if b.is_some() => "new".into(),
-                None => String::new(),
-            },
-            if l.wasted_bytes == 0 {
-                "–".into()
-            } else {
-                format_size(l.wasted_bytes)
-            },
-            code(&shorten(&l.created_by, 80))
-        );
-    }
-
-    // Composition: what the bytes are. Labels are the gate's own words, never image content.
-    let _ = writeln!(
-        s,
-        "\n```mermaid\npie showData title Image bytes (uncompressed, MB)"
-    );
-    let mb = |b: u64| (b as f64 / 1e3).round() / 1e3;
-    let cache: u64 = r
-        .findings
-        .iter()
-        .filter(|f| f.rule.ends_with("-cache") || f.rule.starts_with("apt-"))
-        .map(|f| f.bytes)
-        .sum();
-    let visible_other = img.final_bytes.saturating_sub(cache);
-    let _ = writeln!(s, "    \"visible files\" : {}", mb(visible_other));
-    if cache > 0 {
-        let _ = writeln!(s, "    \"leftover caches\" : {}", mb(cache));
-    }
-    if img.wasted_bytes > 0 {
-        let _ = writeln!(
-            s,
-            "    \"hidden by later layers\" : {}",
-            mb(img.wasted_bytes)
-        );
-    }
-    let _ = writeln!(s, "```\n");
-
-    if img.layers.len() > 5 {
-        let _ = writeln!(
-            s,
-            "<details><summary>All {} layers</summary>\n",
-            img.layers.len()
-        );
-        let _ = writeln!(
-            s,
-            "| # | size | stored | wasted | instruction |\n|---|---|---|---|---|"
-        );
-        for l in img.layers.iter().take(MAX_ROWS * 3) {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {} |",
-                l.index,
-                format_size(l.size_bytes),
-                format_size(l.compressed_bytes),
-                if l.wasted_bytes == 0 {
-                    "–".into()
-                } else {
-                    format_size(l.wasted_bytes)
-                },
-                code(&shorten(&l.created_by, 100))
-            );
+    let (errors, warnings) = severities(r);
+    let infos = r.findings.len() as u64 - errors - warnings;
+    let mut tally = Vec::new();
+    for (n, one, many) in [
+        (errors, "error", "errors"),
+        (warnings, "warning", "warnings"),
+        (infos, "note", "notes"),
+    ] {
+        if n > 0 {
+            tally.push(count(n, one, many));
         }
-        let _ = writeln!(s, "\n</details>\n");
     }
-    if !img.top_wasted.is_empty() {
-        let _ = writeln!(s, "<details><summary>Largest hidden files</summary>\n\n| file | size | written by | hidden by |\n|---|---|---|---|");
-        for w in img.top_wasted.iter().take(MAX_ROWS) {
-            let _ = writeln!(
-                s,
-                "| {} | {} | layer {} | layer {} ({}) |",
-                code(&w.path),
-                format_size(w.bytes),
-                w.layer,
-                w.hidden_by,
-                w.reason
-            );
-        }
-        let _ = writeln!(s, "\n</details>\n");
-    }
-    s
-}
-
-fn findings(r: &Report) -> String {
     let mut s = format!(
-        "#### Findings ({})\n\n| | rule | what | bytes | fix |\n|---|---|---|---|---|\n",
-        r.findings.len()
+        "#### Findings: {}\n\n| | rule | what | bytes | fix |\n|---|---|---|---|---|\n",
+        tally.join(", ")
     );
     let mut sorted: Vec<&super::Finding> = r.findings.iter().collect();
     sorted.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.bytes.cmp(&a.bytes)));
@@ -406,8 +356,7 @@ fn findings(r: &Report) -> String {
         let base = r
             .baseline
             .as_ref()
-            .and_then(|b| b.finding_bytes.get(&f.rule))
-            .copied();
+            .map(|b| b.finding_bytes.get(&f.rule).copied().unwrap_or(0));
         let bytes = if f.bytes == 0 {
             "–".into()
         } else {
@@ -417,8 +366,8 @@ fn findings(r: &Report) -> String {
             s,
             "| {mark} | {} | {} | {bytes} | {} |",
             code(&f.rule),
-            text(&f.message),
-            text(&f.fix)
+            inline(&f.message),
+            inline(fix_after(&f.message, &f.fix))
         );
     }
     if r.findings.len() > MAX_ROWS {
@@ -428,11 +377,215 @@ fn findings(r: &Report) -> String {
             r.findings.len() - MAX_ROWS
         );
     }
-    s
+    Some(s)
 }
 
-fn security(r: &Report) -> String {
-    let sec = r.security.as_ref().expect("checked by the caller");
+/// The image in two lines, its layers in one table, and the largest hidden files folded.
+fn image(r: &Report) -> Option<String> {
+    let img = r.image.as_ref()?;
+    let b = r.baseline.as_ref();
+    let mut s = String::from("#### Image\n\n");
+    let _ = writeln!(
+        s,
+        "{} · {} · {} · {} · {} ({} stored)\n",
+        code(&img.format),
+        code(&img.platform),
+        count(img.layers.len() as u64, "layer", "layers"),
+        count(img.file_count, "file", "files"),
+        format_size(img.size_bytes),
+        format_size(img.compressed_bytes)
+    );
+    // What the bytes are. The parts are the gate's own findings, never image content.
+    let whole = img.final_bytes + img.wasted_bytes;
+    let rule_bytes = |pick: fn(&str) -> bool| -> u64 {
+        r.findings
+            .iter()
+            .filter(|f| pick(&f.rule))
+            .map(|f| f.bytes)
+            .sum()
+    };
+    let caches = rule_bytes(|rule| rule.ends_with("-cache") || rule.starts_with("apt-"));
+    let tools = rule_bytes(|rule| rule == "build-toolchain");
+    let mut of_which = Vec::new();
+    if caches > 0 {
+        of_which.push(format!("{} leftover caches", format_size(caches)));
+    }
+    if tools > 0 {
+        of_which.push(format!("{} build tools", format_size(tools)));
+    }
+    let _ = writeln!(
+        s,
+        "**{} visible** ({}){} · **{} hidden by later layers** ({}) · {}\n",
+        format_size(img.final_bytes),
+        share(img.final_bytes, whole),
+        if of_which.is_empty() {
+            String::new()
+        } else {
+            format!(", of which {}", of_which.join(" and "))
+        },
+        format_size(img.wasted_bytes),
+        share(img.wasted_bytes, whole),
+        dive_efficiency(img)
+    );
+    if let Some(b) = b {
+        let _ = writeln!(s, "| | now | base | change |\n|---|---|---|---|");
+        let rows: [(&str, u64, Option<u64>); 4] = [
+            ("uncompressed", img.size_bytes, b.size_bytes),
+            ("stored", img.compressed_bytes, b.compressed_bytes),
+            ("visible", img.final_bytes, b.final_bytes),
+            ("hidden by later layers", img.wasted_bytes, b.wasted_bytes),
+        ];
+        for (name, now, then) in rows {
+            let _ = writeln!(
+                s,
+                "| {name} | {} | {} | {} |",
+                format_size(now),
+                then.map(format_size).unwrap_or_else(|| "–".into()),
+                delta(now, then)
+                    .trim()
+                    .trim_matches(|c| c == '(' || c == ')')
+            );
+        }
+        if let Some(e) = b.efficiency {
+            let _ = writeln!(
+                s,
+                "| dive's efficiency score | {} | {} | {:+.1} pts |",
+                format_percent(img.efficiency),
+                format_percent(e),
+                (img.efficiency - e) * 100.0
+            );
+        }
+        s.push('\n');
+    }
+    layers(&mut s, r);
+    hidden_files(&mut s, img);
+    Some(s)
+}
+
+/// One table of layers in build order. On a tall image the small layers (not among the five
+/// largest, under 1% of the bytes, hiding nothing) fold into one `<details>` after it.
+fn layers(s: &mut String, r: &Report) {
+    let Some(img) = &r.image else { return };
+    let b = r.baseline.as_ref();
+    let mut by_size: Vec<&super::LayerSummary> = img.layers.iter().collect();
+    by_size.sort_by_key(|l| std::cmp::Reverse(l.size_bytes));
+    let top: Vec<usize> = by_size.iter().take(5).map(|l| l.index).collect();
+    let (shown, folded): (Vec<&super::LayerSummary>, Vec<&super::LayerSummary>) =
+        img.layers.iter().partition(|l| {
+            img.layers.len() <= ALL_LAYERS
+                || top.contains(&l.index)
+                || l.wasted_bytes > 0
+                || l.size_bytes * 100 >= img.size_bytes
+        });
+    let table = |s: &mut String, rows: &[&super::LayerSummary]| {
+        if b.is_some() {
+            let _ = writeln!(
+                s,
+                "| layer | size | vs base | hidden later | instruction |\n|---|---|---|---|---|"
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "| layer | size | hidden later | instruction |\n|---|---|---|---|"
+            );
+        }
+        for l in rows.iter().take(MAX_ROWS * 3) {
+            let vs_base = match b {
+                Some(b) => match b.layer_size(&l.digest, &l.created_by) {
+                    Some(x) => format!(" {} |", format_delta(l.size_bytes as i128 - x as i128)),
+                    None => " new |".into(),
+                },
+                None => String::new(),
+            };
+            let instr = if l.created_by.is_empty() {
+                code(&crate::image::scan::short(&l.digest))
+            } else {
+                code(&shorten(&l.created_by, 90))
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} |{vs_base} {} | {} |",
+                l.index,
+                format_size(l.size_bytes),
+                if l.wasted_bytes == 0 {
+                    "–".into()
+                } else {
+                    format_size(l.wasted_bytes)
+                },
+                instr
+            );
+        }
+    };
+    table(s, &shown);
+    s.push('\n');
+    if !folded.is_empty() {
+        let bytes: u64 = folded.iter().map(|l| l.size_bytes).sum();
+        let _ = writeln!(
+            s,
+            "<details><summary>{} more small {} ({} in all)</summary>\n",
+            folded.len(),
+            if folded.len() == 1 { "layer" } else { "layers" },
+            format_size(bytes)
+        );
+        table(s, &folded);
+        let _ = writeln!(s, "\n</details>\n");
+    }
+}
+
+/// The largest hidden files, grouped by directory, writer, hider and how: the six wheels one
+/// layer built and a later one deleted are one row.
+fn hidden_files(s: &mut String, img: &super::ImageSummary) {
+    if img.top_wasted.is_empty() {
+        return;
+    }
+    type Key<'a> = (&'a str, usize, usize, &'a str);
+    let mut groups: BTreeMap<Key, (u64, Vec<&str>)> = BTreeMap::new();
+    for w in &img.top_wasted {
+        let dir = w.path.rfind('/').map_or("", |i| &w.path[..=i]);
+        let g = groups
+            .entry((dir, w.layer, w.hidden_by, w.reason.as_str()))
+            .or_default();
+        g.0 += w.bytes;
+        g.1.push(w.path.as_str());
+    }
+    let mut rows: Vec<(Key, (u64, Vec<&str>))> = groups.into_iter().collect();
+    rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+    let listed: u64 = img.top_wasted.iter().map(|w| w.bytes).sum();
+    let of = if format_size(listed) != format_size(img.wasted_bytes) {
+        format!(
+            "{} of the {} hidden",
+            format_size(listed),
+            format_size(img.wasted_bytes)
+        )
+    } else {
+        format_size(listed)
+    };
+    let _ = writeln!(
+        s,
+        "<details><summary>Largest hidden files ({of})</summary>\n"
+    );
+    let _ = writeln!(s, "| path | size | written by → hidden by |\n|---|---|---|");
+    for ((dir, layer, hider, reason), (bytes, paths)) in rows.iter().take(MAX_ROWS) {
+        let what = match paths[..] {
+            [one] => code(one),
+            _ => format!(
+                "{} · {}",
+                code(dir),
+                count(paths.len() as u64, "file", "files")
+            ),
+        };
+        let _ = writeln!(
+            s,
+            "| {what} | {} | layer {layer} → {hider} ({}) |",
+            format_size(*bytes),
+            text(reason)
+        );
+    }
+    let _ = writeln!(s, "\n</details>\n");
+}
+
+fn security(r: &Report) -> Option<String> {
+    let sec = r.security.as_ref()?;
     let mut s = String::from("#### Security\n\n");
     let order = ["critical", "high", "medium", "low", "unknown"];
     let has_status = sec.findings.iter().any(|f| f.status.is_some());
@@ -442,25 +595,26 @@ fn security(r: &Report) -> String {
         } else {
             let _ = writeln!(s, "| severity | findings |\n|---|---|");
         }
-    }
-    for sev in order {
-        let all: Vec<_> = sec
-            .findings
-            .iter()
-            .filter(|f| f.severity.as_str() == sev)
-            .collect();
-        if all.is_empty() {
-            continue;
-        }
-        if has_status {
-            let new = all
+        for sev in order {
+            let all: Vec<_> = sec
+                .findings
                 .iter()
-                .filter(|f| f.status.as_deref() == Some("new"))
-                .count();
-            let _ = writeln!(s, "| {sev} | {new} | {} |", all.len() - new);
-        } else {
-            let _ = writeln!(s, "| {sev} | {} |", all.len());
+                .filter(|f| f.severity.as_str() == sev)
+                .collect();
+            if all.is_empty() {
+                continue;
+            }
+            if has_status {
+                let new = all
+                    .iter()
+                    .filter(|f| f.status.as_deref() == Some("new"))
+                    .count();
+                let _ = writeln!(s, "| {sev} | {new} | {} |", all.len() - new);
+            } else {
+                let _ = writeln!(s, "| {sev} | {} |", all.len());
+            }
         }
+        s.push('\n');
     }
     // Which files were read, so "0 findings" cannot be mistaken for "not scanned".
     let sources: Vec<String> = sec
@@ -471,13 +625,13 @@ fn security(r: &Report) -> String {
             let name = std::path::Path::new(&f.path)
                 .file_name()
                 .map_or(f.path.clone(), |n| n.to_string_lossy().into_owned());
-            format!("{} ({} {})", code(&name), f.format, f.findings)
+            format!("{} ({} {})", code(&name), text(&f.format), f.findings)
         })
         .collect();
     let _ = writeln!(
         s,
-        "\n{} findings from {} · {} fixable · {} suppressed\n",
-        sec.findings.len(),
+        "{} from {} · {} fixable · {} suppressed\n",
+        count(sec.findings.len() as u64, "finding", "findings"),
         if sources.is_empty() {
             "no reports".to_string()
         } else {
@@ -487,7 +641,7 @@ fn security(r: &Report) -> String {
         sec.suppressed.len()
     );
     if let Some(inv) = &sec.inventory {
-        let top = |m: &std::collections::BTreeMap<String, u64>| {
+        let top = |m: &BTreeMap<String, u64>| {
             let mut v: Vec<(&String, &u64)> = m.iter().collect();
             v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
             v.iter()
@@ -496,7 +650,7 @@ fn security(r: &Report) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let mut line = format!("SBOM: {} components", inv.components);
+        let mut line = format!("SBOM: {}", count(inv.components, "component", "components"));
         for (what, m) in [("type", &inv.by_type), ("ecosystem", &inv.by_ecosystem)] {
             if !m.is_empty() {
                 let _ = write!(line, " · by {what} {}", top(m));
@@ -528,16 +682,16 @@ fn security(r: &Report) -> String {
                 } else {
                     code(&f.fixed)
                 },
-                text(&shorten(&f.title, 100))
+                inline(&cut(&f.title, 100))
             );
         }
         let _ = writeln!(s, "\n</details>\n");
     }
-    s
+    Some(s)
 }
 
-fn perf(r: &Report) -> String {
-    let p = r.perf.as_ref().expect("checked by the caller");
+fn perf(r: &Report) -> Option<String> {
+    let p = r.perf.as_ref()?;
     let l = &p.latency_ms;
     let b = r.baseline.as_ref();
     let mut s = String::from("#### Performance\n\n| requests | success | p50 | p90 | p95 | p99 | max | cold starts |\n|---|---|---|---|---|---|---|---|\n");
@@ -558,30 +712,68 @@ fn perf(r: &Report) -> String {
         p.cold_starts,
         format_percent(p.cold_start_rate)
     );
-    let _ = writeln!(s, "\n```mermaid\nxychart-beta\n    title \"Latency percentiles (ms)\"\n    x-axis [p50, p90, p95, p99, max]\n    bar [{:.1}, {:.1}, {:.1}, {:.1}, {:.1}]\n```", l.p50, l.p90, l.p95, l.p99, l.max);
     if !p.missing_headers.is_empty() {
         let missing: Vec<String> = p
             .missing_headers
             .iter()
-            .map(|(h, n)| format!("{} on {n}", code(h)))
+            .map(|(h, n)| {
+                format!(
+                    "{} missing in {} of {}",
+                    code(h),
+                    super::words::number(*n),
+                    count(p.requests, "response", "responses")
+                )
+            })
             .collect();
-        let _ = writeln!(s, "\nmissing headers: {}", missing.join(", "));
+        let _ = writeln!(s, "\n{}", missing.join(", "));
     }
+    let _ = writeln!(s, "\n<details><summary>Latency chart</summary>\n\n```mermaid\nxychart-beta\n    title \"Latency percentiles (ms)\"\n    x-axis [p50, p90, p95, p99, max]\n    bar [{:.1}, {:.1}, {:.1}, {:.1}, {:.1}]\n```\n\n</details>", l.p50, l.p90, l.p95, l.p99, l.max);
     s.push_str(&super::shards::markdown(p));
-    s
+    Some(s)
+}
+
+fn notes(r: &Report) -> Option<String> {
+    if r.notes.is_empty() {
+        return None;
+    }
+    let mut s = String::new();
+    for n in &r.notes {
+        if super::deployed_md::shown_here(r, n) {
+            continue;
+        }
+        let _ = writeln!(s, "> {}", inline(n));
+    }
+    (!s.is_empty()).then_some(s)
+}
+
+fn footer(r: &Report) -> Option<String> {
+    Some(format!(
+        "<sub>lambda-gate {} · schema {}</sub>\n",
+        text(&r.tool.version),
+        text(&r.schema)
+    ))
 }
 
 /// Untrusted text in a code span: no Markdown, HTML, links or mentions are interpreted inside
-/// one. Newlines fold to spaces and `|` is escaped so a table cell stays one cell.
+/// one. The fence is one backtick longer than the longest run inside (CommonMark), newlines
+/// fold to spaces, other control characters and bidi overrides show as escapes, and `|` is
+/// escaped so a table cell stays one cell (GFM removes that backslash before the span).
 pub fn code(raw: &str) -> String {
     let one_line: String = raw
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if matches!(c, '\n' | '\r' | '\t') {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
-    let cell = one_line.replace('|', "\\|");
+    let visible = crate::term::escape(&one_line);
+    let cell = visible.replace('|', "\\|");
     let longest_run = cell.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest_run + 1);
-    let pad = if cell.starts_with('`') || cell.ends_with('`') || cell.is_empty() {
+    let pad = if cell.starts_with('`') || cell.ends_with('`') || cell.trim().is_empty() {
         " "
     } else {
         ""
@@ -589,28 +781,95 @@ pub fn code(raw: &str) -> String {
     format!("{fence}{pad}{cell}{pad}{fence}")
 }
 
-/// Untrusted prose: HTML and Markdown specials escaped, mentions and autolinks defused.
+/// Untrusted prose: HTML and Markdown specials escaped, mentions and autolinks defused,
+/// control characters and bidi overrides shown as escapes.
 pub fn text(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len() + 8);
-    for c in raw.chars() {
+    let one_line: String = raw
+        .chars()
+        .map(|c| {
+            if matches!(c, '\n' | '\r' | '\t') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let visible = crate::term::escape(&one_line);
+    let mut out = String::with_capacity(visible.len() + 8);
+    for c in visible.chars() {
         match c {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
             '|' => out.push_str("\\|"),
-            '\\' | '*' | '_' | '[' | ']' | '`' | '#' | '!' | '~' | '(' | ')' => {
+            '\\' | '*' | '_' | '[' | ']' | '`' | '#' | '!' | '~' => {
                 out.push('\\');
                 out.push(c);
             }
             // A zero-width joiner after @ keeps the text readable but stops the mention.
             '@' => out.push_str("@\u{200d}"),
-            c if c.is_control() => out.push(' '),
             c => out.push(c),
         }
     }
     // Bare URLs autolink on GitHub: break the scheme separator.
     out.replace("://", ":\u{200d}//")
         .replace("www.", "www\u{200d}.")
+}
+
+/// Prose whose backtick-quoted parts are code, as the rules write their messages: each code
+/// span (a run of n backticks up to the next run of exactly n, as CommonMark reads it) is
+/// rendered with [`code`], the rest with [`text`]. A backtick run that closes nothing stays a
+/// literal backtick.
+pub fn inline(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len() + 16);
+    let mut plain = String::new();
+    let mut rest = raw;
+    while let Some(open) = rest.find('`') {
+        let run = rest[open..].len() - rest[open..].trim_start_matches('`').len();
+        let after = &rest[open + run..];
+        match closing(after, run) {
+            Some(end) => {
+                plain.push_str(&rest[..open]);
+                out.push_str(&text(&plain));
+                plain.clear();
+                let content = &after[..end];
+                // CommonMark strips one space each side when both are there.
+                let content = match content.strip_prefix(' ').and_then(|c| c.strip_suffix(' ')) {
+                    Some(inner) if !content.trim().is_empty() => inner,
+                    _ => content,
+                };
+                out.push_str(&code(content));
+                rest = &after[end + run..];
+            }
+            None => {
+                plain.push_str(&rest[..open + run]);
+                rest = after;
+            }
+        }
+    }
+    plain.push_str(rest);
+    out.push_str(&text(&plain));
+    out
+}
+
+/// Where in `s` a backtick run of exactly `n` starts, if one does.
+fn closing(s: &str, n: usize) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'`' {
+            let start = i;
+            while i < bytes.len() && bytes[i] == b'`' {
+                i += 1;
+            }
+            if i - start == n {
+                return Some(start);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -623,6 +882,7 @@ mod tests {
         assert_eq!(code("x ` y"), "``x ` y``");
         assert_eq!(code("`edge`"), "`` `edge` ``");
         assert_eq!(code("two\nlines"), "`two lines`");
+        assert_eq!(code("\x1b[2J"), "`\\x1b[2J`");
     }
 
     #[test]
@@ -636,11 +896,37 @@ mod tests {
     }
 
     #[test]
+    fn quoted_code_in_messages_becomes_code_spans() {
+        assert_eq!(
+            inline("layer 4 `RUN eval \"$X\"` left 1 B in ~/.cache (2 files)"),
+            "layer 4 `RUN eval \"$X\"` left 1 B in \\~/.cache (2 files)"
+        );
+        assert_eq!(
+            inline("add `--no-cache-dir` or *not*"),
+            "add `--no-cache-dir` or \\*not\\*"
+        );
+        // A span that holds a backtick is fenced with two, as the rules quote it.
+        assert_eq!(inline("run `` echo `id` `` now"), "run `` echo `id` `` now");
+        // An unmatched backtick is text, escaped.
+        assert_eq!(inline("it`s <b>"), "it\\`s &lt;b&gt;");
+        assert_eq!(inline("a `x|y` b"), "a `x\\|y` b");
+    }
+
+    #[test]
     fn fit_trims_the_longest_trimmable_section() {
         let sections = vec![
-            Section::fixed("headline\n".into()),
-            Section::trimmable("findings", "x".repeat(5000)),
-            Section::trimmable("layers", "y".repeat(500)),
+            Section {
+                name: None,
+                body: "headline\n".into(),
+            },
+            Section {
+                name: Some("findings"),
+                body: "x".repeat(5000),
+            },
+            Section {
+                name: Some("layers"),
+                body: "y".repeat(500),
+            },
         ];
         let out = fit(sections, 2000);
         assert!(out.len() <= 2000);

@@ -14,5 +14,6 @@ pub mod sarif;
 pub mod sbom;
 pub mod shards;
 pub mod text;
+pub mod words;
 
 pub use model::*;

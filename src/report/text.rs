@@ -1,165 +1,186 @@
 //! The terminal renderer: what a person reads after `gate check` on a laptop or in a CI log.
 //! Plain text that fits 100 columns.
+//!
+//! Every string an image, a scanner or a remote answer wrote goes through `term::escape`
+//! (control characters and bidi overrides shown as escapes, never interpreted), and the whole
+//! report once more before it is returned.
+//!
+//! The report is the sections in `SECTIONS`, top to bottom, separated by a blank line; a new
+//! section is one function `fn(&Report) -> Option<String>` and one line there.
 
 use std::fmt::Write;
 
+use super::words::{check_figures, count, dive_efficiency, fix_after, visible_and_hidden};
 use super::{Report, Status};
+use crate::image::history::cut;
+use crate::term::{escape, escape_lines};
 use crate::units::{format_percent, format_size};
+
+pub use super::words::show_value;
+/// The history parser moved to `image::history`; kept here for the callers that import it
+/// from the renderer.
+pub use crate::image::history::shorten;
 
 /// Width the tables are laid out for.
 pub const WIDTH: usize = 100;
 
+type SectionFn = fn(&Report) -> Option<String>;
+
+/// The report, top to bottom: a new section plugs in as one line here.
+const SECTIONS: &[SectionFn] = &[
+    image,
+    layers,
+    hidden_files,
+    |r| Some(super::changes::text(r)).filter(|s| !s.trim().is_empty()),
+    findings,
+    security,
+    perf,
+    checks,
+    notes,
+    verdict,
+];
+
 pub fn render(report: &Report) -> String {
+    let parts: Vec<String> = SECTIONS.iter().filter_map(|s| s(report)).collect();
+    escape_lines(&parts.join("\n")).into_owned()
+}
+
+fn image(r: &Report) -> Option<String> {
+    let img = r.image.as_ref()?;
     let mut out = String::new();
-    if let Some(img) = &report.image {
-        let name = img.reference.as_deref().unwrap_or(&img.source);
-        let _ = writeln!(out, "image    {name}");
+    let name = img.reference.as_deref().unwrap_or(&img.source);
+    let _ = writeln!(out, "image    {}", escape(name));
+    let _ = writeln!(
+        out,
+        "         {} · {} · {} · {}",
+        escape(&img.format),
+        escape(&img.platform),
+        count(img.layers.len() as u64, "layer", "layers"),
+        count(img.file_count, "file", "files")
+    );
+    let _ = writeln!(
+        out,
+        "size     {} uncompressed, {} compressed",
+        format_size(img.size_bytes),
+        format_size(img.compressed_bytes),
+    );
+    let (visible, hidden) = visible_and_hidden(img);
+    let _ = writeln!(
+        out,
+        "         {visible} · {hidden} · {}",
+        dive_efficiency(img)
+    );
+    Some(out)
+}
+
+fn layers(r: &Report) -> Option<String> {
+    let img = r.image.as_ref()?;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:>3}  {:>9}  {:>9}  {:>9}  instruction",
+        "#", "size", "stored", "hidden"
+    );
+    for l in &img.layers {
+        let instr = if l.created_by.is_empty() {
+            crate::image::scan::short(&l.digest)
+        } else {
+            shorten(&l.created_by, WIDTH - 39)
+        };
         let _ = writeln!(
             out,
-            "         {} · {} · {} layers",
-            img.format,
-            img.platform,
-            img.layers.len()
-        );
-        let _ = writeln!(
-            out,
-            "size     {} uncompressed, {} compressed, {} visible",
-            format_size(img.size_bytes),
-            format_size(img.compressed_bytes),
-            format_size(img.final_bytes)
-        );
-        let _ = writeln!(
-            out,
-            "waste    {} hidden by later layers · efficiency {} · {} files",
-            format_size(img.wasted_bytes),
-            format_percent(img.efficiency),
-            img.file_count
-        );
-        out.push('\n');
-        let _ = writeln!(
-            out,
-            "{:>3}  {:>9}  {:>9}  {:>9}  instruction",
-            "#", "size", "stored", "wasted"
-        );
-        for l in &img.layers {
-            let instr = if l.created_by.is_empty() {
-                super::super::image::scan::short(&l.digest)
+            "{:>3}  {:>9}  {:>9}  {:>9}  {}",
+            l.index,
+            format_size(l.size_bytes),
+            format_size(l.compressed_bytes),
+            if l.wasted_bytes == 0 {
+                "-".to_string()
             } else {
-                shorten(&l.created_by, WIDTH - 39)
-            };
+                format_size(l.wasted_bytes)
+            },
+            escape(&instr)
+        );
+    }
+    Some(out)
+}
+
+fn hidden_files(r: &Report) -> Option<String> {
+    let img = r.image.as_ref()?;
+    if img.top_wasted.is_empty() {
+        return None;
+    }
+    let mut out = String::from("largest hidden files\n");
+    for w in img.top_wasted.iter().take(5) {
+        let _ = writeln!(
+            out,
+            "  {:>9}  {}  (layer {}, {} by layer {})",
+            format_size(w.bytes),
+            escape(&cut(&w.path, 50)),
+            w.layer,
+            escape(&w.reason),
+            w.hidden_by
+        );
+    }
+    Some(out)
+}
+
+fn findings(r: &Report) -> Option<String> {
+    if r.findings.is_empty() {
+        return None;
+    }
+    let mut out = String::from("findings\n");
+    // Errors first, then the largest.
+    let mut sorted: Vec<&super::Finding> = r.findings.iter().collect();
+    sorted.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.bytes.cmp(&a.bytes)));
+    for f in sorted {
+        let _ = writeln!(
+            out,
+            "  {:<7} {:<24} {}",
+            f.severity.as_str(),
+            escape(&f.rule),
+            escape(&f.message)
+        );
+        if !f.fix.is_empty() {
             let _ = writeln!(
                 out,
-                "{:>3}  {:>9}  {:>9}  {:>9}  {}",
-                l.index,
-                format_size(l.size_bytes),
-                format_size(l.compressed_bytes),
-                if l.wasted_bytes == 0 {
-                    "-".to_string()
-                } else {
-                    format_size(l.wasted_bytes)
-                },
-                instr
+                "          fix: {}",
+                escape(fix_after(&f.message, &f.fix))
             );
         }
-        if !img.top_wasted.is_empty() {
-            out.push('\n');
-            let _ = writeln!(out, "largest hidden files");
-            for w in img.top_wasted.iter().take(5) {
-                let _ = writeln!(
-                    out,
-                    "  {:>9}  {}  (layer {}, {} by layer {})",
-                    format_size(w.bytes),
-                    shorten(&w.path, 50),
-                    w.layer,
-                    w.reason,
-                    w.hidden_by
-                );
-            }
-        }
     }
-    out.push_str(&super::changes::text(report));
-    if !report.findings.is_empty() {
-        out.push('\n');
-        let _ = writeln!(out, "findings");
-        for f in &report.findings {
-            let _ = writeln!(
-                out,
-                "  {:<7} {:<24} {}",
-                f.severity.as_str(),
-                f.rule,
-                f.message
-            );
-            if !f.fix.is_empty() {
-                let _ = writeln!(out, "          fix: {}", f.fix);
-            }
-        }
-    }
-    if let Some(sec) = &report.security {
-        security(&mut out, sec);
-    }
-    if let Some(p) = &report.perf {
-        perf(&mut out, p);
-    }
-    if !report.checks.is_empty() {
-        out.push('\n');
-        let _ = writeln!(out, "checks");
-        // One column for names, as wide as the longest (perf header checks are long).
-        let w = report
-            .checks
-            .iter()
-            .map(|c| c.name.len())
-            .max()
-            .unwrap_or(0)
-            .clamp(18, 34);
-        for c in &report.checks {
-            let mark = match c.status {
-                Status::Pass => "pass",
-                Status::Warn => "warn",
-                Status::Fail => "FAIL",
-            };
-            let _ = writeln!(
-                out,
-                "  {mark}  {:<w$} {:>14} (limit {})",
-                c.name,
-                show_value(&c.actual, c.unit.as_deref()),
-                show_value(&c.limit, c.unit.as_deref())
-            );
-            if let Some(d) = &c.detail {
-                if c.status != Status::Pass {
-                    let _ = writeln!(out, "        {d}");
-                }
-            }
-        }
-    }
-    for n in &report.notes {
-        let _ = writeln!(out, "note: {n}");
-    }
-    out.push('\n');
-    let _ = writeln!(out, "verdict: {}", report.verdict.as_str().to_uppercase());
-    out
+    Some(out)
 }
 
 /// How many security findings the terminal lists (the JSON has them all).
 const SECURITY_ROWS: usize = 15;
 
-fn security(out: &mut String, sec: &crate::security::SecurityReport) {
-    out.push('\n');
+fn security(r: &Report) -> Option<String> {
+    let sec = r.security.as_ref()?;
+    let mut out = String::new();
     let order = ["critical", "high", "medium", "low", "unknown"];
     let counts: Vec<String> = order
         .iter()
         .filter_map(|s| sec.counts.by_severity.get(*s).map(|n| format!("{n} {s}")))
         .collect();
-    let sources: Vec<String> = sec.sources.iter().map(|s| s.format.clone()).collect();
+    let sources: Vec<String> = sec
+        .sources
+        .iter()
+        .map(|s| escape(&s.format).into_owned())
+        .collect();
     let _ = writeln!(
         out,
-        "security {} findings ({}) from {} · {} fixable · {} suppressed{}",
-        sec.findings.len(),
+        "security {} ({}) from {} · {} fixable · {} suppressed{}",
+        count(sec.findings.len() as u64, "finding", "findings"),
         if counts.is_empty() {
             "none".into()
         } else {
             counts.join(", ")
         },
-        sources.join(", "),
+        if sources.is_empty() {
+            "no reports".into()
+        } else {
+            sources.join(", ")
+        },
         sec.counts.fixable,
         sec.suppressed.len(),
         if sec.counts.new > 0 {
@@ -169,20 +190,26 @@ fn security(out: &mut String, sec: &crate::security::SecurityReport) {
         }
     );
     for f in sec.findings.iter().take(SECURITY_ROWS) {
+        // Escaped before they are cut, so the columns measure what is printed.
         let pkg = if f.package.is_empty() {
-            shorten(&f.location, 30)
+            escape(&f.location).into_owned()
         } else if f.fixed.is_empty() {
-            format!("{} {}", f.package, f.installed)
+            format!("{} {}", escape(&f.package), escape(&f.installed))
         } else {
-            format!("{} {} → {}", f.package, f.installed, f.fixed)
+            format!(
+                "{} {} → {}",
+                escape(&f.package),
+                escape(&f.installed),
+                escape(&f.fixed)
+            )
         };
         let _ = writeln!(
             out,
             "  {:<8} {:<22} {:<36} {}",
             f.severity.as_str(),
-            shorten(&f.id, 22),
-            shorten(&pkg, 36),
-            shorten(&f.title, WIDTH - 72)
+            cut(&escape(&f.id), 22),
+            cut(&pkg, 36),
+            cut(&escape(&f.title), WIDTH - 72)
         );
     }
     if sec.findings.len() > SECURITY_ROWS {
@@ -192,18 +219,20 @@ fn security(out: &mut String, sec: &crate::security::SecurityReport) {
             sec.findings.len() - SECURITY_ROWS
         );
     }
+    Some(out)
 }
 
-fn perf(out: &mut String, p: &crate::perf::PerfReport) {
-    out.push('\n');
+fn perf(r: &Report) -> Option<String> {
+    let p = r.perf.as_ref()?;
+    let mut out = String::new();
     let l = &p.latency_ms;
     let _ = writeln!(
         out,
-        "perf     {} ({} mode, {} model) · {} requests in {:.1} s · {:.0} req/s",
-        shorten(&p.target, 50),
-        p.mode,
-        p.model,
-        p.requests,
+        "perf     {} ({} mode, {} model) · {} in {:.1} s · {:.0} req/s",
+        escape(&cut(&p.target, 50)),
+        escape(&p.mode),
+        escape(&p.model),
+        count(p.requests, "request", "requests"),
         p.duration_s,
         p.rps
     );
@@ -213,7 +242,11 @@ fn perf(out: &mut String, p: &crate::perf::PerfReport) {
         l.avg, l.p50, l.p90, l.p95, l.p99, l.max
     );
     let statuses: Vec<String> = p.statuses.iter().map(|(k, v)| format!("{k}×{v}")).collect();
-    let errors: Vec<String> = p.errors.iter().map(|(k, v)| format!("{k}×{v}")).collect();
+    let errors: Vec<String> = p
+        .errors
+        .iter()
+        .map(|(k, v)| format!("{}×{v}", escape(k)))
+        .collect();
     let _ = writeln!(
         out,
         "         success {} · cold starts {} ({}) · statuses {}{}",
@@ -223,7 +256,7 @@ fn perf(out: &mut String, p: &crate::perf::PerfReport) {
         if statuses.is_empty() {
             "none".into()
         } else {
-            statuses.join(" ")
+            escape(&statuses.join(" ")).into_owned()
         },
         if errors.is_empty() {
             String::new()
@@ -246,7 +279,7 @@ fn perf(out: &mut String, p: &crate::perf::PerfReport) {
         );
     }
     if let Some(h) = &p.right_sizing {
-        let _ = writeln!(out, "         {h}");
+        let _ = writeln!(out, "         {}", escape(h));
     }
     if p.kept_up == Some(false) {
         let _ = writeln!(
@@ -255,72 +288,59 @@ fn perf(out: &mut String, p: &crate::perf::PerfReport) {
         );
     }
     out.push_str(&super::shards::text(p));
+    Some(out)
 }
 
-/// A check value as a person reads it, in the check's unit.
-pub fn show_value(v: &serde_json::Value, unit: Option<&str>) -> String {
-    match (v, unit) {
-        (serde_json::Value::Number(n), Some("bytes")) => {
-            n.as_u64().map(format_size).unwrap_or_else(|| n.to_string())
+/// Failed checks first, then warnings, then the ones that pass.
+fn checks(r: &Report) -> Option<String> {
+    if r.checks.is_empty() {
+        return None;
+    }
+    let mut out = String::from("checks\n");
+    // One column for names, as wide as the longest (perf header checks are long).
+    let w = r
+        .checks
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(18, 34);
+    let mut sorted: Vec<&super::Check> = r.checks.iter().collect();
+    sorted.sort_by_key(|c| std::cmp::Reverse(c.status));
+    for c in sorted {
+        let mark = match c.status {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "FAIL",
+        };
+        let (limit, actual) = check_figures(c, r);
+        let _ = writeln!(
+            out,
+            "  {mark}  {:<w$} {} (limit {})",
+            escape(&c.name),
+            escape(&actual),
+            escape(&limit)
+        );
+        if let Some(d) = &c.detail {
+            if c.status != Status::Pass {
+                let _ = writeln!(out, "        {}", escape(d));
+            }
         }
-        (serde_json::Value::Number(n), Some("ratio")) => n
-            .as_f64()
-            .map(format_percent)
-            .unwrap_or_else(|| n.to_string()),
-        (serde_json::Value::Number(n), Some("ms")) => format!("{} ms", n),
-        (serde_json::Value::Number(n), Some("percent")) => format!("{}%", n),
-        (serde_json::Value::String(s), _) => s.clone(),
-        (other, _) => other.to_string(),
     }
+    Some(out)
 }
 
-/// A Dockerfile instruction from the config's `created_by`, shortened for a table cell:
-/// `/bin/sh -c #(nop) COPY file:… in /app` → `COPY file:… in /app`, `/bin/sh -c pip …` →
-/// `RUN pip …`, whitespace folded, cut at `max` characters with an ellipsis.
-pub fn shorten(created_by: &str, max: usize) -> String {
-    let mut s = created_by.trim();
-    // BuildKit records build args as `|2 A=1 B=2 /bin/sh -c …`.
-    if let Some(rest) = s.strip_prefix('|') {
-        if let Some(i) = rest.find("/bin/sh -c") {
-            s = &rest[i..];
-        }
+fn notes(r: &Report) -> Option<String> {
+    if r.notes.is_empty() {
+        return None;
     }
-    let s = if let Some(rest) = s.strip_prefix("/bin/sh -c #(nop)") {
-        rest.trim().to_string()
-    } else if let Some(rest) = s.strip_prefix("/bin/sh -c") {
-        format!("RUN {}", rest.trim())
-    } else {
-        s.to_string()
-    };
-    let s = s.trim_end_matches("# buildkit").trim();
-    let folded: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if folded.chars().count() <= max {
-        folded
-    } else {
-        let cut: String = folded.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
+    let mut out = String::new();
+    for n in &r.notes {
+        let _ = writeln!(out, "note: {}", escape(n));
     }
+    Some(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn instructions_read_like_the_dockerfile() {
-        assert_eq!(
-            shorten("/bin/sh -c #(nop) ADD file:abc in / ", 80),
-            "ADD file:abc in /"
-        );
-        assert_eq!(
-            shorten("/bin/sh -c pip install  -r\trequirements.txt", 80),
-            "RUN pip install -r requirements.txt"
-        );
-        assert_eq!(
-            shorten("RUN /bin/sh -c apt-get update # buildkit", 80),
-            "RUN /bin/sh -c apt-get update"
-        );
-        assert_eq!(shorten("|1 PY=3.11 /bin/sh -c make", 80), "RUN make");
-        assert_eq!(shorten("COPY . /var/task", 8), "COPY . …");
-    }
+fn verdict(r: &Report) -> Option<String> {
+    Some(format!("verdict: {}\n", r.verdict.as_str().to_uppercase()))
 }

@@ -8,6 +8,8 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use super::diags::Code;
 use super::{sample_paths, Ctx, Draft, Sink};
+use crate::image::history::Program;
+use crate::report::words::count;
 use crate::units::format_size;
 
 pub struct CacheKind {
@@ -18,6 +20,12 @@ pub struct CacheKind {
     pub place: &'static str,
     pub hadolint: &'static [&'static str],
     pub fix: &'static str,
+    /// The commands that fill it: the message quotes the one in the layer's RUN.
+    pub programs: &'static [Program],
+}
+
+const fn program(names: &'static [&'static str], subcommands: &'static [&'static str]) -> Program {
+    Program { names, subcommands }
 }
 
 pub const KINDS: &[CacheKind] = &[
@@ -27,6 +35,7 @@ pub const KINDS: &[CacheKind] = &[
         place: "~/.cache/pip",
         hadolint: &["DL3042"],
         fix: "add `--no-cache-dir` to the `pip` command or set `PIP_NO_CACHE_DIR=1`",
+        programs: &[program(&["pip"], &["install", "wheel", "download"])],
     },
     CacheKind {
         code: Code::AptLists,
@@ -34,6 +43,7 @@ pub const KINDS: &[CacheKind] = &[
         place: "/var/lib/apt/lists",
         hadolint: &["DL3009"],
         fix: "end the same RUN with `&& rm -rf /var/lib/apt/lists/*`",
+        programs: &[program(&["apt-get", "apt"], &["update"])],
     },
     CacheKind {
         code: Code::AptArchives,
@@ -41,6 +51,7 @@ pub const KINDS: &[CacheKind] = &[
         place: "/var/cache/apt",
         hadolint: &["DL3009"],
         fix: "end the same RUN with `&& apt-get clean` (or install with `--no-install-recommends` and clean up)",
+        programs: &[program(&["apt-get", "apt"], &["install", "upgrade", "dist-upgrade", "full-upgrade"])],
     },
     CacheKind {
         code: Code::DnfCache,
@@ -48,6 +59,7 @@ pub const KINDS: &[CacheKind] = &[
         place: "/var/cache/dnf",
         hadolint: &["DL3040", "DL3032"],
         fix: "end the same RUN with `&& dnf clean all && rm -rf /var/cache/dnf` (microdnf: `microdnf clean all`; yum: `yum clean all`)",
+        programs: &[program(&["dnf", "yum", "microdnf"], &["install", "update", "upgrade", "makecache", "groupinstall"])],
     },
     CacheKind {
         code: Code::ApkCache,
@@ -55,6 +67,7 @@ pub const KINDS: &[CacheKind] = &[
         place: "/var/cache/apk",
         hadolint: &["DL3019"],
         fix: "use `apk add --no-cache`",
+        programs: &[program(&["apk"], &["add", "update", "upgrade"])],
     },
     CacheKind {
         code: Code::NpmCache,
@@ -64,6 +77,7 @@ pub const KINDS: &[CacheKind] = &[
         place: "~/.npm",
         hadolint: &[],
         fix: "end the same RUN with `&& npm cache clean --force`, or use `npm ci --cache /tmp/npm-cache` and remove it",
+        programs: &[program(&["npm"], &["install", "i", "ci", "add"])],
     },
     CacheKind {
         code: Code::YarnCache,
@@ -71,6 +85,7 @@ pub const KINDS: &[CacheKind] = &[
         place: "the yarn cache",
         hadolint: &["DL3060"],
         fix: "end the same RUN with `&& yarn cache clean`",
+        programs: &[program(&["yarn"], &[])],
     },
     CacheKind {
         code: Code::CargoCache,
@@ -78,6 +93,7 @@ pub const KINDS: &[CacheKind] = &[
         place: "~/.cargo/registry",
         hadolint: &[],
         fix: "build in a builder stage and COPY only the binary into the final stage",
+        programs: &[program(&["cargo"], &["build", "install", "fetch"])],
     },
     CacheKind {
         code: Code::GoBuildCache,
@@ -85,6 +101,7 @@ pub const KINDS: &[CacheKind] = &[
         place: "the Go build cache",
         hadolint: &[],
         fix: "build in a builder stage (or `go clean -cache -modcache` in the same RUN) and COPY only the binary",
+        programs: &[program(&["go"], &["build", "install", "get", "mod", "test"])],
     },
 ];
 
@@ -120,7 +137,8 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
         if bytes < ctx.cfg.min_bytes {
             continue;
         }
-        let layer_name = ctx.layer_name(layer);
+        let first = format!("/{}", files[0].0);
+        let layer_name = ctx.layer_command(layer, kind.programs, &[&first]);
         let refs: Vec<String> = kind.hadolint.iter().map(|s| s.to_string()).collect();
         let hint = if refs.is_empty() {
             String::new()
@@ -130,10 +148,10 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
         sink.push(Draft {
             code: kind.code,
             message: format!(
-                "{layer_name} left {} in {} ({} files){hint}",
+                "{layer_name} left {} in {} ({}){hint}",
                 format_size(bytes),
                 kind.place,
-                files.len()
+                count(files.len() as u64, "file", "files")
             ),
             bytes,
             layer: Some(layer),

@@ -147,9 +147,10 @@ fn unreadable(ctx: &Ctx, sink: &mut Sink) {
     sink.push(Draft {
         code: Code::LambdaUnreadableFiles,
         message: format!(
-            "{} files or directories under the task root and runtime paths are not readable by Lambda's non-root user (e.g. /{} mode {:o})",
-            bad.len(),
-            bad[0].0,
+            "{} under the task root and runtime paths {} not readable by Lambda's non-root user (e.g. {} mode {:o})",
+            crate::report::words::count(bad.len() as u64, "file or directory", "files or directories"),
+            if bad.len() == 1 { "is" } else { "are" },
+            super::quote(&format!("/{}", bad[0].0)),
             ctx.scan.fs.get(&bad[0].0).map(|n| n.mode & 0o7777).unwrap_or(0)
         ),
         bytes,

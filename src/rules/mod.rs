@@ -15,10 +15,11 @@ pub mod waste;
 
 use globset::{GlobSet, GlobSetBuilder};
 
+use crate::image::history::{self, Program};
 use crate::image::overlay::Node;
 use crate::image::{Image, Scan};
 use crate::policy::Policy;
-use crate::report::{text::shorten, Finding, Severity};
+use crate::report::{Finding, Severity};
 use cfg::{Level, RulesConfig};
 use diags::Code;
 
@@ -71,17 +72,44 @@ impl<'a> Ctx<'a> {
 
     /// "layer 3 `RUN pip install -r requirements.txt`", for messages.
     pub fn layer_name(&self, layer: usize) -> String {
-        let instr = self
-            .scan
-            .layers
-            .get(layer)
-            .map(|l| l.created_by.as_str())
-            .unwrap_or("");
+        let instr = self.instruction(layer);
         if instr.is_empty() {
             format!("layer {layer}")
         } else {
-            format!("layer {layer} `{}`", shorten(instr, 70))
+            format!(
+                "layer {layer} {}",
+                quote(&history::shorten(instr, QUOTE_CHARS))
+            )
         }
+    }
+
+    /// "layer 4 `apt-get install -y gcc make`": the layer and the command of its RUN that did
+    /// it — the first one running one of `programs`, else the first naming one of `paths` (or
+    /// a directory above it). A RUN of one command reads as the whole instruction; so does a
+    /// chain where no command fits.
+    pub fn layer_command(&self, layer: usize, programs: &[Program], paths: &[&str]) -> String {
+        let instr = self.instruction(layer);
+        let commands = history::commands(instr);
+        let whole = history::script(instr).map(|s| history::cut(s, usize::MAX));
+        let picked = history::command_running(&commands, programs).or_else(|| {
+            paths
+                .iter()
+                .find_map(|p| history::command_naming(&commands, p))
+        });
+        match picked {
+            Some(c) if whole.as_deref() != Some(c) => {
+                format!("layer {layer} {}", quote(&history::cut(c, QUOTE_CHARS)))
+            }
+            _ => self.layer_name(layer),
+        }
+    }
+
+    fn instruction(&self, layer: usize) -> &str {
+        self.scan
+            .layers
+            .get(layer)
+            .map(|l| l.created_by.as_str())
+            .unwrap_or("")
     }
 
     pub fn created_by(&self, layer: usize) -> Option<String> {
@@ -158,6 +186,23 @@ pub fn run(image: &Image, scan: &Scan, policy: &Policy) -> Vec<Finding> {
         family(&ctx, &mut sink);
     }
     sink.findings
+}
+
+/// How much of an instruction or command a message quotes.
+const QUOTE_CHARS: usize = 100;
+
+/// `text` as a code span in a message: fenced with one backtick more than the longest run it
+/// holds (CommonMark), so an instruction with backticks in it stays one span when the
+/// Markdown renderer turns it into code.
+pub fn quote(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
 }
 
 /// Up to `n` example paths, with a leading `/`, largest first.

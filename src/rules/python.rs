@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use super::diags::Code;
 use super::{sample_paths, Ctx, Draft, Sink};
 use crate::image::layer::Kind;
+use crate::report::words::count;
 use crate::units::format_size;
 
 /// Python versions the image can run, as bytecode tags: `python3.12` → "312".
@@ -78,9 +79,9 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
         sink.push(Draft {
             code: Code::StaleBytecode,
             message: format!(
-                "{name} ships {} of bytecode ({} .pyc files) for a Python the image does not have (it has {list})",
+                "{name} ships {} of bytecode ({}) for a Python the image does not have (it has {list})",
                 format_size(bytes),
-                files.len()
+                count(files.len() as u64, ".pyc file", ".pyc files")
             ),
             bytes,
             layer: Some(layer),
@@ -99,7 +100,7 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
         let name = ctx.layer_name(layer);
         sink.push(Draft {
             code: Code::PythonTests,
-            message: format!("{name} ships {} of test suites inside site-packages ({} files)", format_size(bytes), files.len()),
+            message: format!("{name} ships {} of test suites inside site-packages ({})", format_size(bytes), count(files.len() as u64, "file", "files")),
             bytes,
             layer: Some(layer),
             created_by: ctx.created_by(layer),
@@ -127,9 +128,9 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
             sink.inform(Draft {
                 code: Code::MissingBytecode,
                 message: format!(
-                    "{} of {} site-packages .py files have no bytecode for Python {list}: Lambda's filesystem is read-only, so every cold start compiles them",
-                    missing.len(),
-                    site_py.len()
+                    "{} of {} have no bytecode for Python {list}: Lambda's filesystem is read-only, so every cold start compiles them",
+                    crate::report::words::number(missing.len() as u64),
+                    count(site_py.len() as u64, "site-packages .py file", "site-packages .py files")
                 ),
                 bytes,
                 layer: None,

@@ -7,7 +7,29 @@ use globset::{Glob, GlobSetBuilder};
 
 use super::diags::Code;
 use super::{sample_paths, Ctx, Draft, Sink};
+use crate::image::history::Program;
+use crate::report::words::count;
 use crate::units::format_size;
+
+/// Commands that install a toolchain: the one a message quotes when the chain has several.
+const INSTALLERS: &[Program] = &[
+    Program {
+        names: &["apt-get", "apt"],
+        subcommands: &["install"],
+    },
+    Program {
+        names: &["dnf", "yum", "microdnf"],
+        subcommands: &["install", "groupinstall"],
+    },
+    Program {
+        names: &["apk"],
+        subcommands: &["add"],
+    },
+    Program {
+        names: &["rustup", "rustup-init"],
+        subcommands: &[],
+    },
+];
 
 /// Paths (without the leading `/`) that only a build needs.
 pub const TOOLCHAIN: &[&str] = &[
@@ -73,15 +95,20 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
             continue;
         }
         let tools = tool_names(&files);
-        let name = ctx.layer_name(layer);
+        let first = files
+            .iter()
+            .max_by_key(|f| f.1)
+            .map(|f| format!("/{}", f.0));
+        let paths: Vec<&str> = first.iter().map(String::as_str).collect();
+        let name = ctx.layer_command(layer, INSTALLERS, &paths);
         sink.push(Draft {
             code: Code::BuildToolchain,
-            message: format!("{name} ships build tools ({tools}): {} in {} files", format_size(bytes), files.len()),
+            message: format!("{name} ships build tools ({tools}): {} in {}", format_size(bytes), count(files.len() as u64, "file", "files")),
             bytes,
             layer: Some(layer),
             created_by: ctx.created_by(layer),
             paths: sample_paths(files, 5),
-            fix: format!("use a multi-stage build: install the toolchain and build in a builder stage, then COPY only the results into the final stage (drop what layer {layer} installs for building)"),
+            fix: format!("use a multi-stage build: install the toolchain and build in a builder stage, then COPY only the results into the final stage (leave {name} out of it)"),
             references: Vec::new(),
         });
     }

@@ -5,8 +5,16 @@ use std::collections::BTreeMap;
 
 use super::diags::Code;
 use super::{sample_paths, Ctx, Draft, Sink};
+use crate::image::history::Program;
 use crate::image::overlay::HideReason;
+use crate::report::words::count;
 use crate::units::format_size;
+
+/// Commands that remove files: the one a "hides" message quotes when the chain has several.
+const REMOVERS: &[Program] = &[Program {
+    names: &["rm", "find"],
+    subcommands: &[],
+}];
 
 /// Hidden files of one (writer, hider) pair, and whether any was removed (not overwritten).
 type Group<'a> = (Vec<(&'a str, u64)>, bool);
@@ -27,24 +35,32 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
         if bytes < ctx.cfg.min_bytes {
             continue;
         }
-        let (w, h) = (ctx.layer_name(writer), ctx.layer_name(hider));
+        // The commands that wrote and hid the largest file: the one naming its path (or a
+        // directory above it), else for a removal the `rm`.
+        let largest = files
+            .iter()
+            .max_by_key(|f| f.1)
+            .map(|f| format!("/{}", f.0));
+        let paths: Vec<&str> = largest.iter().map(String::as_str).collect();
+        let w = ctx.layer_command(writer, &[], &paths);
+        let h = ctx.layer_command(hider, if removed { REMOVERS } else { &[] }, &paths);
+        let n = count(files.len() as u64, "file", "files");
         let (message, fix) = if writer == hider {
             (
                 format!(
-                    "{w} writes {} twice to the same paths ({} files)",
-                    format_size(bytes),
-                    files.len()
+                    "{w} writes {} twice to the same paths ({n})",
+                    format_size(bytes)
                 ),
                 "write each file once (the layer stores every copy)".to_string(),
             )
         } else if removed {
             (
-                format!("{h} hides {} written by {w} ({} files)", format_size(bytes), files.len()),
+                format!("{h} hides {} written by {w} ({n})", format_size(bytes)),
                 format!("delete in the same RUN that creates the files (layer {writer}), or produce them in a build stage and COPY only what the function needs"),
             )
         } else {
             (
-                format!("{h} overwrites {} written by {w} ({} files)", format_size(bytes), files.len()),
+                format!("{h} overwrites {} written by {w} ({n})", format_size(bytes)),
                 format!("write the final version once: fold layer {hider}'s change into layer {writer}'s instruction (chmod/chown: use COPY --chmod/--chown)"),
             )
         };

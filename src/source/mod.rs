@@ -123,5 +123,8 @@ fn registry_options(name: &Name, access: &Access) -> Result<registry::Options> {
 /// Opens and scans: the facts the image job needs.
 pub fn inspect(opened: Opened, opts: &ScanOptions) -> Result<(ImageFacts, Opened)> {
     let scan = image::scan(&opened.image, opts).map_err(|e| anyhow!("{}: {e:#}", opened.source))?;
-    Ok((crate::check::facts(opened.image.clone(), scan, opts), opened))
+    Ok((
+        crate::check::facts(opened.image.clone(), scan, opts),
+        opened,
+    ))
 }
