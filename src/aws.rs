@@ -133,30 +133,44 @@ impl Aws {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Result<Vec<(String, String)>> {
-        let Some(creds) = &self.credentials else {
-            return Ok(Vec::new());
-        };
-        let identity = creds.clone().into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.region)
-            .name(service)
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()?
-            .into();
-        let req = SignableRequest::new(
-            method,
-            url,
-            headers.iter().copied(),
-            SignableBody::Bytes(body),
-        )?;
-        let (instructions, _) = sign(req, &params)?.into_parts();
-        Ok(instructions
-            .headers()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect())
+        match &self.credentials {
+            Some(creds) => sign_headers(creds, &self.region, service, method, url, headers, body),
+            None => Ok(Vec::new()),
+        }
     }
+}
+
+/// The headers SigV4 adds to a request (`authorization`, `x-amz-date`, and the session
+/// token's): every AWS call the gate makes is signed here.
+pub fn sign_headers(
+    creds: &Credentials,
+    region: &str,
+    service: &str,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<Vec<(String, String)>> {
+    let identity = creds.clone().into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(service)
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()?
+        .into();
+    let req = SignableRequest::new(
+        method,
+        url,
+        headers.iter().copied(),
+        SignableBody::Bytes(body),
+    )?;
+    let (instructions, _) = sign(req, &params)?.into_parts();
+    Ok(instructions
+        .headers()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect())
 }
 
 /// AWS answers errors as JSON with the code in `__type`, `Type`, `code` or the

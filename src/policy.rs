@@ -27,6 +27,7 @@ pub struct Policy {
     pub perf: crate::perf::cfg::PerfConfig,
     #[serde(default)]
     pub packages: crate::package_policy::cfg::PackagesConfig,
+    #[serde(default)]
     pub lambda: crate::deployed::cfg::LambdaConfig,
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Image sources (tests/source_*.rs): Debian's docker-registry (the CNCF distribution registry)
-# with htpasswd from apache2-utils, podman for the Engine API socket, openssl for the test CA,
-# and moto (PyPI, server mode) as the Lambda and ECR API emulator. Idempotent.
+# with htpasswd from apache2-utils, podman for the Engine API socket, openssl for the test CA.
+# moto (the Lambda and ECR API emulator) comes from 50-aws.sh. Idempotent.
 set -euo pipefail
 need=()
 command -v docker-registry >/dev/null || need+=(docker-registry)
@@ -13,4 +13,3 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-command -v moto_server >/dev/null || pip install --quiet --disable-pip-version-check 'moto[server]==5.2.5'

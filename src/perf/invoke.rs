@@ -4,12 +4,8 @@
 //! Lambda's REPORT line: the exact cold start (Init Duration), billed time and memory.
 //! A function error is HTTP 200 with `X-Amz-Function-Error`.
 
-use std::time::SystemTime;
-
 use anyhow::{anyhow, Result};
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_sigv4::sign::v4;
 use base64::Engine;
 
 use super::report_line;
@@ -69,30 +65,19 @@ impl Invoke {
         let Some(creds) = &self.credentials else {
             return Ok(Vec::new());
         };
-        let identity = creds.clone().into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.region)
-            .name("lambda")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()?
-            .into();
         let headers = [
             ("content-type", "application/json"),
             ("x-amz-log-type", "Tail"),
         ];
-        let req = SignableRequest::new(
+        crate::aws::sign_headers(
+            creds,
+            &self.region,
+            "lambda",
             "POST",
             &self.url,
-            headers.into_iter(),
-            SignableBody::Bytes(&self.payload),
-        )?;
-        let (instructions, _) = sign(req, &params)?.into_parts();
-        Ok(instructions
-            .headers()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect())
+            &headers,
+            &self.payload,
+        )
     }
 
     pub async fn call(&self, checks: &Checks) -> Sample {

@@ -185,6 +185,7 @@ mod tests {
                 platform: "linux/amd64".into(),
                 platforms: vec![],
                 config_digest: Some("sha256:abc".into()),
+                manifest_digest: None,
                 size_bytes: 5000,
                 compressed_bytes: 2000,
                 final_bytes: 4000,
@@ -202,11 +203,13 @@ mod tests {
                     created_by: String::new(),
                     wasted_bytes: 0,
                     file_count: 10,
+                    largest: vec![],
                 }],
                 top_wasted: vec![],
                 dive: DiveFigures::default(),
                 entrypoint: vec![],
                 cmd: vec![],
+                workdir: String::new(),
             }),
             packages: vec![
                 pkg(

@@ -7,12 +7,8 @@
 //! Both calls are signed with SigV4 (aws-sigv4, as the Invoke driver does) from the
 //! credentials a CI job has (environment, or the shared credentials file's profile).
 
-use std::time::SystemTime;
-
 use anyhow::{anyhow, bail, Result};
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_sigv4::sign::v4;
 use base64::Engine;
 use serde::Deserialize;
 
@@ -166,26 +162,7 @@ fn signed(
     let Some(creds) = creds else {
         bail!("no AWS credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or a profile in ~/.aws/credentials)");
     };
-    let identity = creds.clone().into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name(service)
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()?
-        .into();
-    let req = SignableRequest::new(
-        method,
-        url,
-        headers.iter().copied(),
-        SignableBody::Bytes(body),
-    )?;
-    let (instructions, _) = sign(req, &params)?.into_parts();
-    Ok(instructions
-        .headers()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect())
+    crate::aws::sign_headers(creds, region, service, method, url, headers, body)
 }
 
 fn client() -> Result<reqwest::blocking::Client> {
@@ -204,9 +181,12 @@ pub fn deployed(spec: &str, aws: &Aws) -> Result<Deployed> {
         "lambda",
         format!("lambda.{region}.amazonaws.com"),
     );
-    let mut url = format!("{endpoint}/2015-03-31/functions/{}", encode(&function));
+    let mut url = format!(
+        "{endpoint}/2015-03-31/functions/{}",
+        crate::aws::segment(&function)
+    );
     if let Some(q) = &qualifier {
-        url.push_str(&format!("?Qualifier={}", encode(q)));
+        url.push_str(&format!("?Qualifier={}", crate::aws::segment(q)));
     }
     let creds = crate::perf::invoke::credentials();
     let headers = signed(&creds, &region, "lambda", "GET", &url, &[], b"")
@@ -383,18 +363,6 @@ fn aws_message(body: &[u8]) -> String {
         .and_then(|m| m.as_str())
         .map(str::to_string)
         .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(200).collect())
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
