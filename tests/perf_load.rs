@@ -395,8 +395,21 @@ fn the_invoke_api_with_sigv4_report_lines_and_function_errors() {
         .contains("raise MemorySize"));
     assert!(p["cost_per_million_usd"].as_f64().unwrap() > 0.2);
     assert_eq!(check(&r, "perf-init_p95")["status"], "pass");
-    // Every request signed: SigV4 Authorization, date and session token present and well-formed.
-    for s in seen.lock().unwrap().iter() {
+    // This fake answers every path like Invoke: the configuration read after the run finds no
+    // function configuration, and says so instead of checking a made-up one.
+    assert!(
+        r["notes"]
+            .to_string()
+            .contains("the deployed configuration was not checked"),
+        "{}",
+        r["notes"]
+    );
+    assert!(r.get("function").is_none());
+    // Every invocation (the first ten requests) signed: SigV4 Authorization, date and session
+    // token present and well-formed.
+    let seen = seen.lock().unwrap();
+    assert!(seen.len() >= 10);
+    for s in seen.iter().take(10) {
         let h = |k: &str| {
             s.headers
                 .iter()

@@ -469,7 +469,7 @@ fn getfunction_and_the_ecr_token_are_signed_correctly() {
                         200,
                         json!({
                         "Configuration": {"FunctionName": "app", "FunctionArn": format!("arn:aws:lambda:{REGION}:123456789012:function:app:7"),
-                            "Version": "7", "PackageType": "Image", "CodeSha256": digest.trim_start_matches("sha256:")},
+                            "Version": "7", "PackageType": "Image", "MemorySize": 512, "Timeout": 10, "CodeSha256": digest.trim_start_matches("sha256:")},
                         "Code": {"RepositoryType": "ECR", "ImageUri": format!("{registry}/app:v1"),
                             "ResolvedImageUri": format!("{registry}/app@{digest}")}}),
                     ),

@@ -281,8 +281,9 @@ fn gate(e: &Env, args: &[&str], auth_file: Option<&Path>) -> (i32, Value, String
 /// registry by design.
 const SOURCE_FIELDS: &[&str] = &["source", "format", "reference"];
 /// Fields of the stored blobs, which differ only where skopeo re-compressed the layers on
-/// push (a docker-archive's layers are plain tars; a registry stores them gzip-compressed).
-const BLOB_FIELDS: &[&str] = &["compressed_bytes"];
+/// push (a docker-archive's layers are plain tars; a registry stores them gzip-compressed),
+/// and the manifest skopeo wrote for them (a docker-archive has none).
+const BLOB_FIELDS: &[&str] = &["compressed_bytes", "manifest_digest"];
 const LAYER_BLOB_FIELDS: &[&str] = &["digest", "media_type", "compression", "compressed_bytes"];
 
 /// The report without the fields that legitimately differ.

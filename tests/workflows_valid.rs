@@ -118,6 +118,7 @@ fn every_action_input_reaches_gate() {
     let perf_only = [
         "perf-function",
         "perf-region",
+        "perf-qualifier",
         "perf-payload",
         "perf-duration",
         "perf-rate",

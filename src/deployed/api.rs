@@ -5,7 +5,7 @@
 //! the optional settings (event invoke config, provisioned concurrency) answer 404 when they
 //! were never made, which is an answer, not an error.
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
 
 use crate::aws::{is_not_found, segment, Aws};
@@ -37,13 +37,19 @@ pub async fn read_function(
     let v: Value = serde_json::from_slice(&got)
         .map_err(|e| anyhow!("GetFunction {name}: the answer is not JSON ({e})"))?;
     let c = &v["Configuration"];
+    // Defaults for missing fields would hold a made-up function to the policy.
+    if c["MemorySize"].as_u64().is_none() || c["Timeout"].as_u64().is_none() {
+        bail!(
+            "GetFunction {name}: the answer holds no function configuration (MemorySize, Timeout)"
+        );
+    }
     let s = |x: &Value| x.as_str().map(str::to_string);
     let mut f = DeployedFunction {
         name: s(&c["FunctionName"]).unwrap_or_else(|| name.clone()),
         qualifier: qualifier.clone(),
         version: s(&c["Version"]).unwrap_or_else(|| "$LATEST".into()),
-        memory_mb: c["MemorySize"].as_u64().unwrap_or(128),
-        timeout_s: c["Timeout"].as_u64().unwrap_or(3),
+        memory_mb: c["MemorySize"].as_u64().unwrap_or_default(),
+        timeout_s: c["Timeout"].as_u64().unwrap_or_default(),
         architecture: c["Architectures"][0]
             .as_str()
             .unwrap_or("x86_64")

@@ -48,12 +48,12 @@ const SECTIONS: &[Part] = &[
         render: |_| super::html::comment_link(),
     },
     Part {
-        trim: None,
-        render: checks,
-    },
-    Part {
         trim: Some("what changed"),
         render: |r| Some(super::changes::markdown(r)).filter(|s| !s.is_empty()),
+    },
+    Part {
+        trim: None,
+        render: checks,
     },
     Part {
         trim: Some("findings"),
