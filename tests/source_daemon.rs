@@ -58,8 +58,20 @@ fn storage<'a>(c: &'a mut Command, root: &Path) -> &'a mut Command {
     c.arg("--root")
         .arg(root.join("root"))
         .arg("--runroot")
-        .arg(root.join("runroot"))
+        .arg(short_dir().join("run"))
         .args(["--storage-driver", "vfs"])
+}
+
+/// podman refuses a `--runroot` longer than 50 characters, and a unix socket's path is
+/// limited to 108 bytes: both live in a short directory under /tmp, wherever the checkout
+/// (and so `target/tmp`) happens to be.
+fn short_dir() -> &'static Path {
+    static D: OnceLock<PathBuf> = OnceLock::new();
+    D.get_or_init(|| {
+        let d = PathBuf::from(format!("/tmp/lg-podman-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    })
 }
 
 fn service() -> Option<&'static Service> {
@@ -87,7 +99,7 @@ fn service() -> Option<&'static Service> {
         run(storage(&mut Command::new("buildah"), &dir)
             .args(["push", "-q", TAG])
             .arg(format!("docker-archive:{}:{TAG}", archive.display())));
-        let socket = dir.join("podman.sock");
+        let socket = short_dir().join("podman.sock");
         let child = storage(&mut tied("podman"), &dir)
             .args(["system", "service", "--time=0"])
             .arg(format!("unix://{}", socket.display()))
@@ -104,9 +116,12 @@ fn service() -> Option<&'static Service> {
                     std::fs::read_to_string(dir.join("podman.err")).unwrap_or_default()
                 );
             }
+            // `tied` keeps a shell around podman, so its exit shows in what it wrote.
+            let err = std::fs::read_to_string(dir.join("podman.err")).unwrap_or_default();
+            assert!(!err.contains("Error:"), "podman system service: {err}");
             assert!(
                 start.elapsed() < Duration::from_secs(30),
-                "no podman socket"
+                "no podman socket: {err}"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
