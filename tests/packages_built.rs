@@ -64,13 +64,8 @@ struct Built {
 fn build(dir: &Path, name: &str, ctx: &Path, dockerfile: &str) -> (PathBuf, String) {
     std::fs::write(ctx.join("Dockerfile"), dockerfile).unwrap();
     let tag = format!("localhost/gate-packages-{name}:{}", std::process::id());
-    run(buildah()
-        .args(["bud", "--layers", "--isolation", "chroot", "-q", "-t", &tag])
-        .arg(ctx));
     let out = dir.join(format!("{name}.tar"));
-    run(buildah()
-        .args(["push", "-q", &tag])
-        .arg(format!("docker-archive:{}", out.display())));
+    support::build_docker_archive(ctx, &tag, &out);
     (out, tag)
 }
 

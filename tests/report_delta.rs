@@ -15,7 +15,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use support::{buildah, decompress, expected, gate, gate_json, run};
+use support::{buildah, decompress, expected, gate, gate_json};
 
 const DOCKERFILE: &str = r#"FROM localhost/gate-base:bookworm
 COPY requirements.txt /tmp/requirements.txt
@@ -40,13 +40,8 @@ fn build(dir: &Path, name: &str, reqs: &str) -> PathBuf {
     std::fs::write(ctx.join("Dockerfile"), DOCKERFILE).unwrap();
     std::fs::write(ctx.join("requirements.txt"), reqs).unwrap();
     let tag = format!("localhost/gate-delta-{name}:{}", std::process::id());
-    run(buildah()
-        .args(["bud", "--layers", "--isolation", "chroot", "-q", "-t", &tag])
-        .arg(&ctx));
     let out = dir.join(format!("{name}.tar"));
-    run(buildah()
-        .args(["push", "-q", &tag])
-        .arg(format!("docker-archive:{}", out.display())));
+    support::build_docker_archive(&ctx, &tag, &out);
     let _ = buildah().args(["rmi", "-f", &tag]).output();
     out
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use support::{buildah, expected, gate_json, image, layer_of, run};
+use support::{buildah, expected, gate_json, image, layer_of};
 
 const NAIVE: &str = r#"FROM localhost/gate-base:bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends make libc6-dev
@@ -44,13 +44,8 @@ fn build(dir: &Path, name: &str, dockerfile: &str) -> PathBuf {
     std::fs::create_dir_all(&ctx).unwrap();
     std::fs::write(ctx.join("Dockerfile"), dockerfile).unwrap();
     let tag = format!("localhost/gate-rules-{name}:{}", std::process::id());
-    run(buildah()
-        .args(["bud", "--layers", "--isolation", "chroot", "-q", "-t", &tag])
-        .arg(&ctx));
     let out = dir.join(format!("{name}.tar"));
-    run(buildah()
-        .args(["push", "-q", &tag])
-        .arg(format!("docker-archive:{}", out.display())));
+    support::build_docker_archive(&ctx, &tag, &out);
     let _ = buildah().args(["rmi", "-f", &tag]).output();
     out
 }

@@ -373,6 +373,16 @@ pub fn buildah() -> Command {
     c
 }
 
+/// Builds the Dockerfile in `ctx` as `tag` and saves the image to `out` as a docker-archive.
+pub fn build_docker_archive(ctx: &Path, tag: &str, out: &Path) {
+    run(buildah()
+        .args(["bud", "--layers", "--isolation", "chroot", "-q", "-t", tag])
+        .arg(ctx));
+    run(buildah()
+        .args(["push", "-q", tag])
+        .arg(format!("docker-archive:{}", out.display())));
+}
+
 /// The index of the layer whose `created_by` contains `needle`, in a JSON report.
 pub fn layer_of(report: &serde_json::Value, needle: &str) -> usize {
     report["image"]["layers"]
