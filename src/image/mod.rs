@@ -16,6 +16,7 @@ pub mod overlay;
 pub mod resolve;
 pub mod scan;
 pub mod source;
+pub mod spare_cpu;
 
 use std::fmt;
 use std::path::Path;

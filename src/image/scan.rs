@@ -6,12 +6,13 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 use anyhow::{anyhow, Result};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 
 use super::blob::{Ceiling, Compression, Hashing, CEILING_MARK};
 use super::dive::{DiveAccumulator, DiveScore};
 use super::layer::{walk_with, Change, LayerContents, UNPACKABLE_MARK};
 use super::overlay::Fs;
+use super::spare_cpu::{self, SpareCpu};
 use super::{Image, LayerRef};
 
 #[derive(Debug, Clone)]
@@ -120,7 +121,7 @@ pub fn scan(image: &Image, opts: &ScanOptions) -> Result<Scan> {
 
 type LayerRead = Result<(LayerScan, Arc<Vec<Change>>)>;
 
-/// How many streamed (registry) blobs are read at once, at least.
+/// How many streamed (registry) blobs are read at once at most, when the cores have time.
 pub const FETCH_PARALLEL: usize = 4;
 
 /// What makes two layers the same blob.
@@ -170,22 +171,42 @@ fn read_all(image: &Image, instructions: &[String], opts: &ScanOptions) -> Vec<L
     let cores = std::thread::available_parallelism()
         .map(|p| p.get())
         .unwrap_or(1);
-    // Streamed blobs wait on the network as much as on the CPU: fetch a few more at once.
+    let jobs = order.len().max(1);
     let remote = image.layers.iter().any(|l| l.region.is_remote());
-    let workers = if remote {
-        cores.max(FETCH_PARALLEL)
-    } else {
-        cores
-    }
-    .min(order.len().max(1));
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| loop {
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let (next, order, filled) = (&next, &order, &slots);
+    let worker = |done: mpsc::Sender<()>| {
+        move || {
+            loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&i) = order.get(k) else { break };
                 let r = read_blob(i, &image.layers[i], opts);
-                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-            });
+                *filled[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+            }
+            let _ = done.send(());
+        }
+    };
+    std::thread::scope(|s| {
+        let mut running = cores.min(jobs);
+        for _ in 0..running {
+            s.spawn(worker(done_tx.clone()));
+        }
+        // Streamed blobs: one more stream at a time while cores sit idle (the network is
+        // the limit), up to FETCH_PARALLEL; none while they are busy (the CPU is).
+        let mut spare = SpareCpu::new();
+        while remote && running < FETCH_PARALLEL.min(jobs) {
+            match done_rx.recv_timeout(spare_cpu::INTERVAL) {
+                // A worker ends only when no blob is left to start.
+                Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            if next.load(Ordering::Relaxed) >= order.len() {
+                break;
+            }
+            if spare.idle_since_last() {
+                s.spawn(worker(done_tx.clone()));
+                running += 1;
+            }
         }
     });
     let reads: Vec<Option<Result<BlobRead>>> = slots
@@ -277,6 +298,9 @@ fn read_blob(index: usize, layer: &LayerRef, opts: &ScanOptions) -> Result<BlobR
     };
 
     let cap = opts.capture.as_deref();
+    // A registry's reader already refuses bytes that miss the digest; hashing them again
+    // here cost a tenth of a registry scan's CPU.
+    let hash_blob = opts.verify && !layer.region.digest_checked_by_source();
     let (contents, blob_digest, tar_digest): (LayerContents, Option<String>, Option<String>) =
         match compression {
             Compression::None if !opts.verify => {
@@ -295,7 +319,7 @@ fn read_blob(index: usize, layer: &LayerRef, opts: &ScanOptions) -> Result<BlobR
             Compression::Gzip => {
                 // Hash below the buffer: every byte of the blob passes the hasher exactly once,
                 // and `finish` reads whatever the decoder left (trailing data) into the digest.
-                let buffered = BufReader::with_capacity(1 << 16, Hashing::new(raw, opts.verify));
+                let buffered = BufReader::with_capacity(1 << 16, Hashing::new(raw, hash_blob));
                 let dec = flate2::bufread::MultiGzDecoder::new(buffered);
                 let (c, tar_digest, dec) =
                     walk_decoded(dec, ceiling, opts.verify, cap).map_err(fail)?;
@@ -307,7 +331,7 @@ fn read_blob(index: usize, layer: &LayerRef, opts: &ScanOptions) -> Result<BlobR
                 (c, blob_digest, tar_digest)
             }
             Compression::Zstd => {
-                let buffered = BufReader::with_capacity(1 << 16, Hashing::new(raw, opts.verify));
+                let buffered = BufReader::with_capacity(1 << 16, Hashing::new(raw, hash_blob));
                 let dec = zstd::stream::read::Decoder::with_buffer(buffered)
                     .map_err(|e| fail(e.into()))?;
                 let (c, tar_digest, dec) =

@@ -16,6 +16,12 @@ use super::archive::{Region, RegionReader};
 /// blob (the scan opens every layer once; retries live inside the implementation).
 pub trait Remote: Send + Sync + fmt::Debug {
     fn open(&self) -> io::Result<Box<dyn Read + Send>>;
+
+    /// True when the reader `open` returns fails unless the bytes match the blob's digest,
+    /// so the scan need not hash them a second time.
+    fn checks_digest(&self) -> bool {
+        false
+    }
 }
 
 /// A layer blob and its stored length (for a remote blob, the length its descriptor declares,
@@ -46,6 +52,14 @@ impl Blob {
         Blob {
             len,
             from: From::Remote(remote),
+        }
+    }
+
+    /// The source itself refuses bytes that do not match the digest (see [`Remote::checks_digest`]).
+    pub fn digest_checked_by_source(&self) -> bool {
+        match &self.from {
+            From::Region(_) => false,
+            From::Remote(r) => r.checks_digest(),
         }
     }
 

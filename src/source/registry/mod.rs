@@ -176,6 +176,10 @@ struct RemoteLayer {
 }
 
 impl Remote for RemoteLayer {
+    fn checks_digest(&self) -> bool {
+        true
+    }
+
     fn open(&self) -> io::Result<Box<dyn Read + Send>> {
         let what = format!("blob {}", self.digest);
         let resp = self
