@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{anyhow, bail, Result};
-use serde::{Deserialize, Serialize};
 
 use super::PerfReport;
+pub use crate::report::model::perf::{PlanRecord, ShardRow};
 use crate::report::{Check, Status};
 
 /// How late a shard may start, when the policy does not say (`[perf] max_start_skew`).
@@ -124,50 +124,6 @@ pub fn runner_name(flag: Option<&str>) -> String {
         })
         .or_else(|| from_env("HOSTNAME"))
         .unwrap_or_else(|| "unknown".into())
-}
-
-/// What the whole distributed run was asked for (totals, before the split). Shards that
-/// disagree on any of it were not started by one command and are not merged.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlanRecord {
-    pub shards: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requests: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate: Option<f64>,
-    pub concurrency: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration_s: Option<f64>,
-    pub timeout_s: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_in_flight: Option<u64>,
-    #[serde(default)]
-    pub method: String,
-}
-
-/// One shard in the merged report.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ShardRow {
-    /// "2/4"
-    pub shard: String,
-    /// "ok" | "late" | "failed" | "missing"
-    pub status: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub runner: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-    pub requests: u64,
-    pub rps: f64,
-    #[serde(default)]
-    pub errors: BTreeMap<String, u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub p95_ms: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_skew_ms: Option<f64>,
-    #[serde(default)]
-    pub dropped: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
 }
 
 /// A shard's result as `merge` read it.

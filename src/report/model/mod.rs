@@ -7,6 +7,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub mod perf;
+pub mod security;
+
 pub const SCHEMA: &str = "lambda-gate/report/v1";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -21,9 +24,9 @@ pub struct Report {
     #[serde(default)]
     pub checks: Vec<Check>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub security: Option<crate::security::SecurityReport>,
+    pub security: Option<security::SecurityReport>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub perf: Option<crate::perf::PerfReport>,
+    pub perf: Option<perf::PerfReport>,
     /// The base branch's figures, when `--baseline` was given: every delta renders from here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Baseline>,

@@ -1,0 +1,157 @@
+//! The `perf` part of the report: what a load run measured, as the JSON carries it. Filled by
+//! `perf`, read by the renderers and by `perf merge`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The `perf` part of the report (DESIGN.md: requests, success_rate, latency_ms{avg,p50,p90,
+/// p95,p99,max}, cold_starts, cold_start_rate, missing_headers).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PerfReport {
+    pub requests: u64,
+    pub success_rate: f64,
+    pub latency_ms: Latency,
+    pub cold_starts: u64,
+    pub cold_start_rate: f64,
+    /// Responses missing each required header.
+    #[serde(default)]
+    pub missing_headers: BTreeMap<String, u64>,
+    #[serde(default)]
+    pub target: String,
+    /// "url" | "invoke"
+    #[serde(default)]
+    pub mode: String,
+    /// "closed" (N requests over C connections) | "open" (a fixed rate)
+    #[serde(default)]
+    pub model: String,
+    #[serde(default)]
+    pub duration_s: f64,
+    #[serde(default)]
+    pub rps: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_rate: Option<f64>,
+    /// Open model: whether the client kept to its schedule (fell behind by < 100 ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_up: Option<bool>,
+    #[serde(default)]
+    pub statuses: BTreeMap<String, u64>,
+    #[serde(default)]
+    pub errors: BTreeMap<String, u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_ms: Option<Latency>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billed_avg_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_size_mb: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_memory_used_mb: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_per_million_usd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub right_sizing: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
+    /// What interrupted it: "SIGINT" (Ctrl-C) or "SIGTERM".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deadline_hit: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    /// Open model: requests due while the bound on requests in flight was reached, not sent
+    /// (k6's `dropped_iterations`).
+    #[serde(default)]
+    pub dropped: u64,
+    /// Open model: the bound on requests in flight, and the most there were at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_in_flight: Option<u64>,
+    /// Distributed runs: the agreed start (RFC 3339), and how late this run started (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_skew_ms: Option<f64>,
+    /// The machine that ran it ($RUNNER_NAME, the host name, or `--runner`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner: Option<String>,
+    /// Why a shard sent nothing: it could not start (the error, as printed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
+    /// What the whole distributed run was asked for, so `merge` can refuse results that do not
+    /// belong together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanRecord>,
+    /// After `gate perf merge`: one row per expected shard.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardRow>,
+    /// The latency histogram (µs, HdrHistogram V2, base64), so shards merge exactly.
+    #[serde(default)]
+    pub histogram: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub init_histogram: String,
+    /// Kept for merging: successes and billed totals.
+    #[serde(default)]
+    pub successes: u64,
+    #[serde(default)]
+    pub billed_ms_sum: f64,
+    #[serde(default)]
+    pub billed_count: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Latency {
+    pub avg: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+    #[serde(default)]
+    pub min: f64,
+}
+
+/// What the whole distributed run was asked for (totals, before the split). Shards that
+/// disagree on any of it were not started by one command and are not merged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanRecord {
+    pub shards: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    pub concurrency: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<f64>,
+    pub timeout_s: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<u64>,
+    #[serde(default)]
+    pub method: String,
+}
+
+/// One shard in the merged report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ShardRow {
+    /// "2/4"
+    pub shard: String,
+    /// "ok" | "late" | "failed" | "missing"
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    pub requests: u64,
+    pub rps: f64,
+    #[serde(default)]
+    pub errors: BTreeMap<String, u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_skew_ms: Option<f64>,
+    #[serde(default)]
+    pub dropped: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
