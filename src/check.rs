@@ -6,11 +6,11 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::image::{self, resolve::Selection, scan::short, Image, Scan, ScanOptions};
-use crate::policy::{ImagePolicy, Policy};
-use crate::report::{
+use crate::model::{
     Check, DirSize, DiveFigures, ImageSummary, LayerFile, LayerSummary, Report, Status, WastedPath,
     LAYER_LARGEST,
 };
+use crate::policy::{ImagePolicy, Policy};
 use crate::units;
 
 /// How many hidden paths the report keeps (largest first).

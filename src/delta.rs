@@ -24,7 +24,7 @@ pub mod version;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use crate::report::{Delta, DirChange, DirSize, Package, PackageChange, Report};
+use crate::model::{Delta, DirChange, DirSize, Package, PackageChange, Report};
 use crate::units::format_delta;
 
 /// How many changes of each kind the JSON keeps (largest first); renderers show fewer.
@@ -294,7 +294,7 @@ pub fn explain_budgets(report: &mut Report) {
         .unwrap_or_default();
     let size = explain_size(report);
     for c in &mut report.checks {
-        if c.status == crate::report::Status::Pass {
+        if c.status == crate::model::Status::Pass {
             continue;
         }
         let why = match c.name.as_str() {
@@ -626,11 +626,11 @@ mod tests {
             }],
             ..Delta::default()
         });
-        r.checks.push(crate::report::Check {
+        r.checks.push(crate::model::Check {
             name: "max-size-increase".into(),
             limit: 1_000_000.into(),
             actual: 38_000_000.into(),
-            status: crate::report::Status::Fail,
+            status: crate::model::Status::Fail,
             unit: Some("bytes".into()),
             detail: None,
         });

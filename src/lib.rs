@@ -9,6 +9,7 @@ pub mod delta;
 pub mod deployed;
 pub mod github;
 pub mod image;
+pub mod model;
 pub mod package_policy;
 pub mod packages;
 pub mod perf;

@@ -10,7 +10,7 @@ pub mod diags;
 
 use globset::GlobMatcher;
 
-use crate::report::{Finding, Package, PackageChange, Report, Severity};
+use crate::model::{Finding, Package, PackageChange, Report, Severity};
 use crate::rules::cfg::Level;
 use crate::units::{format_delta, format_size, Increase};
 use cfg::{pep503, Ban, PackagesConfig};
@@ -317,7 +317,7 @@ warn = [
         assert_eq!(r.findings[0].paths, ["/loc/gcc-12"]);
         assert_eq!(r.findings[0].bytes, 50_000_000);
         assert!(!r.findings[0].fix.is_empty());
-        assert_eq!(r.compute_verdict(), crate::report::Verdict::Fail);
+        assert_eq!(r.compute_verdict(), crate::model::Verdict::Fail);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
 
 use crate::aws::{is_not_found, segment, Aws};
-use crate::report::DeployedFunction;
+use crate::model::DeployedFunction;
 
 /// `name` may be `NAME:QUALIFIER` (as the Lambda CLI takes it) or an ARN; `qualifier`, when
 /// given, wins.

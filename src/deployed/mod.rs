@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 
+use crate::model::{Check, DeployedFunction, Finding, ImageSummary, Report, Severity, Status};
 use crate::perf::{pricing, PerfReport};
-use crate::report::{Check, DeployedFunction, Finding, ImageSummary, Report, Severity, Status};
 use crate::rules::cfg::Level;
 use cfg::LambdaConfig;
 

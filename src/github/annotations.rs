@@ -1,7 +1,7 @@
 //! Workflow-command annotations (`::error`/`::warning`) for failed checks and deny findings,
 //! so they show in the run's summary and on the PR. Capped: a wall of annotations helps no one.
 
-use crate::report::{Report, Severity, Status};
+use crate::model::{Report, Severity, Status};
 
 pub const MAX: usize = 10;
 

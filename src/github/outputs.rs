@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::report::{Report, Severity};
+use crate::model::{Report, Severity};
 
 pub fn values(report: &Report, report_path: Option<&str>) -> Vec<(&'static str, String)> {
     let mut out = vec![("verdict", report.verdict.as_str().to_string())];

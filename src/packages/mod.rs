@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::image::layer::Kind;
 use crate::image::overlay::{Fs, Node};
 use crate::image::Scan;
-use crate::report::Package;
+use crate::model::Package;
 
 pub use os::OsRelease;
 

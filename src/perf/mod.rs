@@ -15,10 +15,10 @@ pub mod threshold;
 
 use anyhow::Result;
 
-use crate::report::{Check, Status};
+use crate::model::{Check, Status};
 use stats::Stats;
 
-pub use crate::report::model::perf::{Latency, PerfReport};
+pub use crate::model::perf::{Latency, PerfReport};
 use threshold::Threshold;
 
 fn latency(h: &hdrhistogram::Histogram<u64>) -> Latency {

@@ -12,8 +12,8 @@ use std::time::{Duration, SystemTime};
 use anyhow::{anyhow, bail, Result};
 
 use super::PerfReport;
-pub use crate::report::model::perf::{PlanRecord, ShardRow};
-use crate::report::{Check, Status};
+pub use crate::model::perf::{PlanRecord, ShardRow};
+use crate::model::{Check, Status};
 
 /// How late a shard may start, when the policy does not say (`[perf] max_start_skew`).
 pub const DEFAULT_MAX_SKEW: Duration = Duration::from_secs(10);

@@ -673,7 +673,7 @@ fn finding(f: &Finding) -> Markup {
     }
 }
 
-fn sec_class(s: crate::report::model::security::Severity) -> &'static str {
+fn sec_class(s: crate::model::security::Severity) -> &'static str {
     s.as_str()
 }
 
@@ -695,8 +695,7 @@ fn security(r: &Report) -> Markup {
         .max()
         .unwrap_or(0)
         .max(1);
-    let mut top: Vec<&crate::report::model::security::SecurityFinding> =
-        s.findings.iter().collect();
+    let mut top: Vec<&crate::model::security::SecurityFinding> = s.findings.iter().collect();
     top.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
     html! {
         section #security {

@@ -1,7 +1,8 @@
-//! The Report model and the renderers that turn it into text, JSON, Markdown, SARIF, HTML
+//! The renderers that turn the report (`crate::model`) into text, JSON, Markdown, SARIF, HTML
 //! and JUnit XML.
 //!
-//! Renderers read a `Report` and nothing else, so each can be tested from a value.
+//! Renderers read a `Report` and nothing else, so each can be tested from a value. The model
+//! is re-exported here so callers above (the binary, the tests) keep one path for both.
 
 pub mod changes;
 pub mod deployed_md;
@@ -9,11 +10,10 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
-pub mod model;
 pub mod sarif;
 pub mod sbom;
 pub mod shards;
 pub mod text;
 pub mod words;
 
-pub use model::*;
+pub use crate::model::*;

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::report::model::perf::PerfReport;
+use crate::model::perf::PerfReport;
 
 /// A string from a shard's environment (the runner name) made safe for a terminal.
 fn plain(raw: &str) -> String {

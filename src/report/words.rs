@@ -3,44 +3,8 @@
 //! contradiction, and each check's limit and measured value in the check's own terms.
 
 use super::{Check, ImageSummary, Report};
+pub use crate::units::{count, number, share};
 use crate::units::{format_percent, format_size};
-
-/// `1 file`, `2 files`, `16,161 files`.
-pub fn count(n: u64, one: &str, many: &str) -> String {
-    format!("{} {}", number(n), if n == 1 { one } else { many })
-}
-
-/// `16161` → `16,161`.
-pub fn number(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// `part` as a percentage of `whole`, one decimal; a share that is neither none nor all never
-/// reads as `0.0%` or `100.0%` (it reads `<0.1%`, `>99.9%`).
-pub fn share(part: u64, whole: u64) -> String {
-    if whole == 0 || part == 0 {
-        return "0%".into();
-    }
-    if part >= whole {
-        return "100%".into();
-    }
-    let pct = part as f64 * 100.0 / whole as f64;
-    if pct < 0.1 {
-        "<0.1%".into()
-    } else if pct > 99.9 {
-        ">99.9%".into()
-    } else {
-        format!("{pct:.1}%")
-    }
-}
 
 /// "701.5 MB visible (99.6%) · 3.0 MB hidden by later layers (0.4%)": what the image really
 /// holds, from the overlay's own accounting. dive's efficiency score misses files removed

@@ -9,7 +9,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use super::diags::Code;
 use super::{sample_paths, Ctx, Draft, Sink};
 use crate::image::history::Program;
-use crate::report::words::count;
+use crate::units::count;
 use crate::units::format_size;
 
 pub struct CacheKind {

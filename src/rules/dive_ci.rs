@@ -13,7 +13,7 @@ use std::path::Path;
 use anyhow::{anyhow, Result};
 
 use crate::image::dive::DiveScore;
-use crate::report::{Check, Status};
+use crate::model::{Check, Status};
 use crate::units::parse_size;
 
 #[derive(Debug, Clone, PartialEq)]

@@ -148,7 +148,7 @@ fn unreadable(ctx: &Ctx, sink: &mut Sink) {
         code: Code::LambdaUnreadableFiles,
         message: format!(
             "{} under the task root and runtime paths {} not readable by Lambda's non-root user (e.g. {} mode {:o})",
-            crate::report::words::count(bad.len() as u64, "file or directory", "files or directories"),
+            crate::units::count(bad.len() as u64, "file or directory", "files or directories"),
             if bad.len() == 1 { "is" } else { "are" },
             super::quote(&format!("/{}", bad[0].0)),
             ctx.scan.fs.get(&bad[0].0).map(|n| n.mode & 0o7777).unwrap_or(0)

@@ -18,8 +18,8 @@ use globset::{GlobSet, GlobSetBuilder};
 use crate::image::history::{self, Program};
 use crate::image::overlay::Node;
 use crate::image::{Image, Scan};
+use crate::model::{Finding, Severity};
 use crate::policy::Policy;
-use crate::report::{Finding, Severity};
 use cfg::{Level, RulesConfig};
 use diags::Code;
 

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use super::diags::Code;
 use super::{sample_paths, Ctx, Draft, Sink};
 use crate::image::layer::Kind;
-use crate::report::words::count;
+use crate::units::count;
 use crate::units::format_size;
 
 /// Python versions the image can run, as bytecode tags: `python3.12` → "312".
@@ -129,7 +129,7 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
                 code: Code::MissingBytecode,
                 message: format!(
                     "{} of {} have no bytecode for Python {list}: Lambda's filesystem is read-only, so every cold start compiles them",
-                    crate::report::words::number(missing.len() as u64),
+                    crate::units::number(missing.len() as u64),
                     count(site_py.len() as u64, "site-packages .py file", "site-packages .py files")
                 ),
                 bytes,

@@ -8,7 +8,7 @@ use globset::{Glob, GlobSetBuilder};
 use super::diags::Code;
 use super::{sample_paths, Ctx, Draft, Sink};
 use crate::image::history::Program;
-use crate::report::words::count;
+use crate::units::count;
 use crate::units::format_size;
 
 /// Commands that install a toolchain: the one a message quotes when the chain has several.

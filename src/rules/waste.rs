@@ -7,7 +7,7 @@ use super::diags::Code;
 use super::{sample_paths, Ctx, Draft, Sink};
 use crate::image::history::Program;
 use crate::image::overlay::HideReason;
-use crate::report::words::count;
+use crate::units::count;
 use crate::units::format_size;
 
 /// Commands that remove files: the one a "hides" message quotes when the chain has several.

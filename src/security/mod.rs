@@ -19,7 +19,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Result};
 
-pub use crate::report::model::security::{
+pub use crate::model::security::{
     Counts, Inventory, SecurityFinding, SecurityReport, Severity, SourceFile,
 };
 
@@ -251,8 +251,8 @@ pub fn count(findings: &[SecurityFinding]) -> Counts {
 pub fn evaluate(
     files: &[(std::path::PathBuf, Option<&str>)],
     cfg: &cfg::SecurityConfig,
-    baseline: Option<&crate::report::Report>,
-) -> Result<(SecurityReport, Vec<crate::report::Check>)> {
+    baseline: Option<&crate::model::Report>,
+) -> Result<(SecurityReport, Vec<crate::model::Check>)> {
     let opts = ParseOptions {
         default_severity: cfg.default_severity,
     };

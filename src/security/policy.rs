@@ -10,7 +10,7 @@ use anyhow::{anyhow, Result};
 
 use super::cfg::{parse_date, Ignore, SecurityConfig};
 use super::{count, SecurityFinding, SecurityReport, Severity};
-use crate::report::{Check, Report, Status};
+use crate::model::{Check, Report, Status};
 
 /// Reads a .trivyignore: one id per line, `#` comments, optional `exp:YYYY-MM-DD`.
 pub fn read_trivyignore(path: &Path) -> Result<Vec<Ignore>> {

@@ -99,8 +99,8 @@ impl Aws {
 }
 
 impl Deployed {
-    pub fn to_report(&self) -> crate::report::DeployedImage {
-        crate::report::DeployedImage {
+    pub fn to_report(&self) -> crate::model::DeployedImage {
+        crate::model::DeployedImage {
             function: self.function.clone(),
             qualifier: self.qualifier.clone(),
             function_arn: self.function_arn.clone(),

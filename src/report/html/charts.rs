@@ -3,7 +3,7 @@
 use maud::{html, Markup};
 
 use super::num;
-use crate::report::model::perf::{Latency, PerfReport};
+use crate::model::perf::{Latency, PerfReport};
 
 const W: f64 = 640.0;
 const LABEL: f64 = 70.0;
