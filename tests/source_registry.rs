@@ -620,13 +620,15 @@ fn upstream(e: &Env, req: &Req) -> Resp {
         .build()
         .unwrap();
     let mut r = client.get(format!("http://{}{}", e.plain.addr, req.path));
-    if let Some(a) = req.headers.get("accept") {
-        r = r.header("accept", a);
+    for k in ["accept", "range"] {
+        if let Some(v) = req.headers.get(k) {
+            r = r.header(k, v);
+        }
     }
     let resp = r.send().unwrap();
     let status = resp.status().as_u16();
     let mut headers = Vec::new();
-    for k in ["content-type", "docker-content-digest"] {
+    for k in ["content-type", "docker-content-digest", "content-range"] {
         if let Some(v) = resp.headers().get(k) {
             headers.push((k.to_string(), v.to_str().unwrap().to_string()));
         }
@@ -875,6 +877,103 @@ fn a_wrong_manifest_digest_and_a_cut_blob_exit_2() {
         err.contains("layer 0") && (err.contains("cut short") || err.contains("broke off")),
         "{err}"
     );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+/// A download that breaks off resumes where it stopped (`Range`), once per break, and the
+/// joined stream is checked against the digest like any other: the report is the one an
+/// unbroken read gives. A registry that cannot resume still fails in one line.
+#[test]
+fn a_cut_download_resumes_with_a_range_request() {
+    let Some(e) = env() else { return };
+    let (code, whole, err) = gate(
+        e,
+        &[
+            &format!("docker://{}/dive/oci-gzip:1", e.plain.addr),
+            "--plain-http",
+        ],
+        None,
+    );
+    assert!(code == 0 || code == 1, "{err}");
+
+    // Each layer's first GET is cut in the middle; every later GET must ask for the rest.
+    // (The config is small and read whole, not resumed.)
+    let config = whole["image"]["config_digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let config2 = config.clone();
+    type Log = Vec<(String, Option<String>)>;
+    let ranges: Arc<Mutex<Log>> = Arc::default();
+    let log = Arc::clone(&ranges);
+    let cutting = serve(move |req| {
+        let mut r = upstream(env().unwrap(), &req);
+        if req.path.contains("/blobs/") && r.body.len() > 1 {
+            let mut log = log.lock().unwrap();
+            let first = !log.iter().any(|(p, _)| *p == req.path);
+            log.push((req.path.clone(), req.headers.get("range").cloned()));
+            if first && !req.path.ends_with(&config) {
+                r.cut_at = Some(r.body.len() / 2);
+            }
+        }
+        r
+    });
+    let (code, resumed, err) = gate(
+        e,
+        &[
+            &format!("docker://{cutting}/dive/oci-gzip:1"),
+            "--plain-http",
+        ],
+        None,
+    );
+    assert!(code == 0 || code == 1, "{err}");
+    assert_same_fields(
+        &comparable(whole.clone(), false),
+        &comparable(resumed, false),
+        "resumed",
+    );
+    let log = ranges.lock().unwrap().clone();
+    let layers = whole["image"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["digest"].as_str().unwrap())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let again: Vec<_> = log.iter().filter(|(_, range)| range.is_some()).collect();
+    assert_eq!(again.len(), layers, "one resume per cut layer: {log:?}");
+    for (path, range) in again {
+        let from: u64 = range
+            .as_deref()
+            .and_then(|r| r.strip_prefix("bytes="))
+            .and_then(|r| r.strip_suffix('-'))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{path}: Range {range:?}"));
+        assert!(from > 0, "{path}: resumed from {from}");
+    }
+
+    // A registry that ignores Range (answers 200 with the whole blob again) cannot resume.
+    let no_range = serve(move |mut req| {
+        let cut = req.path.contains("/blobs/")
+            && !req.path.ends_with(&config2)
+            && !req.headers.contains_key("range");
+        req.headers.remove("range");
+        let mut r = upstream(env().unwrap(), &req);
+        if cut {
+            r.cut_at = Some(r.body.len() / 2);
+        }
+        r
+    });
+    let (code, _, err) = gate(
+        e,
+        &[
+            &format!("docker://{no_range}/dive/oci-gzip:1"),
+            "--plain-http",
+        ],
+        None,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot resume the download"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
 

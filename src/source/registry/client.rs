@@ -113,12 +113,24 @@ impl Repo {
     /// GETs `url`, authenticating as the registry asks, retrying what may be retried. Returns
     /// the successful response with its body not yet read; any other status is an error.
     pub fn get(&self, url: &str, accept: Option<&str>, what: &str) -> Result<Response> {
+        self.get_from(url, accept, what, None)
+    }
+
+    /// `get`, asking for the bytes from `offset` on (`Range: bytes=offset-`) when given: how
+    /// a blob download that broke off resumes instead of starting over.
+    pub fn get_from(
+        &self,
+        url: &str,
+        accept: Option<&str>,
+        what: &str,
+        offset: Option<u64>,
+    ) -> Result<Response> {
         let mut attempt = 0;
         let mut authenticated_once = false;
         loop {
             attempt += 1;
             let authz = self.authz.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            let sent = self.send_following(url, accept, authz.as_deref());
+            let sent = self.send_following(url, accept, authz.as_deref(), offset);
             let resp = match sent {
                 Ok(r) => r,
                 Err(e) if attempt < ATTEMPTS && retryable_error(&e) => {
@@ -156,7 +168,8 @@ impl Repo {
         }
     }
 
-    fn backoff_for(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+    /// The pause before retry number `attempt` (1, 2, …).
+    pub fn backoff_for(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         retry_after.unwrap_or_else(|| backoff(self.backoff, attempt))
     }
 
@@ -167,6 +180,7 @@ impl Repo {
         url: &str,
         accept: Option<&str>,
         authz: Option<&str>,
+        offset: Option<u64>,
     ) -> reqwest::Result<Response> {
         let origin = reqwest::Url::parse(url).ok().map(|u| origin_of(&u));
         let mut url = url.to_string();
@@ -174,6 +188,9 @@ impl Repo {
             let mut req = self.http.get(&url);
             if let Some(a) = accept {
                 req = req.header(reqwest::header::ACCEPT, a);
+            }
+            if let Some(o) = offset {
+                req = req.header(reqwest::header::RANGE, format!("bytes={o}-"));
             }
             let here = reqwest::Url::parse(&url).ok().map(|u| origin_of(&u));
             if let (Some(a), true) = (authz, here.is_some() && here == origin) {

@@ -181,54 +181,129 @@ impl Remote for RemoteLayer {
     }
 
     fn open(&self) -> io::Result<Box<dyn Read + Send>> {
-        let what = format!("blob {}", self.digest);
-        let resp = self
-            .repo
-            .get(&self.repo.url("blobs", &self.digest), None, &what)
-            .map_err(|e| io::Error::other(format!("{e:#}")))?;
-        if let Some(len) = resp.content_length() {
-            if len != self.size {
-                return Err(io::Error::other(format!(
-                    "{what}: the registry sends {len} bytes, the manifest says {}",
-                    self.size
-                )));
-            }
-        }
+        let inner = self.request(0).map_err(io::Error::other)?;
         Ok(Box::new(Checked {
-            inner: resp,
+            inner,
             hasher: Sha256::new(),
             digest: self.digest.clone(),
             size: self.size,
             count: 0,
             verified: false,
+            resume: Some(Resume {
+                layer: RemoteLayer {
+                    repo: Arc::clone(&self.repo),
+                    digest: self.digest.clone(),
+                    size: self.size,
+                },
+                used: 0,
+            }),
         }))
     }
 }
 
+impl RemoteLayer {
+    /// The blob from byte `offset` on: the whole of it, or (resuming) a 206 that starts
+    /// exactly there.
+    fn request(&self, offset: u64) -> Result<Box<dyn Read + Send>, String> {
+        let what = format!("blob {}", self.digest);
+        let url = self.repo.url("blobs", &self.digest);
+        let resp = self
+            .repo
+            .get_from(&url, None, &what, (offset > 0).then_some(offset))
+            .map_err(|e| format!("{e:#}"))?;
+        let expect = self.size - offset;
+        if offset > 0 {
+            let range = resp
+                .headers()
+                .get(reqwest::header::CONTENT_RANGE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if resp.status() != reqwest::StatusCode::PARTIAL_CONTENT
+                || !range.starts_with(&format!("bytes {offset}-"))
+            {
+                return Err(format!(
+                    "{what}: the registry cannot resume the download at byte {offset} (HTTP {}, Content-Range {range:?})",
+                    resp.status().as_u16()
+                ));
+            }
+        }
+        if let Some(len) = resp.content_length() {
+            if len != expect {
+                return Err(format!(
+                    "{what}: the registry sends {len} bytes, the manifest says {}",
+                    self.size
+                ));
+            }
+        }
+        Ok(Box::new(resp))
+    }
+}
+
+/// How a broken-off download goes on: the same blob asked for again from where it stopped,
+/// a few times, with the registry client's backoff between tries. Every byte still passes
+/// the one hasher, so the digest covers the joined stream.
+struct Resume {
+    layer: RemoteLayer,
+    used: u32,
+}
+
+/// Resumes per blob: enough for a flaky link, few enough that a registry that always cuts
+/// fails in seconds.
+const RESUMES: u32 = 3;
+
 /// Passes a blob through, refusing it when it is longer or shorter than declared or when
 /// its sha256 is not the digest: the error surfaces in the scan as the layer's read error.
-struct Checked<R> {
-    inner: R,
+struct Checked {
+    inner: Box<dyn Read + Send>,
     hasher: Sha256,
     digest: String,
     size: u64,
     count: u64,
     /// The end was reached and the digest matched; later reads stay at the end.
     verified: bool,
+    /// None: the stream cannot be asked for again (tests), so a break is final.
+    resume: Option<Resume>,
 }
 
-impl<R: Read> Read for Checked<R> {
+impl Checked {
+    /// After a break at `self.count`: the rest of the blob on a new connection, or why not.
+    fn resume(&mut self, why: &str) -> io::Result<()> {
+        let broke = || {
+            format!(
+                "blob {}: the download broke off after {} of {} bytes: {why}",
+                self.digest, self.count, self.size
+            )
+        };
+        let Some(r) = self.resume.as_mut() else {
+            return Err(io::Error::other(broke()));
+        };
+        if r.used >= RESUMES {
+            return Err(io::Error::other(format!("{} ({RESUMES} resumes)", broke())));
+        }
+        r.used += 1;
+        std::thread::sleep(r.layer.repo.backoff_for(r.used, None));
+        self.inner = r
+            .layer
+            .request(self.count)
+            .map_err(|e| io::Error::other(format!("{}; {e}", broke())))?;
+        Ok(())
+    }
+}
+
+impl Read for Checked {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() || self.verified {
             return Ok(0);
         }
-        let n = match self.inner.read(buf) {
-            Ok(n) => n,
-            Err(e) => {
-                return Err(io::Error::other(format!(
-                    "blob {}: the download broke off after {} of {} bytes: {e}",
-                    self.digest, self.count, self.size
-                )))
+        let n = loop {
+            match self.inner.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => self.resume(&e.to_string())?,
+                // The connection closed early: a cut, not the end.
+                Ok(0) if self.count < self.size && self.resume.is_some() => {
+                    self.resume("the connection closed early")?
+                }
+                Ok(n) => break n,
             }
         };
         self.count += n as u64;
@@ -267,9 +342,10 @@ impl<R: Read> Read for Checked<R> {
 mod tests {
     use super::*;
 
-    fn checked(data: &[u8], size: u64, digest: String) -> Checked<&[u8]> {
+    fn checked(data: &[u8], size: u64, digest: String) -> Checked {
         Checked {
-            inner: data,
+            inner: Box::new(io::Cursor::new(data.to_vec())),
+            resume: None,
             hasher: Sha256::new(),
             digest,
             size,
