@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use support::{image, require_tools, run};
 
 const USER: &str = "gate";
@@ -434,6 +434,80 @@ fn a_platform_is_chosen_from_a_registry_index_as_from_an_archive() {
     assert!(
         err.contains("platform linux/s390x is not in the image"),
         "{err}"
+    );
+}
+
+/// An index whose entry is another index (no platform of its own), as some build pipelines
+/// push: the platform is chosen in the inner one, and the report is the archive's.
+#[test]
+fn an_index_of_indexes_is_descended() {
+    let Some(e) = env() else { return };
+    push(
+        e,
+        &source_of("oci:stereoscope-multiplatform_oci_dir"),
+        "nested:inner",
+        true,
+        false,
+    );
+    let inner = upstream(
+        e,
+        &Req {
+            method: "GET".into(),
+            path: "/v2/nested/manifests/inner".into(),
+            headers: HashMap::from([(
+                "accept".into(),
+                "application/vnd.oci.image.index.v1+json".into(),
+            )]),
+        },
+    );
+    let digest = inner
+        .headers
+        .iter()
+        .find(|(k, _)| k == "docker-content-digest")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    let outer = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "digest": digest,
+            "size": inner.body.len(),
+        }],
+    });
+    let put = reqwest::blocking::Client::new()
+        .put(format!("http://{}/v2/nested/manifests/outer", e.plain.addr))
+        .header("content-type", "application/vnd.oci.image.index.v1+json")
+        .body(outer.to_string())
+        .send()
+        .unwrap();
+    assert!(put.status().is_success(), "{}", put.status());
+
+    let (_, archive, err) = gate(
+        e,
+        &[
+            &source_of("oci:stereoscope-multiplatform_oci_dir"),
+            "--platform",
+            "linux/arm64",
+        ],
+        None,
+    );
+    assert!(archive.is_object(), "{err}");
+    let (code, nested, err) = gate(
+        e,
+        &[
+            &format!("docker://{}/nested:outer", e.plain.addr),
+            "--plain-http",
+            "--platform",
+            "linux/arm64",
+        ],
+        None,
+    );
+    assert!(code == 0 || code == 1, "{err}");
+    assert_same_fields(
+        &comparable(archive, false),
+        &comparable(nested, false),
+        "nested",
     );
 }
 

@@ -60,6 +60,11 @@ fn is_attestation(d: &Descriptor) -> bool {
         || platform_of(d).is_some_and(|p| p.os == "unknown" && p.architecture == "unknown")
 }
 
+fn is_index(d: &Descriptor) -> bool {
+    let t = d.media_type().to_string();
+    t.contains("image.index") || t.contains("manifest.list")
+}
+
 /// The index's runnable entries, and which one to read: the requested platform, else
 /// linux/amd64, else the only one — as for archives.
 pub fn choose(idx: &ImageIndex, want: Option<&str>) -> Result<(Descriptor, Vec<Platform>)> {
@@ -83,10 +88,17 @@ pub fn choose(idx: &ImageIndex, want: Option<&str>) -> Result<(Descriptor, Vec<P
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // An entry that is itself an index and names no platform (an index of indexes) may hold
+    // any platform: it is descended into when no entry names the one wanted.
     let pick = |want: &Platform| {
         entries
             .iter()
             .find(|d| platform_of(d).is_some_and(|p| p.matches(want)))
+            .or_else(|| {
+                entries
+                    .iter()
+                    .find(|d| platform_of(d).is_none() && is_index(d))
+            })
             .map(|d| (*d).clone())
     };
     if let Some(w) = want {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Result};
 use sha2::{Digest as _, Sha256};
 
-use crate::image::resolve::Selection;
+use crate::image::resolve::{Selection, MAX_INDEX_DEPTH};
 use crate::image::source::{Blob, Remote};
 use crate::image::{Config, Format, Image, LayerRef};
 
@@ -36,28 +36,30 @@ pub fn open(name: &Name, sel: &Selection, opts: &Options) -> Result<Image> {
     let (bytes, ctype, digest) = fetch_manifest(&repo, name.reference(), name.digest.as_deref())
         .map_err(|e| anyhow!("{shown}: {e:#}"))?;
     let mut notes = Vec::new();
-    let (manifest, manifest_digest, platforms) = match manifest::parse(
-        &bytes,
-        ctype.as_deref(),
-        &format!("manifest {digest}"),
-    )
-    .map_err(|e| anyhow!("{shown}: {e:#}"))?
-    {
-        Doc::Manifest(m) => (m, digest, Vec::new()),
-        Doc::Index(idx) => {
-            let (d, platforms) = manifest::choose(&idx, sel.platform.as_deref())
-                .map_err(|e| anyhow!("{shown}: {e:#}"))?;
-            let want = d.digest().to_string();
-            let (bytes, ctype, got) =
-                fetch_manifest(&repo, &want, Some(&want)).map_err(|e| anyhow!("{shown}: {e:#}"))?;
-            match manifest::parse(&bytes, ctype.as_deref(), &format!("manifest {got}"))
-                    .map_err(|e| anyhow!("{shown}: {e:#}"))?
-                {
-                    Doc::Manifest(m) => (m, got, platforms),
-                    Doc::Index(_) => bail!(
-                        "{shown}: manifest {want} is another index; nested indexes are not supported from registries"
-                    ),
+    // An index may list indexes (the same cap as for archives); the platforms shown are the
+    // outermost index's that name any.
+    let (mut bytes, mut ctype, mut digest) = (bytes, ctype, digest);
+    let mut platforms = Vec::new();
+    let mut depth = 0;
+    let (manifest, manifest_digest) = loop {
+        match manifest::parse(&bytes, ctype.as_deref(), &format!("manifest {digest}"))
+            .map_err(|e| anyhow!("{shown}: {e:#}"))?
+        {
+            Doc::Manifest(m) => break (m, digest),
+            Doc::Index(idx) => {
+                depth += 1;
+                if depth > MAX_INDEX_DEPTH {
+                    bail!("{shown}: indexes nested more than {MAX_INDEX_DEPTH} deep");
                 }
+                let (d, listed) = manifest::choose(&idx, sel.platform.as_deref())
+                    .map_err(|e| anyhow!("{shown}: {e:#}"))?;
+                if platforms.is_empty() {
+                    platforms = listed;
+                }
+                let want = d.digest().to_string();
+                (bytes, ctype, digest) = fetch_manifest(&repo, &want, Some(&want))
+                    .map_err(|e| anyhow!("{shown}: {e:#}"))?;
+            }
         }
     };
     if sel.image.is_some() {
