@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::model::{Check, DeployedFunction, Finding, ImageSummary, Report, Severity, Status};
+use crate::model::{
+    Check, DeployedFunction, Finding, ImageSummary, Report, RuleDoc, Severity, Status,
+};
 use crate::perf::{pricing, PerfReport};
 use crate::rules::cfg::Level;
 use cfg::LambdaConfig;
@@ -105,6 +107,18 @@ pub fn evaluate(
     report.function = Some(function);
 }
 
+/// The rules' ids and descriptions, in `RULES` order: what the Markdown renderer lists in
+/// the deployed function's table (it sits below this module and cannot read `RULES`).
+pub fn rule_docs() -> Vec<RuleDoc> {
+    RULES
+        .iter()
+        .map(|r| RuleDoc {
+            id: r.id,
+            description: r.description,
+        })
+        .collect()
+}
+
 pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
 }
@@ -160,13 +174,4 @@ pub fn checks(ctx: &Ctx) -> Vec<Check> {
     }]
 }
 
-/// `1.5 s`, `120 ms`: durations as people read them in a finding.
-pub fn human_ms(ms: f64) -> String {
-    if ms >= 10_000.0 {
-        format!("{:.0} s", ms / 1000.0)
-    } else if ms >= 1000.0 {
-        format!("{:.1} s", ms / 1000.0)
-    } else {
-        format!("{ms:.0} ms")
-    }
-}
+pub use crate::units::human_ms;

@@ -148,6 +148,15 @@ impl Baseline {
     }
 }
 
+/// A rule's id and what it checks, for the renderers that explain an id the JSON only names
+/// (SARIF's rule list, the deployed function's table). The rules live above the renderers, so
+/// their callers hand these down as data; the JSON report never carries them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleDoc {
+    pub id: &'static str,
+    pub description: &'static str,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tool {
     pub name: String,

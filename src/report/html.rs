@@ -19,8 +19,9 @@ use base64::Engine;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use sha2::{Digest, Sha256};
 
-use super::text::{shorten, show_value};
+use super::words::show_value;
 use super::{Finding, LayerSummary, Report, Severity, Status, Verdict};
+use crate::image::history::shorten;
 use crate::units::{format_delta, format_percent, format_size};
 
 /// The treemap's canvas, in SVG user units (the picture scales with the window).

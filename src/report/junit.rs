@@ -11,7 +11,7 @@
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 
-use super::text::show_value;
+use super::words::show_value;
 use super::{Check, Finding, Report, Severity, Status};
 
 /// The job a check or finding belongs to, by its stable name.

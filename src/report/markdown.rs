@@ -11,13 +11,16 @@
 //! Messages the rules write mark code with backticks; those become real code spans.
 //!
 //! The comment is the sections in `SECTIONS`, top to bottom; a new section is one function
-//! `fn(&Report) -> Option<String>` (None: nothing to say) and one line there.
+//! returning `Option<String>` (None: nothing to say) and one line there. The deployed
+//! function's rules are handed in by the caller (`render`'s `deployed_rules`): they live above
+//! the renderers.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::markdown_escape::{code, inline, text};
 use super::words::{check_figures, count, dive_efficiency, fix_after, share};
-use super::{Check, Report, Severity, Status, Verdict};
+use super::{Check, Report, RuleDoc, Severity, Status, Verdict};
 use crate::image::history::{cut, shorten};
 use crate::units::{format_delta, format_percent, format_size};
 
@@ -34,46 +37,46 @@ const ALL_LAYERS: usize = 8;
 /// the JSON report when the comment would pass GitHub's size limit.
 struct Part {
     trim: Option<&'static str>,
-    render: fn(&Report) -> Option<String>,
+    render: fn(&Report, &[RuleDoc]) -> Option<String>,
 }
 
 /// The comment, top to bottom: a new section plugs in as one line here.
 const SECTIONS: &[Part] = &[
     Part {
         trim: None,
-        render: headline,
+        render: |r, _| headline(r),
     },
     Part {
         trim: None,
-        render: |_| super::html::comment_link(),
+        render: |_, _| super::html::comment_link(),
     },
     Part {
         trim: Some("what changed"),
-        render: |r| Some(super::changes::markdown(r)).filter(|s| !s.is_empty()),
+        render: |r, _| Some(super::changes::markdown(r)).filter(|s| !s.is_empty()),
     },
     Part {
         trim: None,
-        render: checks,
+        render: |r, _| checks(r),
     },
     Part {
         trim: Some("findings"),
-        render: findings,
+        render: |r, _| findings(r),
     },
     Part {
         trim: Some("image"),
-        render: image,
+        render: |r, _| image(r),
     },
     Part {
         trim: Some("security findings"),
-        render: security,
+        render: |r, _| security(r),
     },
     Part {
         trim: None,
-        render: perf,
+        render: |r, _| perf(r),
     },
     Part {
         trim: None,
-        render: |r| Some(super::deployed_md::section(r)).filter(|s| !s.is_empty()),
+        render: |r, rules| Some(super::deployed_md::section(r, rules)).filter(|s| !s.is_empty()),
     },
     Part {
         trim: None,
@@ -81,15 +84,17 @@ const SECTIONS: &[Part] = &[
     },
     Part {
         trim: None,
-        render: footer,
+        render: |r, _| footer(r),
     },
 ];
 
-pub fn render(report: &Report) -> String {
+/// `deployed_rules`: the post-deploy rules, in the order the deployed function's table lists
+/// them.
+pub fn render(report: &Report, deployed_rules: &[RuleDoc]) -> String {
     let sections: Vec<Section> = SECTIONS
         .iter()
         .filter_map(|p| {
-            (p.render)(report).map(|body| Section {
+            (p.render)(report, deployed_rules).map(|body| Section {
                 name: p.trim,
                 // One blank line between sections, whatever each ends with.
                 body: format!("{}\n", body.trim_end_matches('\n')),
@@ -732,13 +737,13 @@ fn perf(r: &Report) -> Option<String> {
     Some(s)
 }
 
-fn notes(r: &Report) -> Option<String> {
+fn notes(r: &Report, rules: &[RuleDoc]) -> Option<String> {
     if r.notes.is_empty() {
         return None;
     }
     let mut s = String::new();
     for n in &r.notes {
-        if super::deployed_md::shown_here(r, n) {
+        if super::deployed_md::shown_here(r, rules, n) {
             continue;
         }
         let _ = writeln!(s, "> {}", inline(n));
@@ -754,163 +759,9 @@ fn footer(r: &Report) -> Option<String> {
     ))
 }
 
-/// Untrusted text in a code span: no Markdown, HTML, links or mentions are interpreted inside
-/// one. The fence is one backtick longer than the longest run inside (CommonMark), newlines
-/// fold to spaces, other control characters and bidi overrides show as escapes, and `|` is
-/// escaped so a table cell stays one cell (GFM removes that backslash before the span).
-pub fn code(raw: &str) -> String {
-    let one_line: String = raw
-        .chars()
-        .map(|c| {
-            if matches!(c, '\n' | '\r' | '\t') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect();
-    let visible = crate::term::escape(&one_line);
-    let cell = visible.replace('|', "\\|");
-    let longest_run = cell.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest_run + 1);
-    let pad = if cell.starts_with('`') || cell.ends_with('`') || cell.trim().is_empty() {
-        " "
-    } else {
-        ""
-    };
-    format!("{fence}{pad}{cell}{pad}{fence}")
-}
-
-/// Untrusted prose: HTML and Markdown specials escaped, mentions and autolinks defused,
-/// control characters and bidi overrides shown as escapes.
-pub fn text(raw: &str) -> String {
-    let one_line: String = raw
-        .chars()
-        .map(|c| {
-            if matches!(c, '\n' | '\r' | '\t') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect();
-    let visible = crate::term::escape(&one_line);
-    let mut out = String::with_capacity(visible.len() + 8);
-    for c in visible.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '|' => out.push_str("\\|"),
-            '\\' | '*' | '_' | '[' | ']' | '`' | '#' | '!' | '~' => {
-                out.push('\\');
-                out.push(c);
-            }
-            // A zero-width joiner after @ keeps the text readable but stops the mention.
-            '@' => out.push_str("@\u{200d}"),
-            c => out.push(c),
-        }
-    }
-    // Bare URLs autolink on GitHub: break the scheme separator.
-    out.replace("://", ":\u{200d}//")
-        .replace("www.", "www\u{200d}.")
-}
-
-/// Prose whose backtick-quoted parts are code, as the rules write their messages: each code
-/// span (a run of n backticks up to the next run of exactly n, as CommonMark reads it) is
-/// rendered with [`code`], the rest with [`text`]. A backtick run that closes nothing stays a
-/// literal backtick.
-pub fn inline(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len() + 16);
-    let mut plain = String::new();
-    let mut rest = raw;
-    while let Some(open) = rest.find('`') {
-        let run = rest[open..].len() - rest[open..].trim_start_matches('`').len();
-        let after = &rest[open + run..];
-        match closing(after, run) {
-            Some(end) => {
-                plain.push_str(&rest[..open]);
-                out.push_str(&text(&plain));
-                plain.clear();
-                let content = &after[..end];
-                // CommonMark strips one space each side when both are there.
-                let content = match content.strip_prefix(' ').and_then(|c| c.strip_suffix(' ')) {
-                    Some(inner) if !content.trim().is_empty() => inner,
-                    _ => content,
-                };
-                out.push_str(&code(content));
-                rest = &after[end + run..];
-            }
-            None => {
-                plain.push_str(&rest[..open + run]);
-                rest = after;
-            }
-        }
-    }
-    plain.push_str(rest);
-    out.push_str(&text(&plain));
-    out
-}
-
-/// Where in `s` a backtick run of exactly `n` starts, if one does.
-fn closing(s: &str, n: usize) -> Option<usize> {
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'`' {
-            let start = i;
-            while i < bytes.len() && bytes[i] == b'`' {
-                i += 1;
-            }
-            if i - start == n {
-                return Some(start);
-            }
-        } else {
-            i += 1;
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn code_spans_survive_backticks_pipes_and_newlines() {
-        assert_eq!(code("a|b"), "`a\\|b`");
-        assert_eq!(code("x ` y"), "``x ` y``");
-        assert_eq!(code("`edge`"), "`` `edge` ``");
-        assert_eq!(code("two\nlines"), "`two lines`");
-        assert_eq!(code("\x1b[2J"), "`\\x1b[2J`");
-    }
-
-    #[test]
-    fn prose_cannot_inject_html_links_or_mentions() {
-        let t = text("<img src=x onerror=alert(1)> [click](https://evil) @octocat | **bold**");
-        assert!(!t.contains("<img"));
-        assert!(!t.contains("](https://"));
-        assert!(!t.contains("@octocat"));
-        assert!(t.contains("\\|"));
-        assert!(!t.contains("**"));
-    }
-
-    #[test]
-    fn quoted_code_in_messages_becomes_code_spans() {
-        assert_eq!(
-            inline("layer 4 `RUN eval \"$X\"` left 1 B in ~/.cache (2 files)"),
-            "layer 4 `RUN eval \"$X\"` left 1 B in \\~/.cache (2 files)"
-        );
-        assert_eq!(
-            inline("add `--no-cache-dir` or *not*"),
-            "add `--no-cache-dir` or \\*not\\*"
-        );
-        // A span that holds a backtick is fenced with two, as the rules quote it.
-        assert_eq!(inline("run `` echo `id` `` now"), "run `` echo `id` `` now");
-        // An unmatched backtick is text, escaped.
-        assert_eq!(inline("it`s <b>"), "it\\`s &lt;b&gt;");
-        assert_eq!(inline("a `x|y` b"), "a `x\\|y` b");
-    }
 
     #[test]
     fn fit_trims_the_longest_trimmable_section() {
