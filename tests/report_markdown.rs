@@ -52,7 +52,11 @@ fn function_naive_image_with_trivy_sbom_and_perf() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/function-naive-report.json");
     let report = lambda_gate::report::json::read(&path, "the report").unwrap();
-    let md = lambda_gate::report::markdown::render(&report, &lambda_gate::deployed::rule_docs());
+    let md = lambda_gate::report::markdown::render(
+        &report,
+        &lambda_gate::rules::docs::rule_docs(),
+        &lambda_gate::deployed::rule_docs(),
+    );
     assert!(md.starts_with("### ❌ lambda-gate: **FAIL**"));
     for rule in ["pip-cache", "apt-lists", "build-toolchain", "layer-waste"] {
         assert!(md.contains(&format!("`{rule}`")), "{rule}");
@@ -173,6 +177,7 @@ fn the_naive_comment_as_github_renders_it() {
     let report = naive_report();
     let html = github_html(&lambda_gate::report::markdown::render(
         &report,
+        &lambda_gate::rules::docs::rule_docs(),
         &lambda_gate::deployed::rule_docs(),
     ));
 
@@ -246,6 +251,7 @@ fn the_naive_comment_as_github_renders_it() {
         .retain(|c| !c.name.starts_with("perf-") && !c.name.starts_with("security-"));
     let html = github_html(&lambda_gate::report::markdown::render(
         &image_only,
+        &lambda_gate::rules::docs::rule_docs(),
         &lambda_gate::deployed::rule_docs(),
     ));
     let rows = rows_outside_details(&html);
@@ -273,6 +279,7 @@ fn a_baseline_brings_the_vs_base_columns() {
     ));
     let html = github_html(&lambda_gate::report::markdown::render(
         &with_base,
+        &lambda_gate::rules::docs::rule_docs(),
         &lambda_gate::deployed::rule_docs(),
     ));
     assert!(html.contains("<th>vs base</th>"), "{html}");
@@ -318,7 +325,11 @@ fn a_hostile_image_cannot_break_the_comment() {
     // Render through the real binary: `gate comment` would post exactly this Markdown.
     let lib_md = {
         let r: lambda_gate::report::Report = serde_json::from_value(report).unwrap();
-        lambda_gate::report::markdown::render(&r, &lambda_gate::deployed::rule_docs())
+        lambda_gate::report::markdown::render(
+            &r,
+            &lambda_gate::rules::docs::rule_docs(),
+            &lambda_gate::deployed::rule_docs(),
+        )
     };
     // Inside code spans nothing is interpreted; outside them nothing hostile may remain.
     let outside: String = lib_md

@@ -41,10 +41,15 @@ pub fn run(data: &[u8]) {
     };
     let allowed = tags(&github_html(&markdown::render(
         &benign,
+        &lambda_gate::rules::docs::rule_docs(),
         &lambda_gate::deployed::rule_docs(),
     )));
     for out in [
-        markdown::render(&hostile, &lambda_gate::deployed::rule_docs()),
+        markdown::render(
+            &hostile,
+            &lambda_gate::rules::docs::rule_docs(),
+            &lambda_gate::deployed::rule_docs(),
+        ),
         text::render(&hostile),
     ] {
         if let Some(c) = out.chars().find(|&c| is_control(c)) {
@@ -53,6 +58,7 @@ pub fn run(data: &[u8]) {
     }
     let html = github_html(&markdown::render(
         &hostile,
+        &lambda_gate::rules::docs::rule_docs(),
         &lambda_gate::deployed::rule_docs(),
     ));
     for t in tags(&html) {

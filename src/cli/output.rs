@@ -9,8 +9,7 @@ use anyhow::{anyhow, bail, Result};
 use clap::{Args, ValueEnum};
 
 use lambda_gate::image::archive::io_reason;
-use lambda_gate::report::{self, Report, RuleDoc};
-use lambda_gate::rules::diags::Code;
+use lambda_gate::report::{self, Report};
 
 #[derive(Args, Debug)]
 pub struct OutputArgs {
@@ -75,11 +74,14 @@ impl OutputArgs {
     pub fn emit(&self, report: &Report) -> Result<()> {
         // Each body is rendered only when asked for and dropped once written: a report of
         // 300,000 findings is 100 MB of JSON.
-        let (image_rules, deployed_rules) = (image_rule_docs(), lambda_gate::deployed::rule_docs());
+        let (image_rules, deployed_rules) = (
+            lambda_gate::rules::docs::rule_docs(),
+            lambda_gate::deployed::rule_docs(),
+        );
         let files: [(&Option<PathBuf>, &dyn Fn() -> String); 5] = [
             (&self.output, &|| report::json::render(report)),
             (&self.markdown_output, &|| {
-                report::markdown::render(report, &deployed_rules)
+                report::markdown::render(report, &image_rules, &deployed_rules)
             }),
             (&self.sarif_output, &|| {
                 report::sarif::render(report, &self.dockerfile, &image_rules)
@@ -99,7 +101,9 @@ impl OutputArgs {
                 let rendered = match self.format {
                     OutputFormat::Text => report::text::render(report),
                     OutputFormat::Json => report::json::render(report),
-                    OutputFormat::Markdown => report::markdown::render(report, &deployed_rules),
+                    OutputFormat::Markdown => {
+                        report::markdown::render(report, &image_rules, &deployed_rules)
+                    }
                     OutputFormat::Sarif => {
                         report::sarif::render(report, &self.dockerfile, &image_rules)
                     }
@@ -123,18 +127,6 @@ impl OutputArgs {
         }
         Ok(())
     }
-}
-
-/// What each image rule id means, for SARIF's rule list: the rules own their descriptions and
-/// the renderers below them get them as data.
-fn image_rule_docs() -> Vec<RuleDoc> {
-    Code::ALL
-        .iter()
-        .map(|c| RuleDoc {
-            id: c.id(),
-            description: c.description(),
-        })
-        .collect()
 }
 
 /// Stdout, with the two failures a user meets named: a closed pipe is quiet, anything else

@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::model::{
-    Check, DeployedFunction, Finding, ImageSummary, Report, RuleDoc, Severity, Status,
+    Check, DeployedFunction, Finding, ImageSummary, Report, RuleDoc, RuleKind, Severity, Status,
 };
 use crate::perf::{pricing, PerfReport};
 use crate::rules::cfg::Level;
@@ -115,6 +115,7 @@ pub fn rule_docs() -> Vec<RuleDoc> {
         .map(|r| RuleDoc {
             id: r.id,
             description: r.description,
+            kind: RuleKind::Other,
         })
         .collect()
 }
@@ -166,7 +167,7 @@ pub fn checks(ctx: &Ctx) -> Vec<Check> {
         } else {
             Status::Pass
         },
-        unit: Some("count".into()),
+        unit: Some(crate::model::Unit::Count),
         detail: Some(format!(
             "{pc} provisioned concurrency on {}: cold starts mean the load went past it or the qualifier invoked is not the one provisioned",
             ctx.function.qualifier.as_deref().unwrap_or("$LATEST")

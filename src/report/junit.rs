@@ -63,7 +63,7 @@ enum Outcome {
 }
 
 fn check_case(c: &Check) -> Case {
-    let unit = c.unit.as_deref();
+    let unit = c.unit;
     let (limit, actual) = (show_value(&c.limit, unit), show_value(&c.actual, unit));
     let summary = format!("{}: {actual} (limit {limit})", c.name);
     let detail = c.detail.clone().unwrap_or_default();

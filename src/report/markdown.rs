@@ -19,8 +19,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::markdown_escape::{code, inline, text};
+use super::security::{FindingStatus, Severity as VulnSeverity};
 use super::words::{check_figures, count, dive_efficiency, fix_after, share};
-use super::{Check, Report, RuleDoc, Severity, Status, Verdict};
+use super::{Check, Report, RuleDoc, RuleKind, Severity, Status, Unit, Verdict};
 use crate::image::history::{cut, shorten};
 use crate::units::{format_delta, format_percent, format_size};
 
@@ -37,7 +38,13 @@ const ALL_LAYERS: usize = 8;
 /// the JSON report when the comment would pass GitHub's size limit.
 struct Part {
     trim: Option<&'static str>,
-    render: fn(&Report, &[RuleDoc]) -> Option<String>,
+    render: fn(&Report, &Rules) -> Option<String>,
+}
+
+/// The rules' descriptions, handed down by the caller.
+struct Rules<'a> {
+    image: &'a [RuleDoc],
+    deployed: &'a [RuleDoc],
 }
 
 /// The comment, top to bottom: a new section plugs in as one line here.
@@ -64,7 +71,7 @@ const SECTIONS: &[Part] = &[
     },
     Part {
         trim: Some("image"),
-        render: |r, _| image(r),
+        render: |r, rules| image(r, rules.image),
     },
     Part {
         trim: Some("security findings"),
@@ -76,11 +83,13 @@ const SECTIONS: &[Part] = &[
     },
     Part {
         trim: None,
-        render: |r, rules| Some(super::deployed_md::section(r, rules)).filter(|s| !s.is_empty()),
+        render: |r, rules| {
+            Some(super::deployed_md::section(r, rules.deployed)).filter(|s| !s.is_empty())
+        },
     },
     Part {
         trim: None,
-        render: notes,
+        render: |r, rules| notes(r, rules.deployed),
     },
     Part {
         trim: None,
@@ -88,13 +97,17 @@ const SECTIONS: &[Part] = &[
     },
 ];
 
-/// `deployed_rules`: the post-deploy rules, in the order the deployed function's table lists
-/// them.
-pub fn render(report: &Report, deployed_rules: &[RuleDoc]) -> String {
+/// `image_rules`: the image rules (what their findings' bytes are); `deployed_rules`: the
+/// post-deploy rules, in the order the deployed function's table lists them.
+pub fn render(report: &Report, image_rules: &[RuleDoc], deployed_rules: &[RuleDoc]) -> String {
+    let rules = Rules {
+        image: image_rules,
+        deployed: deployed_rules,
+    };
     let sections: Vec<Section> = SECTIONS
         .iter()
         .filter_map(|p| {
-            (p.render)(report, deployed_rules).map(|body| Section {
+            (p.render)(report, &rules).map(|body| Section {
                 name: p.trim,
                 // One blank line between sections, whatever each ends with.
                 body: format!("{}\n", body.trim_end_matches('\n')),
@@ -198,8 +211,8 @@ fn headline(r: &Report) -> Option<String> {
         )),
     }
     if let Some(sec) = &r.security {
-        let crit = sec.counts.by_severity.get("critical").copied().unwrap_or(0);
-        let high = sec.counts.by_severity.get("high").copied().unwrap_or(0);
+        let crit = sec.counts.by_severity.get(VulnSeverity::Critical);
+        let high = sec.counts.by_severity.get(VulnSeverity::High);
         parts.push(if crit + high == 0 {
             "no critical or high vulnerabilities".to_string()
         } else {
@@ -322,9 +335,9 @@ fn check_delta(c: &Check, base: Option<&serde_json::Value>) -> String {
     if d == 0.0 {
         return "±0".into();
     }
-    match c.unit.as_deref() {
-        Some("bytes") => format_delta(d as i128),
-        Some("ratio") => format!("{:+.1} pts", d * 100.0),
+    match c.unit {
+        Some(Unit::Bytes) => format_delta(d as i128),
+        Some(Unit::Ratio) => format!("{:+.1} pts", d * 100.0),
         _ => format!("{d:+}"),
     }
 }
@@ -386,7 +399,7 @@ fn findings(r: &Report) -> Option<String> {
 }
 
 /// The image in two lines, its layers in one table, and the largest hidden files folded.
-fn image(r: &Report) -> Option<String> {
+fn image(r: &Report, rules: &[RuleDoc]) -> Option<String> {
     let img = r.image.as_ref()?;
     let b = r.baseline.as_ref();
     let mut s = String::from("#### Image\n\n");
@@ -402,15 +415,15 @@ fn image(r: &Report) -> Option<String> {
     );
     // What the bytes are. The parts are the gate's own findings, never image content.
     let whole = img.final_bytes + img.wasted_bytes;
-    let rule_bytes = |pick: fn(&str) -> bool| -> u64 {
+    let rule_bytes = |kind: RuleKind| -> u64 {
         r.findings
             .iter()
-            .filter(|f| pick(&f.rule))
+            .filter(|f| rules.iter().any(|d| d.id == f.rule && d.kind == kind))
             .map(|f| f.bytes)
             .sum()
     };
-    let caches = rule_bytes(|rule| rule.ends_with("-cache") || rule.starts_with("apt-"));
-    let tools = rule_bytes(|rule| rule == "build-toolchain");
+    let caches = rule_bytes(RuleKind::Cache);
+    let tools = rule_bytes(RuleKind::BuildTools);
     let mut of_which = Vec::new();
     if caches > 0 {
         of_which.push(format!("{} leftover caches", format_size(caches)));
@@ -592,7 +605,6 @@ fn hidden_files(s: &mut String, img: &super::ImageSummary) {
 fn security(r: &Report) -> Option<String> {
     let sec = r.security.as_ref()?;
     let mut s = String::from("#### Security\n\n");
-    let order = ["critical", "high", "medium", "low", "unknown"];
     let has_status = sec.findings.iter().any(|f| f.status.is_some());
     if !sec.findings.is_empty() {
         if has_status {
@@ -600,19 +612,16 @@ fn security(r: &Report) -> Option<String> {
         } else {
             let _ = writeln!(s, "| severity | findings |\n|---|---|");
         }
-        for sev in order {
-            let all: Vec<_> = sec
-                .findings
-                .iter()
-                .filter(|f| f.severity.as_str() == sev)
-                .collect();
+        for sev in VulnSeverity::MOST_SEVERE_FIRST {
+            let all: Vec<_> = sec.findings.iter().filter(|f| f.severity == sev).collect();
+            let sev = sev.as_str();
             if all.is_empty() {
                 continue;
             }
             if has_status {
                 let new = all
                     .iter()
-                    .filter(|f| f.status.as_deref() == Some("new"))
+                    .filter(|f| f.status == Some(FindingStatus::New))
                     .count();
                 let _ = writeln!(s, "| {sev} | {new} | {} |", all.len() - new);
             } else {
@@ -666,7 +675,7 @@ fn security(r: &Report) -> Option<String> {
     if !sec.findings.is_empty() {
         let _ = writeln!(s, "<details><summary>Top findings</summary>\n\n| severity | id | package | installed | fixed | title |\n|---|---|---|---|---|---|");
         for f in sec.findings.iter().take(MAX_ROWS) {
-            let new = if f.status.as_deref() == Some("new") {
+            let new = if f.status == Some(FindingStatus::New) {
                 " 🆕"
             } else {
                 ""

@@ -157,10 +157,11 @@ const SECURITY_ROWS: usize = 15;
 fn security(r: &Report) -> Option<String> {
     let sec = r.security.as_ref()?;
     let mut out = String::new();
-    let order = ["critical", "high", "medium", "low", "unknown"];
-    let counts: Vec<String> = order
-        .iter()
-        .filter_map(|s| sec.counts.by_severity.get(*s).map(|n| format!("{n} {s}")))
+    let counts: Vec<String> = sec
+        .counts
+        .by_severity
+        .present()
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
         .collect();
     let sources: Vec<String> = sec
         .sources
