@@ -1,25 +1,9 @@
 //! The PR comment for a real run, checked in as a snapshot a reviewer can read
-//! (tests/snapshots/*.md); `UPDATE_SNAPSHOTS=1 cargo test --test report_markdown` rewrites it.
+//! (insta: tests/snapshots/report_markdown__*.snap); `cargo insta review` takes a change.
 
 mod support;
 
 use support::{fixtures, gate};
-
-fn snapshot(name: &str, rendered: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(name);
-    if std::env::var("UPDATE_SNAPSHOTS").is_ok() || !path.exists() {
-        std::fs::write(&path, rendered).unwrap();
-    }
-    let want = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(
-        rendered,
-        want,
-        "{} changed; rerun with UPDATE_SNAPSHOTS=1 and review the diff",
-        path.display()
-    );
-}
 
 #[test]
 fn dive_test_image_with_trivy_and_grype() {
@@ -40,13 +24,13 @@ fn dive_test_image_with_trivy_and_grype() {
     assert_eq!(out.status.code(), Some(1));
     let md = String::from_utf8(out.stdout).unwrap();
     assert!(md.len() < 65_536);
-    snapshot("dive-test-trivy-grype.md", &md);
+    insta::assert_snapshot!("dive-test-trivy-grype", md);
 }
 
 /// The bundled function's naive image (caches, a toolchain, waste), Trivy's secret scan of it,
 /// and a perf run under the Lambda Runtime Interface Emulator: `gate check
 /// build/function/naive.tar --policy function/gate.toml --trivy … --perf-report …` as
-/// tests/e2e_pipeline.rs runs it, kept in tests/data so that its comment is reviewable here.
+/// tests/e2e_pipeline.rs runs it, kept in tests/data; its snapshot is in tests/report_snapshots.rs.
 #[test]
 fn function_naive_image_with_trivy_sbom_and_perf() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -62,7 +46,6 @@ fn function_naive_image_with_trivy_sbom_and_perf() {
         assert!(md.contains(&format!("`{rule}`")), "{rule}");
     }
     assert!(md.contains("#### Performance") && md.contains("| 40 | 100.0% |"));
-    snapshot("function-naive-trivy-perf.md", &md);
 }
 
 /// The comment as GitHub shows it: rendered by comrak (a port of cmark-gfm, GitHub's own
