@@ -252,7 +252,7 @@ pub fn integrity_checks(scan: &Scan, verified: bool) -> Vec<Check> {
         let what = if l.created_by.is_empty() {
             String::new()
         } else {
-            format!(" `{}`", crate::report::text::shorten(&l.created_by, 60))
+            format!(" `{}`", crate::image::history::shorten(&l.created_by, 60))
         };
         if let Some(actual) = &l.digest_mismatch {
             checks.push(Check {

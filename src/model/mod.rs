@@ -363,6 +363,8 @@ pub struct Finding {
 
 /// The level a finding carries in the verdict: `error` fails the gate, `warning` warns,
 /// `info` only informs. Rules map their lint level (deny/warn/allow) onto it.
+/// A scanner's vulnerability severity is another scale with its own type
+/// (`model::security::Severity`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {

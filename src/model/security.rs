@@ -5,6 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+/// How bad a scanner says an issue in the image's software is (CVSS-like bands). Not the
+/// gate's own finding level (`model::Severity`: info/warning/error): a vulnerability's
+/// severity counts toward the verdict only through `[security] fail_on`, which turns it into
+/// a check. Code that sees both names this one through `security::` (or `VulnSeverity`).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
 )]
