@@ -576,3 +576,33 @@ pub struct DeployedFunction {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_digest: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_keep_their_json_names() {
+        for (u, name) in [
+            (Unit::Bytes, "bytes"),
+            (Unit::Ratio, "ratio"),
+            (Unit::Ms, "ms"),
+            (Unit::Megabytes, "MB"),
+            (Unit::Count, "count"),
+            (Unit::Percent, "percent"),
+        ] {
+            assert_eq!(serde_json::to_value(u).unwrap(), name);
+            assert_eq!(serde_json::from_value::<Unit>(name.into()).unwrap(), u);
+        }
+    }
+
+    #[test]
+    fn the_verdict_is_the_worst_status() {
+        let mut r = Report::default();
+        r.checks.push(Check::at_most("a", 1, 0, Unit::Count));
+        assert_eq!(r.compute_verdict(), Verdict::Pass);
+        r.checks.push(Check::at_most("b", 1, 2, Unit::Bytes));
+        assert_eq!(r.compute_verdict(), Verdict::Fail);
+        assert_eq!(serde_json::to_value(Status::Warn).unwrap(), "warn");
+    }
+}

@@ -260,3 +260,46 @@ pub struct SourceFile {
     pub format: String,
     pub findings: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_counts_serialize_as_the_map_they_replaced() {
+        let mut c = BySeverity::default();
+        for s in [
+            Severity::Unknown,
+            Severity::High,
+            Severity::Critical,
+            Severity::High,
+        ] {
+            c.add(s);
+        }
+        // Keys in alphabetical order (the old BTreeMap<String, _>), absent ones left out.
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(json, r#"{"critical":1,"high":2,"unknown":1}"#);
+        assert_eq!(serde_json::from_str::<BySeverity>(&json).unwrap(), c);
+        assert_eq!(c.get(Severity::Medium), 0);
+        let present: Vec<_> = c.present().collect();
+        assert_eq!(
+            present,
+            [
+                (Severity::Critical, 1),
+                (Severity::High, 2),
+                (Severity::Unknown, 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn finding_status_keeps_its_json_names() {
+        for (s, name) in [
+            (FindingStatus::New, "new"),
+            (FindingStatus::Existing, "existing"),
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), name);
+            assert_eq!(s.as_str(), name);
+        }
+    }
+}
