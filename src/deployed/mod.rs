@@ -22,6 +22,9 @@ use crate::perf::{pricing, PerfReport};
 use crate::rules::cfg::Level;
 use cfg::LambdaConfig;
 
+/// Formatting lives in `units` (the renderers use it too); the rules import it from here.
+pub use crate::units::human_ms;
+
 /// One post-deploy rule: its stable id (DESIGN.md), default level and what it checks.
 pub struct Rule {
     pub id: &'static str,
@@ -174,5 +177,3 @@ pub fn checks(ctx: &Ctx) -> Vec<Check> {
         )),
     }]
 }
-
-pub use crate::units::human_ms;
