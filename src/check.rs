@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use crate::image::{self, resolve::Selection, scan::short, Image, Scan, ScanOptions};
 use crate::model::{
-    Check, DirSize, DiveFigures, ImageSummary, LayerFile, LayerSummary, Report, Status, WastedPath,
+    Check, DirSize, ImageSummary, LayerFile, LayerSummary, Report, Status, Unit, WastedPath,
     LAYER_LARGEST,
 };
 use crate::policy::{ImagePolicy, Policy};
@@ -126,7 +126,7 @@ pub fn increase_checks(report: &mut Report, base: Option<&Report>, p: &ImagePoli
             } else {
                 Status::Pass
             },
-            unit: Some("bytes".into()),
+            unit: Some(Unit::Bytes),
             detail: Some(format!(
                 "{} on the base, {} now ({}; allowed {})",
                 units::format_size(was),
@@ -200,12 +200,7 @@ pub fn summarize(source: &Path, facts: &ImageFacts) -> ImageSummary {
                 reason: h.reason.as_str().into(),
             })
             .collect(),
-        dive: DiveFigures {
-            efficiency: scan.dive.efficiency,
-            wasted_bytes: scan.dive.wasted_bytes,
-            user_size_bytes: scan.dive.user_size_bytes,
-            user_wasted_percent: scan.dive.user_wasted_percent,
-        },
+        dive: scan.dive,
         entrypoint: image.config.entrypoint.clone(),
         cmd: image.config.cmd.clone(),
         workdir: image.config.working_dir.clone(),
@@ -257,7 +252,7 @@ pub fn integrity_checks(scan: &Scan, verified: bool) -> Vec<Check> {
         let what = if l.created_by.is_empty() {
             String::new()
         } else {
-            format!(" `{}`", crate::report::text::shorten(&l.created_by, 60))
+            format!(" `{}`", crate::image::history::shorten(&l.created_by, 60))
         };
         if let Some(actual) = &l.digest_mismatch {
             checks.push(Check {
@@ -295,7 +290,7 @@ pub fn integrity_checks(scan: &Scan, verified: bool) -> Vec<Check> {
                 limit: declared.into(),
                 actual: l.compressed_bytes.into(),
                 status: Status::Fail,
-                unit: Some("bytes".into()),
+                unit: Some(Unit::Bytes),
                 detail: Some(format!(
                     "layer {}{what}: the manifest declares {declared} bytes, the blob has {}",
                     l.index, l.compressed_bytes
@@ -320,14 +315,19 @@ pub fn integrity_checks(scan: &Scan, verified: bool) -> Vec<Check> {
 pub fn budget_checks(scan: &Scan, layer_count: usize, p: &ImagePolicy) -> Vec<Check> {
     let mut checks = Vec::new();
     if let Some(max) = p.max_size {
-        checks.push(Check::at_most("max-size", max, scan.size_bytes, "bytes"));
+        checks.push(Check::at_most(
+            "max-size",
+            max,
+            scan.size_bytes,
+            Unit::Bytes,
+        ));
     }
     if let Some(max) = p.max_compressed {
         checks.push(Check::at_most(
             "max-compressed",
             max,
             scan.compressed_bytes,
-            "bytes",
+            Unit::Bytes,
         ));
     }
     if let Some(max) = p.max_wasted {
@@ -335,7 +335,7 @@ pub fn budget_checks(scan: &Scan, layer_count: usize, p: &ImagePolicy) -> Vec<Ch
             "max-wasted",
             max,
             scan.wasted_bytes,
-            "bytes",
+            Unit::Bytes,
         ));
     }
     if let Some(min) = p.min_efficiency {
@@ -343,7 +343,7 @@ pub fn budget_checks(scan: &Scan, layer_count: usize, p: &ImagePolicy) -> Vec<Ch
             "min-efficiency",
             min,
             scan.dive.efficiency,
-            "ratio",
+            Unit::Ratio,
         ));
     }
     if let Some(max) = p.max_layers {
@@ -351,15 +351,17 @@ pub fn budget_checks(scan: &Scan, layer_count: usize, p: &ImagePolicy) -> Vec<Ch
             "max-layers",
             max as u64,
             layer_count as u64,
-            "count",
+            Unit::Count,
         ));
     }
     let limit = crate::rules::lambda::SIZE_LIMIT;
     checks.push(
-        Check::at_most("lambda-size-limit", limit, scan.size_bytes, "bytes").with_detail(format!(
-            "Lambda accepts images up to 10 GiB uncompressed; {} left",
-            crate::units::format_size(limit.saturating_sub(scan.size_bytes))
-        )),
+        Check::at_most("lambda-size-limit", limit, scan.size_bytes, Unit::Bytes).with_detail(
+            format!(
+                "Lambda accepts images up to 10 GiB uncompressed; {} left",
+                crate::units::format_size(limit.saturating_sub(scan.size_bytes))
+            ),
+        ),
     );
     checks
 }

@@ -631,7 +631,7 @@ mod tests {
             limit: 1_000_000.into(),
             actual: 38_000_000.into(),
             status: crate::model::Status::Fail,
-            unit: Some("bytes".into()),
+            unit: Some(crate::model::Unit::Bytes),
             detail: None,
         });
         explain_budgets(&mut r);

@@ -148,6 +148,17 @@ pub fn format_percent(ratio: f64) -> String {
     format!("{:.1}%", ratio * 100.0)
 }
 
+/// `1.5 s`, `120 ms`: durations as people read them in a finding.
+pub fn human_ms(ms: f64) -> String {
+    if ms >= 10_000.0 {
+        format!("{:.0} s", ms / 1000.0)
+    } else if ms >= 1000.0 {
+        format!("{:.1} s", ms / 1000.0)
+    } else {
+        format!("{ms:.0} ms")
+    }
+}
+
 /// `1 file`, `2 files`, `16,161 files`.
 pub fn count(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", number(n), if n == 1 { one } else { many })

@@ -1,25 +1,9 @@
 //! The PR comment for a real run, checked in as a snapshot a reviewer can read
-//! (tests/snapshots/*.md); `UPDATE_SNAPSHOTS=1 cargo test --test report_markdown` rewrites it.
+//! (insta: tests/snapshots/report_markdown__*.snap); `cargo insta review` takes a change.
 
 mod support;
 
 use support::{fixtures, gate};
-
-fn snapshot(name: &str, rendered: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(name);
-    if std::env::var("UPDATE_SNAPSHOTS").is_ok() || !path.exists() {
-        std::fs::write(&path, rendered).unwrap();
-    }
-    let want = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(
-        rendered,
-        want,
-        "{} changed; rerun with UPDATE_SNAPSHOTS=1 and review the diff",
-        path.display()
-    );
-}
 
 #[test]
 fn dive_test_image_with_trivy_and_grype() {
@@ -40,25 +24,28 @@ fn dive_test_image_with_trivy_and_grype() {
     assert_eq!(out.status.code(), Some(1));
     let md = String::from_utf8(out.stdout).unwrap();
     assert!(md.len() < 65_536);
-    snapshot("dive-test-trivy-grype.md", &md);
+    insta::assert_snapshot!("dive-test-trivy-grype", md);
 }
 
 /// The bundled function's naive image (caches, a toolchain, waste), Trivy's secret scan of it,
 /// and a perf run under the Lambda Runtime Interface Emulator: `gate check
 /// build/function/naive.tar --policy function/gate.toml --trivy … --perf-report …` as
-/// tests/e2e_pipeline.rs runs it, kept in tests/data so that its comment is reviewable here.
+/// tests/e2e_pipeline.rs runs it, kept in tests/data; its snapshot is in tests/report_snapshots.rs.
 #[test]
 fn function_naive_image_with_trivy_sbom_and_perf() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/function-naive-report.json");
     let report = lambda_gate::report::json::read(&path, "the report").unwrap();
-    let md = lambda_gate::report::markdown::render(&report);
+    let md = lambda_gate::report::markdown::render(
+        &report,
+        &lambda_gate::rules::docs::rule_docs(),
+        &lambda_gate::deployed::rule_docs(),
+    );
     assert!(md.starts_with("### ❌ lambda-gate: **FAIL**"));
     for rule in ["pip-cache", "apt-lists", "build-toolchain", "layer-waste"] {
         assert!(md.contains(&format!("`{rule}`")), "{rule}");
     }
     assert!(md.contains("#### Performance") && md.contains("| 40 | 100.0% |"));
-    snapshot("function-naive-trivy-perf.md", &md);
 }
 
 /// The comment as GitHub shows it: rendered by comrak (a port of cmark-gfm, GitHub's own
@@ -171,7 +158,11 @@ fn naive_report() -> lambda_gate::report::Report {
 #[test]
 fn the_naive_comment_as_github_renders_it() {
     let report = naive_report();
-    let html = github_html(&lambda_gate::report::markdown::render(&report));
+    let html = github_html(&lambda_gate::report::markdown::render(
+        &report,
+        &lambda_gate::rules::docs::rule_docs(),
+        &lambda_gate::deployed::rule_docs(),
+    ));
 
     // Code spans are code: no backtick is left over as text.
     let prose = text_nodes(&without_code(&html));
@@ -241,7 +232,11 @@ fn the_naive_comment_as_github_renders_it() {
     image_only
         .checks
         .retain(|c| !c.name.starts_with("perf-") && !c.name.starts_with("security-"));
-    let html = github_html(&lambda_gate::report::markdown::render(&image_only));
+    let html = github_html(&lambda_gate::report::markdown::render(
+        &image_only,
+        &lambda_gate::rules::docs::rule_docs(),
+        &lambda_gate::deployed::rule_docs(),
+    ));
     let rows = rows_outside_details(&html);
     let before_first = html[..html.find("<details>").unwrap()]
         .matches("<tr>")
@@ -265,7 +260,11 @@ fn a_baseline_brings_the_vs_base_columns() {
         "base.json",
         &base,
     ));
-    let html = github_html(&lambda_gate::report::markdown::render(&with_base));
+    let html = github_html(&lambda_gate::report::markdown::render(
+        &with_base,
+        &lambda_gate::rules::docs::rule_docs(),
+        &lambda_gate::deployed::rule_docs(),
+    ));
     assert!(html.contains("<th>vs base</th>"), "{html}");
     assert!(html.contains("+12.0 MB"), "{html}");
     // Each row of each table has as many cells as its header.
@@ -309,7 +308,11 @@ fn a_hostile_image_cannot_break_the_comment() {
     // Render through the real binary: `gate comment` would post exactly this Markdown.
     let lib_md = {
         let r: lambda_gate::report::Report = serde_json::from_value(report).unwrap();
-        lambda_gate::report::markdown::render(&r)
+        lambda_gate::report::markdown::render(
+            &r,
+            &lambda_gate::rules::docs::rule_docs(),
+            &lambda_gate::deployed::rule_docs(),
+        )
     };
     // Inside code spans nothing is interpreted; outside them nothing hostile may remain.
     let outside: String = lib_md

@@ -50,14 +50,7 @@ impl RulesArgs {
         };
         let ci = DiveCi::load(&path)?;
         if let Some(img) = &report.image {
-            let d = &img.dive;
-            let score = lambda_gate::image::dive::DiveScore {
-                efficiency: d.efficiency,
-                wasted_bytes: d.wasted_bytes,
-                user_size_bytes: d.user_size_bytes,
-                user_wasted_percent: d.user_wasted_percent,
-            };
-            report.checks.extend(ci.evaluate(&score));
+            report.checks.extend(ci.evaluate(&img.dive));
         }
         Ok(())
     }

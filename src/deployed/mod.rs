@@ -15,10 +15,15 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::model::{Check, DeployedFunction, Finding, ImageSummary, Report, Severity, Status};
+use crate::model::{
+    Check, DeployedFunction, Finding, ImageSummary, Report, RuleDoc, RuleKind, Severity, Status,
+};
 use crate::perf::{pricing, PerfReport};
 use crate::rules::cfg::Level;
 use cfg::LambdaConfig;
+
+/// Formatting lives in `units` (the renderers use it too); the rules import it from here.
+pub use crate::units::human_ms;
 
 /// One post-deploy rule: its stable id (DESIGN.md), default level and what it checks.
 pub struct Rule {
@@ -105,6 +110,19 @@ pub fn evaluate(
     report.function = Some(function);
 }
 
+/// The rules' ids and descriptions, in `RULES` order: what the Markdown renderer lists in
+/// the deployed function's table (it sits below this module and cannot read `RULES`).
+pub fn rule_docs() -> Vec<RuleDoc> {
+    RULES
+        .iter()
+        .map(|r| RuleDoc {
+            id: r.id,
+            description: r.description,
+            kind: RuleKind::Other,
+        })
+        .collect()
+}
+
 pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
 }
@@ -152,21 +170,10 @@ pub fn checks(ctx: &Ctx) -> Vec<Check> {
         } else {
             Status::Pass
         },
-        unit: Some("count".into()),
+        unit: Some(crate::model::Unit::Count),
         detail: Some(format!(
             "{pc} provisioned concurrency on {}: cold starts mean the load went past it or the qualifier invoked is not the one provisioned",
             ctx.function.qualifier.as_deref().unwrap_or("$LATEST")
         )),
     }]
-}
-
-/// `1.5 s`, `120 ms`: durations as people read them in a finding.
-pub fn human_ms(ms: f64) -> String {
-    if ms >= 10_000.0 {
-        format!("{:.0} s", ms / 1000.0)
-    } else if ms >= 1000.0 {
-        format!("{:.1} s", ms / 1000.0)
-    } else {
-        format!("{ms:.0} ms")
-    }
 }

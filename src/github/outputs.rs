@@ -23,17 +23,14 @@ pub fn values(report: &Report, report_path: Option<&str>) -> Vec<(&'static str, 
     out.push(("findings-warning", count(Severity::Warning)));
     out.push(("findings-info", count(Severity::Info)));
     if let Some(sec) = &report.security {
-        for sev in ["critical", "high", "medium", "low"] {
-            let n = sec.counts.by_severity.get(sev).copied().unwrap_or(0);
-            out.push((
-                match sev {
-                    "critical" => "vulnerabilities-critical",
-                    "high" => "vulnerabilities-high",
-                    "medium" => "vulnerabilities-medium",
-                    _ => "vulnerabilities-low",
-                },
-                n.to_string(),
-            ));
+        use crate::model::security::Severity as Vuln;
+        for (sev, name) in [
+            (Vuln::Critical, "vulnerabilities-critical"),
+            (Vuln::High, "vulnerabilities-high"),
+            (Vuln::Medium, "vulnerabilities-medium"),
+            (Vuln::Low, "vulnerabilities-low"),
+        ] {
+            out.push((name, sec.counts.by_severity.get(sev).to_string()));
         }
     }
     if let Some(p) = &report.perf {

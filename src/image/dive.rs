@@ -13,7 +13,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::layer::{Change, Kind, WHITEOUT_PREFIX};
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// dive's figures for one image, as `dive --ci` reports them. The report carries this value
+/// itself (`image.dive`): one type from the scan to the JSON and back to the `.dive-ci` rules.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct DiveScore {
     pub efficiency: f64,
     pub wasted_bytes: u64,

@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::image::dive::DiveScore;
+
 pub mod perf;
 pub mod security;
 
@@ -148,6 +150,27 @@ impl Baseline {
     }
 }
 
+/// A rule's id and what it checks, for the renderers that explain an id the JSON only names
+/// (SARIF's rule list, the deployed function's table). The rules live above the renderers, so
+/// their callers hand these down as data; the JSON report never carries them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleDoc {
+    pub id: &'static str,
+    pub description: &'static str,
+    pub kind: RuleKind,
+}
+
+/// What the bytes of a rule's findings are, for the line that says what the image holds
+/// ("of which 40 MB leftover caches and 120 MB build tools").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    /// A package manager's or build tool's cache left in the image.
+    Cache,
+    /// Compilers and headers needed only to build.
+    BuildTools,
+    Other,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tool {
     pub name: String,
@@ -185,11 +208,7 @@ impl Report {
     pub fn compute_verdict(&self) -> Verdict {
         let mut verdict = Verdict::Pass;
         for c in &self.checks {
-            verdict = verdict.max(match c.status {
-                Status::Pass => Verdict::Pass,
-                Status::Warn => Verdict::Warn,
-                Status::Fail => Verdict::Fail,
-            });
+            verdict = verdict.max(c.status);
         }
         for f in &self.findings {
             verdict = verdict.max(match f.severity {
@@ -263,7 +282,7 @@ pub struct ImageSummary {
     #[serde(default)]
     pub top_wasted: Vec<WastedPath>,
     /// dive's own figures, for `--dive-ci` and people comparing with `dive --ci`.
-    pub dive: DiveFigures,
+    pub dive: DiveScore,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entrypoint: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -319,14 +338,6 @@ pub struct WastedPath {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct DiveFigures {
-    pub efficiency: f64,
-    pub wasted_bytes: u64,
-    pub user_size_bytes: u64,
-    pub user_wasted_percent: f64,
-}
-
 /// A finding of the gate's own rules: what is wrong in the image and what to change.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
@@ -352,6 +363,8 @@ pub struct Finding {
 
 /// The level a finding carries in the verdict: `error` fails the gate, `warning` warns,
 /// `info` only informs. Rules map their lint level (deny/warn/allow) onto it.
+/// A scanner's vulnerability severity is another scale with its own type
+/// (`model::security::Severity`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -380,35 +393,41 @@ pub struct Check {
     /// The measured value, in the same unit as `limit`.
     pub actual: Value,
     pub status: Status,
-    /// "bytes" | "ratio" | "ms" | "count" | "percent" | …
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<String>,
+    pub unit: Option<Unit>,
     /// One line for people: what was compared and what to do.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Pass,
-    Warn,
-    Fail,
+/// What a check's `limit` and `actual` count, so renderers format them (`1.2 MB`, `98.4%`)
+/// without matching strings. The serialized names are the JSON's: never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Unit {
+    #[serde(rename = "bytes")]
+    Bytes,
+    /// 0–1, shown as a percentage.
+    #[serde(rename = "ratio")]
+    Ratio,
+    #[serde(rename = "ms")]
+    Ms,
+    /// Memory as Lambda reports it (10^6 bytes).
+    #[serde(rename = "MB")]
+    Megabytes,
+    #[serde(rename = "count")]
+    Count,
+    /// 0–100.
+    #[serde(rename = "percent")]
+    Percent,
 }
 
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Warn => "warn",
-            Status::Fail => "fail",
-        }
-    }
-}
+/// A check's outcome is a verdict on one figure: the same three values, ordered the same way,
+/// so the report's verdict is the worst of its checks' statuses.
+pub type Status = Verdict;
 
 impl Check {
     /// A check that fails when `actual > limit`.
-    pub fn at_most(name: &str, limit: u64, actual: u64, unit: &str) -> Check {
+    pub fn at_most(name: &str, limit: u64, actual: u64, unit: Unit) -> Check {
         Check {
             name: name.into(),
             limit: limit.into(),
@@ -418,13 +437,13 @@ impl Check {
             } else {
                 Status::Pass
             },
-            unit: Some(unit.into()),
+            unit: Some(unit),
             detail: None,
         }
     }
 
     /// A check that fails when `actual < limit`.
-    pub fn at_least_f64(name: &str, limit: f64, actual: f64, unit: &str) -> Check {
+    pub fn at_least_f64(name: &str, limit: f64, actual: f64, unit: Unit) -> Check {
         Check {
             name: name.into(),
             limit: limit.into(),
@@ -434,7 +453,7 @@ impl Check {
             } else {
                 Status::Pass
             },
-            unit: Some(unit.into()),
+            unit: Some(unit),
             detail: None,
         }
     }
@@ -556,4 +575,34 @@ pub struct DeployedFunction {
     /// The manifest digest Lambda resolved the image to (`sha256:…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_digest: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_keep_their_json_names() {
+        for (u, name) in [
+            (Unit::Bytes, "bytes"),
+            (Unit::Ratio, "ratio"),
+            (Unit::Ms, "ms"),
+            (Unit::Megabytes, "MB"),
+            (Unit::Count, "count"),
+            (Unit::Percent, "percent"),
+        ] {
+            assert_eq!(serde_json::to_value(u).unwrap(), name);
+            assert_eq!(serde_json::from_value::<Unit>(name.into()).unwrap(), u);
+        }
+    }
+
+    #[test]
+    fn the_verdict_is_the_worst_status() {
+        let mut r = Report::default();
+        r.checks.push(Check::at_most("a", 1, 0, Unit::Count));
+        assert_eq!(r.compute_verdict(), Verdict::Pass);
+        r.checks.push(Check::at_most("b", 1, 2, Unit::Bytes));
+        assert_eq!(r.compute_verdict(), Verdict::Fail);
+        assert_eq!(serde_json::to_value(Status::Warn).unwrap(), "warn");
+    }
 }

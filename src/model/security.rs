@@ -5,6 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+/// How bad a scanner says an issue in the image's software is (CVSS-like bands). Not the
+/// gate's own finding level (`model::Severity`: info/warning/error): a vulnerability's
+/// severity counts toward the verdict only through `[security] fail_on`, which turns it into
+/// a check. Code that sees both names this one through `security::` (or `VulnSeverity`).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
 )]
@@ -19,6 +23,15 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The order every renderer lists them in.
+    pub const MOST_SEVERE_FIRST: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Unknown,
+    ];
+
     pub fn parse(s: &str) -> Option<Severity> {
         Some(match s.trim().to_ascii_lowercase().as_str() {
             "critical" => Severity::Critical,
@@ -97,9 +110,9 @@ pub struct SecurityFinding {
     pub layer: Option<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub link: String,
-    /// "new" | "existing", against a baseline report.
+    /// Against a baseline report; none without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<FindingStatus>,
     /// Why it does not count: a VEX statement, a scanner's own suppression, an ignore.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<String>,
@@ -139,6 +152,23 @@ impl SecurityFinding {
     }
 }
 
+/// Whether the baseline report already had a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingStatus {
+    New,
+    Existing,
+}
+
+impl FindingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingStatus::New => "new",
+            FindingStatus::Existing => "existing",
+        }
+    }
+}
+
 /// Components an SBOM lists, counted for the report.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Inventory {
@@ -164,7 +194,7 @@ pub struct SecurityReport {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Counts {
-    pub by_severity: BTreeMap<String, u64>,
+    pub by_severity: BySeverity,
     pub by_source: BTreeMap<String, u64>,
     pub fixable: u64,
     pub unfixable: u64,
@@ -172,9 +202,104 @@ pub struct Counts {
     pub new: u64,
 }
 
+/// Findings per severity: a field per severity rather than a map keyed by strings, so a
+/// renderer cannot ask for one that does not exist. The JSON is the map it replaced: the
+/// fields are in its (alphabetical) key order, and a severity without findings is left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BySeverity {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    critical: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    high: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    low: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    medium: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    unknown: Option<u64>,
+}
+
+impl BySeverity {
+    fn slot(&self, s: Severity) -> Option<u64> {
+        match s {
+            Severity::Critical => self.critical,
+            Severity::High => self.high,
+            Severity::Low => self.low,
+            Severity::Medium => self.medium,
+            Severity::Unknown => self.unknown,
+        }
+    }
+
+    /// Findings of severity `s` (0 when there are none).
+    pub fn get(&self, s: Severity) -> u64 {
+        self.slot(s).unwrap_or(0)
+    }
+
+    pub fn add(&mut self, s: Severity) {
+        let slot = match s {
+            Severity::Critical => &mut self.critical,
+            Severity::High => &mut self.high,
+            Severity::Low => &mut self.low,
+            Severity::Medium => &mut self.medium,
+            Severity::Unknown => &mut self.unknown,
+        };
+        *slot.get_or_insert(0) += 1;
+    }
+
+    /// The severities the report counts, most severe first.
+    pub fn present(&self) -> impl Iterator<Item = (Severity, u64)> + '_ {
+        Severity::MOST_SEVERE_FIRST
+            .into_iter()
+            .filter_map(|s| self.slot(s).map(|n| (s, n)))
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SourceFile {
     pub path: String,
     pub format: String,
     pub findings: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_counts_serialize_as_the_map_they_replaced() {
+        let mut c = BySeverity::default();
+        for s in [
+            Severity::Unknown,
+            Severity::High,
+            Severity::Critical,
+            Severity::High,
+        ] {
+            c.add(s);
+        }
+        // Keys in alphabetical order (the old BTreeMap<String, _>), absent ones left out.
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(json, r#"{"critical":1,"high":2,"unknown":1}"#);
+        assert_eq!(serde_json::from_str::<BySeverity>(&json).unwrap(), c);
+        assert_eq!(c.get(Severity::Medium), 0);
+        let present: Vec<_> = c.present().collect();
+        assert_eq!(
+            present,
+            [
+                (Severity::Critical, 1),
+                (Severity::High, 2),
+                (Severity::Unknown, 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn finding_status_keeps_its_json_names() {
+        for (s, name) in [
+            (FindingStatus::New, "new"),
+            (FindingStatus::Existing, "existing"),
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), name);
+            assert_eq!(s.as_str(), name);
+        }
+    }
 }

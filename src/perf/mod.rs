@@ -15,7 +15,7 @@ pub mod threshold;
 
 use anyhow::Result;
 
-use crate::model::{Check, Status};
+use crate::model::{Check, Status, Unit};
 use stats::Stats;
 
 pub use crate::model::perf::{Latency, PerfReport};
@@ -166,10 +166,10 @@ pub fn checks(
     let mut out = Vec::new();
     for t in thresholds {
         let unit = match threshold::kind(&t.metric) {
-            Some(threshold::Kind::Latency) => "ms",
-            Some(threshold::Kind::Rate) => "ratio",
-            Some(threshold::Kind::Memory) => "MB",
-            _ => "count",
+            Some(threshold::Kind::Latency) => Unit::Ms,
+            Some(threshold::Kind::Rate) => Unit::Ratio,
+            Some(threshold::Kind::Memory) => Unit::Megabytes,
+            _ => Unit::Count,
         };
         let (actual, status, detail) = match metric(p, stats, &t.metric) {
             Some(v) if p.requests > 0 => {
@@ -196,7 +196,7 @@ pub fn checks(
             limit: t.to_string().into(),
             actual,
             status,
-            unit: Some(unit.into()),
+            unit: Some(unit),
             detail,
         });
     }
@@ -211,7 +211,7 @@ pub fn checks(
             } else {
                 Status::Fail
             },
-            unit: Some("count".into()),
+            unit: Some(Unit::Count),
             detail: (missing > 0)
                 .then(|| format!("{missing} of {} responses lack the {h} header", p.requests)),
         });

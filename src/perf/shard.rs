@@ -263,7 +263,7 @@ pub fn checks(rows: &[ShardRow], max_skew: Duration) -> Vec<Check> {
         } else {
             Status::Fail
         },
-        unit: Some("count".into()),
+        unit: Some(crate::model::Unit::Count),
         detail: (!names.is_empty())
             .then(|| format!("shard {} of {} {what}", names.join(", "), rows.len(),)),
     };
@@ -285,7 +285,7 @@ pub fn checks(rows: &[ShardRow], max_skew: Duration) -> Vec<Check> {
             } else {
                 Status::Fail
             },
-            unit: Some("ms".into()),
+            unit: Some(crate::model::Unit::Ms),
             detail: (!late.is_empty()).then(|| format!("shard {} started late", late.join(", "))),
         });
     }

@@ -4,12 +4,12 @@
 //!
 //! Both renderers read `report.delta` alone and return an empty string without one, so the
 //! main renderers place the section with one line each. Names, versions and paths come from
-//! the image (or from a base report file): in Markdown they go through `markdown::code`, on
+//! the image (or from a base report file): in Markdown they go through `markdown_escape::code`, on
 //! the terminal control characters are replaced.
 
 use std::fmt::Write;
 
-use super::markdown::code;
+use super::markdown_escape::code;
 use super::{Delta, PackageChange, Report};
 use crate::units::{format_delta, format_size};
 

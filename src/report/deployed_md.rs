@@ -1,14 +1,15 @@
 //! The deployed function's section of the PR comment, beside the latency figures: each
 //! post-deploy rule in one row — what is configured, what the run measured, and the verdict
 //! with its reason — so a reviewer sees why "fast in the load test" is or is not "ready".
+//! The rules themselves live above the renderers; their ids arrive as data, in their order.
 
 use std::fmt::Write;
 
-use super::markdown::{code, text};
-use super::{Report, Severity};
-use crate::deployed::{human_ms, RULES};
+use super::markdown_escape::{code, text};
+use super::{Report, RuleDoc, Severity};
+use crate::units::human_ms;
 
-pub fn section(r: &Report) -> String {
+pub fn section(r: &Report, rules: &[RuleDoc]) -> String {
     let Some(f) = &r.function else {
         return String::new();
     };
@@ -25,7 +26,7 @@ pub fn section(r: &Report) -> String {
         text(&f.version)
     );
     let perf = r.perf.as_ref();
-    for rule in RULES {
+    for rule in rules {
         let (configured, measured) = figures(rule.id, r);
         let status = match r.findings.iter().find(|x| x.rule == rule.id) {
             Some(x) if x.severity == Severity::Error => format!("❌ {}", text(&x.message)),
@@ -134,9 +135,9 @@ fn last(arn: &str) -> &str {
 
 /// Notes this section already shows in its table (a rule that could not be checked), so
 /// the comment does not say them twice.
-pub fn shown_here(r: &Report, note: &str) -> bool {
+pub fn shown_here(r: &Report, rules: &[RuleDoc], note: &str) -> bool {
     r.function.is_some()
-        && RULES
+        && rules
             .iter()
             .any(|rule| note.starts_with(&format!("{}: not checked: ", rule.id)))
 }

@@ -19,8 +19,9 @@ use base64::Engine;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use sha2::{Digest, Sha256};
 
-use super::text::{shorten, show_value};
-use super::{Finding, LayerSummary, Report, Severity, Status, Verdict};
+use super::words::show_value;
+use super::{Finding, LayerSummary, Report, Severity};
+use crate::image::history::shorten;
 use crate::units::{format_delta, format_percent, format_size};
 
 /// The treemap's canvas, in SVG user units (the picture scales with the window).
@@ -108,14 +109,6 @@ pub fn link_line(url: &str) -> Option<String> {
     ))
 }
 
-fn verdict_class(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "pass",
-        Verdict::Warn => "warn",
-        Verdict::Fail => "fail",
-    }
-}
-
 fn delta_text(now: u64, base: Option<u64>) -> Option<String> {
     base.map(|b| format_delta(now as i128 - b as i128))
 }
@@ -125,7 +118,7 @@ fn header(r: &Report, title: &str) -> Markup {
     html! {
         header {
             h1 {
-                span.badge.(verdict_class(r.verdict)) { (r.verdict.as_str().to_uppercase()) }
+                span.badge.(r.verdict.as_str()) { (r.verdict.as_str().to_uppercase()) }
                 " " (title)
             }
             @if let Some(img) = &r.image {
@@ -164,14 +157,6 @@ fn card(label: &str, value: String, delta: Option<String>) -> Markup {
     }
 }
 
-fn status_class(s: Status) -> &'static str {
-    match s {
-        Status::Pass => "pass",
-        Status::Warn => "warn",
-        Status::Fail => "fail",
-    }
-}
-
 fn checks(r: &Report) -> Markup {
     if r.checks.is_empty() {
         return html! {};
@@ -185,13 +170,13 @@ fn checks(r: &Report) -> Markup {
                     @if base.is_some() { th { "base" } } th { "detail" } } }
                 tbody {
                     @for c in &r.checks {
-                        tr.check.(status_class(c.status)) data-search {
-                            td { span.badge.(status_class(c.status)) { (c.status.as_str()) } }
+                        tr.check.(c.status.as_str()) data-search {
+                            td { span.badge.(c.status.as_str()) { (c.status.as_str()) } }
                             td { code { (c.name) } }
-                            td { (show_value(&c.limit, c.unit.as_deref())) }
-                            td { (show_value(&c.actual, c.unit.as_deref())) }
+                            td { (show_value(&c.limit, c.unit)) }
+                            td { (show_value(&c.actual, c.unit)) }
                             @if let Some(b) = base {
-                                td { @if let Some(v) = b.get(&c.name) { (show_value(v, c.unit.as_deref())) } }
+                                td { @if let Some(v) = b.get(&c.name) { (show_value(v, c.unit)) } }
                             }
                             td { (c.detail.as_deref().unwrap_or("")) }
                         }
@@ -686,12 +671,11 @@ fn security(r: &Report) -> Markup {
     let Some(s) = &r.security else {
         return html! {};
     };
-    let order = ["critical", "high", "medium", "low", "unknown"];
     let max = s
         .counts
         .by_severity
-        .values()
-        .copied()
+        .present()
+        .map(|(_, n)| n)
         .max()
         .unwrap_or(0)
         .max(1);
@@ -707,8 +691,9 @@ fn security(r: &Report) -> Markup {
                 @if !s.suppressed.is_empty() { " · " (s.suppressed.len()) " suppressed" }
             }
             table.bars { tbody {
-                @for sev in order {
-                    @let n = s.counts.by_severity.get(sev).copied().unwrap_or(0);
+                @for sev in crate::model::security::Severity::MOST_SEVERE_FIRST {
+                    @let n = s.counts.by_severity.get(sev);
+                    @let sev = sev.as_str();
                     tr { th { (sev) } td.n { (n) }
                         td { div class=(format!("bar sev-{sev}")) style=(format!("width:{:.1}%", n as f64 * 100.0 / max as f64)) {} } }
                 }
@@ -726,7 +711,7 @@ fn security(r: &Report) -> Markup {
                             tr.secfinding data-search {
                                 td { span class=(format!("badge sev-{}", sec_class(f.severity))) { (f.severity.as_str()) } }
                                 td { @if let Some(l) = safe_link(&f.link) { a href=(l) rel="noreferrer noopener" { (f.id) } } @else { (f.id) }
-                                    @if let Some(st) = &f.status { " " span.meta { (st) } } }
+                                    @if let Some(st) = f.status { " " span.meta { (st.as_str()) } } }
                                 td { code { (f.package) } }
                                 td { (f.installed) }
                                 td { (f.fixed) }

@@ -11,7 +11,7 @@
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 
-use super::text::show_value;
+use super::words::show_value;
 use super::{Check, Finding, Report, Severity, Status};
 
 /// The job a check or finding belongs to, by its stable name.
@@ -63,7 +63,7 @@ enum Outcome {
 }
 
 fn check_case(c: &Check) -> Case {
-    let unit = c.unit.as_deref();
+    let unit = c.unit;
     let (limit, actual) = (show_value(&c.limit, unit), show_value(&c.actual, unit));
     let summary = format!("{}: {actual} (limit {limit})", c.name);
     let detail = c.detail.clone().unwrap_or_default();

@@ -11,13 +11,17 @@
 //! Messages the rules write mark code with backticks; those become real code spans.
 //!
 //! The comment is the sections in `SECTIONS`, top to bottom; a new section is one function
-//! `fn(&Report) -> Option<String>` (None: nothing to say) and one line there.
+//! returning `Option<String>` (None: nothing to say) and one line there. The deployed
+//! function's rules are handed in by the caller (`render`'s `deployed_rules`): they live above
+//! the renderers.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::markdown_escape::{code, inline, text};
+use super::security::{FindingStatus, Severity as VulnSeverity};
 use super::words::{check_figures, count, dive_efficiency, fix_after, share};
-use super::{Check, Report, Severity, Status, Verdict};
+use super::{Check, Report, RuleDoc, RuleKind, Severity, Status, Unit, Verdict};
 use crate::image::history::{cut, shorten};
 use crate::units::{format_delta, format_percent, format_size};
 
@@ -34,62 +38,76 @@ const ALL_LAYERS: usize = 8;
 /// the JSON report when the comment would pass GitHub's size limit.
 struct Part {
     trim: Option<&'static str>,
-    render: fn(&Report) -> Option<String>,
+    render: fn(&Report, &Rules) -> Option<String>,
+}
+
+/// The rules' descriptions, handed down by the caller.
+struct Rules<'a> {
+    image: &'a [RuleDoc],
+    deployed: &'a [RuleDoc],
 }
 
 /// The comment, top to bottom: a new section plugs in as one line here.
 const SECTIONS: &[Part] = &[
     Part {
         trim: None,
-        render: headline,
+        render: |r, _| headline(r),
     },
     Part {
         trim: None,
-        render: |_| super::html::comment_link(),
+        render: |_, _| super::html::comment_link(),
     },
     Part {
         trim: Some("what changed"),
-        render: |r| Some(super::changes::markdown(r)).filter(|s| !s.is_empty()),
+        render: |r, _| Some(super::changes::markdown(r)).filter(|s| !s.is_empty()),
     },
     Part {
         trim: None,
-        render: checks,
+        render: |r, _| checks(r),
     },
     Part {
         trim: Some("findings"),
-        render: findings,
+        render: |r, _| findings(r),
     },
     Part {
         trim: Some("image"),
-        render: image,
+        render: |r, rules| image(r, rules.image),
     },
     Part {
         trim: Some("security findings"),
-        render: security,
+        render: |r, _| security(r),
     },
     Part {
         trim: None,
-        render: perf,
+        render: |r, _| perf(r),
     },
     Part {
         trim: None,
-        render: |r| Some(super::deployed_md::section(r)).filter(|s| !s.is_empty()),
+        render: |r, rules| {
+            Some(super::deployed_md::section(r, rules.deployed)).filter(|s| !s.is_empty())
+        },
     },
     Part {
         trim: None,
-        render: notes,
+        render: |r, rules| notes(r, rules.deployed),
     },
     Part {
         trim: None,
-        render: footer,
+        render: |r, _| footer(r),
     },
 ];
 
-pub fn render(report: &Report) -> String {
+/// `image_rules`: the image rules (what their findings' bytes are); `deployed_rules`: the
+/// post-deploy rules, in the order the deployed function's table lists them.
+pub fn render(report: &Report, image_rules: &[RuleDoc], deployed_rules: &[RuleDoc]) -> String {
+    let rules = Rules {
+        image: image_rules,
+        deployed: deployed_rules,
+    };
     let sections: Vec<Section> = SECTIONS
         .iter()
         .filter_map(|p| {
-            (p.render)(report).map(|body| Section {
+            (p.render)(report, &rules).map(|body| Section {
                 name: p.trim,
                 // One blank line between sections, whatever each ends with.
                 body: format!("{}\n", body.trim_end_matches('\n')),
@@ -193,8 +211,8 @@ fn headline(r: &Report) -> Option<String> {
         )),
     }
     if let Some(sec) = &r.security {
-        let crit = sec.counts.by_severity.get("critical").copied().unwrap_or(0);
-        let high = sec.counts.by_severity.get("high").copied().unwrap_or(0);
+        let crit = sec.counts.by_severity.get(VulnSeverity::Critical);
+        let high = sec.counts.by_severity.get(VulnSeverity::High);
         parts.push(if crit + high == 0 {
             "no critical or high vulnerabilities".to_string()
         } else {
@@ -317,9 +335,9 @@ fn check_delta(c: &Check, base: Option<&serde_json::Value>) -> String {
     if d == 0.0 {
         return "±0".into();
     }
-    match c.unit.as_deref() {
-        Some("bytes") => format_delta(d as i128),
-        Some("ratio") => format!("{:+.1} pts", d * 100.0),
+    match c.unit {
+        Some(Unit::Bytes) => format_delta(d as i128),
+        Some(Unit::Ratio) => format!("{:+.1} pts", d * 100.0),
         _ => format!("{d:+}"),
     }
 }
@@ -381,7 +399,7 @@ fn findings(r: &Report) -> Option<String> {
 }
 
 /// The image in two lines, its layers in one table, and the largest hidden files folded.
-fn image(r: &Report) -> Option<String> {
+fn image(r: &Report, rules: &[RuleDoc]) -> Option<String> {
     let img = r.image.as_ref()?;
     let b = r.baseline.as_ref();
     let mut s = String::from("#### Image\n\n");
@@ -397,15 +415,15 @@ fn image(r: &Report) -> Option<String> {
     );
     // What the bytes are. The parts are the gate's own findings, never image content.
     let whole = img.final_bytes + img.wasted_bytes;
-    let rule_bytes = |pick: fn(&str) -> bool| -> u64 {
+    let rule_bytes = |kind: RuleKind| -> u64 {
         r.findings
             .iter()
-            .filter(|f| pick(&f.rule))
+            .filter(|f| rules.iter().any(|d| d.id == f.rule && d.kind == kind))
             .map(|f| f.bytes)
             .sum()
     };
-    let caches = rule_bytes(|rule| rule.ends_with("-cache") || rule.starts_with("apt-"));
-    let tools = rule_bytes(|rule| rule == "build-toolchain");
+    let caches = rule_bytes(RuleKind::Cache);
+    let tools = rule_bytes(RuleKind::BuildTools);
     let mut of_which = Vec::new();
     if caches > 0 {
         of_which.push(format!("{} leftover caches", format_size(caches)));
@@ -587,7 +605,6 @@ fn hidden_files(s: &mut String, img: &super::ImageSummary) {
 fn security(r: &Report) -> Option<String> {
     let sec = r.security.as_ref()?;
     let mut s = String::from("#### Security\n\n");
-    let order = ["critical", "high", "medium", "low", "unknown"];
     let has_status = sec.findings.iter().any(|f| f.status.is_some());
     if !sec.findings.is_empty() {
         if has_status {
@@ -595,19 +612,16 @@ fn security(r: &Report) -> Option<String> {
         } else {
             let _ = writeln!(s, "| severity | findings |\n|---|---|");
         }
-        for sev in order {
-            let all: Vec<_> = sec
-                .findings
-                .iter()
-                .filter(|f| f.severity.as_str() == sev)
-                .collect();
+        for sev in VulnSeverity::MOST_SEVERE_FIRST {
+            let all: Vec<_> = sec.findings.iter().filter(|f| f.severity == sev).collect();
+            let sev = sev.as_str();
             if all.is_empty() {
                 continue;
             }
             if has_status {
                 let new = all
                     .iter()
-                    .filter(|f| f.status.as_deref() == Some("new"))
+                    .filter(|f| f.status == Some(FindingStatus::New))
                     .count();
                 let _ = writeln!(s, "| {sev} | {new} | {} |", all.len() - new);
             } else {
@@ -661,7 +675,7 @@ fn security(r: &Report) -> Option<String> {
     if !sec.findings.is_empty() {
         let _ = writeln!(s, "<details><summary>Top findings</summary>\n\n| severity | id | package | installed | fixed | title |\n|---|---|---|---|---|---|");
         for f in sec.findings.iter().take(MAX_ROWS) {
-            let new = if f.status.as_deref() == Some("new") {
+            let new = if f.status == Some(FindingStatus::New) {
                 " 🆕"
             } else {
                 ""
@@ -732,13 +746,13 @@ fn perf(r: &Report) -> Option<String> {
     Some(s)
 }
 
-fn notes(r: &Report) -> Option<String> {
+fn notes(r: &Report, rules: &[RuleDoc]) -> Option<String> {
     if r.notes.is_empty() {
         return None;
     }
     let mut s = String::new();
     for n in &r.notes {
-        if super::deployed_md::shown_here(r, n) {
+        if super::deployed_md::shown_here(r, rules, n) {
             continue;
         }
         let _ = writeln!(s, "> {}", inline(n));
@@ -754,163 +768,9 @@ fn footer(r: &Report) -> Option<String> {
     ))
 }
 
-/// Untrusted text in a code span: no Markdown, HTML, links or mentions are interpreted inside
-/// one. The fence is one backtick longer than the longest run inside (CommonMark), newlines
-/// fold to spaces, other control characters and bidi overrides show as escapes, and `|` is
-/// escaped so a table cell stays one cell (GFM removes that backslash before the span).
-pub fn code(raw: &str) -> String {
-    let one_line: String = raw
-        .chars()
-        .map(|c| {
-            if matches!(c, '\n' | '\r' | '\t') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect();
-    let visible = crate::term::escape(&one_line);
-    let cell = visible.replace('|', "\\|");
-    let longest_run = cell.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest_run + 1);
-    let pad = if cell.starts_with('`') || cell.ends_with('`') || cell.trim().is_empty() {
-        " "
-    } else {
-        ""
-    };
-    format!("{fence}{pad}{cell}{pad}{fence}")
-}
-
-/// Untrusted prose: HTML and Markdown specials escaped, mentions and autolinks defused,
-/// control characters and bidi overrides shown as escapes.
-pub fn text(raw: &str) -> String {
-    let one_line: String = raw
-        .chars()
-        .map(|c| {
-            if matches!(c, '\n' | '\r' | '\t') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect();
-    let visible = crate::term::escape(&one_line);
-    let mut out = String::with_capacity(visible.len() + 8);
-    for c in visible.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '|' => out.push_str("\\|"),
-            '\\' | '*' | '_' | '[' | ']' | '`' | '#' | '!' | '~' => {
-                out.push('\\');
-                out.push(c);
-            }
-            // A zero-width joiner after @ keeps the text readable but stops the mention.
-            '@' => out.push_str("@\u{200d}"),
-            c => out.push(c),
-        }
-    }
-    // Bare URLs autolink on GitHub: break the scheme separator.
-    out.replace("://", ":\u{200d}//")
-        .replace("www.", "www\u{200d}.")
-}
-
-/// Prose whose backtick-quoted parts are code, as the rules write their messages: each code
-/// span (a run of n backticks up to the next run of exactly n, as CommonMark reads it) is
-/// rendered with [`code`], the rest with [`text`]. A backtick run that closes nothing stays a
-/// literal backtick.
-pub fn inline(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len() + 16);
-    let mut plain = String::new();
-    let mut rest = raw;
-    while let Some(open) = rest.find('`') {
-        let run = rest[open..].len() - rest[open..].trim_start_matches('`').len();
-        let after = &rest[open + run..];
-        match closing(after, run) {
-            Some(end) => {
-                plain.push_str(&rest[..open]);
-                out.push_str(&text(&plain));
-                plain.clear();
-                let content = &after[..end];
-                // CommonMark strips one space each side when both are there.
-                let content = match content.strip_prefix(' ').and_then(|c| c.strip_suffix(' ')) {
-                    Some(inner) if !content.trim().is_empty() => inner,
-                    _ => content,
-                };
-                out.push_str(&code(content));
-                rest = &after[end + run..];
-            }
-            None => {
-                plain.push_str(&rest[..open + run]);
-                rest = after;
-            }
-        }
-    }
-    plain.push_str(rest);
-    out.push_str(&text(&plain));
-    out
-}
-
-/// Where in `s` a backtick run of exactly `n` starts, if one does.
-fn closing(s: &str, n: usize) -> Option<usize> {
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'`' {
-            let start = i;
-            while i < bytes.len() && bytes[i] == b'`' {
-                i += 1;
-            }
-            if i - start == n {
-                return Some(start);
-            }
-        } else {
-            i += 1;
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn code_spans_survive_backticks_pipes_and_newlines() {
-        assert_eq!(code("a|b"), "`a\\|b`");
-        assert_eq!(code("x ` y"), "``x ` y``");
-        assert_eq!(code("`edge`"), "`` `edge` ``");
-        assert_eq!(code("two\nlines"), "`two lines`");
-        assert_eq!(code("\x1b[2J"), "`\\x1b[2J`");
-    }
-
-    #[test]
-    fn prose_cannot_inject_html_links_or_mentions() {
-        let t = text("<img src=x onerror=alert(1)> [click](https://evil) @octocat | **bold**");
-        assert!(!t.contains("<img"));
-        assert!(!t.contains("](https://"));
-        assert!(!t.contains("@octocat"));
-        assert!(t.contains("\\|"));
-        assert!(!t.contains("**"));
-    }
-
-    #[test]
-    fn quoted_code_in_messages_becomes_code_spans() {
-        assert_eq!(
-            inline("layer 4 `RUN eval \"$X\"` left 1 B in ~/.cache (2 files)"),
-            "layer 4 `RUN eval \"$X\"` left 1 B in \\~/.cache (2 files)"
-        );
-        assert_eq!(
-            inline("add `--no-cache-dir` or *not*"),
-            "add `--no-cache-dir` or \\*not\\*"
-        );
-        // A span that holds a backtick is fenced with two, as the rules quote it.
-        assert_eq!(inline("run `` echo `id` `` now"), "run `` echo `id` `` now");
-        // An unmatched backtick is text, escaped.
-        assert_eq!(inline("it`s <b>"), "it\\`s &lt;b&gt;");
-        assert_eq!(inline("a `x|y` b"), "a `x\\|y` b");
-    }
 
     #[test]
     fn fit_trims_the_longest_trimmable_section() {

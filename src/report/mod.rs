@@ -10,6 +10,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod markdown_escape;
 pub mod sarif;
 pub mod sbom;
 pub mod shards;

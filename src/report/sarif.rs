@@ -1,25 +1,32 @@
 //! SARIF 2.1.0 of the gate's own findings, for GitHub code scanning: one rule per rule id
 //! (with its description), one result per finding, the fix and the Dockerfile instruction in
 //! the message. Findings point at the Dockerfile, the closest file a person would change.
+//!
+//! No `helpUri`: the project has no public home to link a rule's documentation at yet, and a
+//! placeholder URL sends people to someone else's page.
 
 use serde_json::{json, Value};
 
-use super::{Report, Severity};
-use crate::rules::diags::Code;
+use super::{Report, RuleDoc, Severity};
+use crate::image::history::shorten;
 
-pub fn render(report: &Report, dockerfile: &str) -> String {
+/// `rules` describes the ids the findings may carry; an id it does not know is its own
+/// description.
+pub fn render(report: &Report, dockerfile: &str, rules: &[RuleDoc]) -> String {
     let mut rule_ids: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
     rule_ids.sort();
     rule_ids.dedup();
     let rules: Vec<Value> = rule_ids
         .iter()
         .map(|id| {
-            let description = Code::from_id(id).map(|c| c.description()).unwrap_or(id);
+            let description = rules
+                .iter()
+                .find(|r| r.id == *id)
+                .map_or(*id, |r| r.description);
             json!({
                 "id": id,
                 "name": id,
                 "shortDescription": {"text": description},
-                "helpUri": format!("https://github.com/org/lambda-gate#{id}"),
             })
         })
         .collect();
@@ -34,7 +41,7 @@ pub fn render(report: &Report, dockerfile: &str) -> String {
             };
             let mut msg = format!("{} Fix: {}", f.message, f.fix);
             if let Some(c) = &f.created_by {
-                msg.push_str(&format!(" (Dockerfile instruction: {})", super::text::shorten(c, 200)));
+                msg.push_str(&format!(" (Dockerfile instruction: {})", shorten(c, 200)));
             }
             json!({
                 "ruleId": f.rule,

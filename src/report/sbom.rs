@@ -163,7 +163,7 @@ fn component(p: &Package, index: usize, refs: &mut HashSet<String>) -> Component
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{DiveFigures, ImageSummary, LayerSummary};
+    use crate::report::{DiveScore, ImageSummary, LayerSummary};
 
     fn report() -> Report {
         let pkg = |eco: &str, name: &str, ver: &str, purl: &str, loc: &str| Package {
@@ -206,7 +206,7 @@ mod tests {
                     largest: vec![],
                 }],
                 top_wasted: vec![],
-                dive: DiveFigures::default(),
+                dive: DiveScore::default(),
                 entrypoint: vec![],
                 cmd: vec![],
                 workdir: String::new(),

@@ -53,7 +53,7 @@ fn notes(p: &PerfReport) -> Vec<String> {
 
 /// For the Markdown perf section (the PR comment): notes, then the shard table.
 pub fn markdown(p: &PerfReport) -> String {
-    use super::markdown::{code, text};
+    use super::markdown_escape::{code, text};
     let mut s = String::new();
     for n in notes(p) {
         let _ = writeln!(s, "\n> {}", text(&n));

@@ -12,14 +12,9 @@ use std::fmt::Write;
 
 use super::words::{check_figures, count, dive_efficiency, fix_after, visible_and_hidden};
 use super::{Report, Status};
-use crate::image::history::cut;
+use crate::image::history::{cut, shorten};
 use crate::term::{escape, escape_lines};
 use crate::units::{format_percent, format_size};
-
-pub use super::words::show_value;
-/// The history parser moved to `image::history`; kept here for the callers that import it
-/// from the renderer.
-pub use crate::image::history::shorten;
 
 /// Width the tables are laid out for.
 pub const WIDTH: usize = 100;
@@ -157,10 +152,11 @@ const SECURITY_ROWS: usize = 15;
 fn security(r: &Report) -> Option<String> {
     let sec = r.security.as_ref()?;
     let mut out = String::new();
-    let order = ["critical", "high", "medium", "low", "unknown"];
-    let counts: Vec<String> = order
-        .iter()
-        .filter_map(|s| sec.counts.by_severity.get(*s).map(|n| format!("{n} {s}")))
+    let counts: Vec<String> = sec
+        .counts
+        .by_severity
+        .present()
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
         .collect();
     let sources: Vec<String> = sec
         .sources

@@ -2,7 +2,7 @@
 //! their noun ("1 file", "16,161 files"), shares of a whole that never round to a
 //! contradiction, and each check's limit and measured value in the check's own terms.
 
-use super::{Check, ImageSummary, Report};
+use super::{Check, ImageSummary, Report, Unit};
 pub use crate::units::{count, number, share};
 use crate::units::{format_percent, format_size};
 
@@ -33,8 +33,8 @@ pub fn dive_efficiency(img: &ImageSummary) -> String {
 /// A check's limit and measured value, in its unit and its own terms: header checks read
 /// "missing in 0 of 40 responses", the efficiency check says whose score it holds.
 pub fn check_figures(c: &Check, report: &Report) -> (String, String) {
-    let limit = show_value(&c.limit, c.unit.as_deref());
-    let actual = show_value(&c.actual, c.unit.as_deref());
+    let limit = show_value(&c.limit, c.unit);
+    let actual = show_value(&c.actual, c.unit);
     if c.name.starts_with("perf-header-") {
         let missing = c.actual.as_u64().unwrap_or(0);
         let allowed = c.limit.as_u64().unwrap_or(0);
@@ -77,17 +77,17 @@ pub fn fix_after<'a>(message: &str, fix: &'a str) -> &'a str {
 }
 
 /// A check value as a person reads it, in the check's unit.
-pub fn show_value(v: &serde_json::Value, unit: Option<&str>) -> String {
+pub fn show_value(v: &serde_json::Value, unit: Option<Unit>) -> String {
     match (v, unit) {
-        (serde_json::Value::Number(n), Some("bytes")) => {
+        (serde_json::Value::Number(n), Some(Unit::Bytes)) => {
             n.as_u64().map(format_size).unwrap_or_else(|| n.to_string())
         }
-        (serde_json::Value::Number(n), Some("ratio")) => n
+        (serde_json::Value::Number(n), Some(Unit::Ratio)) => n
             .as_f64()
             .map(format_percent)
             .unwrap_or_else(|| n.to_string()),
-        (serde_json::Value::Number(n), Some("ms")) => format!("{} ms", n),
-        (serde_json::Value::Number(n), Some("percent")) => format!("{}%", n),
+        (serde_json::Value::Number(n), Some(Unit::Ms)) => format!("{} ms", n),
+        (serde_json::Value::Number(n), Some(Unit::Percent)) => format!("{}%", n),
         (serde_json::Value::String(s), _) => s.clone(),
         (other, _) => other.to_string(),
     }

@@ -13,7 +13,7 @@ use std::path::Path;
 use anyhow::{anyhow, Result};
 
 use crate::image::dive::DiveScore;
-use crate::model::{Check, Status};
+use crate::model::{Check, Status, Unit};
 use crate::units::parse_size;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -87,7 +87,7 @@ impl DiveCi {
                 "dive-lowest-efficiency",
                 &self.lowest_efficiency,
                 dive.efficiency.into(),
-                "ratio",
+                Unit::Ratio,
                 |v| {
                     let t = ratio(v)?;
                     Ok((
@@ -104,7 +104,7 @@ impl DiveCi {
                 "dive-highest-wasted-bytes",
                 &self.highest_wasted_bytes,
                 dive.wasted_bytes.into(),
-                "bytes",
+                Unit::Bytes,
                 |v| {
                     let t = parse_size(v)?;
                     Ok((
@@ -121,7 +121,7 @@ impl DiveCi {
                 "dive-highest-user-wasted-percent",
                 &self.highest_user_wasted_percent,
                 dive.user_wasted_percent.into(),
-                "ratio",
+                Unit::Ratio,
                 |v| {
                     let t = ratio(v)?;
                     Ok((
@@ -163,7 +163,7 @@ fn rule(
     name: &str,
     value: &str,
     actual: serde_json::Value,
-    unit: &str,
+    unit: Unit,
     eval: impl Fn(&str) -> Result<(serde_json::Value, bool, String)>,
 ) -> Check {
     let eval: &Eval = &eval;
@@ -172,7 +172,7 @@ fn rule(
         limit: value.into(),
         actual,
         status: Status::Pass,
-        unit: Some(unit.into()),
+        unit: Some(unit),
         detail: None,
     };
     if value == "disabled" || value == "off" {

@@ -8,6 +8,7 @@ pub mod caches;
 pub mod cfg;
 pub mod diags;
 pub mod dive_ci;
+pub mod docs;
 pub mod lambda;
 pub mod python;
 pub mod toolchain;

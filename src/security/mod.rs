@@ -20,7 +20,8 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Result};
 
 pub use crate::model::security::{
-    Counts, Inventory, SecurityFinding, SecurityReport, Severity, SourceFile,
+    BySeverity, Counts, FindingStatus, Inventory, SecurityFinding, SecurityReport, Severity,
+    SourceFile,
 };
 
 /// What one scanner file said.
@@ -231,7 +232,7 @@ fn merge_into(into: &mut SecurityFinding, f: SecurityFinding) {
 pub fn count(findings: &[SecurityFinding]) -> Counts {
     let mut c = Counts::default();
     for f in findings {
-        *c.by_severity.entry(f.severity.as_str().into()).or_default() += 1;
+        c.by_severity.add(f.severity);
         for s in &f.source {
             *c.by_source.entry(s.clone()).or_default() += 1;
         }
@@ -240,7 +241,7 @@ pub fn count(findings: &[SecurityFinding]) -> Counts {
         } else {
             c.unfixable += 1;
         }
-        if f.status.as_deref() == Some("new") {
+        if f.status == Some(FindingStatus::New) {
             c.new += 1;
         }
     }

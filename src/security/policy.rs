@@ -159,7 +159,11 @@ pub fn apply(
             let existing = std::iter::once(&f.id)
                 .chain(f.aliases.iter())
                 .any(|id| known.contains(&(id.clone(), f.package.to_ascii_lowercase())));
-            f.status = Some(if existing { "existing" } else { "new" }.into());
+            f.status = Some(if existing {
+                crate::model::security::FindingStatus::Existing
+            } else {
+                crate::model::security::FindingStatus::New
+            });
         }
     }
     report.findings = kept;
@@ -167,7 +171,9 @@ pub fn apply(
 
     let counts_toward_gate = |f: &&SecurityFinding| {
         (!cfg.only_fixed || f.fixable())
-            && (!cfg.new_only || baseline.is_none() || f.status.as_deref() == Some("new"))
+            && (!cfg.new_only
+                || baseline.is_none()
+                || f.status == Some(crate::model::security::FindingStatus::New))
     };
     let failing: Vec<&SecurityFinding> = report
         .findings
@@ -186,7 +192,7 @@ pub fn apply(
         } else {
             Status::Fail
         },
-        unit: Some("count".into()),
+        unit: Some(crate::model::Unit::Count),
         detail: (!failing.is_empty()).then(|| {
             let ids: Vec<String> = failing
                 .iter()
@@ -231,7 +237,7 @@ pub fn apply(
             } else {
                 Status::Warn
             },
-            unit: Some("count".into()),
+            unit: Some(crate::model::Unit::Count),
             detail: (!secrets.is_empty()).then(|| {
                 format!(
                     "secrets in {}",
@@ -411,18 +417,16 @@ mod tests {
                 .iter()
                 .find(|x| x.id == "CVE-OLD")
                 .unwrap()
-                .status
-                .as_deref(),
-            Some("existing")
+                .status,
+            Some(crate::model::security::FindingStatus::Existing)
         );
         assert_eq!(
             r.findings
                 .iter()
                 .find(|x| x.id == "CVE-NEW")
                 .unwrap()
-                .status
-                .as_deref(),
-            Some("new")
+                .status,
+            Some(crate::model::security::FindingStatus::New)
         );
         assert_eq!(
             status(&checks, "security-fail-on"),
