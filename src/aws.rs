@@ -183,7 +183,9 @@ pub fn credentials() -> Option<Credentials> {
 /// How a request failed. The perf report counts failures by these names (the keys of its
 /// `errors`, so the names are part of the JSON), and an AWS call's error names its cause
 /// the same way; it lives here, in the lowest layer that sends requests, so both can use it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumIter)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::Display, strum::EnumIter,
+)]
 #[strum(serialize_all = "kebab-case")]
 pub enum ErrorKind {
     /// Refused, unreachable, or the name did not resolve.
@@ -271,12 +273,6 @@ impl ErrorKind {
         } else {
             ErrorKind::BadResponse
         }
-    }
-}
-
-impl std::fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -391,6 +387,7 @@ mod tests {
     fn error_kinds_keep_the_names_the_report_counts_by() {
         use strum::IntoEnumIterator;
         let names: Vec<&str> = ErrorKind::iter().map(ErrorKind::as_str).collect();
+        assert_eq!(ErrorKind::BadResponse.to_string(), "bad-response");
         assert_eq!(
             names,
             [
