@@ -101,3 +101,33 @@ pub fn merge(inputs: &[Input], max_skew: Duration, a: &Args, c: &PerfConfig) -> 
     }
     .finalize())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_skew_flag_wins_over_gate_toml_over_the_default() {
+        let toml: PerfConfig = toml::from_str("max_start_skew = \"30s\"").unwrap();
+        let none = PerfConfig::default();
+        assert_eq!(max_skew(None, &none).unwrap(), shard::DEFAULT_MAX_SKEW);
+        assert_eq!(max_skew(None, &toml).unwrap(), Duration::from_secs(30));
+        assert_eq!(
+            max_skew(Some("2m"), &toml).unwrap(),
+            Duration::from_secs(120)
+        );
+        let e = max_skew(Some("later"), &toml).unwrap_err().to_string();
+        assert!(e.starts_with("--max-start-skew: duration \"later\""), "{e}");
+    }
+
+    #[test]
+    fn nothing_to_merge_is_an_error() {
+        let e = merge(
+            &[],
+            shard::DEFAULT_MAX_SKEW,
+            &Args::default(),
+            &PerfConfig::default(),
+        );
+        assert!(e.is_err());
+    }
+}
