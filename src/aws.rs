@@ -1,5 +1,5 @@
 //! Calling an AWS API as a CI job would: credentials from the environment or a profile
-//! (`perf::invoke::credentials`), requests signed with SigV4 (the aws-sigv4 crate), errors
+//! (`credentials`), requests signed with SigV4 (the aws-sigv4 crate), errors
 //! turned into one line with the API's own error code and message.
 //!
 //! Not the AWS SDK: it would bring a second HTTP stack and minutes of build for the handful
@@ -68,7 +68,7 @@ impl Aws {
             http,
             region,
             endpoint,
-            credentials: crate::perf::invoke::credentials(),
+            credentials: credentials(),
         })
     }
 
@@ -109,7 +109,7 @@ impl Aws {
             anyhow!(
                 "{service} {}: {}",
                 self.base(service),
-                crate::perf::target::error_kind(&e)
+                ErrorKind::of_reqwest(&e)
             )
         })?;
         let status = resp.status().as_u16();
@@ -136,6 +136,142 @@ impl Aws {
         match &self.credentials {
             Some(creds) => sign_headers(creds, &self.region, service, method, url, headers, body),
             None => Ok(Vec::new()),
+        }
+    }
+}
+
+/// Credentials as a CI job has them: the environment (as the configure-credentials action
+/// sets it), else the shared credentials file's profile ($AWS_PROFILE or "default").
+pub fn credentials() -> Option<Credentials> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if let (Some(ak), Some(sk)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+        return Some(Credentials::new(
+            ak,
+            sk,
+            env("AWS_SESSION_TOKEN"),
+            None,
+            "environment",
+        ));
+    }
+    let path = env("AWS_SHARED_CREDENTIALS_FILE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| env("HOME").map(|h| std::path::Path::new(&h).join(".aws/credentials")))?;
+    let text = std::fs::read_to_string(path).ok()?;
+    let profile = env("AWS_PROFILE").unwrap_or_else(|| "default".into());
+    let (mut ak, mut sk, mut tok, mut inside) = (None, None, None, false);
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            inside = line.trim_matches(|c| c == '[' || c == ']').trim() == profile;
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        if let Some((k, v)) = line.split_once('=') {
+            let v = Some(v.trim().to_string());
+            match k.trim() {
+                "aws_access_key_id" => ak = v,
+                "aws_secret_access_key" => sk = v,
+                "aws_session_token" => tok = v,
+                _ => {}
+            }
+        }
+    }
+    Some(Credentials::new(ak?, sk?, tok, None, "profile"))
+}
+
+/// How a request failed. The perf report counts failures by these names (the keys of its
+/// `errors`, so the names are part of the JSON), and an AWS call's error names its cause
+/// the same way; it lives here, in the lowest layer that sends requests, so both can use it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::Display, strum::EnumIter,
+)]
+#[strum(serialize_all = "kebab-case")]
+pub enum ErrorKind {
+    /// Refused, unreachable, or the name did not resolve.
+    Connect,
+    Tls,
+    /// Closed or reset before the exchange ended.
+    Reset,
+    Timeout,
+    /// A malformed response.
+    BadResponse,
+    /// Invoke mode: the function ran and failed (`X-Amz-Function-Error`).
+    FunctionError,
+    /// Still in flight when the run's deadline cut it off.
+    Deadline,
+    /// Still in flight when Ctrl-C or SIGTERM ended the run.
+    Interrupted,
+    /// Invoke mode: the request could not be signed.
+    Signing,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// What the operating system or rustls said, found among an error's causes: the rule
+    /// both HTTP clients (reqwest, and perf's own hyper client) sort by first.
+    pub fn in_causes(e: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
+        let mut src = Some(e);
+        while let Some(s) = src {
+            if s.is::<rustls::Error>() {
+                return Some(ErrorKind::Tls);
+            }
+            let Some(io) = s.downcast_ref::<std::io::Error>() else {
+                src = s.source();
+                continue;
+            };
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused
+                | std::io::ErrorKind::HostUnreachable
+                | std::io::ErrorKind::NetworkUnreachable
+                | std::io::ErrorKind::AddrNotAvailable => return Some(ErrorKind::Connect),
+                std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::UnexpectedEof => return Some(ErrorKind::Reset),
+                std::io::ErrorKind::TimedOut => return Some(ErrorKind::Timeout),
+                _ => {}
+            }
+            // An io::Error's source() skips the error it wraps (rustls's, or another
+            // io::Error, as hyper-rustls wraps tokio-rustls's): descend into that one instead.
+            src = match io.get_ref() {
+                Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                None => s.source(),
+            };
+        }
+        None
+    }
+
+    /// A reqwest error: its timeout flag, then the causes, then what its messages say (reqwest
+    /// does not expose hyper's error kinds).
+    pub fn of_reqwest(e: &reqwest::Error) -> ErrorKind {
+        if e.is_timeout() {
+            return ErrorKind::Timeout;
+        }
+        if let Some(k) = ErrorKind::in_causes(e) {
+            return k;
+        }
+        let mut chain = String::new();
+        let mut src: Option<&dyn std::error::Error> = Some(e);
+        while let Some(s) = src {
+            chain.push_str(&s.to_string().to_lowercase());
+            chain.push(' ');
+            src = s.source();
+        }
+        if chain.contains("certificate") || chain.contains("tls") || chain.contains("handshake") {
+            ErrorKind::Tls
+        } else if chain.contains("connection closed")
+            || chain.contains("reset")
+            || chain.contains("incomplete message")
+        {
+            ErrorKind::Reset
+        } else if e.is_connect() {
+            ErrorKind::Connect
+        } else {
+            ErrorKind::BadResponse
         }
     }
 }
@@ -245,5 +381,37 @@ mod tests {
         );
         assert_eq!(e.code, "AccessDeniedException");
         assert_eq!(e.to_string(), "HTTP 400 AccessDeniedException: no");
+    }
+
+    #[test]
+    fn error_kinds_keep_the_names_the_report_counts_by() {
+        use strum::IntoEnumIterator;
+        let names: Vec<&str> = ErrorKind::iter().map(ErrorKind::as_str).collect();
+        assert_eq!(ErrorKind::BadResponse.to_string(), "bad-response");
+        assert_eq!(
+            names,
+            [
+                "connect",
+                "tls",
+                "reset",
+                "timeout",
+                "bad-response",
+                "function-error",
+                "deadline",
+                "interrupted",
+                "signing"
+            ]
+        );
+    }
+
+    #[test]
+    fn causes_sort_by_what_the_system_said() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(ErrorKind::in_causes(&refused), Some(ErrorKind::Connect));
+        let wrapped =
+            std::io::Error::other(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
+        assert_eq!(ErrorKind::in_causes(&wrapped), Some(ErrorKind::Reset));
+        let other = std::io::Error::other("something else");
+        assert_eq!(ErrorKind::in_causes(&other), None);
     }
 }

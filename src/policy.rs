@@ -179,7 +179,6 @@ impl Policy {
             .validate()
             .and_then(|_| policy.rules.validate())
             .and_then(|_| policy.security.validate())
-            .and_then(|_| policy.perf.validate())
             .and_then(|_| policy.packages.validate())
             .and_then(|_| policy.lambda.validate())
             .map_err(|e| anyhow::anyhow!("{}: {e}", origin.display()))?;

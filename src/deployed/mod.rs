@@ -92,7 +92,11 @@ pub fn evaluate(
 ) {
     if let Some(p) = report.perf.as_mut() {
         if let (Some(billed), Some(mb)) = (p.billed_avg_ms, p.memory_size_mb) {
-            p.cost_per_million_usd = Some(pricing::per_million(billed, mb, &function.architecture));
+            p.cost_per_million_usd = Some(pricing::per_million(
+                billed,
+                mb,
+                pricing::arch_of(&function.architecture),
+            ));
         }
     }
     let ctx = Ctx {

@@ -5,6 +5,7 @@
 //! once, in parallel, and merges them into the filesystem Lambda would see. Everything the
 //! rules and the report need comes out of `Scan`.
 
+pub mod arch;
 pub mod archive;
 pub mod blob;
 pub mod capture;

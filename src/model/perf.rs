@@ -22,9 +22,9 @@ pub struct PerfReport {
     /// "url" | "invoke"
     #[serde(default)]
     pub mode: String,
-    /// "closed" (N requests over C connections) | "open" (a fixed rate)
-    #[serde(default)]
-    pub model: String,
+    /// None (written "") when nothing ran: a shard that could not start.
+    #[serde(default, with = "model_or_empty")]
+    pub model: Option<LoadModel>,
     #[serde(default)]
     pub duration_s: f64,
     #[serde(default)]
@@ -154,4 +154,79 @@ pub struct ShardRow {
     pub dropped: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+}
+
+/// How the load was shaped: "closed" (N requests over C connections) or "open" (a fixed rate,
+/// whatever the latency).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadModel {
+    Closed,
+    Open,
+}
+
+impl LoadModel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadModel::Closed => "closed",
+            LoadModel::Open => "open",
+        }
+    }
+}
+
+impl PerfReport {
+    /// The load model's name as the report writes it ("" when nothing ran).
+    pub fn model_name(&self) -> &'static str {
+        self.model.map_or("", LoadModel::as_str)
+    }
+}
+
+/// The report has always written "" for a run that did not happen; kept so the JSON is the
+/// same, while the code sees an Option.
+mod model_or_empty {
+    use serde::de::IntoDeserializer;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::LoadModel;
+
+    pub fn serialize<S: Serializer>(m: &Option<LoadModel>, s: S) -> Result<S::Ok, S::Error> {
+        match m {
+            Some(m) => m.serialize(s),
+            None => s.serialize_str(""),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LoadModel>, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.is_empty() {
+            return Ok(None);
+        }
+        LoadModel::deserialize(text.as_str().into_deserializer()).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_load_model_reads_and_writes_as_before() {
+        for (model, text) in [
+            (None, ""),
+            (Some(LoadModel::Closed), "closed"),
+            (Some(LoadModel::Open), "open"),
+        ] {
+            let p = PerfReport {
+                model,
+                ..PerfReport::default()
+            };
+            let v = serde_json::to_value(&p).unwrap();
+            assert_eq!(v["model"], text);
+            let back: PerfReport = serde_json::from_value(v).unwrap();
+            assert_eq!(back.model, model);
+        }
+        let mut v = serde_json::to_value(PerfReport::default()).unwrap();
+        v["model"] = "sideways".into();
+        assert!(serde_json::from_value::<PerfReport>(v).is_err());
+    }
 }

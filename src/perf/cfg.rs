@@ -1,10 +1,15 @@
-//! The `[perf]` table of gate.toml: what to drive, how hard, and the thresholds.
+//! The `[perf]` table of gate.toml: what to drive, how hard, and the thresholds. Thresholds,
+//! durations and statuses are read straight into their parsed types, so a bad one is an error
+//! naming the file and key when gate.toml is loaded, and nothing parses them again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use anyhow::Result;
-use serde::Deserialize;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
 
+use super::response_checks::Checks;
 use super::threshold::Threshold;
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -17,43 +22,42 @@ pub struct PerfConfig {
     pub body: Option<String>,
     pub requests: Option<u64>,
     /// e.g. "60s", "2m".
-    pub duration: Option<String>,
+    #[serde(default, deserialize_with = "duration")]
+    pub duration: Option<Duration>,
     pub concurrency: Option<usize>,
     pub rate: Option<f64>,
     /// Per request, e.g. "10s".
-    pub timeout: Option<String>,
+    #[serde(default, deserialize_with = "duration")]
+    pub timeout: Option<Duration>,
     #[serde(default)]
-    pub thresholds: Vec<String>,
+    pub thresholds: Vec<Threshold>,
     #[serde(default)]
     pub required_headers: Vec<String>,
     pub cold_start_header: Option<String>,
     /// e.g. "200-299,304".
-    pub success_statuses: Option<String>,
+    #[serde(default, deserialize_with = "statuses")]
+    pub success_statuses: Option<BTreeSet<u16>>,
     /// Open model: most requests in flight at once (default 1000).
     pub max_in_flight: Option<usize>,
     /// Distributed runs: how late a shard may start after `--start-at`, e.g. "10s".
-    pub max_start_skew: Option<String>,
+    #[serde(default, deserialize_with = "duration")]
+    pub max_start_skew: Option<Duration>,
 }
 
-impl PerfConfig {
-    pub fn validate(&self) -> Result<()> {
-        for t in &self.thresholds {
-            Threshold::parse(t).map_err(|e| anyhow::anyhow!("[perf] {e}"))?;
-        }
-        for d in self
-            .duration
-            .iter()
-            .chain(self.timeout.iter())
-            .chain(self.max_start_skew.iter())
-        {
-            parse_duration(d).map_err(|e| anyhow::anyhow!("[perf] {e}"))?;
-        }
-        Ok(())
-    }
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_duration(&text).map(Some).map_err(D::Error::custom)
+}
+
+fn statuses<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeSet<u16>>, D::Error> {
+    let text = String::deserialize(d)?;
+    Checks::parse_statuses(&text)
+        .map(Some)
+        .map_err(D::Error::custom)
 }
 
 /// `500ms`, `10s`, `2m`, or a number of seconds.
-pub fn parse_duration(text: &str) -> Result<std::time::Duration> {
+pub fn parse_duration(text: &str) -> Result<Duration> {
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -72,5 +76,35 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration> {
     if !secs.is_finite() || !(0.0..=86_400.0).contains(&secs) {
         anyhow::bail!("duration {text:?}: out of range");
     }
-    Ok(std::time::Duration::from_secs_f64(secs))
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<PerfConfig, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    #[test]
+    fn values_arrive_parsed() {
+        let c = read(
+            "thresholds = [\"p95 < 1s\"]\ntimeout = \"500ms\"\nsuccess_statuses = \"200,304\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.thresholds[0].value, 1000.0);
+        assert_eq!(c.timeout, Some(Duration::from_millis(500)));
+        assert_eq!(c.success_statuses, Some(BTreeSet::from([200, 304])));
+    }
+
+    #[test]
+    fn a_bad_value_is_an_error_at_read() {
+        let e = read("thresholds = [\"p96x < 1\"]").unwrap_err().to_string();
+        assert!(e.contains("unknown metric \"p96x\""), "{e}");
+        let e = read("duration = \"soon\"").unwrap_err().to_string();
+        assert!(e.contains("duration \"soon\""), "{e}");
+        let e = read("success_statuses = \"2xx\"").unwrap_err().to_string();
+        assert!(e.contains("\"2xx\""), "{e}");
+    }
 }

@@ -19,6 +19,9 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Result;
 use tokio::sync::Notify;
 
+use crate::aws::ErrorKind;
+use crate::model::perf::LoadModel;
+
 use super::stats::{Sample, Stats};
 use super::target::{Load, Slot, Target};
 
@@ -48,7 +51,7 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 1000;
 pub struct Run {
     pub stats: Stats,
     pub elapsed: Duration,
-    pub model: &'static str,
+    pub model: LoadModel,
     /// Open model: how late the client fell behind its schedule at worst.
     pub max_lag_ms: f64,
     pub interrupted: bool,
@@ -203,7 +206,7 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
     let mut peak_in_flight = 0u64;
     let model;
     if let Some(rate) = plan.rate {
-        model = "open";
+        model = LoadModel::Open;
         let mut set = tokio::task::JoinSet::new();
         let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
         let max_in_flight = plan.max_in_flight.max(1);
@@ -277,7 +280,7 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
             }
         }
     } else {
-        model = "closed";
+        model = LoadModel::Closed;
         let issued = Arc::new(AtomicU64::new(0));
         let mut workers = Vec::new();
         for _ in 0..plan.concurrency.max(1) {
@@ -392,15 +395,15 @@ async fn one(
         while timer.sleep.as_mut().poll(cx).is_ready() {
             if tokio::time::Instant::now() >= until {
                 return Poll::Ready(Err(if until >= deadline_at {
-                    "deadline"
+                    ErrorKind::Deadline
                 } else {
-                    "timeout"
+                    ErrorKind::Timeout
                 }));
             }
             timer.sleep.as_mut().reset(until);
         }
         if aborted.load(Ordering::Relaxed) {
-            return Poll::Ready(Err("interrupted"));
+            return Poll::Ready(Err(ErrorKind::Interrupted));
         }
         Poll::Pending
     })

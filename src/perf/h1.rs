@@ -45,6 +45,8 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tower_service::Service;
 
+use crate::aws::ErrorKind;
+
 type Io = MaybeHttpsStream<TokioIo<TcpStream>>;
 type Body = Full<Bytes>;
 
@@ -80,7 +82,7 @@ pub struct Response {
 enum Fail {
     /// hyper gave the request back unsent: the connection closed before it was written.
     NotSent(Box<Request<Body>>),
-    Kind(&'static str),
+    Kind(ErrorKind),
 }
 
 impl Client {
@@ -140,7 +142,7 @@ impl Client {
 
     /// Opens a connection. Boxed by its callers: it is rare, and inline its state would make
     /// every request's future kilobytes larger (moved, and copied, once per request).
-    async fn connect(&self) -> Result<Conn, &'static str> {
+    async fn connect(&self) -> Result<Conn, ErrorKind> {
         let mut connector = self.connector.clone();
         poll_fn(|cx| connector.poll_ready(cx))
             .await
@@ -163,7 +165,7 @@ impl Client {
     /// connection in `slot` when it can carry the next request. On any error the connection is
     /// dropped, so a request cut off by the driver's timeout never leaves a half-read response
     /// behind for the next one.
-    pub async fn send(&self, slot: &mut Option<Conn>) -> Result<Response, &'static str> {
+    pub async fn send(&self, slot: &mut Option<Conn>) -> Result<Response, ErrorKind> {
         let reusable = match slot.take() {
             Some(mut c) => c.ready().await.then_some(c),
             None => None,
@@ -189,7 +191,7 @@ impl Client {
                     conn = Box::pin(self.connect()).await?;
                     reused = false;
                 }
-                Err(Fail::NotSent(_)) => return Err("reset"),
+                Err(Fail::NotSent(_)) => return Err(ErrorKind::Reset),
                 Err(Fail::Kind(k)) => return Err(k),
             }
         }
@@ -280,56 +282,23 @@ fn tls_config() -> Result<rustls::ClientConfig> {
 }
 
 /// The kind of an error from hyper while a request was in flight.
-fn kind(e: &hyper::Error) -> &'static str {
-    if let Some(k) = io_kind(e) {
+fn kind(e: &hyper::Error) -> ErrorKind {
+    if let Some(k) = ErrorKind::in_causes(e) {
         return k;
     }
     if e.is_timeout() {
-        "timeout"
+        ErrorKind::Timeout
     } else if e.is_parse() || e.is_parse_status() || e.is_user() {
-        "bad-response"
+        ErrorKind::BadResponse
     } else {
         // Closed before the response ended (`is_incomplete_message`, `is_closed`,
         // `is_canceled`), a body cut short ("connection error"), or anything else that ended
         // the exchange early without a malformed message.
-        "reset"
+        ErrorKind::Reset
     }
 }
 
 /// The kind of an error while connecting: TCP (connect), then TLS.
-fn connect_kind(e: &(dyn std::error::Error + 'static)) -> &'static str {
-    io_kind(e).unwrap_or("connect")
-}
-
-/// Walks an error's causes for what the operating system or rustls said.
-fn io_kind(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
-    let mut src = Some(e);
-    while let Some(s) = src {
-        if s.is::<rustls::Error>() {
-            return Some("tls");
-        }
-        let Some(io) = s.downcast_ref::<std::io::Error>() else {
-            src = s.source();
-            continue;
-        };
-        match io.kind() {
-            std::io::ErrorKind::ConnectionRefused
-            | std::io::ErrorKind::HostUnreachable
-            | std::io::ErrorKind::NetworkUnreachable
-            | std::io::ErrorKind::AddrNotAvailable => return Some("connect"),
-            std::io::ErrorKind::ConnectionReset
-            | std::io::ErrorKind::ConnectionAborted
-            | std::io::ErrorKind::BrokenPipe
-            | std::io::ErrorKind::UnexpectedEof => return Some("reset"),
-            std::io::ErrorKind::TimedOut => return Some("timeout"),
-            _ => {}
-        }
-        // An io::Error's source() skips the error it wraps (rustls's, or another io::Error, as
-        // hyper-rustls wraps tokio-rustls's): descend into that one instead.
-        src = match io.get_ref() {
-            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
-            None => s.source(),
-        };
-    }
-    None
+fn connect_kind(e: &(dyn std::error::Error + 'static)) -> ErrorKind {
+    ErrorKind::in_causes(e).unwrap_or(ErrorKind::Connect)
 }

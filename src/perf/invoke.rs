@@ -8,9 +8,11 @@ use anyhow::{anyhow, Result};
 use aws_credential_types::Credentials;
 use base64::Engine;
 
+use crate::aws::{credentials, ErrorKind};
+
 use super::report_line;
+use super::response_checks::Checks;
 use super::stats::Sample;
-use super::target::Checks;
 
 pub struct Invoke {
     pub client: reqwest::Client,
@@ -85,7 +87,7 @@ impl Invoke {
             Ok(h) => h,
             Err(_) => {
                 return Sample {
-                    error: Some("signing"),
+                    error: Some(ErrorKind::Signing),
                     ..Default::default()
                 }
             }
@@ -103,7 +105,7 @@ impl Invoke {
             Ok(r) => r,
             Err(e) => {
                 return Sample {
-                    error: Some(super::target::error_kind(&e)),
+                    error: Some(ErrorKind::of_reqwest(&e)),
                     ..Default::default()
                 }
             }
@@ -121,7 +123,7 @@ impl Invoke {
             Err(e) => {
                 return Sample {
                     status: Some(status),
-                    error: Some(super::target::error_kind(&e)),
+                    error: Some(ErrorKind::of_reqwest(&e)),
                     ..Default::default()
                 }
             }
@@ -132,7 +134,7 @@ impl Invoke {
             ..Default::default()
         };
         if function_error {
-            s.error = Some("function-error");
+            s.error = Some(ErrorKind::FunctionError);
         }
         if let Some(r) = log.as_deref().and_then(report_line::parse) {
             s.cold = r.init_ms.is_some() || r.restore_ms.is_some();
@@ -167,48 +169,8 @@ impl Invoke {
                 checks.record_headers(&mut s, get);
             }
         } else {
-            checks.record_headers(&mut s, |_| None);
+            checks.record_headers(&mut s, |_| None::<&str>);
         }
         s
     }
-}
-
-/// Credentials as a CI job has them: the environment (as the configure-credentials action
-/// sets it), else the shared credentials file's profile ($AWS_PROFILE or "default").
-pub fn credentials() -> Option<Credentials> {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    if let (Some(ak), Some(sk)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
-        return Some(Credentials::new(
-            ak,
-            sk,
-            env("AWS_SESSION_TOKEN"),
-            None,
-            "environment",
-        ));
-    }
-    let path = env("AWS_SHARED_CREDENTIALS_FILE")
-        .map(std::path::PathBuf::from)
-        .or_else(|| env("HOME").map(|h| std::path::Path::new(&h).join(".aws/credentials")))?;
-    let text = std::fs::read_to_string(path).ok()?;
-    let profile = env("AWS_PROFILE").unwrap_or_else(|| "default".into());
-    let (mut ak, mut sk, mut tok, mut inside) = (None, None, None, false);
-    for line in text.lines().map(str::trim) {
-        if line.starts_with('[') {
-            inside = line.trim_matches(|c| c == '[' || c == ']').trim() == profile;
-            continue;
-        }
-        if !inside {
-            continue;
-        }
-        if let Some((k, v)) = line.split_once('=') {
-            let v = Some(v.trim().to_string());
-            match k.trim() {
-                "aws_access_key_id" => ak = v,
-                "aws_secret_access_key" => sk = v,
-                "aws_session_token" => tok = v,
-                _ => {}
-            }
-        }
-    }
-    Some(Credentials::new(ak?, sk?, tok, None, "profile"))
 }

@@ -6,8 +6,12 @@ pub mod cfg;
 pub mod driver;
 pub mod h1;
 pub mod invoke;
+pub mod merge;
+pub mod metric;
+pub mod plan;
 pub mod pricing;
 pub mod report_line;
+pub mod response_checks;
 pub mod shard;
 pub mod stats;
 pub mod target;
@@ -15,10 +19,11 @@ pub mod threshold;
 
 use anyhow::Result;
 
+use crate::image::arch::Arch;
 use crate::model::{Check, Status, Unit};
 use stats::Stats;
 
-pub use crate::model::perf::{Latency, PerfReport};
+pub use crate::model::perf::{Latency, LoadModel, PerfReport};
 use threshold::Threshold;
 
 fn latency(h: &hdrhistogram::Histogram<u64>) -> Latency {
@@ -44,7 +49,7 @@ pub fn summarize(
     mode: &str,
     run: Option<&driver::Run>,
     rate: Option<f64>,
-    architecture: &str,
+    arch: Arch,
 ) -> PerfReport {
     let n = stats.requests.max(1) as f64;
     let elapsed = run.map(|r| r.elapsed.as_secs_f64()).unwrap_or(0.0);
@@ -66,7 +71,7 @@ pub fn summarize(
         missing_headers: stats.missing_headers.clone(),
         target: target.to_string(),
         mode: mode.into(),
-        model: run.map(|r| r.model.to_string()).unwrap_or_default(),
+        model: run.map(|r| r.model),
         duration_s: elapsed,
         rps: if elapsed > 0.0 {
             stats.requests as f64 / elapsed
@@ -75,7 +80,7 @@ pub fn summarize(
         },
         requested_rate: rate,
         kept_up: run
-            .filter(|r| r.model == "open")
+            .filter(|r| r.model == LoadModel::Open)
             .map(|r| r.max_lag_ms < 100.0 && r.dropped == 0),
         statuses: stats.statuses.clone(),
         errors: stats.errors.clone(),
@@ -85,7 +90,7 @@ pub fn summarize(
         max_memory_used_mb: used,
         cost_per_million_usd: billed_avg
             .zip(memory)
-            .map(|(b, m)| pricing::per_million(b, m, architecture)),
+            .map(|(b, m)| pricing::per_million(b, m, arch)),
         right_sizing,
         interrupted: run.is_some_and(|r| r.interrupted),
         signal: run.and_then(|r| r.signal).map(str::to_string),
@@ -93,7 +98,9 @@ pub fn summarize(
         shard: None,
         dropped: run.map_or(0, |r| r.dropped),
         max_in_flight: None,
-        peak_in_flight: run.filter(|r| r.model == "open").map(|r| r.peak_in_flight),
+        peak_in_flight: run
+            .filter(|r| r.model == LoadModel::Open)
+            .map(|r| r.peak_in_flight),
         start_at: None,
         start_skew_ms: run.and_then(|r| r.start_skew_ms),
         runner: None,
@@ -134,28 +141,6 @@ pub fn stats_of(p: &PerfReport) -> Result<Stats> {
     Ok(s)
 }
 
-/// The value of a threshold's metric in this report (None: not measured in this mode).
-pub fn metric(p: &PerfReport, stats: &Stats, name: &str) -> Option<f64> {
-    Some(match name {
-        "avg" => p.latency_ms.avg,
-        "min" => p.latency_ms.min,
-        "max" => p.latency_ms.max,
-        "med" => p.latency_ms.p50,
-        "success_rate" => p.success_rate,
-        "error_rate" => 1.0 - p.success_rate,
-        "cold_start_rate" => p.cold_start_rate,
-        "rps" => p.rps,
-        "init_p95" => p.init_ms.as_ref()?.p95,
-        "init_avg" => p.init_ms.as_ref()?.avg,
-        "billed_avg" => p.billed_avg_ms?,
-        "max_memory_used" => p.max_memory_used_mb?,
-        m => {
-            let q: f64 = m.strip_prefix('p')?.parse().ok()?;
-            stats.ms(q / 100.0)
-        }
-    })
-}
-
 /// One check per threshold, named `perf-<metric>`.
 pub fn checks(
     p: &PerfReport,
@@ -165,13 +150,8 @@ pub fn checks(
 ) -> Vec<Check> {
     let mut out = Vec::new();
     for t in thresholds {
-        let unit = match threshold::kind(&t.metric) {
-            Some(threshold::Kind::Latency) => Unit::Ms,
-            Some(threshold::Kind::Rate) => Unit::Ratio,
-            Some(threshold::Kind::Memory) => Unit::Megabytes,
-            _ => Unit::Count,
-        };
-        let (actual, status, detail) = match metric(p, stats, &t.metric) {
+        let unit = t.metric.kind().check_unit();
+        let (actual, status, detail) = match t.metric.value(p, stats) {
             Some(v) if p.requests > 0 => {
                 let ok = t.op.holds(v, t.value);
                 (
@@ -188,11 +168,15 @@ pub fn checks(
             None => (
                 serde_json::Value::Null,
                 Status::Warn,
-                Some(format!("{} is not measured in {} mode", t.metric, p.mode)),
+                Some(format!(
+                    "{} is not measured in {} mode",
+                    t.metric.name(),
+                    p.mode
+                )),
             ),
         };
         out.push(Check {
-            name: format!("perf-{}", t.metric),
+            name: format!("perf-{}", t.metric.name()),
             limit: t.to_string().into(),
             actual,
             status,

@@ -175,7 +175,7 @@ pub fn compatible(inputs: &[Input]) -> Result<Option<u64>> {
             return Err(differ("modes", &a.mode, &b.mode));
         }
         if a.model != b.model {
-            return Err(differ("load models", &a.model, &b.model));
+            return Err(differ("load models", &a.model_name(), &b.model_name()));
         }
         if a.plan != b.plan {
             return Err(differ("load settings", &a.plan, &b.plan));

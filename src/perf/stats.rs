@@ -9,6 +9,8 @@ use base64::Engine;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use hdrhistogram::Histogram;
 
+use crate::aws::ErrorKind;
+
 /// Latencies are recorded in microseconds, 1 µs to 10 minutes, 3 significant digits.
 const MAX_US: u64 = 600_000_000;
 
@@ -22,8 +24,7 @@ pub struct Sample {
     pub latency_us: u64,
     pub status: Option<u16>,
     pub success: bool,
-    /// "timeout", "connect", "reset", "tls", "bad-response", "function-error", "deadline"
-    pub error: Option<&'static str>,
+    pub error: Option<ErrorKind>,
     pub cold: bool,
     pub missing_headers: Vec<String>,
     pub init_ms: Option<f64>,
@@ -78,7 +79,7 @@ impl Stats {
             *self.statuses.entry(code.to_string()).or_default() += 1;
         }
         if let Some(e) = s.error {
-            *self.errors.entry(e.to_string()).or_default() += 1;
+            *self.errors.entry(e.as_str().to_string()).or_default() += 1;
         }
         if s.cold {
             self.cold_starts += 1;

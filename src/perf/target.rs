@@ -1,75 +1,17 @@
 //! What the load is sent to: a URL (a Function URL, API Gateway, a local server), or the Lambda
 //! Invoke API. Each call returns one Sample with everything the request taught us.
 
-use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName};
 
+use crate::aws::ErrorKind;
+
 use super::h1;
+use super::invoke::Invoke;
+use super::response_checks::Checks;
 use super::stats::Sample;
-
-#[derive(Debug, Clone)]
-pub struct Checks {
-    /// Status codes that count as success (default 2xx). oha counts 5xx as success: we do not.
-    pub success: BTreeSet<u16>,
-    /// The header the function sets on a cold start (value "true").
-    pub cold_header: String,
-    pub required_headers: Vec<String>,
-}
-
-impl Default for Checks {
-    fn default() -> Self {
-        Checks {
-            success: (200..300).collect(),
-            cold_header: "x-cold-start".into(),
-            required_headers: Vec::new(),
-        }
-    }
-}
-
-impl Checks {
-    /// Parses `200-299,304` style lists.
-    pub fn parse_statuses(text: &str) -> anyhow::Result<BTreeSet<u16>> {
-        let mut out = BTreeSet::new();
-        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let bad = || {
-                anyhow::anyhow!(
-                    "success statuses {text:?}: {part:?} is not a status or a range like 200-299"
-                )
-            };
-            match part.split_once('-') {
-                Some((a, b)) => {
-                    let (a, b): (u16, u16) = (
-                        a.trim().parse().map_err(|_| bad())?,
-                        b.trim().parse().map_err(|_| bad())?,
-                    );
-                    if a > b || b > 599 {
-                        return Err(bad());
-                    }
-                    out.extend(a..=b);
-                }
-                None => {
-                    out.insert(part.parse().map_err(|_| bad())?);
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// Cold start and required headers; `get` looks a response header up (borrowed values on
-    /// the hot path, no allocation per request).
-    fn apply_headers<V: AsRef<str>>(&self, s: &mut Sample, get: impl Fn(&str) -> Option<V>) {
-        s.cold |=
-            get(&self.cold_header).is_some_and(|v| v.as_ref().trim().eq_ignore_ascii_case("true"));
-        for h in &self.required_headers {
-            if get(h).is_none() {
-                s.missing_headers.push(h.clone());
-            }
-        }
-    }
-}
 
 pub struct Http {
     /// Used only when a proxy from the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, minus
@@ -83,7 +25,7 @@ pub struct Http {
 
 pub enum Target {
     Http(Http, Checks),
-    Invoke(super::invoke::Invoke, Checks),
+    Invoke(Invoke, Checks),
 }
 
 /// A worker's connection, kept from one request to the next (URL mode; empty otherwise).
@@ -102,7 +44,7 @@ enum Kind {
     H1(h1::Client, Checks, Names),
     /// Through reqwest, which knows proxies; used when one from the environment applies.
     Proxied(Http, Checks),
-    Invoke(super::invoke::Invoke, Checks),
+    Invoke(Invoke, Checks),
 }
 
 impl Target {
@@ -185,7 +127,7 @@ impl Names {
         }
     }
 
-    /// As `Checks::apply_headers`, by these names.
+    /// As `Checks::record_headers`, by these names.
     fn apply(&self, checks: &Checks, s: &mut Sample, headers: &HeaderMap) {
         let get = |n: &Option<HeaderName>| {
             n.as_ref()
@@ -218,58 +160,16 @@ async fn proxied(h: &Http, checks: &Checks) -> Sample {
                 ..Default::default()
             };
             let headers = resp.headers();
-            checks.apply_headers(&mut s, |k| headers.get(k).and_then(|v| v.to_str().ok()));
+            checks.record_headers(&mut s, |k| headers.get(k).and_then(|v| v.to_str().ok()));
             if let Err(e) = resp.bytes().await {
                 s.success = false;
-                s.error = Some(error_kind(&e));
+                s.error = Some(ErrorKind::of_reqwest(&e));
             }
             s
         }
         Err(e) => Sample {
-            error: Some(error_kind(&e)),
+            error: Some(ErrorKind::of_reqwest(&e)),
             ..Default::default()
         },
-    }
-}
-
-impl Checks {
-    pub fn record_headers(&self, s: &mut Sample, get: impl Fn(&str) -> Option<String>) {
-        self.apply_headers(s, get)
-    }
-}
-
-/// Sorts a client error into the kinds the report counts.
-pub fn error_kind(e: &reqwest::Error) -> &'static str {
-    if e.is_timeout() {
-        return "timeout";
-    }
-    let mut chain = String::new();
-    let mut src: Option<&dyn std::error::Error> = Some(e);
-    while let Some(s) = src {
-        chain.push_str(&s.to_string().to_lowercase());
-        chain.push(' ');
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => return "connect",
-                std::io::ErrorKind::ConnectionReset
-                | std::io::ErrorKind::ConnectionAborted
-                | std::io::ErrorKind::BrokenPipe => return "reset",
-                std::io::ErrorKind::TimedOut => return "timeout",
-                _ => {}
-            }
-        }
-        src = s.source();
-    }
-    if chain.contains("certificate") || chain.contains("tls") || chain.contains("handshake") {
-        "tls"
-    } else if chain.contains("connection closed")
-        || chain.contains("reset")
-        || chain.contains("incomplete message")
-    {
-        "reset"
-    } else if e.is_connect() {
-        "connect"
-    } else {
-        "bad-response"
     }
 }

@@ -5,6 +5,8 @@ use std::fmt;
 
 use anyhow::{bail, Result};
 
+use super::metric::{Kind, Metric};
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Op {
     Lt,
@@ -35,21 +37,12 @@ impl Op {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// milliseconds
-    Latency,
-    /// ratio 0–1
-    Rate,
-    /// per second
-    Throughput,
-    /// MB as Lambda reports memory
-    Memory,
-}
-
-#[derive(Debug, Clone, PartialEq)]
+/// A threshold as parsed from a flag or gate.toml (where it is read straight into this type,
+/// so it is parsed once).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub struct Threshold {
-    pub metric: String,
+    pub metric: Metric,
     pub op: Op,
     /// In the metric's base unit: ms, ratio, req/s or MB.
     pub value: f64,
@@ -58,13 +51,13 @@ pub struct Threshold {
 
 impl fmt::Display for Threshold {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let v = match kind(&self.metric) {
-            Some(Kind::Latency) => format!("{} ms", trim(self.value)),
-            Some(Kind::Rate) => format!("{}%", trim(self.value * 100.0)),
-            Some(Kind::Memory) => format!("{} MB", trim(self.value)),
-            _ => trim(self.value),
+        let v = match self.metric.kind() {
+            Kind::Latency => format!("{} ms", trim(self.value)),
+            Kind::Rate => format!("{}%", trim(self.value * 100.0)),
+            Kind::Memory => format!("{} MB", trim(self.value)),
+            Kind::Throughput => trim(self.value),
         };
-        write!(f, "{} {} {v}", self.metric, self.op.as_str())
+        write!(f, "{} {} {v}", self.metric.name(), self.op.as_str())
     }
 }
 
@@ -73,30 +66,13 @@ fn trim(v: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// Which metrics exist, and what unit their values are in.
-pub fn kind(metric: &str) -> Option<Kind> {
-    match metric {
-        "avg" | "min" | "max" | "med" | "init_p95" | "init_avg" | "billed_avg" => {
-            Some(Kind::Latency)
-        }
-        "success_rate" | "error_rate" | "cold_start_rate" => Some(Kind::Rate),
-        "rps" => Some(Kind::Throughput),
-        "max_memory_used" => Some(Kind::Memory),
-        m => {
-            let p = m.strip_prefix('p')?;
-            let v: f64 = p.parse().ok()?;
-            (v > 0.0 && v < 100.0 || v == 100.0).then_some(Kind::Latency)
-        }
-    }
-}
-
 impl Threshold {
     pub fn parse(text: &str) -> Result<Threshold> {
         let t = text.trim();
         let op_at = t.find(['<', '>', '=']).ok_or_else(|| {
             anyhow::anyhow!("threshold {text:?}: expected METRIC OP VALUE, e.g. 'p95 < 800ms'")
         })?;
-        let metric = t[..op_at].trim().to_string();
+        let name = t[..op_at].trim();
         let rest = &t[op_at..];
         let (op, value) = [
             ("<=", Op::Le),
@@ -108,9 +84,13 @@ impl Threshold {
         .iter()
         .find_map(|(s, op)| rest.strip_prefix(s).map(|v| (*op, v.trim())))
         .ok_or_else(|| anyhow::anyhow!("threshold {text:?}: unknown operator at {:?}", rest))?;
-        let Some(k) = kind(&metric) else {
-            bail!("threshold {text:?}: unknown metric {metric:?} (avg, min, max, p50…p99.9, success_rate, error_rate, cold_start_rate, rps, init_p95, billed_avg, max_memory_used)");
+        let Some(metric) = Metric::parse(name) else {
+            bail!(
+                "threshold {text:?}: unknown metric {name:?} ({})",
+                Metric::names()
+            );
         };
+        let k = metric.kind();
         let v = value.trim();
         let num_end = v
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -129,7 +109,7 @@ impl Threshold {
             (Kind::Throughput, "" | "/s" | "rps") => n,
             (Kind::Memory, "" | "MB") => n,
             _ => bail!(
-                "threshold {text:?}: unit {unit:?} does not fit {metric} ({})",
+                "threshold {text:?}: unit {unit:?} does not fit {name} ({})",
                 match k {
                     Kind::Latency => "ms or s",
                     Kind::Rate => "% or a ratio 0-1",
@@ -144,6 +124,13 @@ impl Threshold {
             value,
             source: text.to_string(),
         })
+    }
+}
+
+impl TryFrom<String> for Threshold {
+    type Error = anyhow::Error;
+    fn try_from(text: String) -> Result<Threshold> {
+        Threshold::parse(&text)
     }
 }
 
@@ -164,10 +151,20 @@ pub fn defaults() -> Vec<Threshold> {
 pub fn merged(user: &[Threshold]) -> Vec<Threshold> {
     let mut out: Vec<Threshold> = defaults()
         .into_iter()
-        .filter(|d| !user.iter().any(|u| u.metric == d.metric))
+        .filter(|d| !user.iter().any(|u| u.metric.name() == d.metric.name()))
         .collect();
     out.extend(user.iter().cloned());
     out
+}
+
+/// The thresholds a run is held to: gate.toml's (parsed when it was read), then the flags',
+/// over the defaults.
+pub fn resolve(config: &[Threshold], flags: &[String]) -> Result<Vec<Threshold>> {
+    let mut user = config.to_vec();
+    for t in flags {
+        user.push(Threshold::parse(t)?);
+    }
+    Ok(merged(&user))
 }
 
 #[cfg(test)]
@@ -177,11 +174,14 @@ mod tests {
     #[test]
     fn parses_units_and_operators() {
         let t = Threshold::parse("p95 < 800ms").unwrap();
-        assert_eq!((t.metric.as_str(), t.op, t.value), ("p95", Op::Lt, 800.0));
+        assert_eq!((t.metric.name(), t.op, t.value), ("p95", Op::Lt, 800.0));
         assert_eq!(Threshold::parse("avg<=2s").unwrap().value, 2000.0);
         assert_eq!(Threshold::parse("success_rate >= 99%").unwrap().value, 0.99);
         assert_eq!(Threshold::parse("error_rate < 0.01").unwrap().value, 0.01);
-        assert_eq!(Threshold::parse("p99.9 < 1s").unwrap().metric, "p99.9");
+        assert_eq!(
+            Threshold::parse("p99.9 < 1s").unwrap().metric.name(),
+            "p99.9"
+        );
         assert_eq!(Threshold::parse("rps > 50").unwrap().op, Op::Gt);
         assert_eq!(
             Threshold::parse("p95 < 800ms").unwrap().to_string(),
@@ -212,7 +212,7 @@ mod tests {
     #[test]
     fn user_thresholds_replace_defaults_per_metric() {
         let m = merged(&[Threshold::parse("p95 < 800ms").unwrap()]);
-        assert_eq!(m.iter().filter(|t| t.metric == "p95").count(), 1);
+        assert_eq!(m.iter().filter(|t| t.metric.name() == "p95").count(), 1);
         assert_eq!(m.len(), 4);
     }
 }

@@ -781,7 +781,7 @@ fn perf(r: &Report) -> Markup {
             p.meta {
                 (p.requests) " requests · " (format_percent(p.success_rate)) " succeeded · "
                 (format!("{:.1}", p.rps)) " req/s over " (format!("{:.1}", p.duration_s)) " s · "
-                (p.mode) " mode, " (p.model) " model · " (p.cold_starts) " cold starts ("
+                (p.mode) " mode, " (p.model_name()) " model · " (p.cold_starts) " cold starts ("
                 (format_percent(p.cold_start_rate)) ")"
                 @if let Some(b) = base.and_then(|b| b.p95_ms) { " · p95 on the base " (format!("{b:.1}")) " ms" }
             }

@@ -227,7 +227,7 @@ fn perf(r: &Report) -> Option<String> {
         "perf     {} ({} mode, {} model) · {} in {:.1} s · {:.0} req/s",
         escape(&cut(&p.target, 50)),
         escape(&p.mode),
-        escape(&p.model),
+        escape(p.model_name()),
         count(p.requests, "request", "requests"),
         p.duration_s,
         p.rps

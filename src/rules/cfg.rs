@@ -81,9 +81,5 @@ impl RulesConfig {
 
 /// Lambda's names and OCI's names for the two architectures it runs.
 pub fn normalize_arch(a: &str) -> Option<&'static str> {
-    match a.to_ascii_lowercase().as_str() {
-        "x86_64" | "amd64" | "x86-64" => Some("amd64"),
-        "arm64" | "aarch64" => Some("arm64"),
-        _ => None,
-    }
+    crate::image::arch::Arch::parse(a).map(crate::image::arch::Arch::oci_name)
 }

@@ -3,7 +3,8 @@
 //! this fails at the first invocation, not at deploy time.
 
 use super::super::{Ctx, Outcome, Rule};
-use crate::rules::cfg::{normalize_arch, Level};
+use crate::image::arch::Arch;
+use crate::rules::cfg::Level;
 
 pub const RULE: Rule = Rule {
     id: "lambda-architecture-mismatch",
@@ -18,8 +19,8 @@ fn check(ctx: &Ctx) -> Outcome {
     };
     let image_arch = image.platform.split('/').nth(1).unwrap_or_default();
     let (Some(want), Some(have)) = (
-        normalize_arch(&ctx.function.architecture),
-        normalize_arch(image_arch),
+        Arch::parse(&ctx.function.architecture),
+        Arch::parse(image_arch),
     ) else {
         return Outcome::Unknown(format!(
             "architectures {:?} / {:?} are not Lambda's",
@@ -29,15 +30,15 @@ fn check(ctx: &Ctx) -> Outcome {
     if want == have {
         return Outcome::Pass;
     }
-    let lambda_name = if have == "arm64" { "arm64" } else { "x86_64" };
     Outcome::Fail {
         message: format!(
             "the function runs {} but the image is {}: Lambda cannot start it",
             ctx.function.architecture, image.platform
         ),
         fix: format!(
-            "set Architectures to [{lambda_name}], or build the image for linux/{}",
-            want
+            "set Architectures to [{}], or build the image for linux/{}",
+            have.lambda_name(),
+            want.oci_name()
         ),
     }
 }

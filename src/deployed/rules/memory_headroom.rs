@@ -67,7 +67,7 @@ fn cost_change(ctx: &Ctx, from: u64, to: u64) -> String {
     let Some(billed) = ctx.perf.and_then(|p| p.billed_avg_ms) else {
         return String::new();
     };
-    let arch = ctx.function.architecture.as_str();
+    let arch = pricing::arch_of(&ctx.function.architecture);
     format!(
         ": ${:.2} → ${:.2} per million invocations at the measured {billed:.0} ms billed",
         pricing::per_million(billed, from as f64, arch),

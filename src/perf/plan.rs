@@ -1,0 +1,494 @@
+//! A load run resolved before it starts: the flags, then `[perf]` in gate.toml, then the
+//! defaults, merged once into what the driver, the summary and the checks need. The CLI hands
+//! over its flags as plain values and gets a plan or the first usage error back.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::image::arch::Arch;
+use crate::model::perf::{PerfReport, PlanRecord};
+use crate::model::{Check, Report, Status};
+
+use super::cfg::{parse_duration, PerfConfig};
+use super::driver;
+use super::invoke::Invoke;
+use super::pricing;
+use super::response_checks::Checks;
+use super::shard::{self, Shard};
+use super::stats::Stats;
+use super::target::{Http, Target};
+use super::threshold::{self, Threshold};
+
+/// The flags of a load run as given on the command line, unparsed.
+#[derive(Debug, Default, Clone)]
+pub struct Args {
+    pub url: Option<String>,
+    pub function: Option<String>,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub qualifier: Option<String>,
+    pub payload: Option<PathBuf>,
+    pub method: Option<String>,
+    pub headers: Vec<String>,
+    pub requests: Option<u64>,
+    pub duration: Option<String>,
+    pub concurrency: Option<usize>,
+    pub rate: Option<f64>,
+    pub timeout: Option<String>,
+    pub deadline: Option<String>,
+    pub max_in_flight: Option<usize>,
+    pub thresholds: Vec<String>,
+    pub required_headers: Vec<String>,
+    pub cold_start_header: Option<String>,
+    pub success_statuses: Option<String>,
+    pub shard: Option<String>,
+    pub start_at: Option<String>,
+    pub runner: Option<String>,
+    pub architecture: String,
+}
+
+/// Everything a run needs, resolved.
+pub struct Plan {
+    pub target: Target,
+    /// What the report calls the target: the URL as given, or the Invoke API's URL.
+    pub label: String,
+    /// "url" or "invoke".
+    pub mode: &'static str,
+    /// This runner's share of the load.
+    pub load: driver::Plan,
+    pub thresholds: Vec<Threshold>,
+    pub required_headers: Vec<String>,
+    pub shard: Option<Shard>,
+    /// The whole run's settings, before the shard's share, for the merge to compare.
+    pub record: Option<PlanRecord>,
+    /// Named in the report when the run is one of several.
+    pub runner: Option<String>,
+    pub arch: Arch,
+}
+
+const DEFAULT_REQUESTS: u64 = 100;
+const DEFAULT_CONCURRENCY: usize = 10;
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// With no duration to bound it, how long a run may take at most.
+const DEFAULT_DEADLINE: Duration = Duration::from_secs(600);
+
+impl Plan {
+    /// Flags win over `[perf]`, which wins over the defaults. Errors are usage errors, named
+    /// by the flag (a bad gate.toml value was refused when the file was read).
+    pub fn resolve(a: &Args, c: &PerfConfig) -> Result<Plan> {
+        let timeout = match &a.timeout {
+            Some(t) => parse_duration(t).map_err(|e| anyhow!("--timeout: {e}"))?,
+            None => c.timeout.unwrap_or(DEFAULT_TIMEOUT),
+        };
+        let duration = match &a.duration {
+            Some(d) => Some(parse_duration(d).map_err(|e| anyhow!("--duration: {e}"))?),
+            None => c.duration,
+        };
+        let mut requests = a.requests.or(c.requests);
+        let mut rate = a.rate.or(c.rate);
+        if rate.is_some() && duration.is_none() && requests.is_none() {
+            bail!("--rate needs --duration or --requests: an open-model run must be bounded");
+        }
+        if requests.is_none() && duration.is_none() {
+            requests = Some(DEFAULT_REQUESTS);
+        }
+        if let Some(r) = rate {
+            if !(r > 0.0 && r.is_finite()) {
+                bail!("--rate {r}: expected requests per second above 0");
+            }
+        }
+        let mut concurrency = a
+            .concurrency
+            .or(c.concurrency)
+            .unwrap_or(DEFAULT_CONCURRENCY);
+        if concurrency == 0 {
+            bail!("--concurrency 0: need at least one connection");
+        }
+        let mut max_in_flight = a
+            .max_in_flight
+            .or(c.max_in_flight)
+            .unwrap_or(driver::DEFAULT_MAX_IN_FLIGHT);
+        if max_in_flight == 0 {
+            bail!("--max-in-flight 0: need at least one request in flight");
+        }
+        let start_at = a
+            .start_at
+            .as_deref()
+            .map(shard::parse_start_at)
+            .transpose()?;
+        let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
+        let method = a
+            .method
+            .clone()
+            .or(c.method.clone())
+            .unwrap_or_else(|| "GET".into());
+        let record = shard.map(|s| PlanRecord {
+            shards: s.of,
+            requests,
+            rate,
+            concurrency: concurrency as u64,
+            duration_s: duration.map(|d| d.as_secs_f64()),
+            timeout_s: timeout.as_secs_f64(),
+            max_in_flight: rate.map(|_| max_in_flight as u64),
+            method: method.to_ascii_uppercase(),
+        });
+        if let Some(s) = shard {
+            requests = requests.map(|r| s.share(r));
+            rate = rate.map(|r| s.share_rate(r));
+            if rate.is_some() {
+                max_in_flight = s.share(max_in_flight as u64).max(1) as usize;
+            } else {
+                let all = concurrency;
+                concurrency = s.share(concurrency as u64) as usize;
+                if concurrency == 0 {
+                    bail!(
+                        "--concurrency {all} over {} shards: fewer connections than shards",
+                        s.of
+                    );
+                }
+            }
+        }
+        let deadline = match &a.deadline {
+            Some(d) => parse_duration(d).map_err(|e| anyhow!("--deadline: {e}"))?,
+            None => duration
+                .map(|d| d + timeout * 2 + Duration::from_secs(30))
+                .unwrap_or(DEFAULT_DEADLINE),
+        };
+        let thresholds = threshold::resolve(&c.thresholds, &a.thresholds)?;
+        let required_headers: Vec<String> = c
+            .required_headers
+            .iter()
+            .chain(&a.required_headers)
+            .cloned()
+            .collect();
+        let checks = Checks {
+            success: match (&a.success_statuses, &c.success_statuses) {
+                (Some(s), _) => Checks::parse_statuses(s)?,
+                (None, Some(s)) => s.clone(),
+                (None, None) => Checks::default().success,
+            },
+            cold_header: a
+                .cold_start_header
+                .clone()
+                .or(c.cold_start_header.clone())
+                .unwrap_or_else(|| Checks::default().cold_header)
+                .to_ascii_lowercase(),
+            required_headers: required_headers.clone(),
+        };
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(concurrency.max(1))
+            .timeout(timeout)
+            .build()?;
+        let body = match &a.payload {
+            Some(p) => Some(
+                std::fs::read(p)
+                    .with_context(|| format!("{}: cannot read the payload", p.display()))?,
+            ),
+            None => c.body.clone().map(String::into_bytes),
+        };
+        let (target, label, mode) = match (&a.function, a.url.as_ref().or(c.url.as_ref())) {
+            (Some(f), _) => {
+                let inv = Invoke::new(
+                    f,
+                    a.region.as_deref(),
+                    a.endpoint.as_deref(),
+                    a.qualifier.as_deref(),
+                    body.unwrap_or_else(|| b"{}".to_vec()),
+                    client,
+                )?;
+                let label = inv.url.clone();
+                (Target::Invoke(inv, checks), label, "invoke")
+            }
+            (None, Some(u)) => {
+                // Parsed once here (a bad URL is a usage error), not again on every request.
+                let url = reqwest::Url::parse(u).map_err(|e| anyhow!("--url {u:?}: {e}"))?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    bail!("--url {u:?}: expected an http or https URL");
+                }
+                let headers = headers(c, &a.headers)?;
+                let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+                    .map_err(|_| anyhow!("--method {method:?}: not an HTTP method"))?;
+                let http = Http {
+                    client,
+                    method,
+                    url,
+                    headers,
+                    body,
+                };
+                (Target::Http(http, checks), u.clone(), "url")
+            }
+            (None, None) => {
+                bail!("nothing to drive: give --url or --function (or [perf] url in gate.toml)")
+            }
+        };
+        let several = shard.is_some() || start_at.is_some() || a.runner.is_some();
+        Ok(Plan {
+            target,
+            label,
+            mode,
+            load: driver::Plan {
+                requests,
+                duration,
+                concurrency,
+                rate,
+                timeout,
+                deadline,
+                max_in_flight,
+                start_at,
+            },
+            thresholds,
+            required_headers,
+            shard,
+            record,
+            runner: several.then(|| shard::runner_name(a.runner.as_deref())),
+            arch: pricing::arch_of(&a.architecture),
+        })
+    }
+
+    /// Runs the load; returns the report section and its checks.
+    pub fn run(self) -> Result<(PerfReport, Vec<Check>)> {
+        let load = self.load;
+        let run = driver::run(self.target, load.clone())?;
+        let mut p = super::summarize(
+            &run.stats,
+            &self.label,
+            self.mode,
+            Some(&run),
+            load.rate,
+            self.arch,
+        );
+        p.shard = self.shard.map(|s| s.to_string());
+        p.plan = self.record;
+        p.start_at = load.start_at.map(shard::rfc3339);
+        p.max_in_flight = load.rate.map(|_| load.max_in_flight as u64);
+        p.runner = self.runner;
+        let checks = super::checks(&p, &run.stats, &self.thresholds, &self.required_headers);
+        Ok((p, checks))
+    }
+}
+
+/// The request headers: gate.toml's, then the flags' ("Name: value").
+fn headers(c: &PerfConfig, flags: &[String]) -> Result<HeaderMap> {
+    let mut out = HeaderMap::new();
+    for h in c
+        .headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .chain(flags.iter().cloned())
+    {
+        let (k, v) = h
+            .split_once(':')
+            .ok_or_else(|| anyhow!("--header {h:?}: expected \"Name: value\""))?;
+        out.insert(
+            HeaderName::from_bytes(k.trim().as_bytes())
+                .map_err(|_| anyhow!("--header {h:?}: invalid name"))?,
+            HeaderValue::from_str(v.trim())
+                .map_err(|_| anyhow!("--header {h:?}: invalid value"))?,
+        );
+    }
+    Ok(out)
+}
+
+/// A shard that could not start still leaves a result, so the merge can say which shard failed
+/// and why instead of only that one is missing. None when the run was not a shard.
+pub fn failed_shard(a: &Args, c: &PerfConfig, error: &anyhow::Error) -> Option<Report> {
+    let shard = Shard::parse(a.shard.as_deref()?).ok()?;
+    let target = a
+        .url
+        .clone()
+        .or_else(|| c.url.clone())
+        .or_else(|| a.function.clone())
+        .unwrap_or_default();
+    let why = format!("{error:#}");
+    let p = PerfReport {
+        target,
+        shard: Some(shard.to_string()),
+        runner: Some(shard::runner_name(a.runner.as_deref())),
+        failed: Some(why.clone()),
+        start_at: a.start_at.clone(),
+        histogram: super::stats::encode(&Stats::default().latency),
+        ..PerfReport::default()
+    };
+    Some(
+        Report {
+            perf: Some(p),
+            checks: vec![Check {
+                name: "perf-shard-started".into(),
+                limit: "started".into(),
+                actual: "failed".into(),
+                status: Status::Fail,
+                unit: None,
+                detail: Some(why),
+            }],
+            ..Report::default()
+        }
+        .finalize(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url_args() -> Args {
+        Args {
+            url: Some("http://127.0.0.1:9/".into()),
+            architecture: "x86_64".into(),
+            ..Args::default()
+        }
+    }
+
+    fn config(text: &str) -> PerfConfig {
+        toml::from_str(text).unwrap()
+    }
+
+    fn error(a: &Args, c: &PerfConfig) -> String {
+        match Plan::resolve(a, c) {
+            Ok(_) => panic!("resolved: {a:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn defaults_when_nothing_is_set() {
+        let p = Plan::resolve(&url_args(), &PerfConfig::default()).unwrap();
+        assert_eq!(p.load.requests, Some(DEFAULT_REQUESTS));
+        assert_eq!(p.load.concurrency, DEFAULT_CONCURRENCY);
+        assert_eq!(p.load.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(p.load.deadline, DEFAULT_DEADLINE);
+        assert_eq!(p.load.max_in_flight, driver::DEFAULT_MAX_IN_FLIGHT);
+        assert_eq!((p.mode, p.label.as_str()), ("url", "http://127.0.0.1:9/"));
+        assert_eq!(p.thresholds, threshold::defaults());
+        assert!(p.runner.is_none() && p.record.is_none());
+    }
+
+    #[test]
+    fn gate_toml_over_the_defaults_and_flags_over_gate_toml() {
+        let c = config(
+            "url = \"http://toml.invalid/\"\nconcurrency = 4\ntimeout = \"2s\"\nduration = \"5s\"\n\
+             method = \"post\"\nthresholds = [\"p95 < 1s\"]\nrequired_headers = [\"x-a\"]\n",
+        );
+        let p = Plan::resolve(
+            &Args {
+                url: None,
+                ..url_args()
+            },
+            &c,
+        )
+        .unwrap();
+        assert_eq!(p.label, "http://toml.invalid/");
+        assert_eq!(p.load.concurrency, 4);
+        assert_eq!(p.load.timeout, Duration::from_secs(2));
+        assert_eq!(p.load.duration, Some(Duration::from_secs(5)));
+        // A duration bounds the run: no default request count; deadline = d + 2 × timeout + 30 s.
+        assert_eq!(p.load.requests, None);
+        assert_eq!(p.load.deadline, Duration::from_secs(5 + 4 + 30));
+        let Target::Http(h, _) = &p.target else {
+            panic!("not a URL target")
+        };
+        assert_eq!(h.method, reqwest::Method::POST);
+
+        let flags = Args {
+            concurrency: Some(7),
+            timeout: Some("1s".into()),
+            thresholds: vec!["p95 < 2s".into()],
+            required_headers: vec!["x-b".into()],
+            ..url_args()
+        };
+        let p = Plan::resolve(&flags, &c).unwrap();
+        assert_eq!(p.label, "http://127.0.0.1:9/");
+        assert_eq!(p.load.concurrency, 7);
+        assert_eq!(p.load.timeout, Duration::from_secs(1));
+        // Thresholds and required headers add up (both replace the default p95).
+        let p95: Vec<f64> = p
+            .thresholds
+            .iter()
+            .filter(|t| t.metric.name() == "p95")
+            .map(|t| t.value)
+            .collect();
+        assert_eq!(p95, [1000.0, 2000.0]);
+        assert_eq!(p.required_headers, ["x-a", "x-b"]);
+    }
+
+    #[test]
+    fn a_shard_takes_its_share_and_records_the_whole() {
+        let a = Args {
+            shard: Some("1/3".into()),
+            requests: Some(100),
+            concurrency: Some(10),
+            runner: Some("r1".into()),
+            ..url_args()
+        };
+        let p = Plan::resolve(&a, &PerfConfig::default()).unwrap();
+        assert_eq!(p.load.requests, Some(34));
+        assert_eq!(p.load.concurrency, 4);
+        let r = p.record.unwrap();
+        assert_eq!((r.shards, r.requests, r.concurrency), (3, Some(100), 10));
+        assert_eq!(p.runner.as_deref(), Some("r1"));
+    }
+
+    #[test]
+    fn usage_errors_name_the_flag() {
+        let c = PerfConfig::default();
+        let rate = Args {
+            rate: Some(5.0),
+            ..url_args()
+        };
+        assert!(error(&rate, &c).starts_with("--rate needs --duration or --requests"));
+        let zero = Args {
+            concurrency: Some(0),
+            ..url_args()
+        };
+        assert!(error(&zero, &c).starts_with("--concurrency 0"));
+        let few = Args {
+            concurrency: Some(2),
+            shard: Some("3/3".into()),
+            ..url_args()
+        };
+        assert!(error(&few, &c).starts_with("--concurrency 2 over 3 shards"));
+        let timeout = Args {
+            timeout: Some("soon".into()),
+            ..url_args()
+        };
+        assert!(error(&timeout, &c).starts_with("--timeout: duration \"soon\""));
+        let ftp = Args {
+            url: Some("ftp://x/".into()),
+            ..url_args()
+        };
+        assert!(error(&ftp, &c).contains("expected an http or https URL"));
+        let header = Args {
+            headers: vec!["no colon".into()],
+            ..url_args()
+        };
+        assert!(error(&header, &c).starts_with("--header \"no colon\""));
+        let threshold = Args {
+            thresholds: vec!["p96x < 1".into()],
+            ..url_args()
+        };
+        assert!(error(&threshold, &c).contains("unknown metric \"p96x\""));
+        let nothing = Args {
+            url: None,
+            ..url_args()
+        };
+        assert!(error(&nothing, &c).starts_with("nothing to drive"));
+    }
+
+    #[test]
+    fn a_failed_shard_leaves_a_failed_check() {
+        let a = Args {
+            shard: Some("2/4".into()),
+            ..url_args()
+        };
+        let r = failed_shard(&a, &PerfConfig::default(), &anyhow!("boom")).unwrap();
+        let p = r.perf.unwrap();
+        assert_eq!(
+            (p.shard.as_deref(), p.failed.as_deref()),
+            (Some("2/4"), Some("boom"))
+        );
+        assert_eq!(r.checks[0].status, Status::Fail);
+        assert!(failed_shard(&url_args(), &PerfConfig::default(), &anyhow!("x")).is_none());
+    }
+}
