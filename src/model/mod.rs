@@ -419,6 +419,10 @@ pub enum Unit {
     /// 0–100.
     #[serde(rename = "percent")]
     Percent,
+    /// A unit this version does not know (a report written by a newer gate, read as a
+    /// baseline): shown as a plain number rather than refusing the whole report.
+    #[serde(other, rename = "other")]
+    Other,
 }
 
 /// A check's outcome is a verdict on one figure: the same three values, ordered the same way,
@@ -594,6 +598,11 @@ mod tests {
             assert_eq!(serde_json::to_value(u).unwrap(), name);
             assert_eq!(serde_json::from_value::<Unit>(name.into()).unwrap(), u);
         }
+        // A newer gate's unit does not make its report unreadable as a baseline.
+        assert_eq!(
+            serde_json::from_value::<Unit>("furlongs".into()).unwrap(),
+            Unit::Other
+        );
     }
 
     #[test]
