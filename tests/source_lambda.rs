@@ -292,6 +292,194 @@ fn the_deployed_image_is_read_by_digest_through_moto() {
     assert!(err.contains("GetFunction answered HTTP 404"), "{err}");
 }
 
+/// A fake of Lambda, ECR, CloudWatch Logs and STS on loopback: every signed request is checked
+/// (and recorded in `seen`); STS hands out KEY_ID/SECRET with session token `web-session`
+/// for the right token and role. Returns its address.
+fn fake_aws(e: &Env, seen: &Arc<Mutex<Vec<Signed>>>) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let fake = l.local_addr().unwrap().to_string();
+    {
+        let seen = Arc::clone(seen);
+        let registry = e.registry.clone();
+        let digest = e.digest.clone();
+        let password = e.ecr_password.clone();
+        std::thread::spawn(move || {
+            for s in l.incoming() {
+                let Ok(mut s) = s else { continue };
+                let Some(req) = read_req(&mut s) else {
+                    continue;
+                };
+                if let Some(reply) = sts(&req) {
+                    seen.lock()
+                        .unwrap()
+                        .push(("STS AssumeRoleWithWebIdentity".into(), Ok(())));
+                    let _ = write!(s, "HTTP/1.1 {} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", reply.0, reply.1.len(), reply.1);
+                    continue;
+                }
+                let target = req.headers.get("x-amz-target").cloned().unwrap_or_default();
+                let service = if target.contains("ContainerRegistry") {
+                    "ecr"
+                } else if target.starts_with("Logs_") {
+                    "logs"
+                } else {
+                    "lambda"
+                };
+                let verdict = verify_sigv4(&req, service);
+                let token = req
+                    .headers
+                    .get("x-amz-security-token")
+                    .map(|t| format!(" [session {t}]"))
+                    .unwrap_or_default();
+                seen.lock().unwrap().push((
+                    format!("{} {} {target}{token}", req.method, req.path),
+                    verdict.clone(),
+                ));
+                let (status, body) = match (verdict, service) {
+                    (Err(why), _) => (403, json!({"message": why})),
+                    (Ok(()), "logs") => (200, json!({"logGroups": []})),
+                    (Ok(()), "ecr") => (
+                        200,
+                        json!({"authorizationData": [{
+                        "authorizationToken": base64::engine::general_purpose::STANDARD.encode(format!("AWS:{password}")),
+                        "proxyEndpoint": format!("https://{registry}")}]}),
+                    ),
+                    (Ok(()), _) => (
+                        200,
+                        json!({
+                        "Configuration": {"FunctionName": "app", "FunctionArn": format!("arn:aws:lambda:{REGION}:123456789012:function:app:7"),
+                            "Version": "7", "PackageType": "Image", "MemorySize": 512, "Timeout": 10, "CodeSha256": digest.trim_start_matches("sha256:")},
+                        "Code": {"RepositoryType": "ECR", "ImageUri": format!("{registry}/app:v1"),
+                            "ResolvedImageUri": format!("{registry}/app@{digest}")}}),
+                    ),
+                };
+                let body = body.to_string();
+                let _ = write!(s, "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            }
+        });
+    }
+    fake
+}
+
+const WEB_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.gate-test-token.sig";
+const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/gate-deploy";
+
+/// STS `AssumeRoleWithWebIdentity` (a form POST, unsigned): (status, XML body), or None when
+/// the request is not one.
+fn sts(req: &Req) -> Option<(u16, String)> {
+    let form: HashMap<String, String> = String::from_utf8_lossy(&req.body)
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (form_decode(k), form_decode(v)))
+        .collect();
+    if form.get("Action").map(String::as_str) != Some("AssumeRoleWithWebIdentity") {
+        return None;
+    }
+    if req.headers.contains_key("authorization") {
+        return Some((400, "<ErrorResponse><Error><Code>InvalidRequest</Code><Message>AssumeRoleWithWebIdentity is not signed</Message></Error></ErrorResponse>".into()));
+    }
+    if form.get("WebIdentityToken").map(String::as_str) != Some(WEB_TOKEN)
+        || form.get("RoleArn").map(String::as_str) != Some(ROLE_ARN)
+    {
+        return Some((400, "<ErrorResponse><Error><Code>InvalidIdentityToken</Code><Message>Couldn&apos;t retrieve verification key from your identity provider</Message></Error></ErrorResponse>".into()));
+    }
+    Some((200, format!("<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>{KEY_ID}</AccessKeyId><SecretAccessKey>{SECRET}</SecretAccessKey><SessionToken>web-session</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>")))
+}
+
+/// application/x-www-form-urlencoded: `+` is a space, `%XX` a byte.
+fn form_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap_or(b'?'));
+                i += 2;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn credentials_from_a_web_identity_token_through_sts() {
+    let Some(e) = env() else { return };
+    let seen: Arc<Mutex<Vec<Signed>>> = Arc::default();
+    let fake = fake_aws(e, &seen);
+    let endpoint = format!("http://{fake}");
+    let token_file = e.dir.join("web-identity-token");
+    std::fs::write(&token_file, format!("{WEB_TOKEN}\n")).unwrap();
+    let home = e.dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let run_with = |token: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_gate"))
+            .args([
+                "check",
+                "--function",
+                "app:7",
+                "--format",
+                "json",
+                "--plain-http",
+                "--region",
+                REGION,
+            ])
+            .args(["--lambda-endpoint", &endpoint, "--ecr-endpoint", &endpoint])
+            .env("HOME", &home)
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("AWS_ENDPOINT_URL_ECR")
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("DOCKER_CONFIG")
+            .env_remove("XDG_RUNTIME_DIR")
+            .env("AWS_WEB_IDENTITY_TOKEN_FILE", token)
+            .env("AWS_ROLE_ARN", ROLE_ARN)
+            .env("AWS_ENDPOINT_URL_STS", &endpoint)
+            .output()
+            .unwrap()
+    };
+    let out = run_with(&token_file);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{err}");
+    let seen_now = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen_now[0].0, "STS AssumeRoleWithWebIdentity",
+        "{seen_now:?}"
+    );
+    assert_eq!(
+        seen_now.iter().filter(|s| s.0.starts_with("STS")).count(),
+        1,
+        "one exchange per run, shared by every call: {seen_now:?}"
+    );
+    for (what, verdict) in &seen_now[1..] {
+        assert_eq!(verdict, &Ok(()), "{what}");
+        assert!(
+            what.ends_with("[session web-session]"),
+            "signed with STS's temporary credentials, session token included: {what}"
+        );
+    }
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["deployed"]["digest"], e.digest.as_str());
+    assert_same_image(&r);
+
+    // A token STS refuses: exit 2, STS's own reason, no fallback to another identity.
+    let bad = e.dir.join("web-identity-token-bad");
+    std::fs::write(&bad, "not-the-token").unwrap();
+    let out = run_with(&bad);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("AssumeRoleWithWebIdentity") && err.contains("InvalidIdentityToken"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
 // ---- a fake of Lambda and ECR that checks SigV4 -----------------------------------------
 
 fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
@@ -430,55 +618,7 @@ type Signed = (String, Result<(), String>);
 fn getfunction_and_the_ecr_token_are_signed_correctly() {
     let Some(e) = env() else { return };
     let seen: Arc<Mutex<Vec<Signed>>> = Arc::default();
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let fake = l.local_addr().unwrap().to_string();
-    {
-        let seen = Arc::clone(&seen);
-        let registry = e.registry.clone();
-        let digest = e.digest.clone();
-        let password = e.ecr_password.clone();
-        std::thread::spawn(move || {
-            for s in l.incoming() {
-                let Ok(mut s) = s else { continue };
-                let Some(req) = read_req(&mut s) else {
-                    continue;
-                };
-                let target = req.headers.get("x-amz-target").cloned().unwrap_or_default();
-                let service = if target.contains("ContainerRegistry") {
-                    "ecr"
-                } else if target.starts_with("Logs_") {
-                    "logs"
-                } else {
-                    "lambda"
-                };
-                let verdict = verify_sigv4(&req, service);
-                seen.lock().unwrap().push((
-                    format!("{} {} {target}", req.method, req.path),
-                    verdict.clone(),
-                ));
-                let (status, body) = match (verdict, service) {
-                    (Err(why), _) => (403, json!({"message": why})),
-                    (Ok(()), "logs") => (200, json!({"logGroups": []})),
-                    (Ok(()), "ecr") => (
-                        200,
-                        json!({"authorizationData": [{
-                        "authorizationToken": base64::engine::general_purpose::STANDARD.encode(format!("AWS:{password}")),
-                        "proxyEndpoint": format!("https://{registry}")}]}),
-                    ),
-                    (Ok(()), _) => (
-                        200,
-                        json!({
-                        "Configuration": {"FunctionName": "app", "FunctionArn": format!("arn:aws:lambda:{REGION}:123456789012:function:app:7"),
-                            "Version": "7", "PackageType": "Image", "MemorySize": 512, "Timeout": 10, "CodeSha256": digest.trim_start_matches("sha256:")},
-                        "Code": {"RepositoryType": "ECR", "ImageUri": format!("{registry}/app:v1"),
-                            "ResolvedImageUri": format!("{registry}/app@{digest}")}}),
-                    ),
-                };
-                let body = body.to_string();
-                let _ = write!(s, "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
-            }
-        });
-    }
+    let fake = fake_aws(e, &seen);
     let endpoint = format!("http://{fake}");
     let (code, r, err) = gate(
         e,

@@ -58,7 +58,7 @@ impl Invoke {
             client,
             url: format!("{endpoint}/2015-03-31/functions/{name}/invocations{q}"),
             region,
-            credentials: credentials(),
+            credentials: credentials()?,
             payload,
         })
     }

@@ -188,7 +188,7 @@ pub fn deployed(spec: &str, aws: &Aws) -> Result<Deployed> {
     if let Some(q) = &qualifier {
         url.push_str(&format!("?Qualifier={}", crate::aws::segment(q)));
     }
-    let creds = crate::aws::credentials();
+    let creds = crate::aws::credentials().map_err(|e| anyhow!("--function {spec}: {e:#}"))?;
     let headers = signed(&creds, &region, "lambda", "GET", &url, &[], b"")
         .map_err(|e| anyhow!("--function {spec}: {e:#}"))?;
     let mut req = client()?.get(&url);
@@ -294,7 +294,7 @@ pub fn ecr_credentials(
     };
     let target = "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken";
     let ctype = "application/x-amz-json-1.1";
-    let creds = crate::aws::credentials();
+    let creds = crate::aws::credentials().map_err(|e| anyhow!("ECR: {e:#}"))?;
     let headers = signed(
         &creds,
         region,

@@ -1,9 +1,11 @@
-//! Calling an AWS API as a CI job would: credentials from the environment or a profile
-//! (`credentials`), requests signed with SigV4 (the aws-sigv4 crate), errors
+//! Calling an AWS API as a CI job would: credentials from the environment, a profile or a
+//! web identity token (`credentials`, `web_identity`), requests signed with SigV4 (the aws-sigv4 crate), errors
 //! turned into one line with the API's own error code and message.
 //!
 //! Not the AWS SDK: it would bring a second HTTP stack and minutes of build for the handful
 //! of read-only calls the gate makes; aws-sigv4 is the SDK's own signer.
+
+pub mod web_identity;
 
 use std::time::{Duration, SystemTime};
 
@@ -68,7 +70,7 @@ impl Aws {
             http,
             region,
             endpoint,
-            credentials: credentials(),
+            credentials: credentials()?,
         })
     }
 
@@ -140,9 +142,23 @@ impl Aws {
     }
 }
 
-/// Credentials as a CI job has them: the environment (as the configure-credentials action
-/// sets it), else the shared credentials file's profile ($AWS_PROFILE or "default").
-pub fn credentials() -> Option<Credentials> {
+/// Credentials as a CI job has them, in the AWS SDKs' order: the environment (as the
+/// configure-credentials action sets it), the shared credentials file's profile
+/// ($AWS_PROFILE or "default"), then a web identity token exchanged with STS (GitHub's OIDC
+/// token, an EKS service account). None when there are none; an error when a web identity
+/// is set up but STS refused it — the job asked for a role and must not run as nobody.
+pub fn credentials() -> Result<Option<Credentials>> {
+    if let Some(c) = from_env_or_profile() {
+        return Ok(Some(c));
+    }
+    match web_identity::credentials() {
+        Some(Ok(c)) => Ok(Some(c)),
+        Some(Err(e)) => Err(anyhow!(e)),
+        None => Ok(None),
+    }
+}
+
+fn from_env_or_profile() -> Option<Credentials> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     if let (Some(ak), Some(sk)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
         return Some(Credentials::new(
