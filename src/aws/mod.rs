@@ -418,6 +418,15 @@ mod tests {
                 "signing"
             ]
         );
+        // The README's list of the report's error kinds is held to the enum.
+        let readme = include_str!("../../README.md");
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with("| `perf` |"))
+            .expect("the README's perf row");
+        for n in names {
+            assert!(row.contains(&format!("`{n}`")), "README misses error kind {n}");
+        }
     }
 
     #[test]
