@@ -15,9 +15,9 @@ use std::time::Duration;
 
 use anyhow::Result;
 
+use crate::model::Level;
 use crate::model::{Check, DeployedFunction, Finding, ImageSummary, Report, Severity, Status};
 use crate::perf::{pricing, PerfReport};
-use crate::rules::cfg::Level;
 use cfg::LambdaConfig;
 
 /// One post-deploy rule: its stable id (DESIGN.md), default level and what it checks.

@@ -6,7 +6,7 @@ use anyhow::{bail, Result};
 use globset::{GlobBuilder, GlobMatcher};
 use serde::{Deserialize, Deserializer};
 
-use crate::rules::cfg::Level;
+use crate::model::Level;
 use crate::units::Increase;
 
 /// The ecosystems the inventory reports (DESIGN.md `packages[].ecosystem`).

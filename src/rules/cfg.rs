@@ -6,15 +6,7 @@ use anyhow::{bail, Result};
 use serde::{Deserialize, Deserializer};
 
 use super::diags::Code;
-
-/// cargo-deny's levels: `deny` fails the gate, `warn` warns, `allow` drops the finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Allow,
-    Warn,
-    Deny,
-}
+use crate::model::Level;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct RulesConfig {

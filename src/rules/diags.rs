@@ -1,6 +1,6 @@
 //! The rule ids: stable kebab-case names (DESIGN.md), what each means, and its default level.
 
-use super::cfg::Level;
+use crate::model::Level;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Code {

@@ -18,9 +18,9 @@ use globset::{GlobSet, GlobSetBuilder};
 use crate::image::history::{self, Program};
 use crate::image::overlay::Node;
 use crate::image::{Image, Scan};
-use crate::model::{Finding, Severity};
+use crate::model::{Finding, Level, Severity};
 use crate::policy::Policy;
-use cfg::{Level, RulesConfig};
+use cfg::RulesConfig;
 use diags::Code;
 
 /// Every rule family, in the order their findings are listed.
@@ -148,12 +148,9 @@ impl<'a> Sink<'a> {
     }
 
     pub fn push(&mut self, d: Draft) {
-        let severity = match self.cfg.level(d.code) {
-            Level::Allow => return,
-            Level::Warn => Severity::Warning,
-            Level::Deny => Severity::Error,
-        };
-        self.push_with(d, severity);
+        if let Some(severity) = self.cfg.level(d.code).severity() {
+            self.push_with(d, severity);
+        }
     }
 
     /// For findings that only inform (never fail or warn), whatever the level.

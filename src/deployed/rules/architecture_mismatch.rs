@@ -3,7 +3,8 @@
 //! this fails at the first invocation, not at deploy time.
 
 use super::super::{Ctx, Outcome, Rule};
-use crate::rules::cfg::{normalize_arch, Level};
+use crate::model::Level;
+use crate::rules::cfg::normalize_arch;
 
 pub const RULE: Rule = Rule {
     id: "lambda-architecture-mismatch",
