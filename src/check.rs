@@ -89,8 +89,11 @@ pub fn check_image(
         &policy.image,
     ));
     report
+        .checks
+        .extend(crate::rules::lambda::size_check(&facts.scan, &policy.rules));
+    report
         .findings
-        .extend(crate::rules::run(&facts.image, &facts.scan, policy));
+        .extend(crate::rules::run(&facts.image, &facts.scan, &policy.rules));
 }
 
 /// Budgets relative to the base branch's report: how much the image may grow in one change.
@@ -257,7 +260,7 @@ pub fn integrity_checks(scan: &Scan, verified: bool) -> Vec<Check> {
         let what = if l.created_by.is_empty() {
             String::new()
         } else {
-            format!(" `{}`", crate::report::text::shorten(&l.created_by, 60))
+            format!(" `{}`", crate::image::history::shorten(&l.created_by, 60))
         };
         if let Some(actual) = &l.digest_mismatch {
             checks.push(Check {
@@ -354,12 +357,5 @@ pub fn budget_checks(scan: &Scan, layer_count: usize, p: &ImagePolicy) -> Vec<Ch
             "count",
         ));
     }
-    let limit = crate::rules::lambda::SIZE_LIMIT;
-    checks.push(
-        Check::at_most("lambda-size-limit", limit, scan.size_bytes, "bytes").with_detail(format!(
-            "Lambda accepts images up to 10 GiB uncompressed; {} left",
-            crate::units::format_size(limit.saturating_sub(scan.size_bytes))
-        )),
-    );
     checks
 }

@@ -7,87 +7,62 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use crate::units;
 
 /// The file looked for in the working directory when `--policy` is not given.
 pub const DEFAULT_FILE: &str = "gate.toml";
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// gate.toml checked: what the jobs read. Built only by `from_toml` (or `Default`), so every
+/// table in it has been through its checks once.
+#[derive(Debug, Clone, Default)]
 pub struct Policy {
-    #[serde(default)]
     pub image: ImagePolicy,
-    #[serde(default)]
     pub rules: crate::rules::cfg::RulesConfig,
-    #[serde(default)]
     pub security: crate::security::cfg::SecurityConfig,
-    #[serde(default)]
     pub perf: crate::perf::cfg::PerfConfig,
-    #[serde(default)]
     pub packages: crate::package_policy::cfg::PackagesConfig,
-    #[serde(default)]
     pub lambda: crate::deployed::cfg::LambdaConfig,
+}
+
+/// gate.toml as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    #[serde(default)]
+    image: ImagePolicy,
+    #[serde(default)]
+    rules: crate::rules::cfg::RawRules,
+    #[serde(default)]
+    security: crate::security::cfg::SecurityConfig,
+    #[serde(default)]
+    perf: crate::perf::cfg::PerfConfig,
+    #[serde(default)]
+    packages: crate::package_policy::cfg::PackagesConfig,
+    #[serde(default)]
+    lambda: crate::deployed::cfg::LambdaConfig,
 }
 
 /// `[image]`: budgets on the measured numbers. Unset means unchecked.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImagePolicy {
-    #[serde(default, deserialize_with = "size_opt")]
+    #[serde(default, deserialize_with = "units::de::size_opt")]
     pub max_size: Option<u64>,
-    #[serde(default, deserialize_with = "size_opt")]
+    #[serde(default, deserialize_with = "units::de::size_opt")]
     pub max_compressed: Option<u64>,
-    #[serde(default, deserialize_with = "size_opt")]
+    #[serde(default, deserialize_with = "units::de::size_opt")]
     pub max_wasted: Option<u64>,
     pub min_efficiency: Option<f64>,
     pub max_layers: Option<usize>,
     /// Growth allowed against `--baseline`: "5MB" or "2%".
-    #[serde(default, deserialize_with = "increase_opt")]
+    #[serde(default, deserialize_with = "units::de::increase_opt")]
     pub max_size_increase: Option<units::Increase>,
-    #[serde(default, deserialize_with = "increase_opt")]
+    #[serde(default, deserialize_with = "units::de::increase_opt")]
     pub max_compressed_increase: Option<units::Increase>,
     /// Platform to pick from a multi-platform index, e.g. "linux/arm64".
     pub platform: Option<String>,
-}
-
-/// A size in gate.toml may be a number of bytes or a string with a unit ("500MB").
-fn size_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    d.deserialize_any(SizeVisitor).map(Some)
-}
-
-/// A visitor rather than an untagged enum, so `max_size = true` says what a size is instead
-/// of "did not match any variant of untagged enum".
-pub(crate) struct SizeVisitor;
-
-impl serde::de::Visitor<'_> for SizeVisitor {
-    type Value = u64;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a size: a whole number of bytes or a string such as \"500MB\"")
-    }
-
-    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<u64, E> {
-        u64::try_from(n).map_err(|_| E::custom(format!("{n} is negative; expected a size")))
-    }
-
-    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<u64, E> {
-        Ok(n)
-    }
-
-    fn visit_str<E: serde::de::Error>(self, t: &str) -> Result<u64, E> {
-        units::parse_size(t).map_err(E::custom)
-    }
-}
-
-fn increase_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<units::Increase>, D::Error> {
-    match Option::<String>::deserialize(d)? {
-        None => Ok(None),
-        Some(t) => units::Increase::parse(&t)
-            .map(Some)
-            .map_err(serde::de::Error::custom),
-    }
 }
 
 /// The commented gate.toml `gate init` writes: every table, every option, its default.
@@ -150,7 +125,7 @@ fn key_at(text: &str, span: Option<std::ops::Range<usize>>) -> Option<String> {
 
 impl Policy {
     pub fn from_toml(text: &str, origin: &Path) -> Result<Policy> {
-        let policy: Policy = toml::from_str(text).map_err(|e| {
+        let raw: RawPolicy = toml::from_str(text).map_err(|e| {
             if let Some(key) = key_at(text, e.span()) {
                 return anyhow::anyhow!("{}: {key}: {}", origin.display(), e.message().trim());
             }
@@ -174,16 +149,25 @@ impl Policy {
                 .unwrap_or("");
             anyhow::anyhow!("{}: {} {}", origin.display(), first, detail)
         })?;
-        policy
-            .image
-            .validate()
-            .and_then(|_| policy.rules.validate())
-            .and_then(|_| policy.security.validate())
-            .and_then(|_| policy.perf.validate())
-            .and_then(|_| policy.packages.validate())
-            .and_then(|_| policy.lambda.validate())
-            .map_err(|e| anyhow::anyhow!("{}: {e}", origin.display()))?;
-        Ok(policy)
+        Policy::check(raw).map_err(|e| anyhow::anyhow!("{}: {e}", origin.display()))
+    }
+
+    /// Each table's checks, in the file's order, so the first error is the first in the file.
+    fn check(raw: RawPolicy) -> Result<Policy> {
+        raw.image.validate()?;
+        let rules = crate::rules::cfg::RulesConfig::try_from(raw.rules)?;
+        raw.security.validate()?;
+        raw.perf.validate()?;
+        raw.packages.validate()?;
+        raw.lambda.validate()?;
+        Ok(Policy {
+            image: raw.image,
+            rules,
+            security: raw.security,
+            perf: raw.perf,
+            packages: raw.packages,
+            lambda: raw.lambda,
+        })
     }
 
     /// Loads `explicit` if given (it must exist), else `gate.toml` in the working directory if

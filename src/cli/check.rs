@@ -281,7 +281,8 @@ impl SourceArgs {
                 d.digest
             ));
         }
-        let (facts, opened) = source::inspect(opened, opts)?;
+        let scan = source::scan(&opened, opts)?;
+        let facts = lambda_gate::check::facts(opened.image.clone(), scan, opts);
         Ok((facts, opened, deployed.map(|d| d.to_report())))
     }
 }

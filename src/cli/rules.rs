@@ -27,10 +27,9 @@ impl RulesArgs {
     /// Applies rule flags to the policy before the image job runs.
     pub fn apply(&self, policy: &mut Policy) -> Result<()> {
         if let Some(a) = &self.architecture {
-            policy.rules.architecture = Some(a.clone());
             policy
                 .rules
-                .validate()
+                .set_architecture(a.clone())
                 .map_err(|e| anyhow::anyhow!("--architecture: {e}"))?;
         }
         Ok(())

@@ -2,10 +2,12 @@
 //! finds out — size limit, one platform, the right architecture, something to run, files the
 //! non-root runtime user can read, and a runtime interface to talk to the Runtime API.
 
-use super::cfg::normalize_arch;
+use super::cfg::{normalize_arch, RulesConfig};
 use super::diags::Code;
 use super::{Ctx, Draft, Sink};
 use crate::image::layer::Kind;
+use crate::image::Scan;
+use crate::model::{Check, Level, Status};
 use crate::units::format_size;
 
 /// Lambda's limit on the uncompressed image, all layers included (10 GiB).
@@ -20,6 +22,24 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
     entrypoint(ctx, sink);
     unreadable(ctx, sink);
     runtime_interface(ctx, sink);
+}
+
+/// The `lambda-size-limit` check every report lists, pass or fail. It and the finding below are
+/// one fact, so the rule's level sets both: `warn` makes an over-limit image warn, `allow`
+/// drops the check with the finding.
+pub fn size_check(scan: &Scan, cfg: &RulesConfig) -> Option<Check> {
+    let code = Code::LambdaSizeLimit;
+    let mut check =
+        Check::at_most(code.id(), SIZE_LIMIT, scan.size_bytes, "bytes").with_detail(format!(
+            "Lambda accepts images up to 10 GiB uncompressed; {} left",
+            format_size(SIZE_LIMIT.saturating_sub(scan.size_bytes))
+        ));
+    match cfg.level(code) {
+        Level::Allow => return None,
+        Level::Warn if check.status == Status::Fail => check.status = Status::Warn,
+        Level::Warn | Level::Deny => {}
+    }
+    Some(check)
 }
 
 fn size_limit(ctx: &Ctx, sink: &mut Sink) {
@@ -63,7 +83,7 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
     }
     let arch = &ctx.image.platform.architecture;
     let actual = normalize_arch(arch);
-    let wanted = ctx.cfg.architecture.as_deref().and_then(normalize_arch);
+    let wanted = ctx.cfg.architecture().and_then(normalize_arch);
     let problem = match (actual, wanted) {
         (None, _) => Some(format!(
             "the image is built for {}, which Lambda does not run (x86_64 or arm64 only)",
@@ -72,7 +92,7 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
         (Some(a), Some(w)) if a != w => Some(format!(
             "the image is built for {} but the function's architecture is {}",
             ctx.image.platform,
-            ctx.cfg.architecture.as_deref().unwrap_or(w)
+            ctx.cfg.architecture().unwrap_or(w)
         )),
         _ => None,
     };

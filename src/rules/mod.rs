@@ -13,13 +13,10 @@ pub mod python;
 pub mod toolchain;
 pub mod waste;
 
-use globset::{GlobSet, GlobSetBuilder};
-
 use crate::image::history::{self, Program};
 use crate::image::overlay::Node;
 use crate::image::{Image, Scan};
 use crate::model::{Finding, Level, Severity};
-use crate::policy::Policy;
 use cfg::RulesConfig;
 use diags::Code;
 
@@ -37,29 +34,16 @@ pub struct Ctx<'a> {
     pub image: &'a Image,
     pub scan: &'a Scan,
     pub cfg: &'a RulesConfig,
-    ignore: GlobSet,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(image: &'a Image, scan: &'a Scan, cfg: &'a RulesConfig) -> Ctx<'a> {
-        let mut b = GlobSetBuilder::new();
-        for g in &cfg.ignore_paths {
-            // validated with the policy; a bad glob here is skipped rather than fatal
-            if let Ok(glob) = globset::Glob::new(g.trim_start_matches('/')) {
-                b.add(glob);
-            }
-        }
-        Ctx {
-            image,
-            scan,
-            cfg,
-            ignore: b.build().unwrap_or_else(|_| GlobSet::empty()),
-        }
+        Ctx { image, scan, cfg }
     }
 
     /// Paths the team asked to leave out of waste and cache accounting.
     pub fn ignored(&self, path: &str) -> bool {
-        !self.ignore.is_empty() && self.ignore.is_match(path)
+        self.cfg.ignored(path)
     }
 
     /// Visible files (path without leading `/`, node), ignored paths left out.
@@ -176,9 +160,9 @@ impl<'a> Sink<'a> {
 }
 
 /// Runs every rule family over the image's facts.
-pub fn run(image: &Image, scan: &Scan, policy: &Policy) -> Vec<Finding> {
-    let ctx = Ctx::new(image, scan, &policy.rules);
-    let mut sink = Sink::new(&policy.rules);
+pub fn run(image: &Image, scan: &Scan, cfg: &RulesConfig) -> Vec<Finding> {
+    let ctx = Ctx::new(image, scan, cfg);
+    let mut sink = Sink::new(cfg);
     for family in FAMILIES {
         family(&ctx, &mut sink);
     }
