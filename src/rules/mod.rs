@@ -195,3 +195,6 @@ pub fn sample_paths(mut files: Vec<(&str, u64)>, n: usize) -> Vec<String> {
         .map(|(p, _)| format!("/{p}"))
         .collect()
 }
+
+#[cfg(test)]
+pub mod testing;
