@@ -70,7 +70,7 @@ pub struct ImagePolicy {
 pub fn template() -> String {
     [
         include_str!("image/gate.toml"),
-        include_str!("rules/gate.toml"),
+        crate::rules::cfg::template().as_str(),
         include_str!("security/gate.toml"),
         include_str!("perf/gate.toml"),
         include_str!("package_policy/gate.toml"),

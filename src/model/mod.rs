@@ -382,6 +382,15 @@ pub enum Level {
 }
 
 impl Level {
+    /// As gate.toml spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Allow => "allow",
+            Level::Warn => "warn",
+            Level::Deny => "deny",
+        }
+    }
+
     /// The severity a finding at this level carries; `None` for `allow`, which drops it.
     pub fn severity(self) -> Option<Severity> {
         match self {

@@ -127,6 +127,23 @@ impl RulesConfig {
     }
 }
 
+/// `[rules]` of `gate init`'s template: the file's prose around one commented line per rule,
+/// made from `Code`, so a new rule is in the template (with its default) without an edit here.
+pub fn template() -> String {
+    let entries: Vec<(String, &str)> = Code::all()
+        .map(|c| {
+            let entry = format!("{} = \"{}\"", c.id(), c.default_level().as_str());
+            (entry, c.template_note())
+        })
+        .collect();
+    let width = entries.iter().map(|(e, _)| e.len()).max().unwrap_or(0) + 2;
+    let levels: String = entries
+        .iter()
+        .map(|(entry, note)| format!("# {entry:<width$}# {note}\n"))
+        .collect();
+    include_str!("gate.toml").replace("# {levels}\n", &levels)
+}
+
 /// Lambda's names and OCI's names for the two architectures it runs.
 pub fn normalize_arch(a: &str) -> Option<&'static str> {
     match a.to_ascii_lowercase().as_str() {
@@ -180,6 +197,42 @@ mod tests {
         ] {
             let err = parse(text).unwrap_err().to_string();
             assert!(err.starts_with(want), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_template_lists_every_rule_with_its_default_and_sets_none() {
+        let t = template();
+        assert!(!t.contains("{levels}"));
+        for c in Code::all() {
+            let line = format!("# {} = \"{}\"", c.id(), c.default_level().as_str());
+            assert_eq!(t.matches(&line).count(), 1, "{line}");
+        }
+        // Uncommented, each line is a valid setting of its own default.
+        let uncommented: String = t
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| Code::all().any(|c| l.starts_with(&format!("{} =", c.id()))))
+            .map(|l| format!("{}\n", l.split(" #").next().unwrap_or(l)))
+            .collect();
+        let cfg = parse(&uncommented).unwrap();
+        assert_eq!(cfg.levels.len(), Code::all().count());
+    }
+
+    #[test]
+    fn the_readme_names_every_rule_in_its_findings_table() {
+        let readme = include_str!("../../README.md");
+        let table = readme
+            .split("## Findings: what to change")
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .expect("the README's findings section");
+        for c in Code::all() {
+            assert!(
+                table.contains(&format!("`{}`", c.id())),
+                "{} is not in the README's table",
+                c.id()
+            );
         }
     }
 
