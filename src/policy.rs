@@ -35,7 +35,7 @@ struct RawPolicy {
     #[serde(default)]
     rules: crate::rules::cfg::RawRules,
     #[serde(default)]
-    security: crate::security::cfg::SecurityConfig,
+    security: crate::security::cfg::RawSecurity,
     #[serde(default)]
     perf: crate::perf::cfg::PerfConfig,
     #[serde(default)]
@@ -178,14 +178,14 @@ impl Policy {
     fn check(raw: RawPolicy) -> Result<Policy> {
         raw.image.validate()?;
         let rules = crate::rules::cfg::RulesConfig::try_from(raw.rules)?;
-        raw.security.validate()?;
+        let security = crate::security::cfg::SecurityConfig::try_from(raw.security)?;
         raw.perf.validate()?;
         raw.packages.validate()?;
         raw.lambda.validate()?;
         Ok(Policy {
             image: raw.image,
             rules,
-            security: raw.security,
+            security,
             perf: raw.perf,
             packages: raw.packages,
             lambda: raw.lambda,
