@@ -89,8 +89,11 @@ pub fn check_image(
         &policy.image,
     ));
     report
+        .checks
+        .extend(crate::rules::lambda::size_check(&facts.scan, &policy.rules));
+    report
         .findings
-        .extend(crate::rules::run(&facts.image, &facts.scan, policy));
+        .extend(crate::rules::run(&facts.image, &facts.scan, &policy.rules));
 }
 
 /// Budgets relative to the base branch's report: how much the image may grow in one change.
@@ -354,14 +357,5 @@ pub fn budget_checks(scan: &Scan, layer_count: usize, p: &ImagePolicy) -> Vec<Ch
             Unit::Count,
         ));
     }
-    let limit = crate::rules::lambda::SIZE_LIMIT;
-    checks.push(
-        Check::at_most("lambda-size-limit", limit, scan.size_bytes, Unit::Bytes).with_detail(
-            format!(
-                "Lambda accepts images up to 10 GiB uncompressed; {} left",
-                crate::units::format_size(limit.saturating_sub(scan.size_bytes))
-            ),
-        ),
-    );
     checks
 }

@@ -10,8 +10,8 @@ pub mod diags;
 
 use globset::GlobMatcher;
 
+use crate::model::Level;
 use crate::model::{Finding, Package, PackageChange, Report, Severity};
-use crate::rules::cfg::Level;
 use crate::units::{format_delta, format_size, Increase};
 use cfg::{pep503, Ban, PackagesConfig};
 use diags::Code;

@@ -7,87 +7,84 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use crate::units;
 
 /// The file looked for in the working directory when `--policy` is not given.
 pub const DEFAULT_FILE: &str = "gate.toml";
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// gate.toml checked: what the jobs read. Built only by `from_toml` (or `Default`), so every
+/// table in it has been through its checks once.
+#[derive(Debug, Clone, Default)]
 pub struct Policy {
-    #[serde(default)]
     pub image: ImagePolicy,
-    #[serde(default)]
     pub rules: crate::rules::cfg::RulesConfig,
-    #[serde(default)]
     pub security: crate::security::cfg::SecurityConfig,
-    #[serde(default)]
     pub perf: crate::perf::cfg::PerfConfig,
-    #[serde(default)]
     pub packages: crate::package_policy::cfg::PackagesConfig,
-    #[serde(default)]
     pub lambda: crate::deployed::cfg::LambdaConfig,
+}
+
+/// gate.toml as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    #[serde(default)]
+    image: ImagePolicy,
+    #[serde(default)]
+    rules: crate::rules::cfg::RawRules,
+    #[serde(default)]
+    security: crate::security::cfg::RawSecurity,
+    #[serde(default)]
+    perf: crate::perf::cfg::PerfConfig,
+    #[serde(default)]
+    packages: crate::package_policy::cfg::PackagesConfig,
+    #[serde(default)]
+    lambda: crate::deployed::cfg::LambdaConfig,
 }
 
 /// `[image]`: budgets on the measured numbers. Unset means unchecked.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImagePolicy {
-    #[serde(default, deserialize_with = "size_opt")]
+    #[serde(default, deserialize_with = "units::de::size_opt")]
     pub max_size: Option<u64>,
-    #[serde(default, deserialize_with = "size_opt")]
+    #[serde(default, deserialize_with = "units::de::size_opt")]
     pub max_compressed: Option<u64>,
-    #[serde(default, deserialize_with = "size_opt")]
+    #[serde(default, deserialize_with = "units::de::size_opt")]
     pub max_wasted: Option<u64>,
     pub min_efficiency: Option<f64>,
     pub max_layers: Option<usize>,
     /// Growth allowed against `--baseline`: "5MB" or "2%".
-    #[serde(default, deserialize_with = "increase_opt")]
+    #[serde(default, deserialize_with = "units::de::increase_opt")]
     pub max_size_increase: Option<units::Increase>,
-    #[serde(default, deserialize_with = "increase_opt")]
+    #[serde(default, deserialize_with = "units::de::increase_opt")]
     pub max_compressed_increase: Option<units::Increase>,
     /// Platform to pick from a multi-platform index, e.g. "linux/arm64".
     pub platform: Option<String>,
 }
 
-/// A size in gate.toml may be a number of bytes or a string with a unit ("500MB").
-fn size_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    d.deserialize_any(SizeVisitor).map(Some)
-}
-
-/// A visitor rather than an untagged enum, so `max_size = true` says what a size is instead
-/// of "did not match any variant of untagged enum".
-pub(crate) struct SizeVisitor;
-
-impl serde::de::Visitor<'_> for SizeVisitor {
-    type Value = u64;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a size: a whole number of bytes or a string such as \"500MB\"")
-    }
-
-    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<u64, E> {
-        u64::try_from(n).map_err(|_| E::custom(format!("{n} is negative; expected a size")))
-    }
-
-    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<u64, E> {
-        Ok(n)
-    }
-
-    fn visit_str<E: serde::de::Error>(self, t: &str) -> Result<u64, E> {
-        units::parse_size(t).map_err(E::custom)
-    }
-}
-
-fn increase_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<units::Increase>, D::Error> {
-    match Option::<String>::deserialize(d)? {
-        None => Ok(None),
-        Some(t) => units::Increase::parse(&t)
-            .map(Some)
-            .map_err(serde::de::Error::custom),
-    }
+/// What the command line may set over gate.toml, as typed: `None`/`false` is "not given".
+/// The CLI fills it and `Policy::with_flags` decides, so precedence and the flag-named errors
+/// are the library's, and tested here.
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    pub platform: Option<String>,
+    pub max_size: Option<u64>,
+    pub max_compressed: Option<u64>,
+    pub max_wasted: Option<u64>,
+    pub min_efficiency: Option<f64>,
+    pub max_layers: Option<usize>,
+    pub max_size_increase: Option<units::Increase>,
+    pub max_compressed_increase: Option<units::Increase>,
+    /// The function's architecture, for lambda-architecture.
+    pub architecture: Option<String>,
+    pub fail_on: Option<crate::model::security::Severity>,
+    /// Switches: given, they turn the file's setting on; absent, they leave it.
+    pub only_fixed: bool,
+    pub new_only: bool,
+    pub trivyignore: Option<PathBuf>,
 }
 
 /// The commented gate.toml `gate init` writes: every table, every option, its default.
@@ -95,7 +92,7 @@ fn increase_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<units::Increas
 pub fn template() -> String {
     [
         include_str!("image/gate.toml"),
-        include_str!("rules/gate.toml"),
+        crate::rules::cfg::template().as_str(),
         include_str!("security/gate.toml"),
         include_str!("perf/gate.toml"),
         include_str!("package_policy/gate.toml"),
@@ -150,7 +147,7 @@ fn key_at(text: &str, span: Option<std::ops::Range<usize>>) -> Option<String> {
 
 impl Policy {
     pub fn from_toml(text: &str, origin: &Path) -> Result<Policy> {
-        let policy: Policy = toml::from_str(text).map_err(|e| {
+        let raw: RawPolicy = toml::from_str(text).map_err(|e| {
             if let Some(key) = key_at(text, e.span()) {
                 return anyhow::anyhow!("{}: {key}: {}", origin.display(), e.message().trim());
             }
@@ -174,15 +171,68 @@ impl Policy {
                 .unwrap_or("");
             anyhow::anyhow!("{}: {} {}", origin.display(), first, detail)
         })?;
-        policy
-            .image
-            .validate()
-            .and_then(|_| policy.rules.validate())
-            .and_then(|_| policy.security.validate())
-            .and_then(|_| policy.packages.validate())
-            .and_then(|_| policy.lambda.validate())
-            .map_err(|e| anyhow::anyhow!("{}: {e}", origin.display()))?;
-        Ok(policy)
+        Policy::check(raw).map_err(|e| anyhow::anyhow!("{}: {e}", origin.display()))
+    }
+
+    /// Each table's checks, in the file's order, so the first error is the first in the file.
+    fn check(raw: RawPolicy) -> Result<Policy> {
+        raw.image.validate()?;
+        let rules = crate::rules::cfg::RulesConfig::try_from(raw.rules)?;
+        let security = crate::security::cfg::SecurityConfig::try_from(raw.security)?;
+        raw.packages.validate()?;
+        raw.lambda.validate()?;
+        Ok(Policy {
+            image: raw.image,
+            rules,
+            security,
+            perf: raw.perf,
+            packages: raw.packages,
+            lambda: raw.lambda,
+        })
+    }
+
+    /// The file's policy with the flags over it: a flag given wins, a flag absent keeps the
+    /// file's value. A bad value is an error naming the flag.
+    pub fn with_flags(mut self, f: &Flags) -> Result<Policy> {
+        let p = &mut self.image;
+        if let Some(want) = &f.platform {
+            crate::image::Platform::parse(want)
+                .map_err(|e| anyhow::anyhow!("--platform {want:?}: {e:#}"))?;
+            p.platform = Some(want.clone());
+        }
+        p.max_size = f.max_size.or(p.max_size);
+        p.max_compressed = f.max_compressed.or(p.max_compressed);
+        p.max_wasted = f.max_wasted.or(p.max_wasted);
+        p.min_efficiency = f.min_efficiency.or(p.min_efficiency);
+        p.max_layers = f.max_layers.or(p.max_layers);
+        p.max_size_increase = f.max_size_increase.or(p.max_size_increase);
+        p.max_compressed_increase = f.max_compressed_increase.or(p.max_compressed_increase);
+        if let Some(e) = p.min_efficiency {
+            anyhow::ensure!(
+                (0.0..=1.0).contains(&e),
+                "--min-efficiency {e}: expected a ratio between 0 and 1"
+            );
+        }
+        if let Some(a) = &f.architecture {
+            self.rules
+                .set_architecture(a.clone())
+                .map_err(|e| anyhow::anyhow!("--architecture: {e}"))?;
+        }
+        let s = &mut self.security;
+        if let Some(sev) = f.fail_on {
+            s.fail_on = sev;
+        }
+        s.only_fixed |= f.only_fixed;
+        s.new_only |= f.new_only;
+        if f.trivyignore.is_some() {
+            s.trivyignore = f.trivyignore.clone();
+        }
+        Ok(self)
+    }
+
+    /// `load`, then the flags over it: what `gate check` and `gate security` run with.
+    pub fn resolve(explicit: Option<&Path>, flags: &Flags) -> Result<Policy> {
+        Policy::load(explicit)?.0.with_flags(flags)
     }
 
     /// Loads `explicit` if given (it must exist), else `gate.toml` in the working directory if
@@ -212,6 +262,78 @@ mod tests {
     #[test]
     fn the_init_template_is_a_valid_policy() {
         Policy::from_toml(&template(), Path::new("gate.toml")).unwrap();
+    }
+
+    fn file(text: &str) -> Policy {
+        Policy::from_toml(text, Path::new("gate.toml")).unwrap()
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_absent_flags_keep_it() {
+        let p = file("[image]\nmax_size = \"500MB\"\nmax_layers = 9\nplatform = \"linux/arm64\"\n[rules]\narchitecture = \"arm64\"\n[security]\nfail_on = \"critical\"\nonly_fixed = true\n");
+        let kept = p.clone().with_flags(&Flags::default()).unwrap();
+        assert_eq!(kept.image.max_size, Some(500_000_000));
+        assert_eq!(kept.image.max_layers, Some(9));
+        assert_eq!(kept.image.platform.as_deref(), Some("linux/arm64"));
+        assert_eq!(kept.rules.architecture(), Some("arm64"));
+        assert_eq!(
+            kept.security.fail_on,
+            crate::model::security::Severity::Critical
+        );
+        assert!(
+            kept.security.only_fixed,
+            "an absent switch keeps the file's true"
+        );
+
+        let flags = Flags {
+            max_size: Some(1_000),
+            platform: Some("linux/amd64".into()),
+            architecture: Some("x86_64".into()),
+            fail_on: Some(crate::model::security::Severity::Low),
+            new_only: true,
+            min_efficiency: Some(0.5),
+            ..Flags::default()
+        };
+        let over = p.with_flags(&flags).unwrap();
+        assert_eq!(over.image.max_size, Some(1_000));
+        assert_eq!(over.image.max_layers, Some(9));
+        assert_eq!(over.image.platform.as_deref(), Some("linux/amd64"));
+        assert_eq!(over.image.min_efficiency, Some(0.5));
+        assert_eq!(over.rules.architecture(), Some("x86_64"));
+        assert_eq!(over.security.fail_on, crate::model::security::Severity::Low);
+        assert!(over.security.new_only && over.security.only_fixed);
+    }
+
+    #[test]
+    fn bad_flag_values_are_one_line_errors_naming_the_flag() {
+        for (flags, want) in [
+            (
+                Flags {
+                    platform: Some("linux/".into()),
+                    ..Flags::default()
+                },
+                "--platform \"linux/\": invalid platform",
+            ),
+            (
+                Flags {
+                    min_efficiency: Some(1.5),
+                    ..Flags::default()
+                },
+                "--min-efficiency 1.5: expected a ratio between 0 and 1",
+            ),
+            (
+                Flags {
+                    architecture: Some("s390x".into()),
+                    ..Flags::default()
+                },
+                "--architecture: [rules] architecture = \"s390x\": Lambda runs x86_64 (amd64) or arm64",
+            ),
+        ] {
+            let err = Policy::default().with_flags(&flags).unwrap_err();
+            let err = format!("{err:#}");
+            assert!(err.starts_with(want), "{err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
     }
 
     #[test]

@@ -107,6 +107,58 @@ impl Increase {
     }
 }
 
+/// Sizes and increases as gate.toml spells them, for `#[serde(deserialize_with = …)]`: every
+/// table that takes a size reads it through these, so `max_size = true` and `min_bytes = true`
+/// get the same message.
+pub mod de {
+    use serde::{Deserialize, Deserializer};
+
+    use super::Increase;
+
+    /// A number of bytes or a string with a unit ("500MB").
+    pub fn size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        d.deserialize_any(SizeVisitor)
+    }
+
+    pub fn size_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        size(d).map(Some)
+    }
+
+    /// "5MB" or "2%".
+    pub fn increase_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Increase>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(t) => Increase::parse(&t)
+                .map(Some)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+
+    /// A visitor rather than an untagged enum, so `max_size = true` says what a size is
+    /// instead of "did not match any variant of untagged enum".
+    struct SizeVisitor;
+
+    impl serde::de::Visitor<'_> for SizeVisitor {
+        type Value = u64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a size: a whole number of bytes or a string such as \"500MB\"")
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<u64, E> {
+            u64::try_from(n).map_err(|_| E::custom(format!("{n} is negative; expected a size")))
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<u64, E> {
+            Ok(n)
+        }
+
+        fn visit_str<E: serde::de::Error>(self, t: &str) -> Result<u64, E> {
+            super::parse_size(t).map_err(E::custom)
+        }
+    }
+}
+
 /// Formats bytes in decimal units (`16.9 MB`), the unit a Lambda console and `docker images` use.
 pub fn format_size(bytes: u64) -> String {
     format_size_signed(bytes as i128)

@@ -425,7 +425,10 @@ mod tests {
             .find(|l| l.starts_with("| `perf` |"))
             .expect("the README's perf row");
         for n in names {
-            assert!(row.contains(&format!("`{n}`")), "README misses error kind {n}");
+            assert!(
+                row.contains(&format!("`{n}`")),
+                "README misses error kind {n}"
+            );
         }
     }
 

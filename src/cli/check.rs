@@ -7,7 +7,7 @@ use clap::Args;
 
 use lambda_gate::check::{check_image, increase_checks};
 use lambda_gate::image::ScanOptions;
-use lambda_gate::policy::Policy;
+use lambda_gate::policy::{Flags, Policy};
 use lambda_gate::report::Report;
 use lambda_gate::units::{parse_size, Increase};
 
@@ -96,14 +96,12 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: CheckArgs) -> Result<i32> {
-    let (mut policy, _) = Policy::load(args.policy.as_deref())?;
-    apply_flags(&mut policy, &args)?;
+    let policy = Policy::resolve(args.policy.as_deref(), &flags(&args))?;
     let opts = ScanOptions {
         verify: !args.no_verify,
         max_expansion: args.max_expansion.max(1),
         capture: (!args.no_packages).then(lambda_gate::packages::capture),
     };
-    args.rules.apply(&mut policy)?;
     let baseline = args.output.load_baseline()?;
     let (facts, opened, deployed) = args.source.inspect(
         args.image.as_deref(),
@@ -171,28 +169,20 @@ pub fn run(args: CheckArgs) -> Result<i32> {
     Ok(report.verdict.exit_code())
 }
 
-/// Flags win over gate.toml.
-fn apply_flags(policy: &mut Policy, args: &CheckArgs) -> Result<()> {
-    let p = &mut policy.image;
-    if let Some(want) = &args.platform {
-        lambda_gate::image::Platform::parse(want)
-            .map_err(|e| anyhow::anyhow!("--platform {want:?}: {e:#}"))?;
-        p.platform = args.platform.clone();
+/// The flags that set policy, for the library to lay over gate.toml.
+fn flags(args: &CheckArgs) -> Flags {
+    Flags {
+        platform: args.platform.clone(),
+        max_size: args.max_size,
+        max_compressed: args.max_compressed,
+        max_wasted: args.max_wasted,
+        min_efficiency: args.min_efficiency,
+        max_layers: args.max_layers,
+        max_size_increase: args.max_size_increase,
+        max_compressed_increase: args.max_compressed_increase,
+        architecture: args.rules.architecture.clone(),
+        ..args.security.policy.flags()
     }
-    p.max_size = args.max_size.or(p.max_size);
-    p.max_compressed = args.max_compressed.or(p.max_compressed);
-    p.max_wasted = args.max_wasted.or(p.max_wasted);
-    p.min_efficiency = args.min_efficiency.or(p.min_efficiency);
-    p.max_layers = args.max_layers.or(p.max_layers);
-    p.max_size_increase = args.max_size_increase.or(p.max_size_increase);
-    p.max_compressed_increase = args.max_compressed_increase.or(p.max_compressed_increase);
-    if let Some(e) = p.min_efficiency {
-        anyhow::ensure!(
-            (0.0..=1.0).contains(&e),
-            "--min-efficiency {e}: expected a ratio between 0 and 1"
-        );
-    }
-    Ok(())
 }
 
 /// The Action's `sbom-path` output (outside GitHub Actions, nothing). Like the other step
@@ -281,7 +271,8 @@ impl SourceArgs {
                 d.digest
             ));
         }
-        let (facts, opened) = source::inspect(opened, opts)?;
+        let scan = source::scan(&opened, opts)?;
+        let facts = lambda_gate::check::facts(opened.image.clone(), scan, opts);
         Ok((facts, opened, deployed.map(|d| d.to_report())))
     }
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use lambda_gate::policy::{self, Policy};
+use lambda_gate::policy;
 use lambda_gate::report::Report;
 use lambda_gate::rules::dive_ci::DiveCi;
 
@@ -24,18 +24,6 @@ pub struct RulesArgs {
 }
 
 impl RulesArgs {
-    /// Applies rule flags to the policy before the image job runs.
-    pub fn apply(&self, policy: &mut Policy) -> Result<()> {
-        if let Some(a) = &self.architecture {
-            policy.rules.architecture = Some(a.clone());
-            policy
-                .rules
-                .validate()
-                .map_err(|e| anyhow::anyhow!("--architecture: {e}"))?;
-        }
-        Ok(())
-    }
-
     /// Adds dive's CI rule results as checks, when a .dive-ci applies.
     pub fn add_dive_ci(&self, report: &mut Report) -> Result<()> {
         let path = match &self.dive_ci {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use lambda_gate::policy::Policy;
+use lambda_gate::policy::{Flags, Policy};
 use lambda_gate::report::Report;
 use lambda_gate::security::{self, Severity};
 
@@ -37,15 +37,13 @@ pub struct PolicyFlags {
 }
 
 impl PolicyFlags {
-    fn apply(&self, policy: &mut Policy) {
-        let s = &mut policy.security;
-        if let Some(f) = self.fail_on {
-            s.fail_on = f;
-        }
-        s.only_fixed |= self.only_fixed;
-        s.new_only |= self.new_only;
-        if self.trivyignore.is_some() {
-            s.trivyignore = self.trivyignore.clone();
+    pub fn flags(&self) -> Flags {
+        Flags {
+            fail_on: self.fail_on,
+            only_fixed: self.only_fixed,
+            new_only: self.new_only,
+            trivyignore: self.trivyignore.clone(),
+            ..Flags::default()
         }
     }
 }
@@ -85,6 +83,7 @@ impl SecurityArgs {
     }
 
     /// Adds the `security` section and its checks to `report`, when any report was given.
+    /// `policy` already carries the flags (`Policy::with_flags`).
     pub fn add_to_report(
         &self,
         policy: &Policy,
@@ -95,8 +94,6 @@ impl SecurityArgs {
         if files.is_empty() {
             return Ok(());
         }
-        let mut policy = policy.clone();
-        self.policy.apply(&mut policy);
         let (sec, checks) = security::evaluate(&files, &policy.security, baseline)?;
         report.security = Some(sec);
         report.checks.extend(checks);
@@ -122,8 +119,7 @@ pub struct SecurityCmd {
 }
 
 pub fn run(cmd: SecurityCmd) -> Result<i32> {
-    let (mut policy, _) = Policy::load(cmd.policy.as_deref())?;
-    cmd.policy_flags.apply(&mut policy);
+    let policy = Policy::resolve(cmd.policy.as_deref(), &cmd.policy_flags.flags())?;
     let baseline = cmd.output.load_baseline()?;
     let files: Vec<(PathBuf, Option<&str>)> =
         cmd.reports.iter().map(|p| (p.clone(), None)).collect();

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use anyhow::{bail, Result};
 use serde::Deserialize;
 
-use crate::rules::cfg::Level;
+use crate::model::Level;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

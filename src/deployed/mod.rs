@@ -16,10 +16,10 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::model::{
-    Check, DeployedFunction, Finding, ImageSummary, Report, RuleDoc, RuleKind, Severity, Status,
+    Check, DeployedFunction, Finding, ImageSummary, Level, Report, RuleDoc, RuleKind, Severity,
+    Status,
 };
 use crate::perf::{pricing, PerfReport};
-use crate::rules::cfg::Level;
 use cfg::LambdaConfig;
 
 /// Formatting lives in `units` (the renderers use it too); the rules import it from here.

@@ -252,7 +252,10 @@ impl Archive {
     }
 }
 
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+/// Fills `buf` unless the reader ends first; the count read. A single `read` may stop short
+/// (pipes, decoders), which would misjudge a file's first bytes. The one such loop: scan.rs and
+/// security use it too.
+pub fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..])? {

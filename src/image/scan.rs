@@ -270,7 +270,8 @@ fn read_blob(index: usize, layer: &LayerRef, opts: &ScanOptions) -> Result<BlobR
         .open()
         .map_err(|e| anyhow!("{}: {e}", name()))?;
     let mut magic = [0u8; 6];
-    let got = read_up_to(&mut raw, &mut magic).map_err(|e| anyhow!("{}: {e}", name()))?;
+    let got =
+        super::archive::read_full(&mut raw, &mut magic).map_err(|e| anyhow!("{}: {e}", name()))?;
     raw.seek(SeekFrom::Start(0))?;
     let compression = Compression::detect(&magic[..got]);
     let stored = layer.region.len;
@@ -383,17 +384,6 @@ fn walk_decoded<D: Read>(
     // Bytes still in the buffer were hashed on their way in; `finish` hashes the rest.
     let (_, tar_digest, ceiling) = ar.into_inner().into_inner().finish()?;
     Ok((contents, tar_digest, ceiling.into_inner()))
-}
-
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
 }
 
 /// `sha256:0123456789ab` — enough to find a layer, short enough for one line.

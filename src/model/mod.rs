@@ -383,6 +383,37 @@ impl Severity {
     }
 }
 
+/// cargo-deny's levels, as gate.toml spells them: `deny` fails the gate, `warn` warns, `allow`
+/// drops the finding. Kept beside `Severity` because every rule table (image rules, deployed
+/// rules, package policy) maps one onto the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Allow,
+    Warn,
+    Deny,
+}
+
+impl Level {
+    /// As gate.toml spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Allow => "allow",
+            Level::Warn => "warn",
+            Level::Deny => "deny",
+        }
+    }
+
+    /// The severity a finding at this level carries; `None` for `allow`, which drops it.
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            Level::Allow => None,
+            Level::Warn => Some(Severity::Warning),
+            Level::Deny => Some(Severity::Error),
+        }
+    }
+}
+
 /// One budget or threshold held against one measured figure.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Check {

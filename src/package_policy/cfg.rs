@@ -4,9 +4,9 @@
 
 use anyhow::{bail, Result};
 use globset::{GlobBuilder, GlobMatcher};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
-use crate::rules::cfg::Level;
+use crate::model::Level;
 use crate::units::Increase;
 
 /// The ecosystems the inventory reports (DESIGN.md `packages[].ecosystem`).
@@ -25,7 +25,7 @@ pub struct PackagesConfig {
     pub max_new_packages: Option<usize>,
     /// How much one package may grow against the baseline: a size ("10MB", which an added
     /// package's whole size counts against too) or a share of its size there ("50%").
-    #[serde(default, deserialize_with = "increase_opt")]
+    #[serde(default, deserialize_with = "crate::units::de::increase_opt")]
     pub max_package_growth: Option<Increase>,
     /// The level of `package-growth` findings: "deny" (default) fails the gate, "warn" warns,
     /// "allow" leaves the budgets unchecked.
@@ -46,15 +46,6 @@ pub struct Ban {
     /// Why: shown in the finding, so the author of the pull request learns the rule.
     #[serde(default)]
     pub reason: String,
-}
-
-fn increase_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Increase>, D::Error> {
-    match Option::<String>::deserialize(d)? {
-        None => Ok(None),
-        Some(t) => Increase::parse(&t)
-            .map(Some)
-            .map_err(serde::de::Error::custom),
-    }
 }
 
 /// PEP 503: runs of `-`, `_` and `.` are one `-`, case does not matter.

@@ -216,3 +216,41 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod built {
+    use crate::model::Severity;
+    use crate::rules::testing::{findings, of, rules, ImageBuilder};
+
+    #[test]
+    fn a_pip_cache_names_the_command_the_place_and_hadolint() {
+        let built = ImageBuilder::new()
+            .layer("RUN apt-get update && pip install -r requirements.txt")
+            .file("root/.cache/pip/http-v2/a", 1_200_000)
+            .file("root/.cache/pip/http-v2/b", 300_000)
+            .build();
+        let f = findings(&built, &rules(""));
+        let pip = of(&f, "pip-cache");
+        assert_eq!(pip.len(), 1);
+        assert_eq!(pip[0].bytes, 1_500_000);
+        assert_eq!(pip[0].severity, Severity::Warning);
+        assert_eq!(pip[0].references, vec!["DL3042"]);
+        assert!(
+            pip[0].message.contains("`pip install -r requirements.txt`"),
+            "{}",
+            pip[0].message
+        );
+        assert!(
+            pip[0].message.contains("~/.cache/pip (2 files)"),
+            "{}",
+            pip[0].message
+        );
+        let deny = findings(&built, &rules("pip-cache = \"deny\""));
+        assert_eq!(of(&deny, "pip-cache")[0].severity, Severity::Error);
+        assert!(of(
+            &findings(&built, &rules("ignore_paths = [\"/root/.cache/**\"]")),
+            "pip-cache"
+        )
+        .is_empty());
+    }
+}

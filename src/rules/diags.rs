@@ -1,117 +1,146 @@
 //! The rule ids: stable kebab-case names (DESIGN.md), what each means, and its default level.
+//!
+//! One variant is one rule: strum derives the list and the id from it, and its `message`
+//! (what it finds, for renderers) and `detailed_message` (its line in `gate init`'s template)
+//! sit on it. A rule cannot be left out of the list that makes its level settable.
 
-use super::cfg::Level;
+use strum::{EnumMessage, IntoEnumIterator};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+use crate::model::Level;
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    strum::EnumIter,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumMessage,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Code {
+    #[strum(
+        message = "pip's download cache (~/.cache/pip) shipped in the image",
+        detailed_message = "~/.cache/pip left by pip install (hadolint DL3042)"
+    )]
     PipCache,
+    #[strum(
+        message = "apt package lists (/var/lib/apt/lists) left after apt-get update",
+        detailed_message = "/var/lib/apt/lists (DL3009)"
+    )]
     AptLists,
+    #[strum(
+        message = "downloaded .deb files (/var/cache/apt/archives) left after apt-get install",
+        detailed_message = "/var/cache/apt/archives"
+    )]
     AptArchives,
+    #[strum(
+        message = "dnf/yum/microdnf metadata and packages (/var/cache/dnf, yum, libdnf5)",
+        detailed_message = "/var/cache/dnf, yum, libdnf5 (DL3040, DL3032)"
+    )]
     DnfCache,
+    #[strum(
+        message = "apk's package cache (/var/cache/apk)",
+        detailed_message = "/var/cache/apk (DL3019)"
+    )]
     ApkCache,
+    #[strum(message = "npm's cache (~/.npm/_cacache)", detailed_message = "~/.npm")]
     NpmCache,
+    #[strum(message = "yarn's cache", detailed_message = "yarn's cache (DL3060)")]
     YarnCache,
+    #[strum(
+        message = "cargo's registry and git checkouts (~/.cargo/registry, ~/.cargo/git)",
+        detailed_message = "~/.cargo/registry and git"
+    )]
     CargoCache,
+    #[strum(
+        message = "Go's build and module caches (~/.cache/go-build, /go/pkg/mod)",
+        detailed_message = "~/.cache/go-build, /go/pkg/mod"
+    )]
     GoBuildCache,
+    #[strum(
+        message = ".pyc files compiled for a Python the image does not have",
+        detailed_message = ".pyc for a Python the image does not have"
+    )]
     StaleBytecode,
+    #[strum(
+        message = "site-packages .py files with no bytecode: every cold start compiles them",
+        detailed_message = "info only: site-packages without bytecode (cold starts compile it)"
+    )]
     MissingBytecode,
+    #[strum(
+        message = "test suites shipped inside site-packages",
+        detailed_message = "tests/ inside site-packages"
+    )]
     PythonTests,
+    #[strum(
+        message = "compilers, build tools and headers in the final image",
+        detailed_message = "gcc, make, headers, rustc, go in the final image"
+    )]
     BuildToolchain,
+    #[strum(
+        message = "bytes a layer writes and a later layer hides",
+        detailed_message = "bytes a layer writes and a later layer hides"
+    )]
     LayerWaste,
+    #[strum(
+        message = "Lambda's 10 GiB limit on the uncompressed image",
+        detailed_message = "over Lambda's 10 GiB uncompressed limit"
+    )]
     LambdaSizeLimit,
+    #[strum(
+        message = "a multi-platform index: Lambda needs a single-platform image",
+        detailed_message = "a multi-platform index"
+    )]
     LambdaMultiArch,
+    #[strum(
+        message = "the image's architecture differs from the function's",
+        detailed_message = "the image's architecture differs from `architecture`"
+    )]
     LambdaArchitecture,
+    #[strum(
+        message = "no ENTRYPOINT and no CMD: Lambda has nothing to run",
+        detailed_message = "no ENTRYPOINT and no CMD"
+    )]
     LambdaEntrypoint,
+    #[strum(
+        message = "files Lambda's non-root user cannot read",
+        detailed_message = "files Lambda's non-root user cannot read"
+    )]
     LambdaUnreadableFiles,
+    #[strum(
+        message = "no Lambda runtime interface client, bootstrap or extension found",
+        detailed_message = "no bootstrap, runtime interface client or extension"
+    )]
     LambdaRuntimeInterface,
 }
 
 impl Code {
-    pub const ALL: &'static [Code] = &[
-        Code::PipCache,
-        Code::AptLists,
-        Code::AptArchives,
-        Code::DnfCache,
-        Code::ApkCache,
-        Code::NpmCache,
-        Code::YarnCache,
-        Code::CargoCache,
-        Code::GoBuildCache,
-        Code::StaleBytecode,
-        Code::MissingBytecode,
-        Code::PythonTests,
-        Code::BuildToolchain,
-        Code::LayerWaste,
-        Code::LambdaSizeLimit,
-        Code::LambdaMultiArch,
-        Code::LambdaArchitecture,
-        Code::LambdaEntrypoint,
-        Code::LambdaUnreadableFiles,
-        Code::LambdaRuntimeInterface,
-    ];
+    /// Every rule, in the order the enum lists them.
+    pub fn all() -> impl Iterator<Item = Code> {
+        Code::iter()
+    }
 
     pub fn id(self) -> &'static str {
-        match self {
-            Code::PipCache => "pip-cache",
-            Code::AptLists => "apt-lists",
-            Code::AptArchives => "apt-archives",
-            Code::DnfCache => "dnf-cache",
-            Code::ApkCache => "apk-cache",
-            Code::NpmCache => "npm-cache",
-            Code::YarnCache => "yarn-cache",
-            Code::CargoCache => "cargo-cache",
-            Code::GoBuildCache => "go-build-cache",
-            Code::StaleBytecode => "stale-bytecode",
-            Code::MissingBytecode => "missing-bytecode",
-            Code::PythonTests => "python-tests",
-            Code::BuildToolchain => "build-toolchain",
-            Code::LayerWaste => "layer-waste",
-            Code::LambdaSizeLimit => "lambda-size-limit",
-            Code::LambdaMultiArch => "lambda-multi-arch",
-            Code::LambdaArchitecture => "lambda-architecture",
-            Code::LambdaEntrypoint => "lambda-entrypoint",
-            Code::LambdaUnreadableFiles => "lambda-unreadable-files",
-            Code::LambdaRuntimeInterface => "lambda-runtime-interface",
-        }
+        self.into()
     }
 
     pub fn from_id(id: &str) -> Option<Code> {
-        Code::ALL.iter().copied().find(|c| c.id() == id)
+        id.parse().ok()
     }
 
     pub fn description(self) -> &'static str {
-        match self {
-            Code::PipCache => "pip's download cache (~/.cache/pip) shipped in the image",
-            Code::AptLists => "apt package lists (/var/lib/apt/lists) left after apt-get update",
-            Code::AptArchives => {
-                "downloaded .deb files (/var/cache/apt/archives) left after apt-get install"
-            }
-            Code::DnfCache => {
-                "dnf/yum/microdnf metadata and packages (/var/cache/dnf, yum, libdnf5)"
-            }
-            Code::ApkCache => "apk's package cache (/var/cache/apk)",
-            Code::NpmCache => "npm's cache (~/.npm/_cacache)",
-            Code::YarnCache => "yarn's cache",
-            Code::CargoCache => {
-                "cargo's registry and git checkouts (~/.cargo/registry, ~/.cargo/git)"
-            }
-            Code::GoBuildCache => "Go's build and module caches (~/.cache/go-build, /go/pkg/mod)",
-            Code::StaleBytecode => ".pyc files compiled for a Python the image does not have",
-            Code::MissingBytecode => {
-                "site-packages .py files with no bytecode: every cold start compiles them"
-            }
-            Code::PythonTests => "test suites shipped inside site-packages",
-            Code::BuildToolchain => "compilers, build tools and headers in the final image",
-            Code::LayerWaste => "bytes a layer writes and a later layer hides",
-            Code::LambdaSizeLimit => "Lambda's 10 GiB limit on the uncompressed image",
-            Code::LambdaMultiArch => "a multi-platform index: Lambda needs a single-platform image",
-            Code::LambdaArchitecture => "the image's architecture differs from the function's",
-            Code::LambdaEntrypoint => "no ENTRYPOINT and no CMD: Lambda has nothing to run",
-            Code::LambdaUnreadableFiles => "files Lambda's non-root user cannot read",
-            Code::LambdaRuntimeInterface => {
-                "no Lambda runtime interface client, bootstrap or extension found"
-            }
-        }
+        self.get_message().unwrap_or_default()
+    }
+
+    /// The note beside the rule's line in `gate init`'s template.
+    pub fn template_note(self) -> &'static str {
+        self.get_detailed_message().unwrap_or_default()
     }
 
     pub fn default_level(self) -> Level {
@@ -133,13 +162,23 @@ mod tests {
     #[test]
     fn ids_are_unique_kebab_case_and_round_trip() {
         let mut seen = std::collections::HashSet::new();
-        for c in Code::ALL {
+        for c in Code::all() {
             assert!(seen.insert(c.id()), "{}", c.id());
             assert!(c
                 .id()
                 .chars()
                 .all(|ch| ch.is_ascii_lowercase() || ch == '-'));
-            assert_eq!(Code::from_id(c.id()), Some(*c));
+            assert_eq!(Code::from_id(c.id()), Some(c));
+        }
+        assert_eq!(Code::GoBuildCache.id(), "go-build-cache");
+        assert_eq!(Code::from_id("GoBuildCache"), None);
+    }
+
+    #[test]
+    fn every_rule_has_a_description_and_a_template_note() {
+        for c in Code::all() {
+            assert!(!c.description().is_empty(), "{}", c.id());
+            assert!(!c.template_note().is_empty(), "{}", c.id());
         }
     }
 }

@@ -2,10 +2,12 @@
 //! finds out — size limit, one platform, the right architecture, something to run, files the
 //! non-root runtime user can read, and a runtime interface to talk to the Runtime API.
 
-use super::cfg::normalize_arch;
+use super::cfg::{normalize_arch, RulesConfig};
 use super::diags::Code;
 use super::{Ctx, Draft, Sink};
 use crate::image::layer::Kind;
+use crate::image::Scan;
+use crate::model::{Check, Level, Status, Unit};
 use crate::units::format_size;
 
 /// Lambda's limit on the uncompressed image, all layers included (10 GiB).
@@ -20,6 +22,24 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
     entrypoint(ctx, sink);
     unreadable(ctx, sink);
     runtime_interface(ctx, sink);
+}
+
+/// The `lambda-size-limit` check every report lists, pass or fail. It and the finding below are
+/// one fact, so the rule's level sets both: `warn` makes an over-limit image warn, `allow`
+/// drops the check with the finding.
+pub fn size_check(scan: &Scan, cfg: &RulesConfig) -> Option<Check> {
+    let code = Code::LambdaSizeLimit;
+    let mut check = Check::at_most(code.id(), SIZE_LIMIT, scan.size_bytes, Unit::Bytes)
+        .with_detail(format!(
+            "Lambda accepts images up to 10 GiB uncompressed; {} left",
+            format_size(SIZE_LIMIT.saturating_sub(scan.size_bytes))
+        ));
+    match cfg.level(code) {
+        Level::Allow => return None,
+        Level::Warn if check.status == Status::Fail => check.status = Status::Warn,
+        Level::Warn | Level::Deny => {}
+    }
+    Some(check)
 }
 
 fn size_limit(ctx: &Ctx, sink: &mut Sink) {
@@ -63,7 +83,7 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
     }
     let arch = &ctx.image.platform.architecture;
     let actual = normalize_arch(arch);
-    let wanted = ctx.cfg.architecture.as_deref().and_then(normalize_arch);
+    let wanted = ctx.cfg.architecture().and_then(normalize_arch);
     let problem = match (actual, wanted) {
         (None, _) => Some(format!(
             "the image is built for {}, which Lambda does not run (x86_64 or arm64 only)",
@@ -72,7 +92,7 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
         (Some(a), Some(w)) if a != w => Some(format!(
             "the image is built for {} but the function's architecture is {}",
             ctx.image.platform,
-            ctx.cfg.architecture.as_deref().unwrap_or(w)
+            ctx.cfg.architecture().unwrap_or(w)
         )),
         _ => None,
     };
@@ -201,4 +221,171 @@ fn runtime_interface(ctx: &Ctx, sink: &mut Sink) {
         fix: "build FROM an AWS base image (public.ecr.aws/lambda/…), or install a runtime interface client (`pip install awslambdaric`) and set `ENTRYPOINT [\"python\", \"-m\", \"awslambdaric\"]`".into(),
         references: Vec::new(),
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Report, Severity, Verdict};
+    use crate::rules::testing::{findings, of, rules, ImageBuilder};
+
+    fn lambda_image() -> ImageBuilder {
+        ImageBuilder::new()
+            .layer("ADD base.tar /")
+            .file("var/runtime/bootstrap", 1_000)
+    }
+
+    /// The verdict of the size check and the rule's findings together, as `gate check` does.
+    fn verdict(cfg: &str) -> (Verdict, Option<Check>) {
+        let built = lambda_image().size_bytes(SIZE_LIMIT + 1).build();
+        let cfg = rules(cfg);
+        let check = size_check(&built.1, &cfg);
+        let report = Report {
+            checks: check.iter().cloned().collect(),
+            findings: findings(&built, &cfg),
+            ..Report::default()
+        };
+        (report.compute_verdict(), check)
+    }
+
+    #[test]
+    fn an_image_over_the_size_limit_fails_by_default() {
+        let (v, check) = verdict("");
+        assert_eq!(v, Verdict::Fail);
+        assert_eq!(check.unwrap().status, Status::Fail);
+        let built = lambda_image().size_bytes(SIZE_LIMIT + 5).build();
+        let f = findings(&built, &rules(""));
+        let size = of(&f, "lambda-size-limit");
+        assert_eq!(size.len(), 1);
+        assert_eq!(size[0].bytes, 5);
+        assert_eq!(size[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn lambda_size_limit_warn_makes_an_over_limit_image_warn_not_fail() {
+        let (v, check) = verdict("lambda-size-limit = \"warn\"");
+        assert_eq!(v, Verdict::Warn);
+        assert_eq!(check.unwrap().status, Status::Warn);
+    }
+
+    #[test]
+    fn lambda_size_limit_allow_drops_the_check_and_the_finding() {
+        let (v, check) = verdict("lambda-size-limit = \"allow\"");
+        assert_eq!(v, Verdict::Pass);
+        assert!(check.is_none());
+    }
+
+    #[test]
+    fn an_image_under_the_limit_passes_the_check_at_any_level() {
+        let built = lambda_image().size_bytes(SIZE_LIMIT).build();
+        for level in ["deny", "warn"] {
+            let cfg = rules(&format!("lambda-size-limit = \"{level}\""));
+            assert_eq!(size_check(&built.1, &cfg).unwrap().status, Status::Pass);
+            assert!(of(&findings(&built, &cfg), "lambda-size-limit").is_empty());
+        }
+    }
+
+    #[test]
+    fn a_multi_platform_index_is_denied() {
+        let built = lambda_image()
+            .platforms(&["linux/amd64", "linux/arm64"])
+            .build();
+        let f = findings(&built, &rules(""));
+        let multi = of(&f, "lambda-multi-arch");
+        assert_eq!(multi.len(), 1);
+        assert!(multi[0].message.contains("linux/amd64, linux/arm64"));
+        assert!(of(
+            &findings(&lambda_image().build(), &rules("")),
+            "lambda-multi-arch"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn the_architecture_must_match_the_functions_in_either_spelling() {
+        let arm = lambda_image().architecture("arm64").build();
+        assert!(of(
+            &findings(&arm, &rules("architecture = \"aarch64\"")),
+            "lambda-architecture"
+        )
+        .is_empty());
+        let f = findings(&arm, &rules("architecture = \"x86_64\""));
+        let mismatch = of(&f, "lambda-architecture");
+        assert_eq!(mismatch.len(), 1);
+        assert!(mismatch[0]
+            .message
+            .contains("the function's architecture is x86_64"));
+        assert!(mismatch[0].fix.contains("--platform linux/amd64"));
+        let s390 = lambda_image().architecture("s390x").build();
+        assert_eq!(
+            of(&findings(&s390, &rules("")), "lambda-architecture").len(),
+            1
+        );
+    }
+
+    #[test]
+    fn no_entrypoint_and_no_cmd_is_denied() {
+        let built = lambda_image().cmd(&[]).build();
+        let f = findings(&built, &rules(""));
+        assert_eq!(of(&f, "lambda-entrypoint")[0].severity, Severity::Error);
+        let with_entry = lambda_image().cmd(&[]).entrypoint(&["/app"]).build();
+        assert!(of(&findings(&with_entry, &rules("")), "lambda-entrypoint").is_empty());
+    }
+
+    #[test]
+    fn root_owned_files_others_cannot_read_under_the_task_root_are_found() {
+        let built = lambda_image()
+            .layer("COPY app /var/task")
+            .entry("var/task/app.py", Kind::File, 300, 0o600)
+            .entry("var/task/ok.py", Kind::File, 300, 0o644)
+            .entry("srv/private.key", Kind::File, 300, 0o600)
+            .build();
+        let f = findings(&built, &rules(""));
+        let bad = of(&f, "lambda-unreadable-files");
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].paths, vec!["/var/task/app.py"]);
+        assert_eq!(bad[0].layer, Some(1));
+        assert!(bad[0].message.contains("mode 600"), "{}", bad[0].message);
+    }
+
+    #[test]
+    fn the_task_root_follows_lambda_task_root() {
+        let built = lambda_image()
+            .env("LAMBDA_TASK_ROOT=/app")
+            .layer("COPY app /app")
+            .entry("app/main.py", Kind::File, 300, 0o600)
+            .build();
+        assert_eq!(
+            of(&findings(&built, &rules("")), "lambda-unreadable-files").len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_runtime_interface_is_a_bootstrap_a_client_or_a_custom_entrypoint() {
+        let bare = ImageBuilder::new()
+            .layer("COPY app.py /")
+            .file("app.py", 10)
+            .build();
+        let f = findings(&bare, &rules(""));
+        assert_eq!(
+            of(&f, "lambda-runtime-interface")[0].severity,
+            Severity::Warning
+        );
+        let ric = ImageBuilder::new()
+            .layer("RUN pip install awslambdaric")
+            .file(
+                "usr/lib/python3.12/site-packages/awslambdaric/__init__.py",
+                10,
+            )
+            .build();
+        assert!(of(&findings(&ric, &rules("")), "lambda-runtime-interface").is_empty());
+        let custom = ImageBuilder::new().entrypoint(&["/main"]).build();
+        assert!(of(&findings(&custom, &rules("")), "lambda-runtime-interface").is_empty());
+        assert!(of(
+            &findings(&lambda_image().build(), &rules("")),
+            "lambda-runtime-interface"
+        )
+        .is_empty());
+    }
 }

@@ -2,7 +2,8 @@
 //! layer, which instruction, how many bytes, and what to change.
 //!
 //! Adding a family is one file with a `check(ctx, sink)` and one line in `FAMILIES`; adding a
-//! cache kind is one row in `caches::KINDS`.
+//! cache kind is one variant of `diags::Code` (its id, description and template note derive
+//! from it) and one row in `caches::KINDS`; a test holds the README's table to the list.
 
 pub mod caches;
 pub mod cfg;
@@ -14,14 +15,11 @@ pub mod python;
 pub mod toolchain;
 pub mod waste;
 
-use globset::{GlobSet, GlobSetBuilder};
-
 use crate::image::history::{self, Program};
 use crate::image::overlay::Node;
 use crate::image::{Image, Scan};
-use crate::model::{Finding, Severity};
-use crate::policy::Policy;
-use cfg::{Level, RulesConfig};
+use crate::model::{Finding, Level, Severity};
+use cfg::RulesConfig;
 use diags::Code;
 
 /// Every rule family, in the order their findings are listed.
@@ -38,29 +36,16 @@ pub struct Ctx<'a> {
     pub image: &'a Image,
     pub scan: &'a Scan,
     pub cfg: &'a RulesConfig,
-    ignore: GlobSet,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(image: &'a Image, scan: &'a Scan, cfg: &'a RulesConfig) -> Ctx<'a> {
-        let mut b = GlobSetBuilder::new();
-        for g in &cfg.ignore_paths {
-            // validated with the policy; a bad glob here is skipped rather than fatal
-            if let Ok(glob) = globset::Glob::new(g.trim_start_matches('/')) {
-                b.add(glob);
-            }
-        }
-        Ctx {
-            image,
-            scan,
-            cfg,
-            ignore: b.build().unwrap_or_else(|_| GlobSet::empty()),
-        }
+        Ctx { image, scan, cfg }
     }
 
     /// Paths the team asked to leave out of waste and cache accounting.
     pub fn ignored(&self, path: &str) -> bool {
-        !self.ignore.is_empty() && self.ignore.is_match(path)
+        self.cfg.ignored(path)
     }
 
     /// Visible files (path without leading `/`, node), ignored paths left out.
@@ -149,12 +134,9 @@ impl<'a> Sink<'a> {
     }
 
     pub fn push(&mut self, d: Draft) {
-        let severity = match self.cfg.level(d.code) {
-            Level::Allow => return,
-            Level::Warn => Severity::Warning,
-            Level::Deny => Severity::Error,
-        };
-        self.push_with(d, severity);
+        if let Some(severity) = self.cfg.level(d.code).severity() {
+            self.push_with(d, severity);
+        }
     }
 
     /// For findings that only inform (never fail or warn), whatever the level.
@@ -180,9 +162,9 @@ impl<'a> Sink<'a> {
 }
 
 /// Runs every rule family over the image's facts.
-pub fn run(image: &Image, scan: &Scan, policy: &Policy) -> Vec<Finding> {
-    let ctx = Ctx::new(image, scan, &policy.rules);
-    let mut sink = Sink::new(&policy.rules);
+pub fn run(image: &Image, scan: &Scan, cfg: &RulesConfig) -> Vec<Finding> {
+    let ctx = Ctx::new(image, scan, cfg);
+    let mut sink = Sink::new(cfg);
     for family in FAMILIES {
         family(&ctx, &mut sink);
     }
@@ -215,3 +197,6 @@ pub fn sample_paths(mut files: Vec<(&str, u64)>, n: usize) -> Vec<String> {
         .map(|(p, _)| format!("/{p}"))
         .collect()
 }
+
+#[cfg(test)]
+pub mod testing;

@@ -160,3 +160,96 @@ mod tests {
         assert_eq!(pyc_parts("x/m.pyc"), None);
     }
 }
+
+#[cfg(test)]
+mod built {
+    use crate::model::Severity;
+    use crate::rules::testing::{findings, of, rules, ImageBuilder};
+
+    const SITE: &str = "var/lang/lib/python3.12/site-packages";
+
+    fn python() -> ImageBuilder {
+        ImageBuilder::new()
+            .layer("ADD python.tar /")
+            .file("var/lang/bin/python3.12", 10_000)
+    }
+
+    #[test]
+    fn bytecode_for_another_python_is_stale() {
+        let built = python()
+            .layer("COPY deps /var/lang")
+            .file(&format!("{SITE}/a/__pycache__/m.cpython-311.pyc"), 4_000)
+            .file(&format!("{SITE}/a/__pycache__/n.cpython-312.pyc"), 4_000)
+            .build();
+        let f = findings(&built, &rules(""));
+        let stale = of(&f, "stale-bytecode");
+        assert_eq!(stale.len(), 1);
+        assert_eq!(stale[0].bytes, 4_000);
+        assert_eq!(stale[0].layer, Some(1));
+        assert!(
+            stale[0].message.contains("(it has 3.12)"),
+            "{}",
+            stale[0].message
+        );
+    }
+
+    #[test]
+    fn without_a_python_the_python_rules_say_nothing() {
+        let built = ImageBuilder::new()
+            .layer("COPY deps /")
+            .file(&format!("{SITE}/a/__pycache__/m.cpython-311.pyc"), 4_000)
+            .file(&format!("{SITE}/a/tests/test_a.py"), 2_000_000)
+            .build();
+        assert!(findings(&built, &rules(""))
+            .iter()
+            .all(|f| !f.rule.contains("bytecode") && f.rule != "python-tests"));
+    }
+
+    #[test]
+    fn test_suites_inside_site_packages_over_min_bytes_are_found() {
+        let built = python()
+            .layer("RUN pip install numpy")
+            .file(&format!("{SITE}/numpy/tests/test_a.py"), 1_500_000)
+            .file(&format!("{SITE}/numpy/core.py"), 100)
+            .build();
+        let f = findings(&built, &rules(""));
+        let tests = of(&f, "python-tests");
+        assert_eq!(tests.len(), 1);
+        assert_eq!(tests[0].bytes, 1_500_000);
+        assert!(of(
+            &findings(&built, &rules("min_bytes = \"2MB\"")),
+            "python-tests"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn missing_bytecode_only_informs_and_only_on_lambda_images() {
+        let image = |lambda: bool| {
+            let b = python().layer("RUN pip install x");
+            let b = if lambda {
+                b.env("LAMBDA_TASK_ROOT=/var/task")
+            } else {
+                b
+            };
+            b.file(&format!("{SITE}/x/a.py"), 100)
+                .file(&format!("{SITE}/x/b.py"), 100)
+                .file(&format!("{SITE}/x/__pycache__/b.cpython-312.pyc"), 100)
+                .build()
+        };
+        let f = findings(&image(true), &rules(""));
+        let missing = of(&f, "missing-bytecode");
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].severity, Severity::Info);
+        assert_eq!(missing[0].paths, vec![format!("/{SITE}/x/a.py")]);
+        assert!(
+            of(
+                &findings(&image(true), &rules("missing-bytecode = \"deny\"")),
+                "missing-bytecode"
+            )[0]
+            .severity
+                == Severity::Info
+        );
+        assert!(of(&findings(&image(false), &rules("")), "missing-bytecode").is_empty());
+    }
+}

@@ -147,3 +147,64 @@ fn tool_names(files: &[(&str, u64)]) -> String {
     }
     names.join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::Severity;
+    use crate::rules::testing::{findings, of, rules, ImageBuilder};
+
+    fn with_gcc() -> ImageBuilder {
+        ImageBuilder::new()
+            .layer("RUN apt-get update && apt-get install -y gcc libc6-dev && pip install x")
+            .file("usr/bin/gcc-12", 1_500_000)
+            .file("usr/include/stdio.h", 600_000)
+            .file("usr/bin/python3.12", 5_000_000)
+    }
+
+    #[test]
+    fn compilers_and_headers_are_one_finding_per_layer_quoting_the_install() {
+        let f = findings(&with_gcc().build(), &rules(""));
+        let tc = of(&f, "build-toolchain");
+        assert_eq!(tc.len(), 1);
+        assert_eq!(tc[0].bytes, 2_100_000);
+        assert_eq!(tc[0].severity, Severity::Warning);
+        assert!(
+            tc[0].message.contains("(gcc, headers)"),
+            "{}",
+            tc[0].message
+        );
+        assert!(
+            tc[0].message.contains("apt-get install -y gcc libc6-dev"),
+            "{}",
+            tc[0].message
+        );
+        assert!(!tc[0].paths.iter().any(|p| p.contains("python")));
+    }
+
+    #[test]
+    fn a_toolchain_removed_later_or_too_small_is_not_reported() {
+        let removed = with_gcc()
+            .layer("RUN apt-get purge gcc")
+            .remove("usr/bin/gcc-12")
+            .remove("usr/include")
+            .build();
+        assert!(of(&findings(&removed, &rules("")), "build-toolchain").is_empty());
+        assert!(of(
+            &findings(&with_gcc().build(), &rules("min_bytes = \"3MB\"")),
+            "build-toolchain"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn allow_turns_it_off_and_deny_fails() {
+        let built = with_gcc().build();
+        assert!(of(
+            &findings(&built, &rules("build-toolchain = \"allow\"")),
+            "build-toolchain"
+        )
+        .is_empty());
+        let f = findings(&built, &rules("build-toolchain = \"deny\""));
+        assert_eq!(of(&f, "build-toolchain")[0].severity, Severity::Error);
+    }
+}

@@ -80,3 +80,81 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
         sink.push(d);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::Severity;
+    use crate::rules::testing::{findings, of, rules, ImageBuilder};
+
+    fn written_then_removed() -> ImageBuilder {
+        ImageBuilder::new()
+            .layer("RUN curl -o /data/model.bin https://example.com/m")
+            .file("data/model.bin", 3_000_000)
+            .file("data/small.txt", 10)
+            .layer("RUN rm -rf /data")
+            .remove("data")
+    }
+
+    #[test]
+    fn bytes_a_later_layer_removes_are_one_finding_at_the_remover() {
+        let f = findings(&written_then_removed().build(), &rules(""));
+        let waste = of(&f, "layer-waste");
+        assert_eq!(waste.len(), 1);
+        assert_eq!(waste[0].bytes, 3_000_010);
+        assert_eq!(waste[0].layer, Some(1));
+        assert_eq!(waste[0].severity, Severity::Warning);
+        assert!(
+            waste[0].message.contains("hides 3.0 MB"),
+            "{}",
+            waste[0].message
+        );
+        assert_eq!(waste[0].paths[0], "/data/model.bin");
+    }
+
+    #[test]
+    fn overwritten_bytes_say_overwrites() {
+        let built = ImageBuilder::new()
+            .layer("COPY big /srv/big")
+            .file("srv/big", 2_000_000)
+            .layer("RUN chmod 600 /srv/big")
+            .file("srv/big", 2_000_000)
+            .build();
+        let f = findings(&built, &rules(""));
+        let waste = of(&f, "layer-waste");
+        assert_eq!(waste.len(), 1);
+        assert!(
+            waste[0].message.contains("overwrites"),
+            "{}",
+            waste[0].message
+        );
+    }
+
+    #[test]
+    fn groups_under_min_bytes_and_ignored_paths_are_left_out() {
+        let built = written_then_removed().build();
+        assert!(of(
+            &findings(&built, &rules("min_bytes = \"5MB\"")),
+            "layer-waste"
+        )
+        .is_empty());
+        assert!(of(
+            &findings(&built, &rules("ignore_paths = [\"/data/**\"]")),
+            "layer-waste"
+        )
+        .is_empty());
+        assert!(of(
+            &findings(&built, &rules("layer-waste = \"allow\"")),
+            "layer-waste"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn the_level_sets_the_severity() {
+        let f = findings(
+            &written_then_removed().build(),
+            &rules("layer-waste = \"deny\""),
+        );
+        assert_eq!(of(&f, "layer-waste")[0].severity, Severity::Error);
+    }
+}

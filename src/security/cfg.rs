@@ -7,9 +7,15 @@ use serde::Deserialize;
 
 use super::Severity;
 
+/// `[security]` as the jobs read it: ignores checked, dates parsed.
+pub type SecurityConfig = SecurityTable<Ignore>;
+
+/// `[security]` as written; `SecurityConfig::try_from` checks it once.
+pub type RawSecurity = SecurityTable<RawIgnore>;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SecurityConfig {
+pub struct SecurityTable<I> {
     /// The gate fails on findings at or above this severity (all are reported).
     #[serde(default = "high")]
     pub fail_on: Severity,
@@ -28,20 +34,47 @@ pub struct SecurityConfig {
     /// A .trivyignore file to honour (ids, one per line, optional `exp:YYYY-MM-DD`).
     #[serde(default)]
     pub trivyignore: Option<PathBuf>,
-    #[serde(default)]
-    pub ignore: Vec<Ignore>,
+    #[serde(default = "Vec::new")]
+    pub ignore: Vec<I>,
 }
 
 /// `[[security.ignore]] id = "CVE-…", reason = "…", expires = "2027-01-31", package = "…"`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Ignore {
+pub struct RawIgnore {
     pub id: String,
     pub reason: String,
     #[serde(default)]
     pub expires: Option<String>,
     #[serde(default)]
     pub package: Option<String>,
+}
+
+/// An ignore, from gate.toml or a .trivyignore: its date already parsed.
+#[derive(Debug, Clone)]
+pub struct Ignore {
+    pub id: String,
+    pub reason: String,
+    pub expires: Option<Expiry>,
+    pub package: Option<String>,
+}
+
+/// When an ignore stops applying: the date compared with today, and the text as the user wrote
+/// it, which messages quote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expiry {
+    pub date: time::Date,
+    pub text: String,
+}
+
+impl Expiry {
+    pub fn parse(text: &str) -> Result<Expiry> {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        Ok(Expiry {
+            date: time::Date::parse(text.trim(), &format)?,
+            text: text.to_string(),
+        })
+    }
 }
 
 fn high() -> Severity {
@@ -54,9 +87,9 @@ fn yes() -> bool {
     true
 }
 
-impl Default for SecurityConfig {
+impl<I> Default for SecurityTable<I> {
     fn default() -> Self {
-        SecurityConfig {
+        SecurityTable {
             fail_on: high(),
             only_fixed: false,
             secrets: true,
@@ -68,26 +101,72 @@ impl Default for SecurityConfig {
     }
 }
 
-impl SecurityConfig {
-    pub fn validate(&self) -> Result<()> {
-        for i in &self.ignore {
+impl TryFrom<RawSecurity> for SecurityConfig {
+    type Error = anyhow::Error;
+
+    fn try_from(raw: RawSecurity) -> Result<SecurityConfig> {
+        let mut ignore = Vec::with_capacity(raw.ignore.len());
+        for i in raw.ignore {
             if i.reason.trim().is_empty() {
                 bail!("[[security.ignore]] {}: an ignore needs a reason", i.id);
             }
-            if let Some(e) = &i.expires {
-                parse_date(e).map_err(|_| {
+            let expires = match &i.expires {
+                Some(e) => Some(Expiry::parse(e).map_err(|_| {
                     anyhow::anyhow!(
                         "[[security.ignore]] {}: expires = {e:?} is not a YYYY-MM-DD date",
                         i.id
                     )
-                })?;
-            }
+                })?),
+                None => None,
+            };
+            ignore.push(Ignore {
+                id: i.id,
+                reason: i.reason,
+                expires,
+                package: i.package,
+            });
         }
-        Ok(())
+        Ok(SecurityTable {
+            fail_on: raw.fail_on,
+            only_fixed: raw.only_fixed,
+            secrets: raw.secrets,
+            new_only: raw.new_only,
+            default_severity: raw.default_severity,
+            trivyignore: raw.trivyignore,
+            ignore,
+        })
     }
 }
 
-pub fn parse_date(s: &str) -> Result<time::Date> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    Ok(time::Date::parse(s.trim(), &format)?)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<SecurityConfig> {
+        SecurityConfig::try_from(toml::from_str::<RawSecurity>(text)?)
+    }
+
+    #[test]
+    fn expiry_dates_are_parsed_once_and_keep_their_text() {
+        let cfg = parse("[[ignore]]\nid = \"CVE-1\"\nreason = \"r\"\nexpires = \"2027-01-31\"\n")
+            .unwrap();
+        let e = cfg.ignore[0].expires.as_ref().unwrap();
+        assert_eq!(e.date, time::macros::date!(2027 - 01 - 31));
+        assert_eq!(e.text, "2027-01-31");
+    }
+
+    #[test]
+    fn a_bad_date_or_an_empty_reason_names_the_ignore() {
+        let err = parse("[[ignore]]\nid = \"CVE-1\"\nreason = \"r\"\nexpires = \"31/01/2027\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "[[security.ignore]] CVE-1: expires = \"31/01/2027\" is not a YYYY-MM-DD date"
+        );
+        let err = parse("[[ignore]]\nid = \"CVE-2\"\nreason = \" \"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "[[security.ignore]] CVE-2: an ignore needs a reason");
+    }
 }

@@ -103,19 +103,13 @@ pub fn load(path: &Path, want: Option<&str>, opts: &ParseOptions) -> Result<(Str
         );
     }
     let mut head = vec![0u8; SNIFF_BYTES];
-    let mut n = 0;
-    while n < head.len() {
-        match f.read(&mut head[n..]).map_err(|e| {
-            anyhow!(
-                "{}: cannot read: {}",
-                path.display(),
-                crate::image::archive::io_reason(&e)
-            )
-        })? {
-            0 => break,
-            k => n += k,
-        }
-    }
+    let n = crate::image::archive::read_full(&mut f, &mut head).map_err(|e| {
+        anyhow!(
+            "{}: cannot read: {}",
+            path.display(),
+            crate::image::archive::io_reason(&e)
+        )
+    })?;
     head.truncate(n);
     let text = String::from_utf8_lossy(&head);
     if text.trim().is_empty() {

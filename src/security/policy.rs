@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, Result};
 
-use super::cfg::{parse_date, Ignore, SecurityConfig};
+use super::cfg::{Expiry, Ignore, SecurityConfig};
 use super::{count, SecurityFinding, SecurityReport, Severity};
 use crate::model::{Check, Report, Status};
 
@@ -29,14 +29,13 @@ pub fn read_trivyignore(path: &Path) -> Result<Vec<Ignore>> {
         let mut expires = None;
         for p in parts {
             if let Some(d) = p.strip_prefix("exp:") {
-                parse_date(d).map_err(|_| {
+                expires = Some(Expiry::parse(d).map_err(|_| {
                     anyhow!(
                         "{}:{}: exp:{d} is not a YYYY-MM-DD date",
                         path.display(),
                         n + 1
                     )
-                })?;
-                expires = Some(d.to_string());
+                })?);
             }
         }
         out.push(Ignore {
@@ -114,23 +113,18 @@ pub fn apply(
     for mut f in std::mem::take(&mut report.findings) {
         match ignores.find(&f) {
             Some(i) => {
-                let expired = i
-                    .expires
-                    .as_deref()
-                    .and_then(|e| parse_date(e).ok())
-                    .is_some_and(|d| d < today);
-                if expired {
+                let expired = i.expires.as_ref().filter(|e| e.date < today);
+                if let Some(e) = expired {
                     f.note = Some(format!(
                         "ignore expired on {} ({}): the finding counts again",
-                        i.expires.as_deref().unwrap_or(""),
-                        i.reason
+                        e.text, i.reason
                     ));
                     kept.push(f);
                 } else {
                     let until = i
                         .expires
-                        .as_deref()
-                        .map(|e| format!(" until {e}"))
+                        .as_ref()
+                        .map(|e| format!(" until {}", e.text))
                         .unwrap_or_default();
                     f.suppressed = Some(format!("ignored{until}: {}", i.reason));
                     report.suppressed.push(f);
@@ -279,7 +273,7 @@ mod tests {
     }
 
     fn today() -> time::Date {
-        parse_date("2026-11-25").unwrap()
+        Expiry::parse("2026-11-25").unwrap().date
     }
 
     fn status(checks: &[Check], name: &str) -> Status {
@@ -323,7 +317,7 @@ mod tests {
         let live = Ignore {
             id: "CVE-2".into(),
             reason: "not reachable".into(),
-            expires: Some("2027-01-31".into()),
+            expires: Some(Expiry::parse("2027-01-31").unwrap()),
             package: None,
         };
         let cfg = SecurityConfig {
@@ -343,7 +337,7 @@ mod tests {
         let old = Ignore {
             id: "CVE-2".into(),
             reason: "was not reachable".into(),
-            expires: Some("2025-01-31".into()),
+            expires: Some(Expiry::parse("2025-01-31").unwrap()),
             package: None,
         };
         let cfg = SecurityConfig {

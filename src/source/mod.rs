@@ -12,8 +12,7 @@ pub mod registry;
 
 use anyhow::{anyhow, bail, Result};
 
-use crate::check::ImageFacts;
-use crate::image::{self, resolve::Selection, Image, ScanOptions};
+use crate::image::{self, resolve::Selection, Image, Scan, ScanOptions};
 
 pub use reference::{Engine, ImageRef, Name};
 
@@ -120,11 +119,8 @@ fn registry_options(name: &Name, access: &Access) -> Result<registry::Options> {
     Ok(opts)
 }
 
-/// Opens and scans: the facts the image job needs.
-pub fn inspect(opened: Opened, opts: &ScanOptions) -> Result<(ImageFacts, Opened)> {
-    let scan = image::scan(&opened.image, opts).map_err(|e| anyhow!("{}: {e:#}", opened.source))?;
-    Ok((
-        crate::check::facts(opened.image.clone(), scan, opts),
-        opened,
-    ))
+/// Scans what `open` found. The caller turns the scan into the image job's facts: the source
+/// only knows where the bytes come from.
+pub fn scan(opened: &Opened, opts: &ScanOptions) -> Result<Scan> {
+    image::scan(&opened.image, opts).map_err(|e| anyhow!("{}: {e:#}", opened.source))
 }

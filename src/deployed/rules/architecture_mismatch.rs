@@ -4,7 +4,7 @@
 
 use super::super::{Ctx, Outcome, Rule};
 use crate::image::arch::Arch;
-use crate::rules::cfg::Level;
+use crate::model::Level;
 
 pub const RULE: Rule = Rule {
     id: "lambda-architecture-mismatch",

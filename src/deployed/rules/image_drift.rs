@@ -2,7 +2,7 @@
 //! picked another tag, or someone deployed by hand. What was checked is then not what runs.
 
 use super::super::{Ctx, Outcome, Rule};
-use crate::rules::cfg::Level;
+use crate::model::Level;
 
 pub const RULE: Rule = Rule {
     id: "lambda-image-drift",

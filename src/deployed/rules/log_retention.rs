@@ -2,7 +2,7 @@
 //! forever; the policy may also cap how long logs are kept.
 
 use super::super::{Ctx, Outcome, Rule};
-use crate::rules::cfg::Level;
+use crate::model::Level;
 
 pub const RULE: Rule = Rule {
     id: "lambda-log-retention",

@@ -3,8 +3,8 @@
 //! loose and every invocation pays for memory it never touches.
 
 use super::super::{Ctx, Outcome, Rule};
+use crate::model::Level;
 use crate::perf::pricing;
-use crate::rules::cfg::Level;
 
 pub const RULE: Rule = Rule {
     id: "lambda-memory-headroom",

@@ -2,7 +2,7 @@
 //! silently, unless a dead-letter queue or an on-failure destination catches it.
 
 use super::super::{Ctx, Outcome, Rule};
-use crate::rules::cfg::Level;
+use crate::model::Level;
 
 pub const RULE: Rule = Rule {
     id: "lambda-no-dlq",

@@ -3,7 +3,7 @@
 //! them, and nothing caps what a runaway caller costs.
 
 use super::super::{Ctx, Outcome, Rule};
-use crate::rules::cfg::Level;
+use crate::model::Level;
 
 pub const RULE: Rule = Rule {
     id: "lambda-no-reserved-concurrency",

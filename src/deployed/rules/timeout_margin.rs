@@ -3,7 +3,7 @@
 //! whole timeout.
 
 use super::super::{human_ms, Ctx, Outcome, Rule};
-use crate::rules::cfg::Level;
+use crate::model::Level;
 
 pub const RULE: Rule = Rule {
     id: "lambda-timeout-margin",

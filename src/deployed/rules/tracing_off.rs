@@ -2,7 +2,7 @@
 //! broken down into init, handler and downstream time.
 
 use super::super::{Ctx, Outcome, Rule};
-use crate::rules::cfg::Level;
+use crate::model::Level;
 
 pub const RULE: Rule = Rule {
     id: "lambda-tracing-off",
