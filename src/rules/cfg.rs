@@ -109,7 +109,7 @@ impl RulesConfig {
 
     /// The function's architecture (`--architecture` or the file's), checked like the file's.
     pub fn set_architecture(&mut self, a: String) -> Result<()> {
-        if normalize_arch(&a).is_none() {
+        if crate::image::arch::Arch::parse(&a).is_none() {
             bail!("[rules] architecture = {a:?}: Lambda runs x86_64 (amd64) or arm64");
         }
         self.architecture = Some(a);
@@ -142,11 +142,6 @@ pub fn template() -> String {
         .map(|(entry, note)| format!("# {entry:<width$}# {note}\n"))
         .collect();
     include_str!("gate.toml").replace("# {levels}\n", &levels)
-}
-
-/// Lambda's names and OCI's names for the two architectures it runs.
-pub fn normalize_arch(a: &str) -> Option<&'static str> {
-    crate::image::arch::Arch::parse(a).map(crate::image::arch::Arch::oci_name)
 }
 
 #[cfg(test)]

@@ -2,9 +2,10 @@
 //! finds out — size limit, one platform, the right architecture, something to run, files the
 //! non-root runtime user can read, and a runtime interface to talk to the Runtime API.
 
-use super::cfg::{normalize_arch, RulesConfig};
+use super::cfg::RulesConfig;
 use super::diags::Code;
 use super::{Ctx, Draft, Sink};
+use crate::image::arch::Arch;
 use crate::image::layer::Kind;
 use crate::image::Scan;
 use crate::model::{Check, Level, Status, Unit};
@@ -82,8 +83,8 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
         });
     }
     let arch = &ctx.image.platform.architecture;
-    let actual = normalize_arch(arch);
-    let wanted = ctx.cfg.architecture().and_then(normalize_arch);
+    let actual = Arch::parse(arch);
+    let wanted = ctx.cfg.architecture().and_then(Arch::parse);
     let problem = match (actual, wanted) {
         (None, _) => Some(format!(
             "the image is built for {}, which Lambda does not run (x86_64 or arm64 only)",
@@ -92,12 +93,12 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
         (Some(a), Some(w)) if a != w => Some(format!(
             "the image is built for {} but the function's architecture is {}",
             ctx.image.platform,
-            ctx.cfg.architecture().unwrap_or(w)
+            ctx.cfg.architecture().unwrap_or(w.oci_name())
         )),
         _ => None,
     };
     if let Some(message) = problem {
-        let target = wanted.unwrap_or("amd64");
+        let target = wanted.map_or("amd64", Arch::oci_name);
         sink.push(Draft {
             code: Code::LambdaArchitecture,
             message,
