@@ -356,17 +356,15 @@ pub fn is_not_found(e: &anyhow::Error) -> bool {
         .is_some_and(|a| a.status == 404 || a.code.ends_with("NotFoundException"))
 }
 
-/// Percent-encodes a path segment the way SigV4 expects it to be sent.
+/// Percent-encodes a path segment the way SigV4 expects it to be sent: every byte but
+/// RFC 3986's unreserved ones.
 pub fn segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 #[cfg(test)]

@@ -3,11 +3,9 @@
 //! Its own file so the sections that write Markdown (the comment, what changed, the deployed
 //! function, the shard table) all lean on it rather than on one another.
 
-/// Untrusted text in a code span: no Markdown, HTML, links or mentions are interpreted inside
-/// one. The fence is one backtick longer than the longest run inside (CommonMark), newlines
-/// fold to spaces, other control characters and bidi overrides show as escapes, and `|` is
-/// escaped so a table cell stays one cell (GFM removes that backslash before the span).
-pub fn code(raw: &str) -> String {
+/// One line of text with control characters and bidi overrides shown as escapes: what a
+/// table cell or a code span can hold. Newlines and tabs fold to spaces.
+fn visible_line(raw: &str) -> String {
     let one_line: String = raw
         .chars()
         .map(|c| {
@@ -18,7 +16,15 @@ pub fn code(raw: &str) -> String {
             }
         })
         .collect();
-    let visible = crate::term::escape(&one_line);
+    crate::term::escape(&one_line).into_owned()
+}
+
+/// Untrusted text in a code span: no Markdown, HTML, links or mentions are interpreted inside
+/// one. The fence is one backtick longer than the longest run inside (CommonMark), newlines
+/// fold to spaces, other control characters and bidi overrides show as escapes, and `|` is
+/// escaped so a table cell stays one cell (GFM removes that backslash before the span).
+pub fn code(raw: &str) -> String {
+    let visible = visible_line(raw);
     let cell = visible.replace('|', "\\|");
     let longest_run = cell.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest_run + 1);
@@ -33,17 +39,7 @@ pub fn code(raw: &str) -> String {
 /// Untrusted prose: HTML and Markdown specials escaped, mentions and autolinks defused,
 /// control characters and bidi overrides shown as escapes.
 pub fn text(raw: &str) -> String {
-    let one_line: String = raw
-        .chars()
-        .map(|c| {
-            if matches!(c, '\n' | '\r' | '\t') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect();
-    let visible = crate::term::escape(&one_line);
+    let visible = visible_line(raw);
     let mut out = String::with_capacity(visible.len() + 8);
     for c in visible.chars() {
         match c {

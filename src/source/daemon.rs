@@ -211,15 +211,11 @@ fn message(body: &[u8]) -> String {
 
 /// Percent-encodes an image name for the path (`/` and `:` included, as the engines accept).
 fn encode(name: &str) -> String {
-    name.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.');
+    percent_encoding::utf8_percent_encode(name, KEEP).to_string()
 }
 
 #[cfg(test)]
