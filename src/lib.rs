@@ -1,7 +1,18 @@
 //! lambda-gate: stand between `docker build` and production for Lambda container images.
 //!
-//! Data flows one way: inputs (`image`, `security`, `perf`) → facts → `policy` → verdict
-//! (`report::Report`) → renderers (`report`) → sinks (`github`, files, the terminal).
+//! Data flows one way: inputs (`image`, `source`, `security`, `perf`) → facts (`model`) →
+//! `policy` → verdict (`model::Report`) → renderers (`report`) → sinks (`github`, files, the
+//! terminal). The imports follow it, lowest first:
+//!
+//! - `units`, `term`: figures and escapes people read;
+//! - `image`, `aws`: bytes of an image, calls to AWS;
+//! - `model`: the report's data, which every layer above fills or reads;
+//! - `packages`, `security`, `perf`, `rules`, and the renderers in `report`;
+//! - `deployed`, `delta`, `package_policy`, `source`;
+//! - `policy` (gate.toml and the flags over it), then `check` and `github`; the binary's `cli`.
+//!
+//! `tests/layers.rs` reads every file's imports and fails on one that points up, or on two
+//! files of one module that use each other.
 
 pub mod aws;
 pub mod check;
