@@ -1,4 +1,6 @@
-//! Byte sizes as users write and read them.
+//! Figures as users write and read them: byte sizes (parsed from gate.toml and flags, `de`
+//! for serde, formatted for reports), size increases, counts with their noun, shares and
+//! durations. The bottom of the crate: it knows no other module.
 //!
 //! DESIGN.md fixes `MB` as 10^6 and `MiB` as 2^20 in input and output alike, so the
 //! gate cannot borrow a humanizing crate whose `MB` means 2^20 (or guesses): this is the
