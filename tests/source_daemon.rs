@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{require_tools, run};
+use support::{require_tools, run, tied};
 
 const TAG: &str = "localhost/gate-daemon:1";
 
@@ -30,21 +30,6 @@ struct Service {
 
 /// Stops the service where a failed setup drops it; a static's is stopped by [`tied`].
 struct ChildGuard(Child);
-
-/// Runs `program args…` under a shell that kills it when this test binary exits: the shell
-/// waits for EOF on a pipe only this process holds open, so a server started for a `static`
-/// never outlives the tests (a static's Drop never runs).
-fn tied(program: &str) -> Command {
-    let mut c = Command::new("sh");
-    c.args([
-        "-c",
-        r#""$@" </dev/null & c=$!; cat >/dev/null; kill $c 2>/dev/null; wait $c"#,
-        "sh",
-        program,
-    ])
-    .stdin(Stdio::piped());
-    c
-}
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {

@@ -20,31 +20,11 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use support::{image, require_tools, run};
+use support::{free_port, image, require_tools, run, tied};
 
 const KEY_ID: &str = "AKIDGATETEST";
 const SECRET: &str = "gate/secret/key";
 const REGION: &str = "eu-west-1";
-
-fn tied(program: &str) -> Command {
-    let mut c = Command::new("sh");
-    c.args([
-        "-c",
-        r#""$@" </dev/null & c=$!; cat >/dev/null; kill $c 2>/dev/null; wait $c"#,
-        "sh",
-        program,
-    ])
-    .stdin(Stdio::piped());
-    c
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn wait_for(addr: &str, what: &str) {
     let start = Instant::now();

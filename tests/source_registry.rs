@@ -15,13 +15,13 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{image, require_tools, run};
+use support::{free_port, image, require_tools, run, tied};
 
 const USER: &str = "gate";
 const PASS: &str = "s3cret-pw";
@@ -30,30 +30,6 @@ const PASS: &str = "s3cret-pw";
 struct Registry {
     addr: String,
     _child: Child,
-}
-
-/// Runs `program args…` under a shell that kills it when this test binary exits: the shell
-/// waits for EOF on a pipe only this process holds open, so a server started for a `static`
-/// never outlives the tests (a static's Drop never runs).
-fn tied(program: &str) -> Command {
-    let mut c = Command::new("sh");
-    c.args([
-        "-c",
-        r#""$@" </dev/null & c=$!; cat >/dev/null; kill $c 2>/dev/null; wait $c"#,
-        "sh",
-        program,
-    ])
-    .stdin(Stdio::piped());
-    c
-}
-
-/// A port the OS picks: bind :0, read it, release it for the registry to take.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn wait_for_port(addr: &str, child: &mut Child, log: &Path) {

@@ -403,3 +403,27 @@ pub fn base_image() -> bool {
     run(Command::new("bash").arg(root.join("scripts/build-base-image.sh")));
     true
 }
+
+/// Runs `program args…` under a shell that kills it when this test binary exits: the shell
+/// waits for EOF on a pipe only this process holds open, so a server started for a `static`
+/// never outlives the tests (a static's Drop never runs).
+pub fn tied(program: &str) -> Command {
+    let mut c = Command::new("sh");
+    c.args([
+        "-c",
+        r#""$@" </dev/null & c=$!; cat >/dev/null; kill $c 2>/dev/null; wait $c"#,
+        "sh",
+        program,
+    ])
+    .stdin(std::process::Stdio::piped());
+    c
+}
+
+/// A port the OS picks: bind :0, read it, release it for a server to take.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
