@@ -14,6 +14,7 @@ pub mod dive;
 pub mod history;
 pub mod layer;
 pub mod overlay;
+pub mod pipe;
 pub mod resolve;
 pub mod scan;
 pub mod source;

@@ -12,6 +12,7 @@ use super::blob::{Ceiling, Compression, Hashing, CEILING_MARK};
 use super::dive::{DiveAccumulator, DiveScore};
 use super::layer::{walk_with, Change, LayerContents, UNPACKABLE_MARK};
 use super::overlay::Fs;
+use super::pipe;
 use super::spare_cpu::{self, SpareCpu};
 use super::{Image, LayerRef};
 
@@ -82,44 +83,69 @@ pub struct Scan {
 
 pub fn scan(image: &Image, opts: &ScanOptions) -> Result<Scan> {
     let instructions = image.config.layer_instructions(image.layers.len());
-    let read = read_all(image, &instructions, opts);
-
-    let mut layers = Vec::with_capacity(read.len());
-    let mut fs = Fs::new();
-    let mut dive = Some(DiveAccumulator::new());
-    let mut score = None;
-    let last = read.len().saturating_sub(1);
-    for (i, r) in read.into_iter().enumerate() {
-        let (scan, changes) = r?;
-        if let Some(d) = dive.as_mut() {
-            d.add_layer(&changes, scan.size_bytes);
-        }
-        if i == last {
-            // dive's tree is done with: free it before the last layer grows the overlay.
-            score = dive.take().map(|d| d.finish());
-        }
-        // A blob listed again is applied again (it is a layer like any other); only the last
-        // use takes the list, earlier ones copy it.
-        let changes = Arc::try_unwrap(changes).unwrap_or_else(|shared| (*shared).clone());
-        fs.apply_layer(scan.index, changes);
-        layers.push(scan);
-    }
-    for h in fs.hidden() {
-        layers[h.layer].wasted_bytes += h.bytes;
-    }
-    Ok(Scan {
-        size_bytes: layers.iter().map(|l| l.size_bytes).sum(),
-        compressed_bytes: layers.iter().map(|l| l.compressed_bytes).sum(),
-        final_bytes: fs.final_bytes(),
-        wasted_bytes: fs.wasted_bytes(),
-        file_count: fs.file_count(),
-        dive: score.unwrap_or_else(|| DiveAccumulator::new().finish()),
-        layers,
-        fs,
-    })
+    let mut merge = Merge::new(image.layers.len());
+    read_all(image, &instructions, opts, |scan, changes| {
+        merge.add(scan, changes)
+    })?;
+    Ok(merge.finish())
 }
 
-type LayerRead = Result<(LayerScan, Arc<Vec<Change>>)>;
+/// The layers merged in order into the overlay and dive's score, each as soon as it and
+/// every layer below it are read: the merge of a big early layer overlaps the reading of
+/// the others instead of waiting for the slowest.
+struct Merge {
+    layers: Vec<LayerScan>,
+    fs: Fs,
+    dive: Option<DiveAccumulator>,
+    score: Option<DiveScore>,
+    last: usize,
+}
+
+impl Merge {
+    fn new(n: usize) -> Merge {
+        Merge {
+            layers: Vec::with_capacity(n),
+            fs: Fs::new(),
+            dive: Some(DiveAccumulator::new()),
+            score: None,
+            last: n.saturating_sub(1),
+        }
+    }
+
+    fn add(&mut self, scan: LayerScan, changes: Vec<Change>) {
+        if let Some(d) = self.dive.as_mut() {
+            d.add_layer(&changes, scan.size_bytes);
+        }
+        if scan.index == self.last {
+            // dive's tree is done with: free it before the last layer grows the overlay.
+            self.score = self.dive.take().map(|d| d.finish());
+        }
+        self.fs.apply_layer(scan.index, changes);
+        self.layers.push(scan);
+    }
+
+    fn finish(self) -> Scan {
+        let Merge {
+            mut layers,
+            fs,
+            score,
+            ..
+        } = self;
+        for h in fs.hidden() {
+            layers[h.layer].wasted_bytes += h.bytes;
+        }
+        Scan {
+            size_bytes: layers.iter().map(|l| l.size_bytes).sum(),
+            compressed_bytes: layers.iter().map(|l| l.compressed_bytes).sum(),
+            final_bytes: fs.final_bytes(),
+            wasted_bytes: fs.wasted_bytes(),
+            file_count: fs.file_count(),
+            dive: score.unwrap_or_else(|| DiveAccumulator::new().finish()),
+            layers,
+            fs,
+        }
+    }
+}
 
 /// How many streamed (registry) blobs are read at once at most, when the cores have time.
 pub const FETCH_PARALLEL: usize = 4;
@@ -139,19 +165,34 @@ struct BlobRead {
     size_bytes: u64,
     file_count: u64,
     escaping_paths: Vec<String>,
-    changes: Arc<Vec<Change>>,
+    changes: Vec<Change>,
     captured: Arc<Vec<(String, Vec<u8>)>>,
     blob_digest: Option<String>,
     tar_digest: Option<String>,
 }
 
+/// What a reader thread tells the merging thread.
+enum Event {
+    /// A blob is read (or failed): the layers waiting on it may be merged.
+    Read,
+    /// No blob is left to start: the thread ended.
+    Ended,
+}
+
 /// Reads each distinct blob once, on every core, largest first: the layers are independent,
 /// and taking the big ones first keeps one huge layer from starting last and running alone.
-/// A manifest listing one 50 MB blob 2,000 times reads 50 MB, not 100 GB.
-fn read_all(image: &Image, instructions: &[String], opts: &ScanOptions) -> Vec<LayerRead> {
+/// A manifest listing one 50 MB blob 2,000 times reads 50 MB, not 100 GB. Meanwhile this
+/// thread hands each layer to `merge`, in order, as soon as it can; the first layer that
+/// fails (in order) stops the reading and is the error.
+fn read_all(
+    image: &Image,
+    instructions: &[String],
+    opts: &ScanOptions,
+    mut merge: impl FnMut(LayerScan, Vec<Change>),
+) -> Result<()> {
     let n = image.layers.len();
     // The first layer of each distinct blob (same bytes of the same file, or the same
-    // digest from a registry) reads it.
+    // digest from a registry) reads it; the last one to list it takes its change list.
     let mut first_of: HashMap<BlobKey, usize> = HashMap::new();
     let source: Vec<usize> = (0..n)
         .map(|i| {
@@ -164,6 +205,10 @@ fn read_all(image: &Image, instructions: &[String], opts: &ScanOptions) -> Vec<L
             *first_of.entry(key).or_insert(i)
         })
         .collect();
+    let mut last_use: Vec<usize> = (0..n).collect();
+    for (i, &s) in source.iter().enumerate() {
+        last_use[s] = i;
+    }
     let mut order: Vec<usize> = (0..n).filter(|&i| source[i] == i).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(image.layers[i].region.len));
     let next = AtomicUsize::new(0);
@@ -173,56 +218,91 @@ fn read_all(image: &Image, instructions: &[String], opts: &ScanOptions) -> Vec<L
         .unwrap_or(1);
     let jobs = order.len().max(1);
     let remote = image.layers.iter().any(|l| l.region.is_remote());
-    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let (tx, rx) = mpsc::channel::<Event>();
     let (next, order, filled) = (&next, &order, &slots);
-    let worker = |done: mpsc::Sender<()>| {
+    let worker = |tx: mpsc::Sender<Event>| {
         move || {
             loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&i) = order.get(k) else { break };
                 let r = read_blob(i, &image.layers[i], opts);
                 *filled[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                let _ = tx.send(Event::Read);
             }
-            let _ = done.send(());
+            let _ = tx.send(Event::Ended);
+        }
+    };
+    // The next layer to merge, and the first failure in layer order.
+    let mut merged = 0;
+    let mut failed: Option<anyhow::Error> = None;
+    let mut merge_ready = |merged: &mut usize, failed: &mut Option<anyhow::Error>| {
+        while *merged < n && failed.is_none() {
+            let i = *merged;
+            let mut slot = slots[source[i]].lock().unwrap_or_else(|e| e.into_inner());
+            let b = match slot.as_ref() {
+                None => return,
+                Some(Ok(b)) => b,
+                Some(Err(_)) => {
+                    *failed = slot.take().and_then(Result::err);
+                    // Every layer below this one is merged: the rest cannot change the answer.
+                    next.store(order.len(), Ordering::Relaxed);
+                    return;
+                }
+            };
+            let scan = layer_scan(i, &image.layers[i], &instructions[i], b);
+            // A blob listed again is applied again (it is a layer like any other); only its
+            // last listing takes the list, earlier ones copy it.
+            let changes = if last_use[source[i]] == i {
+                slot.take()
+                    .and_then(Result::ok)
+                    .map(|b| b.changes)
+                    .unwrap_or_default()
+            } else {
+                b.changes.clone()
+            };
+            drop(slot);
+            merge(scan, changes);
+            *merged += 1;
         }
     };
     std::thread::scope(|s| {
         let mut running = cores.min(jobs);
         for _ in 0..running {
-            s.spawn(worker(done_tx.clone()));
+            s.spawn(worker(tx.clone()));
         }
+        let mut ended = 0;
         // Streamed blobs: one more stream at a time while cores sit idle (the network is
         // the limit), up to FETCH_PARALLEL; none while they are busy (the CPU is).
         let mut spare = SpareCpu::new();
-        while remote && running < FETCH_PARALLEL.min(jobs) {
-            match done_rx.recv_timeout(spare_cpu::INTERVAL) {
-                // A worker ends only when no blob is left to start.
-                Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-            }
-            if next.load(Ordering::Relaxed) >= order.len() {
-                break;
-            }
-            if spare.idle_since_last() {
-                s.spawn(worker(done_tx.clone()));
-                running += 1;
+        while ended < running {
+            let may_grow = remote
+                && running < FETCH_PARALLEL.min(jobs)
+                && next.load(Ordering::Relaxed) < order.len();
+            let event = if may_grow {
+                rx.recv_timeout(spare_cpu::INTERVAL)
+            } else {
+                rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected)
+            };
+            match event {
+                Ok(Event::Read) => merge_ready(&mut merged, &mut failed),
+                Ok(Event::Ended) => ended += 1,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if spare.idle_since_last() {
+                        s.spawn(worker(tx.clone()));
+                        running += 1;
+                    }
+                }
+                // This thread holds a sender: only a bug gets here.
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
         }
     });
-    let reads: Vec<Option<Result<BlobRead>>> = slots
-        .into_iter()
-        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
-        .collect();
-    (0..n)
-        .map(|i| match &reads[source[i]] {
-            Some(Ok(b)) => Ok((
-                layer_scan(i, &image.layers[i], &instructions[i], b),
-                Arc::clone(&b.changes),
-            )),
-            Some(Err(e)) => Err(anyhow!("{e:#}")),
-            None => Err(anyhow!("a layer reader stopped unexpectedly")),
-        })
-        .collect()
+    merge_ready(&mut merged, &mut failed);
+    match failed {
+        Some(e) => Err(e),
+        None if merged < n => Err(anyhow!("a layer reader stopped unexpectedly")),
+        None => Ok(()),
+    }
 }
 
 /// One layer's numbers from the blob it lists, checked against what the image declares for
@@ -359,7 +439,7 @@ fn read_blob(index: usize, layer: &LayerRef, opts: &ScanOptions) -> Result<BlobR
         size_bytes: contents.size_bytes,
         file_count: contents.file_count,
         escaping_paths: contents.escaping_paths,
-        changes: Arc::new(contents.changes),
+        changes: contents.changes,
         captured: Arc::new(contents.captured),
         blob_digest,
         tar_digest,
@@ -367,23 +447,36 @@ fn read_blob(index: usize, layer: &LayerRef, opts: &ScanOptions) -> Result<BlobR
 }
 
 /// Walks the tar inside a decompressed stream, drains it (for the diff_id) and hands the
-/// decoder back so the caller can finish the blob digest.
-fn walk_decoded<D: Read>(
+/// decoder back so the caller can finish the blob digest. The decoder runs on a second
+/// thread (`pipe`), so inflating and hashing one layer take two cores.
+fn walk_decoded<D: Read + Send>(
     dec: D,
     ceiling: u64,
     verify: bool,
     capture: Option<&super::capture::Capture>,
 ) -> Result<(LayerContents, Option<String>, D)> {
-    // A large buffer above the decoder: tar asks for 512-byte headers and 8 KiB chunks, and
-    // inflating in 8 KiB calls costs a third more than in 256 KiB ones.
-    let mut ar = tar::Archive::new(BufReader::with_capacity(
-        1 << 18,
-        Hashing::new(Ceiling::new(dec, ceiling), verify),
-    ));
-    let contents = walk_with(ar.entries()?, capture)?;
-    // Bytes still in the buffer were hashed on their way in; `finish` hashes the rest.
-    let (_, tar_digest, ceiling) = ar.into_inner().into_inner().finish()?;
-    Ok((contents, tar_digest, ceiling.into_inner()))
+    std::thread::scope(|s| {
+        let (piped, decoder) = pipe::spawn(s, Ceiling::new(dec, ceiling), verify);
+        let mut ar = tar::Archive::new(piped);
+        let walked = ar
+            .entries_with_seek()
+            .map_err(anyhow::Error::from)
+            .and_then(|entries| walk_with(entries, capture));
+        let piped = ar.into_inner();
+        let finished = match walked {
+            // Bytes after the end-of-archive marker count for the diff_id too.
+            Ok(c) => piped.finish().map(|f| (c, f)).map_err(anyhow::Error::from),
+            Err(e) => {
+                drop(piped); // the decoding thread stops when nobody reads
+                Err(e)
+            }
+        };
+        let decoder = decoder
+            .join()
+            .map_err(|_| anyhow!("the decompressing thread stopped unexpectedly"));
+        let (contents, (_, tar_digest)) = finished?;
+        Ok((contents, tar_digest, decoder?.into_inner()))
+    })
 }
 
 /// `sha256:0123456789ab` — enough to find a layer, short enough for one line.
