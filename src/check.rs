@@ -65,8 +65,15 @@ pub fn check_image(
     policy: &Policy,
     verified: bool,
 ) {
-    report.image = Some(summarize(source, facts));
-    report.dirs = dir_summary(&facts.scan);
+    // The rules, the longest part, run beside the summary and the budgets.
+    let findings = std::thread::scope(|s| {
+        let rules = s.spawn(|| crate::rules::run(&facts.image, &facts.scan, &policy.rules));
+        report.image = Some(summarize(source, facts));
+        report.dirs = dir_summary(&facts.scan);
+        rules
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    });
     report.packages = facts.inventory.packages.clone();
     report.notes.extend(facts.inventory.notes.iter().cloned());
     report.notes.extend(facts.image.notes.iter().cloned());
@@ -91,9 +98,7 @@ pub fn check_image(
     report
         .checks
         .extend(crate::rules::lambda::size_check(&facts.scan, &policy.rules));
-    report
-        .findings
-        .extend(crate::rules::run(&facts.image, &facts.scan, &policy.rules));
+    report.findings.extend(findings);
 }
 
 /// Budgets relative to the base branch's report: how much the image may grow in one change.
