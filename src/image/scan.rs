@@ -179,6 +179,16 @@ enum Event {
     Ended,
 }
 
+/// Says `Ended` when a reader thread ends, even by a panic: the merging thread waits for
+/// every reader, and a panic then surfaces from the scope instead of hanging it.
+struct Ended(mpsc::Sender<Event>);
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        let _ = self.0.send(Event::Ended);
+    }
+}
+
 /// Reads each distinct blob once, on every core, largest first: the layers are independent,
 /// and taking the big ones first keeps one huge layer from starting last and running alone.
 /// A manifest listing one 50 MB blob 2,000 times reads 50 MB, not 100 GB. Meanwhile this
@@ -222,14 +232,14 @@ fn read_all(
     let (next, order, filled) = (&next, &order, &slots);
     let worker = |tx: mpsc::Sender<Event>| {
         move || {
+            let ended = Ended(tx);
             loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&i) = order.get(k) else { break };
                 let r = read_blob(i, &image.layers[i], opts);
                 *filled[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-                let _ = tx.send(Event::Read);
+                let _ = ended.0.send(Event::Read);
             }
-            let _ = tx.send(Event::Ended);
         }
     };
     // The next layer to merge, and the first failure in layer order.
