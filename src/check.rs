@@ -65,7 +65,7 @@ pub fn check_image(
     policy: &Policy,
     verified: bool,
 ) {
-    // The rules, the longest part, run beside the summary and the budgets.
+    // The rules, the longest part, run beside the summary and the directory totals.
     let findings = std::thread::scope(|s| {
         let rules = s.spawn(|| crate::rules::run(&facts.image, &facts.scan, &policy.rules));
         report.image = Some(summarize(source, facts));

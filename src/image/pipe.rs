@@ -1,10 +1,10 @@
 //! One compressed layer on two cores: a thread of its own decompresses into a few
 //! buffers, and the reader hashes each filled buffer (the diff_id) and walks the tar in it.
 //!
-//! Inflating and hashing a layer are two serial passes of about the same size; on one
-//! thread they add up, and the largest layer, read alone at the end, decides the wall time.
-//! Buffers travel whole, in both directions, so no byte is copied on the way. Written by
-//! hand because it is two channels around `Read`: a crate for it would bring a runtime.
+//! Inflating a layer and hashing what comes out are two serial passes over the same bytes;
+//! on one thread they add up, and the largest layer, read alone at the end, decides the wall
+//! time. Buffers travel whole, in both directions, so no byte is copied on the way. Written
+//! by hand: it is two std channels around `Read`, and the pipe crates copy through a buffer.
 
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
