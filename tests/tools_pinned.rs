@@ -81,15 +81,20 @@ fn assert_version(what: &str, found: Option<&str>, pinned: &str, at: &Path) {
     );
 }
 
-/// The interpreter a console script (moto_server, cfn-lint, …) runs: its `#!` line.
-fn shebang_python(script: &Path) -> PathBuf {
-    let text = std::fs::read(script).unwrap();
+/// The Python a console script (moto_server, cfn-lint, …) runs: its `#!` line, directly or
+/// through `/usr/bin/env python3`. `None` for a wrapper that is not Python (a pyenv shim is a
+/// bash script that picks an interpreter of its own).
+fn shebang_python(script: &Path) -> Option<PathBuf> {
+    let text = std::fs::read(script).ok()?;
     let first = text.split(|&b| b == b'\n').next().unwrap_or_default();
     let line = String::from_utf8_lossy(first);
-    let interp = line
-        .strip_prefix("#!")
-        .unwrap_or_else(|| panic!("{} is not a script", script.display()));
-    PathBuf::from(interp.split_whitespace().next().unwrap())
+    let mut words = line.strip_prefix("#!")?.split_whitespace();
+    let mut interp = PathBuf::from(words.next()?);
+    if interp.file_name().is_some_and(|n| n == "env") {
+        interp = which(words.next()?)?;
+    }
+    let name = interp.file_name()?.to_string_lossy().to_string();
+    name.starts_with("python").then_some(interp)
 }
 
 #[test]
@@ -98,12 +103,23 @@ fn python_tools_on_path_are_the_pinned_versions() {
     for (script, dist, key) in [
         ("moto_server", "moto", "PY_MOTO"),
         ("cfn-lint", "cfn-lint", "PY_CFN_LINT"),
-        ("check-jsonschema", "check-jsonschema", "PY_CHECK_JSONSCHEMA"),
+        (
+            "check-jsonschema",
+            "check-jsonschema",
+            "PY_CHECK_JSONSCHEMA",
+        ),
     ] {
         let Some(path) = present(script) else {
             continue;
         };
-        let python = shebang_python(&path);
+        let Some(python) = shebang_python(&path) else {
+            panic!(
+                "{script} on PATH is {}, a wrapper around some other Python, not the pinned \
+                 virtualenv's ({dist} {} pinned): {FIX}",
+                path.display(),
+                pin(key)
+            );
+        };
         let v = py_versions(&python, &[dist]);
         assert_version(dist, v[dist].as_deref(), &pin(key), &path);
     }
