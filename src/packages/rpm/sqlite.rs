@@ -61,7 +61,9 @@ pub fn blobs(data: &[u8]) -> Result<Vec<Vec<u8>>> {
     )?;
     let over = |e: rusqlite::Error| {
         if steps.load(Ordering::Relaxed) > budget {
-            anyhow::anyhow!("a query ran past {budget} steps, more than a {len}-byte database needs")
+            anyhow::anyhow!(
+                "a query ran past {budget} steps, more than a {len}-byte database needs"
+            )
         } else {
             anyhow::Error::new(e)
         }
@@ -95,7 +97,11 @@ pub fn blobs(data: &[u8]) -> Result<Vec<Vec<u8>>> {
     let mut rows = stmt.query([]).map_err(over)?;
     let mut out = Vec::new();
     let mut total = 0usize;
-    while let Some(row) = rows.next().map_err(over).context("reading the Packages table")? {
+    while let Some(row) = rows
+        .next()
+        .map_err(over)
+        .context("reading the Packages table")?
+    {
         let blob: Vec<u8> = row.get(0).context("reading the Packages table")?;
         total += blob.len() + 1;
         ensure!(
@@ -148,7 +154,10 @@ mod tests {
         let bytes = db("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, n INTEGER, blob BLOB AS (zeroblob(n)) VIRTUAL);
              INSERT INTO Packages (n) VALUES (100000000), (100000000);");
         let err = format!("{:#}", blobs(&bytes).unwrap_err());
-        assert!(err.contains("too big") || err.contains("more bytes"), "{err}");
+        assert!(
+            err.contains("too big") || err.contains("more bytes"),
+            "{err}"
+        );
     }
 
     /// Rows of a real table whose blobs together exceed the file (a generated column within
