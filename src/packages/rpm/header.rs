@@ -6,7 +6,7 @@
 //! wants the lead and signature header first), and it indexes its data store with the offsets
 //! as given, which a corrupt or hostile rpmdb can set anywhere. Every read here is bounds-checked,
 //! and nothing is allocated in proportion to a number the header states: an entry whose `count`
-//! needs more bytes than remain after its offset is dropped (as rpm's `hdrchkRange` does), and
+//! needs more bytes than remain after its offset makes the header an error (as in rpm), and
 //! the file list built from it is held to a budget of the blob's own length.
 
 use anyhow::{bail, ensure, Result};
@@ -89,15 +89,16 @@ impl<'a> Header<'a> {
             if offset < 0 || offset as usize > dl {
                 continue;
             }
-            // A count the bytes after the offset cannot hold is a lie; believing it would
-            // loop or allocate up to 2^32 times.
+            // A count the bytes after the offset cannot hold is a lie, and rpm refuses such a
+            // header (`hdrchkRange`); believing it would loop or allocate up to 2^32 times.
             let room = dl - offset as usize;
             let fits = element_size(ty)
                 .and_then(|size| (count as usize).checked_mul(size))
                 .is_some_and(|need| need <= room);
-            if !fits {
-                continue;
-            }
+            ensure!(
+                fits || element_size(ty).is_none(),
+                "entry {i} (tag {tag}): count {count} needs more than the {room} bytes left"
+            );
             index.push(Index {
                 tag,
                 ty,
@@ -283,28 +284,36 @@ pub mod tests {
             (NAME, STRING, s("x"), 1),
             (DIRINDEXES, INT32, vec![0; 4], 1),
         ]);
-        // Point the second entry's count far past the data.
-        let at = 8 + 16 + 12;
-        b[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+        // Point the second entry's offset past the data: that entry is left out.
+        let at = 8 + 16 + 8;
+        b[at..at + 4].copy_from_slice(&1000u32.to_be_bytes());
         let h = Header::parse(&b).unwrap();
         assert_eq!(h.u32_array(DIRINDEXES), None);
         assert_eq!(h.string_array(BASENAMES), None);
     }
 
     /// A count of 2^32-1 over a few NUL bytes: before, `strings` reserved 65,536 slots and
-    /// looped while NULs lasted; now the entry is dropped because the bytes cannot hold it.
+    /// made one String per NUL; now the header is refused because its bytes cannot hold it.
     #[test]
-    fn a_count_the_data_cannot_hold_drops_the_entry() {
+    fn a_count_the_data_cannot_hold_is_an_error() {
         let mut b = blob(&[
             (NAME, STRING, s("x"), 1),
             (BASENAMES, STRING_ARRAY, vec![0; 64], 64),
         ]);
         let at = 8 + 16 + 12;
         b[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
-        let h = Header::parse(&b).unwrap();
-        assert_eq!(h.index.len(), 1, "the lying entry is dropped");
-        assert_eq!(h.string_array(BASENAMES), None);
-        assert_eq!(h.string(NAME).as_deref(), Some("x"));
+        let err = Header::parse(&b).err().unwrap().to_string();
+        assert!(err.contains("count 4294967295"), "{err}");
+        // The same entry with its real count reads.
+        b[at..at + 4].copy_from_slice(&64u32.to_be_bytes());
+        assert_eq!(
+            Header::parse(&b)
+                .unwrap()
+                .string_array(BASENAMES)
+                .unwrap()
+                .len(),
+            64
+        );
     }
 
     /// 20,000 basenames of one byte each, all in one 3,000-byte directory: 60 MB of paths
