@@ -540,7 +540,7 @@ fn assert_warned(r: &guarded::Guarded, db: &str, what: &str, rss_mb: u64) {
         r.stderr
     );
     let v = r.json();
-    let notes = v["notes"].as_array().unwrap();
+    let notes = v["notes"].as_array().cloned().unwrap_or_default();
     assert!(
         notes
             .iter()
