@@ -207,6 +207,40 @@ fn read_all(files: &Files, skipped: &[String]) -> Inventory {
     inv
 }
 
+/// Every reader on one layer holding `files` (path, bytes): the records found (with their file
+/// lists) and the notes. For the `packages` fuzz target, which holds the lists to their input.
+pub fn read_layer(files: &[(&str, &[u8])]) -> (Vec<Found>, Vec<String>) {
+    let mut fs = Fs::new();
+    fs.apply_layer(
+        0,
+        files
+            .iter()
+            .map(|(p, d)| {
+                crate::image::layer::Change::Add(crate::image::layer::Entry {
+                    path: p.to_string(),
+                    kind: Kind::File,
+                    size: d.len() as u64,
+                    mode: 0o644,
+                    uid: 0,
+                    gid: 0,
+                    link: None,
+                })
+            })
+            .collect(),
+    );
+    let captured = Files::from_captures(&fs, files.iter().map(|(p, d)| (0, *p, *d)));
+    let os = OsRelease::read(&captured);
+    let mut notes = Vec::new();
+    let mut found = Vec::new();
+    for reader in READERS {
+        found.extend(reader.read(&captured, &os, &mut notes));
+        for (p, d) in files.iter().filter(|(p, _)| reader.wants(p)) {
+            let _ = reader.records(p, d);
+        }
+    }
+    (found, notes)
+}
+
 /// The layer that installed `f`'s version: see the module doc.
 fn install_layer<'a>(
     files: &Files<'a>,
