@@ -221,6 +221,11 @@ pub struct SourceArgs {
     /// trusted through SSL_CERT_FILE instead.
     #[arg(long)]
     pub plain_http: bool,
+
+    /// Most bytes of a docker-daemon:/podman: export spooled to $TMPDIR before it is read
+    /// (e.g. 30GB); the default is 20GB, twice Lambda's 10 GB image limit.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_export_size: Option<u64>,
 }
 
 impl SourceArgs {
@@ -243,6 +248,7 @@ impl SourceArgs {
         };
         let mut access = source::Access::default();
         access.registry.plain_http = self.plain_http;
+        access.max_export = self.max_export_size;
         access.aws = aws.clone();
         access.ecr_explicit = self.ecr_endpoint.is_some()
             || std::env::var("AWS_ENDPOINT_URL_ECR").is_ok_and(|v| !v.is_empty());
