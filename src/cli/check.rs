@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 
 use lambda_gate::check::{check_image, increase_checks};
@@ -160,8 +160,7 @@ pub fn run(args: CheckArgs) -> Result<i32> {
     };
     args.output.emit(&report)?;
     if let Some((path, sbom)) = sbom {
-        std::fs::write(path, sbom)
-            .with_context(|| format!("{}: cannot write the SBOM", path.display()))?;
+        super::output::write_file(path, sbom.as_bytes())?;
         sbom_step_output(path);
     }
     let path = args.output.output.as_ref().map(|p| p.display().to_string());
