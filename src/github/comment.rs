@@ -307,6 +307,9 @@ mod tests {
             assert!(!inner.contains("--"), "{id:?} → {m}");
             assert!(!inner.contains('>') && !inner.contains('<'), "{id:?} → {m}");
         }
-        assert_eq!(marker(Some(&"x".repeat(1000))).len(), "<!-- lambda-gate:comment: -->".len() + 64);
+        assert_eq!(
+            marker(Some(&"x".repeat(1000))).len(),
+            "<!-- lambda-gate:comment: -->".len() + 64
+        );
     }
 }

@@ -323,7 +323,7 @@ pub mod tests {
         let n = 20_000u32;
         let dir = format!("/{}/", "d".repeat(2998));
         let b = blob(&[
-            (BASENAMES, STRING_ARRAY, vec![b'f', 0].repeat(n as usize), n),
+            (BASENAMES, STRING_ARRAY, [b'f', 0].repeat(n as usize), n),
             (DIRNAMES, STRING_ARRAY, s(&dir), 1),
             (DIRINDEXES, INT32, vec![0; 4 * n as usize], n),
         ]);
