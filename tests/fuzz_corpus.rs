@@ -11,6 +11,8 @@ mod tarfix;
 mod archive;
 #[path = "../fuzz/harness/layer.rs"]
 mod layer;
+#[path = "../fuzz/harness/packages.rs"]
+mod packages;
 #[path = "../fuzz/harness/policy.rs"]
 mod policy;
 #[path = "../fuzz/harness/render.rs"]
@@ -65,4 +67,9 @@ fn threshold_corpus() {
 #[test]
 fn render_corpus() {
     replay("render", render::run);
+}
+
+#[test]
+fn packages_corpus() {
+    replay("packages", packages::run);
 }

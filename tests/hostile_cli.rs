@@ -279,3 +279,61 @@ fn configuration_mistakes_name_the_file_the_key_and_what_is_expected() {
     let out = gate(&["check", img.to_str().unwrap(), "--platform", "////"]);
     assert_error(&out, &["--platform", "os/arch"], &[]);
 }
+
+/// Issue 24: `gate check img.tar -o r.json` with `r.json` a symlink (committed to the pull
+/// request's workspace) wrote through it, over the file it names. Every output now refuses
+/// a link at its path, exit 2 naming it, and the link's target is left as it was.
+#[test]
+fn an_output_path_that_is_a_symlink_is_refused_and_its_target_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("event.json");
+    std::fs::write(&victim, b"{\"secret\": true}\n").unwrap();
+    let img = image(IMAGE);
+    for flag in [
+        "-o",
+        "--markdown-output",
+        "--sarif-output",
+        "--html",
+        "--junit",
+        "--sbom-output",
+    ] {
+        let link = dir.path().join("r.out");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_gate"))
+            .current_dir(dir.path())
+            .args(["check", img.to_str().unwrap(), flag, "r.out"])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_error(&out, &["r.out", "symbolic link"], &[]);
+        assert_eq!(
+            std::fs::read(&victim).unwrap(),
+            b"{\"secret\": true}\n",
+            "{flag}: the link's target is unchanged"
+        );
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "{flag}: the link itself is left alone"
+        );
+    }
+    // A dangling link (which would create the file it names) is refused the same way.
+    let link = dir.path().join("dangling.json");
+    std::os::unix::fs::symlink(dir.path().join("created.json"), &link).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gate"))
+        .current_dir(dir.path())
+        .args(["check", img.to_str().unwrap(), "-o", "dangling.json"])
+        .output()
+        .unwrap();
+    assert_error(&out, &["dangling.json", "symbolic link"], &[]);
+    assert!(!dir.path().join("created.json").exists());
+    // No temporary file is left behind either.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+}

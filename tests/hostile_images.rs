@@ -515,3 +515,148 @@ fn compression_is_named_right() {
         assert_refused(&r, &p, &[&format!("unsupported compression ({name})")]);
     }
 }
+
+/// An image whose one layer holds `files`, run under the guard with a CPU cap many times what
+/// the fixed code needs; returns the run and the archive's path.
+fn gate_on_layer(name: &str, files: &[(&str, &[u8])]) -> (guarded::Guarded, PathBuf) {
+    let dir = support::static_dir("hostile-packages");
+    let layer = gzip(&tar_files(files));
+    let p = oci_archive(&dir, name, &[layer], &[0]);
+    let r = guarded::gate_guarded_with(
+        &["check", p.to_str().unwrap(), "--format", "json"],
+        guarded::Caps { cpu_seconds: 30 },
+    );
+    (r, p)
+}
+
+/// A run that got through (0 or 1), whose report notes a warning naming `db` and saying
+/// `what`, within `rss_mb` of peak memory.
+fn assert_warned(r: &guarded::Guarded, db: &str, what: &str, rss_mb: u64) {
+    assert!(
+        matches!(r.code, Some(0 | 1)),
+        "exit {:?} signal {:?}: {}",
+        r.code,
+        r.signal,
+        r.stderr
+    );
+    let v = r.json();
+    let notes = v["notes"].as_array().cloned().unwrap_or_default();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains(db) && n.as_str().unwrap().contains(what)),
+        "a note naming {db} and saying {what:?}: {notes:?}"
+    );
+    assert!(r.max_rss < rss_mb << 20, "peak RSS {} MB", r.max_rss >> 20);
+}
+
+/// Issue 24: a Berkeley DB `Packages` whose 16,000 items all point at one 3 MB overflow
+/// chain. Each item was copied from the chain, 48 GB in all: the run aborted with "memory
+/// allocation failed". Written byte by byte (little-endian hash file, 4 kB pages, as
+/// go-rpmdb and `db5.3_dump` read them): no tool writes a shared chain.
+#[test]
+fn a_bdb_whose_items_share_one_overflow_chain_is_a_warning_not_48_gb() {
+    const PAGE: usize = 4096;
+    const ITEMS: usize = 16_000;
+    // Pairs per hash page: two 2-byte offsets, a 5-byte key item and a 12-byte HOFFPAGE item.
+    let per_page = (PAGE - 26) / 21;
+    let hash_pages = ITEMS.div_ceil(per_page);
+    let chain_pages = (3 << 20) / (PAGE - 26);
+    let first_overflow = 1 + hash_pages;
+    let pages = first_overflow + chain_pages;
+    let mut f = vec![0u8; pages * PAGE];
+    f[12..16].copy_from_slice(&0x0006_1561u32.to_le_bytes());
+    f[20..24].copy_from_slice(&(PAGE as u32).to_le_bytes());
+    f[25] = 8; // hash metadata
+    f[32..36].copy_from_slice(&((pages - 1) as u32).to_le_bytes());
+    for hp in 0..hash_pages {
+        let o = (1 + hp) * PAGE;
+        let n = per_page.min(ITEMS - hp * per_page);
+        f[o + 25] = 13; // hash page
+        f[o + 20..o + 22].copy_from_slice(&((2 * n) as u16).to_le_bytes());
+        for i in 0..n {
+            let key = PAGE - (i + 1) * 17;
+            let data = key + 5;
+            f[o + 26 + 4 * i..o + 28 + 4 * i].copy_from_slice(&(key as u16).to_le_bytes());
+            f[o + 28 + 4 * i..o + 30 + 4 * i].copy_from_slice(&(data as u16).to_le_bytes());
+            f[o + key] = 1; // H_KEYDATA, the key: a header number
+            f[o + key + 1..o + key + 5]
+                .copy_from_slice(&((hp * per_page + i) as u32).to_le_bytes());
+            f[o + data] = 3; // H_OFFPAGE
+            f[o + data + 4..o + data + 8].copy_from_slice(&(first_overflow as u32).to_le_bytes());
+            f[o + data + 8..o + data + 12]
+                .copy_from_slice(&((chain_pages * (PAGE - 26)) as u32).to_le_bytes());
+        }
+    }
+    for c in 0..chain_pages {
+        let o = (first_overflow + c) * PAGE;
+        f[o + 25] = 7; // overflow
+        let next = if c + 1 < chain_pages {
+            first_overflow + c + 1
+        } else {
+            0
+        };
+        f[o + 16..o + 20].copy_from_slice(&(next as u32).to_le_bytes());
+        f[o + 22..o + 24].copy_from_slice(&((PAGE - 26) as u16).to_le_bytes());
+    }
+    let (r, p) = gate_on_layer("bdb-shared-chain.tar", &[("var/lib/rpm/Packages", &f)]);
+    assert!(std::fs::metadata(&p).unwrap().len() < 200_000);
+    assert_warned(&r, "/var/lib/rpm/Packages", "reached twice", 150);
+}
+
+/// Issue 24: an `rpmdb.sqlite` of a few kB whose `Packages` is a view over a recursive query
+/// of 20 million rows took 2 GB. Made by SQLite itself (rusqlite).
+#[test]
+fn an_rpmdb_sqlite_whose_packages_is_a_view_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rpmdb.sqlite");
+    let db = rusqlite::Connection::open(&path).unwrap();
+    db.execute_batch(
+        "CREATE VIEW Packages AS WITH RECURSIVE n(hnum) AS (SELECT 1 UNION ALL SELECT hnum + 1 FROM n WHERE hnum < 20000000) SELECT hnum, zeroblob(100) AS blob FROM n;",
+    )
+    .unwrap();
+    drop(db);
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() < 16 << 10);
+    let (r, _) = gate_on_layer("sqlite-view.tar", &[("var/lib/rpm/rpmdb.sqlite", &bytes)]);
+    assert_warned(&r, "/var/lib/rpm/rpmdb.sqlite", "Packages is a view", 150);
+}
+
+/// Issue 24: a header whose file list claims 2^32-1 names over 32 MB of NUL bytes was one
+/// String per NUL (768 MB of them). Now the header is refused as rpm refuses it, with a note.
+/// The table is real (rusqlite); the header blob is written by hand: rpm writes no such thing.
+#[test]
+fn an_rpm_header_count_of_4_billion_is_a_warning() {
+    let nuls = 32 << 20;
+    let mut index = Vec::new();
+    let mut data = Vec::new();
+    for (tag, ty, payload, count) in [
+        (1000u32, 6u32, b"evil\0".to_vec(), 1u32),
+        (1001, 6, b"1.0\0".to_vec(), 1),
+        (1027, 8, vec![0u8; nuls], u32::MAX),
+    ] {
+        index.extend(tag.to_be_bytes());
+        index.extend(ty.to_be_bytes());
+        index.extend((data.len() as u32).to_be_bytes());
+        index.extend(count.to_be_bytes());
+        data.extend(payload);
+    }
+    let mut blob = Vec::new();
+    blob.extend(3u32.to_be_bytes());
+    blob.extend((data.len() as u32).to_be_bytes());
+    blob.extend(index);
+    blob.extend(data);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rpmdb.sqlite");
+    let db = rusqlite::Connection::open(&path).unwrap();
+    db.execute_batch(
+        "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL);",
+    )
+    .unwrap();
+    db.execute("INSERT INTO Packages (blob) VALUES (?1)", [&blob])
+        .unwrap();
+    drop(db);
+    let bytes = std::fs::read(&path).unwrap();
+    let (r, _) = gate_on_layer("rpm-count.tar", &[("var/lib/rpm/rpmdb.sqlite", &bytes)]);
+    assert_warned(&r, "/var/lib/rpm/rpmdb.sqlite", "1 package header(s)", 400);
+}

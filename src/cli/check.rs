@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 
 use lambda_gate::check::{check_image, increase_checks};
@@ -160,8 +160,7 @@ pub fn run(args: CheckArgs) -> Result<i32> {
     };
     args.output.emit(&report)?;
     if let Some((path, sbom)) = sbom {
-        std::fs::write(path, sbom)
-            .with_context(|| format!("{}: cannot write the SBOM", path.display()))?;
+        super::output::write_file(path, sbom.as_bytes())?;
         sbom_step_output(path);
     }
     let path = args.output.output.as_ref().map(|p| p.display().to_string());
@@ -221,6 +220,11 @@ pub struct SourceArgs {
     /// trusted through SSL_CERT_FILE instead.
     #[arg(long)]
     pub plain_http: bool,
+
+    /// Most bytes of a docker-daemon:/podman: export spooled to $TMPDIR before it is read
+    /// (e.g. 30GB); the default is 20GB, twice Lambda's 10 GB image limit.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_export_size: Option<u64>,
 }
 
 impl SourceArgs {
@@ -243,6 +247,7 @@ impl SourceArgs {
         };
         let mut access = source::Access::default();
         access.registry.plain_http = self.plain_http;
+        access.max_export = self.max_export_size;
         access.aws = aws.clone();
         access.ecr_explicit = self.ecr_endpoint.is_some()
             || std::env::var("AWS_ENDPOINT_URL_ECR").is_ok_and(|v| !v.is_empty());

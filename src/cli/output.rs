@@ -2,6 +2,7 @@
 
 use std::fs::OpenOptions;
 use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -129,6 +130,12 @@ impl OutputArgs {
     }
 }
 
+/// Writes one more output file (the SBOM) as `emit` writes the reports: in place only once
+/// complete, never through a symlink at `path`.
+pub fn write_file(path: &Path, body: &[u8]) -> Result<()> {
+    Staged::write(path, body)?.commit(&mut Vec::new())
+}
+
 /// Stdout, with the two failures a user meets named: a closed pipe is quiet, anything else
 /// (`> /dev/full`) is an error that says "stdout".
 fn write_stdout(body: &[u8]) -> Result<()> {
@@ -158,13 +165,22 @@ impl Staged {
                 io_reason(&e)
             )
         };
-        // Through a symlink to the file it names, so the link stays a link.
-        let target = match std::fs::symlink_metadata(path) {
-            Ok(m) if m.file_type().is_symlink() => {
-                std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
-            }
-            _ => path.to_path_buf(),
-        };
+        // Never through a symlink: the default paths sit in the pull request's workspace,
+        // where a committed link could point the gate (root in the action's container) at
+        // `/github/workflow/event.json` or any other mounted file. Race-free as written: the
+        // temporary file is created with O_EXCL and renamed over the path, and rename(2)
+        // replaces a link that appears meanwhile instead of following it; a device is opened
+        // with O_NOFOLLOW. Only /dev's own links (`/dev/stdout`, `/dev/fd/1`) are followed:
+        // nobody's workspace puts them there.
+        let meta = std::fs::symlink_metadata(path);
+        let system_link = path.starts_with("/dev/");
+        if meta.as_ref().is_ok_and(|m| m.file_type().is_symlink()) && !system_link {
+            bail!(
+                "{}: is a symbolic link; the gate does not write through links (one in the workspace could point it at any file): remove it or choose another path",
+                path.display()
+            );
+        }
+        let target = path.to_path_buf();
         if std::fs::metadata(&target).is_ok_and(|m| !m.is_file()) {
             if std::fs::metadata(&target).is_ok_and(|m| m.is_dir()) {
                 bail!(
@@ -172,7 +188,11 @@ impl Staged {
                     path.display()
                 );
             }
-            let mut f = OpenOptions::new().write(true).open(&target).map_err(fail)?;
+            let mut f = OpenOptions::new()
+                .write(true)
+                .custom_flags(if system_link { 0 } else { libc::O_NOFOLLOW })
+                .open(&target)
+                .map_err(fail)?;
             f.write_all(body).and_then(|()| f.flush()).map_err(fail)?;
             return Ok(Staged::Direct);
         }

@@ -18,12 +18,29 @@ use serde::Deserialize;
 use super::api::{Api, Failure, Kind, Limits};
 use super::context::Context;
 
-/// The hidden marker that identifies this gate's comment.
+/// Longest `comment-id` kept in the marker.
+const MAX_ID: usize = 64;
+
+/// The hidden marker that identifies this gate's comment. The id is whitelisted, not escaped:
+/// letters, digits, `.`, `_` and `-` (a run of `-` folded to one, so `--` never appears
+/// inside the HTML comment), anything else `_`, at most 64 characters. An id such as `--->`
+/// then cannot close the comment and put markup in the body.
 pub fn marker(comment_id: Option<&str>) -> String {
-    match comment_id {
-        Some(id) => format!("<!-- lambda-gate:comment:{} -->", id.replace("--", "-")),
-        None => "<!-- lambda-gate:comment -->".to_string(),
+    let Some(id) = comment_id else {
+        return "<!-- lambda-gate:comment -->".to_string();
+    };
+    let mut safe = String::new();
+    for c in id.chars().take(MAX_ID) {
+        let c = if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+            c
+        } else {
+            '_'
+        };
+        if !(c == '-' && safe.ends_with('-')) {
+            safe.push(c);
+        }
     }
+    format!("<!-- lambda-gate:comment:{safe} -->")
 }
 
 /// The author of the workflow token's comments.
@@ -271,5 +288,28 @@ mod tests {
     fn markers_keep_gates_apart() {
         assert_eq!(marker(None), "<!-- lambda-gate:comment -->");
         assert_eq!(marker(Some("a--b")), "<!-- lambda-gate:comment:a-b -->");
+        assert_eq!(
+            marker(Some("function/app 1")),
+            "<!-- lambda-gate:comment:function_app_1 -->"
+        );
+    }
+
+    /// Issue 24: `replace("--", "-")` left `--->` as `-->`, which closes the HTML comment and
+    /// lets the rest of the id render as markup in the PR comment.
+    #[test]
+    fn a_comment_id_cannot_close_the_marker() {
+        for id in ["--->", "-->", "x--!>", "a-->b<img src=x>", "x\n-->"] {
+            let m = marker(Some(id));
+            let inner = m
+                .strip_prefix("<!-- ")
+                .and_then(|m| m.strip_suffix(" -->"))
+                .unwrap();
+            assert!(!inner.contains("--"), "{id:?} → {m}");
+            assert!(!inner.contains('>') && !inner.contains('<'), "{id:?} → {m}");
+        }
+        assert_eq!(
+            marker(Some(&"x".repeat(1000))).len(),
+            "<!-- lambda-gate:comment: -->".len() + 64
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Alpine: `/lib/apk/db/installed` — one paragraph per package of `K:value` lines: `P` name,
 //! `V` version, `A` arch, `L` license, `F` a directory and `R` a file in the last `F`.
 
-use super::{join, paragraphs, purl, Files, Found, OsRelease, Reader};
+use super::{join, paragraphs, purl, Files, Found, OsRelease, PathBudget, Reader};
 
 pub struct Apk;
 
@@ -16,13 +16,15 @@ impl Reader for Apk {
         path == DB
     }
 
-    fn read(&self, files: &Files, os: &OsRelease, _notes: &mut Vec<String>) -> Vec<Found> {
+    fn read(&self, files: &Files, os: &OsRelease, notes: &mut Vec<String>) -> Vec<Found> {
         let Some((_, data)) = files.visible(DB) else {
             return Vec::new();
         };
         let distro = os.version_id.clone();
-        parse(&String::from_utf8_lossy(data))
-            .into_iter()
+        let mut budget = PathBudget::for_file(data.len());
+        let recs = parse(&String::from_utf8_lossy(data), &mut budget);
+        notes.extend(budget.note(DB, data.len()));
+        recs.into_iter()
             .map(|r| Found {
                 purl: purl(
                     "apk",
@@ -41,7 +43,7 @@ impl Reader for Apk {
     }
 
     fn records(&self, _path: &str, data: &[u8]) -> Vec<(String, String)> {
-        parse(&String::from_utf8_lossy(data))
+        parse(&String::from_utf8_lossy(data), &mut PathBudget::for_file(0))
             .into_iter()
             .map(|r| (r.name, r.version))
             .collect()
@@ -56,7 +58,7 @@ struct Record {
     files: Vec<String>,
 }
 
-fn parse(text: &str) -> Vec<Record> {
+fn parse(text: &str, budget: &mut PathBudget) -> Vec<Record> {
     paragraphs(text)
         .filter_map(|p| {
             let mut r = Record {
@@ -77,7 +79,8 @@ fn parse(text: &str) -> Vec<Record> {
                     "A" => r.arch = v.to_string(),
                     "L" if !v.is_empty() => r.license = Some(v.to_string()),
                     "F" => dir = v.to_string(),
-                    "R" => r.files.extend(join(&dir, v)),
+                    // Past the budget not even joined: a join costs the directory's length.
+                    "R" if !budget.over => r.files.extend(join(&dir, v).filter(|p| budget.keep(p))),
                     _ => {}
                 }
             }
@@ -94,6 +97,7 @@ mod tests {
     fn reads_packages_and_their_files() {
         let recs = parse(
             "C:Q1abc=\nP:musl\nV:1.2.4-r2\nA:x86_64\nL:MIT\nF:lib\nR:ld-musl-x86_64.so.1\nR:libc.musl-x86_64.so.1\n\nP:busybox\nV:1.36.1-r15\nA:x86_64\nF:bin\nR:busybox\nF:etc\nR:securetty\n",
+            &mut PathBudget::for_file(200),
         );
         assert_eq!(recs.len(), 2);
         assert_eq!(
@@ -102,5 +106,25 @@ mod tests {
         );
         assert_eq!(recs[1].files, ["bin/busybox", "etc/securetty"]);
         assert_eq!(recs[0].license.as_deref(), Some("MIT"));
+    }
+
+    /// One 4,000-byte `F:` directory and 500,000 four-byte `R:` lines: 2 MB of database that
+    /// joined naively is 2 GB of paths. The lists stop at the budget, and the budget says so.
+    #[test]
+    fn file_lists_are_held_to_the_database_size() {
+        let db = format!(
+            "P:x\nV:1\nF:{}\n{}",
+            "d".repeat(4000),
+            "R:f\n".repeat(500_000)
+        );
+        let mut budget = PathBudget::for_file(db.len());
+        let recs = parse(&db, &mut budget);
+        let bytes: usize = recs[0].files.iter().map(|f| f.len() + 24).sum();
+        assert!(bytes <= 16 * db.len() + (1 << 20), "{bytes} bytes of paths");
+        assert!(budget.over);
+        assert!(budget
+            .note(DB, db.len())
+            .unwrap()
+            .contains("/lib/apk/db/installed"));
     }
 }

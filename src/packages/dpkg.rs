@@ -2,6 +2,8 @@
 //! install), distroless's `/var/lib/dpkg/status.d/<name>` (one file per package, with
 //! `<name>.md5sums` listing its files), and `/var/lib/dpkg/info/<name>[:arch].list`.
 
+use std::collections::HashSet;
+
 use super::{field, paragraphs, purl, Files, Found, OsRelease, Reader};
 
 pub struct Dpkg;
@@ -21,11 +23,19 @@ impl Reader for Dpkg {
             || (path.starts_with(INFO) && path.ends_with(".list"))
     }
 
-    fn read(&self, files: &Files, os: &OsRelease, _notes: &mut Vec<String>) -> Vec<Found> {
+    fn read(&self, files: &Files, os: &OsRelease, notes: &mut Vec<String>) -> Vec<Found> {
         let mut out = Vec::new();
+        // Each list (`info/*.list`, `status.d/*.md5sums`) is read for one record only: in a
+        // real database every record has its own, and a status file naming one package a
+        // million times would otherwise copy its list a million times.
+        let mut read_lists: HashSet<String> = HashSet::new();
+        let mut repeated = 0usize;
         if let Some((_, data)) = files.visible(STATUS) {
             for rec in installed(&String::from_utf8_lossy(data)) {
-                let files_of = list_of(files, &rec);
+                let files_of = list_of(files, &rec, &mut read_lists).unwrap_or_else(|| {
+                    repeated += 1;
+                    Vec::new()
+                });
                 out.push(found(rec, STATUS, files_of, os));
             }
         }
@@ -39,17 +49,27 @@ impl Reader for Dpkg {
         for (path, data) in dbs {
             for rec in installed(&String::from_utf8_lossy(data)) {
                 let sums = format!("{path}.md5sums");
-                let listed: Vec<String> = files
-                    .visible(&sums)
-                    .map(|(_, d)| md5sums_paths(&String::from_utf8_lossy(d)))
-                    .unwrap_or_default();
-                let listed = if listed.is_empty() {
-                    list_of(files, &rec)
-                } else {
-                    listed
-                };
+                let mut listed: Vec<String> = Vec::new();
+                if let Some((_, d)) = files.visible(&sums) {
+                    if read_lists.insert(sums) {
+                        listed = md5sums_paths(&String::from_utf8_lossy(d));
+                    } else {
+                        repeated += 1;
+                    }
+                }
+                if listed.is_empty() {
+                    listed = list_of(files, &rec, &mut read_lists).unwrap_or_else(|| {
+                        repeated += 1;
+                        Vec::new()
+                    });
+                }
                 out.push(found(rec, path, listed, os));
             }
+        }
+        if repeated > 0 {
+            notes.push(format!(
+                "/{INFO}: {repeated} dpkg record(s) name a file list another record already used; they are listed without files (a hostile or corrupt database)"
+            ));
         }
         out
     }
@@ -91,20 +111,26 @@ fn installed(text: &str) -> Vec<Record> {
 }
 
 /// `info/<name>.list`, or `info/<name>:<arch>.list` for Multi-Arch: same packages.
-fn list_of(files: &Files, r: &Record) -> Vec<String> {
+/// The record's `info/*.list` paths; `None` when another record already took that list.
+fn list_of(files: &Files, r: &Record, read: &mut HashSet<String>) -> Option<Vec<String>> {
     let plain = format!("{INFO}{}.list", r.name);
     let with_arch = format!("{INFO}{}:{}.list", r.name, r.arch);
-    files
-        .visible(&plain)
-        .or_else(|| files.visible(&with_arch))
-        .map(|(_, d)| {
-            String::from_utf8_lossy(d)
-                .lines()
-                .filter_map(|l| super::join("", l.trim()))
-                .filter(|p| !p.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
+    let Some((path, d)) = [plain, with_arch]
+        .into_iter()
+        .find_map(|p| files.visible(&p).map(|(_, d)| (p, d)))
+    else {
+        return Some(Vec::new());
+    };
+    if !read.insert(path) {
+        return None;
+    }
+    Some(
+        String::from_utf8_lossy(d)
+            .lines()
+            .filter_map(|l| super::join("", l.trim()))
+            .filter(|p| !p.is_empty())
+            .collect(),
+    )
 }
 
 /// `md5sum  path` lines, paths relative to the root.
@@ -211,5 +237,42 @@ mod tests {
             "pkg:deb/debian/perl-base@5.36.0-7?arch=amd64&distro=debian-12&epoch=1"
         );
         assert_eq!(f.version, "1:5.36.0-7");
+    }
+
+    /// One package's paragraph repeated 1,000 times over a 1,000-line list: the list was copied
+    /// for each (a million paths from 40 kB); it is read for the first record only.
+    #[test]
+    fn a_list_is_read_for_one_record_only() {
+        let status = "Package: a\nStatus: install ok installed\nVersion: 1\n\n".repeat(1000);
+        let list: String = (0..1000).map(|i| format!("/usr/share/a/{i}\n")).collect();
+        let files = [
+            (STATUS, status.as_bytes()),
+            ("var/lib/dpkg/info/a.list", list.as_bytes()),
+        ];
+        let mut fs = Fs::new();
+        fs.apply_layer(
+            0,
+            files
+                .iter()
+                .map(|(p, d)| {
+                    Change::Add(Entry {
+                        path: p.to_string(),
+                        kind: Kind::File,
+                        size: d.len() as u64,
+                        mode: 0o644,
+                        uid: 0,
+                        gid: 0,
+                        link: None,
+                    })
+                })
+                .collect(),
+        );
+        let files = Files::from_captures(&fs, files.iter().map(|(p, d)| (0, *p, *d)));
+        let mut notes = Vec::new();
+        let found = Dpkg.read(&files, &OsRelease::default(), &mut notes);
+        assert_eq!(found.len(), 1000);
+        let listed: usize = found.iter().map(|f| f.files.len()).sum();
+        assert_eq!(listed, 1000, "the list counted once");
+        assert!(notes[0].contains("999 dpkg record(s)"), "{notes:?}");
     }
 }

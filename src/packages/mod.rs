@@ -207,6 +207,40 @@ fn read_all(files: &Files, skipped: &[String]) -> Inventory {
     inv
 }
 
+/// Every reader on one layer holding `files` (path, bytes): the records found (with their file
+/// lists) and the notes. For the `packages` fuzz target, which holds the lists to their input.
+pub fn read_layer(files: &[(&str, &[u8])]) -> (Vec<Found>, Vec<String>) {
+    let mut fs = Fs::new();
+    fs.apply_layer(
+        0,
+        files
+            .iter()
+            .map(|(p, d)| {
+                crate::image::layer::Change::Add(crate::image::layer::Entry {
+                    path: p.to_string(),
+                    kind: Kind::File,
+                    size: d.len() as u64,
+                    mode: 0o644,
+                    uid: 0,
+                    gid: 0,
+                    link: None,
+                })
+            })
+            .collect(),
+    );
+    let captured = Files::from_captures(&fs, files.iter().map(|(p, d)| (0, *p, *d)));
+    let os = OsRelease::read(&captured);
+    let mut notes = Vec::new();
+    let mut found = Vec::new();
+    for reader in READERS {
+        found.extend(reader.read(&captured, &os, &mut notes));
+        for (p, d) in files.iter().filter(|(p, _)| reader.wants(p)) {
+            let _ = reader.records(p, d);
+        }
+    }
+    (found, notes)
+}
+
 /// The layer that installed `f`'s version: see the module doc.
 fn install_layer<'a>(
     files: &Files<'a>,
@@ -297,9 +331,61 @@ pub fn resolve<'f>(fs: &'f Fs, path: &str) -> Option<(String, &'f Node)> {
     Some((real, n))
 }
 
+/// Longest path a file list keeps: the layer walk refuses longer ones (PATH_MAX), so a longer
+/// joined path names no file of the image.
+pub const PATH_MAX: usize = 4096;
+
+/// The memory the file lists read from one database file may take. Paths are joined to a
+/// directory the file names once (apk's `F:`, a RECORD's site-packages), so a list of short
+/// lines under one long directory could multiply the file's bytes; real lists take a few times
+/// their file at most, and this allows 16 times (counting each `String`) plus 1 MiB.
+pub struct PathBudget {
+    left: usize,
+    /// Set once a path did not fit: the lists are cut short, and the reader says so.
+    pub over: bool,
+}
+
+impl PathBudget {
+    pub fn for_file(len: usize) -> PathBudget {
+        PathBudget {
+            left: len.saturating_mul(16).saturating_add(1 << 20),
+            over: false,
+        }
+    }
+
+    /// Whether `p` still fits; once one does not, none does.
+    pub fn keep(&mut self, p: &str) -> bool {
+        match self
+            .left
+            .checked_sub(p.len() + std::mem::size_of::<String>())
+            .filter(|_| !self.over)
+        {
+            Some(l) => {
+                self.left = l;
+                true
+            }
+            None => {
+                self.over = true;
+                false
+            }
+        }
+    }
+
+    /// The note for a file whose lists were cut short.
+    pub fn note(&self, path: &str, len: usize) -> Option<String> {
+        self.over.then(|| {
+            format!("/{path}: its file lists would take more than 16 times its {len} bytes; they are cut short there (a hostile or corrupt file)")
+        })
+    }
+}
+
 /// `base/rel` normalized: `.` and `..` resolved lexically, never above the root; `None` when
-/// `rel` climbs out of the root.
+/// `rel` climbs out of the root or the result is longer than `PATH_MAX`.
 pub fn join(base: &str, rel: &str) -> Option<String> {
+    if base.len() + rel.len() > 2 * PATH_MAX + 1 {
+        // Even with every `..` resolved it could not come back under PATH_MAX cheaply.
+        return None;
+    }
     let mut parts: Vec<&str> = if rel.starts_with('/') {
         Vec::new()
     } else {
@@ -314,7 +400,8 @@ pub fn join(base: &str, rel: &str) -> Option<String> {
             c => parts.push(c),
         }
     }
-    Some(parts.join("/"))
+    let out = parts.join("/");
+    (out.len() <= PATH_MAX).then_some(out)
 }
 
 /// Percent-encodes a purl component (purl-spec: everything but unreserved characters).

@@ -29,11 +29,17 @@ impl Reader for Node {
             let Some(m) = Manifest::parse(data) else {
                 continue;
             };
-            let nested = format!("{dir}/node_modules/");
+            // Anything under a `node_modules` below the package is another package's, also
+            // deeper than `{dir}/node_modules/`: else a chain of packages each nested in the
+            // one above (`a/x/node_modules/a/x/node_modules/…`) lists every file once per
+            // level, quadratic in the image.
             let listed = files
                 .fs()
                 .below(dir)
-                .filter(|(p, _)| !p.starts_with(&nested))
+                .filter(|(p, _)| {
+                    !p.get(dir.len()..)
+                        .is_some_and(|rest| rest.contains("/node_modules/"))
+                })
                 .map(|(p, _)| p.to_string())
                 .collect();
             let (ns, base) = match m.name.split_once('/') {

@@ -4,7 +4,7 @@
 //! `installed-files.txt`. `SOURCES.txt` lists the source tree, not what was installed, so the
 //! files of an egg-info without `installed-files.txt` are its own directory's.
 
-use super::{join, purl, Files, Found, OsRelease, Reader};
+use super::{join, purl, Files, Found, OsRelease, PathBudget, Reader};
 
 pub struct Python;
 
@@ -22,7 +22,7 @@ impl Reader for Python {
         }
     }
 
-    fn read(&self, files: &Files, _os: &OsRelease, _notes: &mut Vec<String>) -> Vec<Found> {
+    fn read(&self, files: &Files, _os: &OsRelease, notes: &mut Vec<String>) -> Vec<Found> {
         let mut out = Vec::new();
         let metas: Vec<(&str, &[u8])> = files
             .visible_matching(|p| {
@@ -45,14 +45,24 @@ impl Reader for Python {
             let mut listed: Vec<String> = Vec::new();
             if let Some(d) = info_dir {
                 if d.ends_with(".dist-info") {
-                    if let Some((_, rec)) = files.visible(&format!("{d}/RECORD")) {
-                        listed = record_paths(&String::from_utf8_lossy(rec), site);
+                    let record = format!("{d}/RECORD");
+                    if let Some((_, rec)) = files.visible(&record) {
+                        let mut budget = PathBudget::for_file(rec.len());
+                        listed = record_paths(&String::from_utf8_lossy(rec), site, &mut budget);
+                        notes.extend(budget.note(&record, rec.len()));
                     }
-                } else if let Some((_, inst)) = files.visible(&format!("{d}/installed-files.txt")) {
-                    listed = String::from_utf8_lossy(inst)
-                        .lines()
-                        .filter_map(|l| join(d, l.trim()))
-                        .collect();
+                } else {
+                    let inst_path = format!("{d}/installed-files.txt");
+                    if let Some((_, inst)) = files.visible(&inst_path) {
+                        let mut budget = PathBudget::for_file(inst.len());
+                        for l in String::from_utf8_lossy(inst).lines() {
+                            if budget.over {
+                                break;
+                            }
+                            listed.extend(join(d, l.trim()).filter(|p| budget.keep(p)));
+                        }
+                        notes.extend(budget.note(&inst_path, inst.len()));
+                    }
                 }
                 // The metadata directory itself belongs to the distribution in any case.
                 listed.extend(files.fs().below(d).map(|(p, _)| p.to_string()));
@@ -141,32 +151,40 @@ impl Metadata {
 
 /// RECORD is CSV (path, hash, size); paths are relative to the site directory and may
 /// climb out of it (`../../../bin/pip`).
-fn record_paths(text: &str, site: &str) -> Vec<String> {
-    text.lines()
-        .filter_map(|l| {
-            let p = if let Some(rest) = l.strip_prefix('"') {
-                // A quoted path: `""` is a quote inside it.
-                let mut out = String::new();
-                let mut chars = rest.chars().peekable();
-                while let Some(c) = chars.next() {
-                    if c == '"' {
-                        if chars.peek() == Some(&'"') {
-                            out.push('"');
-                            chars.next();
-                        } else {
-                            break;
-                        }
+fn record_paths(text: &str, site: &str, budget: &mut PathBudget) -> Vec<String> {
+    let mut out = Vec::new();
+    // Lines past the budget are not even joined: a join costs the site's length.
+    for l in text.lines() {
+        if budget.over {
+            break;
+        }
+        let p = if let Some(rest) = l.strip_prefix('"') {
+            // A quoted path: `""` is a quote inside it.
+            let mut out = String::new();
+            let mut chars = rest.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c == '"' {
+                    if chars.peek() == Some(&'"') {
+                        out.push('"');
+                        chars.next();
                     } else {
-                        out.push(c);
+                        break;
                     }
+                } else {
+                    out.push(c);
                 }
-                out
-            } else {
-                l.split(',').next().unwrap_or("").to_string()
-            };
-            (!p.is_empty()).then(|| join(site, &p)).flatten()
-        })
-        .collect()
+            }
+            out
+        } else {
+            l.split(',').next().unwrap_or("").to_string()
+        };
+        if let Some(p) = (!p.is_empty()).then(|| join(site, &p)).flatten() {
+            if budget.keep(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -194,6 +212,7 @@ mod tests {
         let paths = record_paths(
             "requests/__init__.py,sha256=x,100\n\"odd,name.py\",,\n../../../bin/req,,\nrequests-2.32.3.dist-info/RECORD,,\n",
             "usr/lib/python3/site-packages",
+            &mut PathBudget::for_file(100),
         );
         assert_eq!(
             paths,
@@ -204,5 +223,21 @@ mod tests {
                 "usr/lib/python3/site-packages/requests-2.32.3.dist-info/RECORD"
             ]
         );
+    }
+
+    /// 1,000,000 two-byte RECORD lines under a 4,000-byte site directory: 4 GB of paths joined
+    /// naively from 2 MB. Held to the budget instead.
+    #[test]
+    fn record_paths_are_held_to_the_record_size() {
+        let site = "s/".repeat(2000);
+        let rec = "a\n".repeat(1_000_000);
+        let mut budget = PathBudget::for_file(rec.len());
+        let paths = record_paths(&rec, &site, &mut budget);
+        let bytes: usize = paths.iter().map(|p| p.len() + 24).sum();
+        assert!(
+            bytes <= 16 * rec.len() + (1 << 20),
+            "{bytes} bytes of paths"
+        );
+        assert!(budget.over);
     }
 }

@@ -41,17 +41,17 @@ impl Reader for Rpm {
             let mut bad = 0;
             for blob in headers {
                 match header::Header::parse(&blob) {
-                    Ok(h) => {
-                        if let Some(f) = found(&h, path, os) {
-                            out.push(f);
-                        }
-                    }
+                    Ok(h) => match found(&h, path, os, budget(&blob)) {
+                        Ok(Some(f)) => out.push(f),
+                        Ok(None) => {}
+                        Err(()) => bad += 1,
+                    },
                     Err(_) => bad += 1,
                 }
             }
             if bad > 0 {
                 notes.push(format!(
-                    "/{path}: {bad} package header(s) could not be read and are left out"
+                    "/{path}: {bad} package header(s) could not be read (corrupt, or a file list larger than the header) and are left out"
                 ));
             }
         }
@@ -63,7 +63,7 @@ impl Reader for Rpm {
             .unwrap_or_default()
             .iter()
             .filter_map(|b| header::Header::parse(b).ok())
-            .filter_map(|h| found(&h, path, &OsRelease::default()))
+            .filter_map(|h| found(&h, path, &OsRelease::default(), 0).ok().flatten())
             .map(|f| (f.name, f.version))
             .collect()
     }
@@ -77,13 +77,27 @@ fn blobs(path: &str, data: &[u8]) -> anyhow::Result<Vec<Vec<u8>>> {
     }
 }
 
-fn found(h: &header::Header, db: &str, os: &OsRelease) -> Option<Found> {
-    let name = h.string(header::NAME)?;
+/// The memory a header's file list may take: a real header stores far more per file (sizes,
+/// modes, digests, owners) than the path it names, so 16 times its bytes is never reached by
+/// one rpm wrote. No constant on top: the database's lists together stay within 16 times the
+/// file, however many small headers it holds.
+fn budget(blob: &[u8]) -> usize {
+    blob.len().saturating_mul(16)
+}
+
+/// The package a header describes; `Ok(None)` for what is not a package, `Err` for a file
+/// list over `budget` (0 lists no files: the layer attribution needs names only).
+fn found(h: &header::Header, db: &str, os: &OsRelease, budget: usize) -> Result<Option<Found>, ()> {
+    let Some(name) = h.string(header::NAME) else {
+        return Ok(None);
+    };
     // The public keys rpm imports are pseudo-packages, not software (Trivy and syft skip them).
     if name == "gpg-pubkey" {
-        return None;
+        return Ok(None);
     }
-    let version = h.string(header::VERSION)?;
+    let Some(version) = h.string(header::VERSION) else {
+        return Ok(None);
+    };
     let release = h.string(header::RELEASE).unwrap_or_default();
     let epoch = h.u32(header::EPOCH);
     let arch = h.string(header::ARCH).unwrap_or_default();
@@ -112,12 +126,17 @@ fn found(h: &header::Header, db: &str, os: &OsRelease) -> Option<Found> {
             ("distro", distro.as_str()),
         ],
     );
-    Some(Found {
+    let files = if budget == 0 {
+        Vec::new()
+    } else {
+        h.file_names(budget).ok_or(())?
+    };
+    Ok(Some(Found {
         name,
         version: full,
         purl,
         license: h.string(header::LICENSE).filter(|l| !l.is_empty()),
         db: db.to_string(),
-        files: h.file_names(),
-    })
+        files,
+    }))
 }

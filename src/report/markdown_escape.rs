@@ -47,7 +47,9 @@ pub fn text(raw: &str) -> String {
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
             '|' => out.push_str("\\|"),
-            '\\' | '*' | '_' | '[' | ']' | '`' | '#' | '!' | '~' => {
+            // `$` too: GitHub renders `$…$` and `$$…$$` as math (MathJax), so an image's or a
+            // scanner's text could otherwise typeset, or hide, what the comment says.
+            '\\' | '*' | '_' | '[' | ']' | '`' | '#' | '!' | '~' | '$' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -138,6 +140,26 @@ mod tests {
         assert!(!t.contains("@octocat"));
         assert!(t.contains("\\|"));
         assert!(!t.contains("**"));
+    }
+
+    /// Issue 24: GitHub typesets `$…$`, `$$…$$` and `` $`…`$ `` as math. Checked with comrak's
+    /// `math_dollars`, the same dollar syntax: before, `text` left the dollars alone and comrak
+    /// made math of them.
+    #[test]
+    fn dollars_in_untrusted_text_are_not_math() {
+        let mut opts = comrak::Options::default();
+        opts.extension.math_dollars = true;
+        for raw in [
+            "costs $5 and $10",
+            "$\\color{red}{FAIL}$",
+            "$$\\text{pass}$$",
+            "x $`y`$ z",
+        ] {
+            let md = inline(raw);
+            let html = comrak::markdown_to_html(&md, &opts);
+            assert!(!html.contains("data-math"), "{raw:?} → {md} → {html}");
+            assert!(html.contains('$'), "the dollar still shows: {html}");
+        }
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! (with its description), one result per finding, the fix and the Dockerfile instruction in
 //! the message. Findings point at the Dockerfile, the closest file a person would change.
 //!
-//! No `helpUri`: the project has no public home to link a rule's documentation at yet, and a
-//! placeholder URL sends people to someone else's page.
+//! No `helpUri` and no `informationUri`: the project has no public home to link at yet, and a
+//! placeholder URL (`github.com/org/…`) sends people to someone else's page.
 
 use serde_json::{json, Value};
 
@@ -57,7 +57,7 @@ pub fn render(report: &Report, dockerfile: &str, rules: &[RuleDoc]) -> String {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": "lambda-gate", "version": report.tool.version, "informationUri": "https://github.com/org/lambda-gate", "rules": rules}},
+            "tool": {"driver": {"name": "lambda-gate", "version": report.tool.version, "rules": rules}},
             "results": results,
         }],
     });

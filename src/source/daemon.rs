@@ -5,7 +5,9 @@
 //! The export cannot be scanned as it streams: Podman (and Docker) write `manifest.json`
 //! after the layers, and which tar member is which layer is only known from it. So the stream
 //! is spooled once to a temporary file (in `$TMPDIR`) and read as an archive from there; the
-//! report's notes say so.
+//! report's notes say so. The spool is capped (`--max-export-size`, 20 GB by default: twice
+//! the largest image Lambda runs, 10 GB uncompressed): an engine that streams without end
+//! must not fill the runner's disk.
 //!
 //! HTTP over a unix socket with hyper's HTTP/1 client connection (already a dependency, as
 //! is tokio's `UnixStream`); no engine client crate, since one GET and one export is all.
@@ -24,6 +26,9 @@ use super::reference::Engine;
 const MAX_API: (u32, u32) = (1, 41);
 /// The oldest an engine may be (Docker 1.13 / 2017): older ones lack the image endpoints' shape.
 const MIN_API: (u32, u32) = (1, 25);
+
+/// The spool's default cap, bytes (`--max-export-size`).
+pub const DEFAULT_MAX_EXPORT: u64 = 20_000_000_000;
 
 /// The socket an engine listens on, as its CLI would find it.
 pub fn socket(engine: Engine) -> Result<PathBuf> {
@@ -66,8 +71,9 @@ fn current_uid() -> u32 {
         .unwrap_or(0)
 }
 
-/// Exports `name` from the engine into a temporary file; the file goes when the path drops.
-pub fn export(engine: Engine, name: &str) -> Result<tempfile::TempPath> {
+/// Exports `name` from the engine into a temporary file of at most `max_bytes`; the file goes
+/// when the path drops (or when the export is refused).
+pub fn export(engine: Engine, name: &str, max_bytes: u64) -> Result<tempfile::TempPath> {
     let sock = socket(engine)?;
     let shown = format!("{}:{name}", engine.transport());
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -105,9 +111,17 @@ pub fn export(engine: Engine, name: &str) -> Result<tempfile::TempPath> {
                 message(&msg)
             );
         }
+        let mut written = 0u64;
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| anyhow!("{shown}: the export stream broke off: {e}"))?;
             if let Ok(data) = frame.into_data() {
+                written = written.saturating_add(data.len() as u64);
+                if written > max_bytes {
+                    bail!(
+                        "{shown}: the engine's export is larger than {} ({max_bytes} bytes), the most spooled to $TMPDIR; raise it with --max-export-size if the image is genuine",
+                        crate::units::format_size(max_bytes)
+                    );
+                }
                 spool.write_all(&data).map_err(|e| {
                     anyhow!(
                         "{shown}: writing the export to {}: {e}",

@@ -24,6 +24,9 @@ pub struct Access {
     /// An ECR endpoint was named: the registry is that ECR whatever its host (emulators serve
     /// their registry on their own host).
     pub ecr_explicit: bool,
+    /// Most bytes of an engine's export spooled to disk (`--max-export-size`); `None` is
+    /// `daemon::DEFAULT_MAX_EXPORT`.
+    pub max_export: Option<u64>,
 }
 
 /// An image found, with what must live as long as it is read.
@@ -78,7 +81,8 @@ pub fn open(reference: &ImageRef, sel: &Selection, access: &Access) -> Result<Op
             spool: None,
         }),
         ImageRef::Daemon { engine, name } => {
-            let spool = daemon::export(*engine, name)?;
+            let cap = access.max_export.unwrap_or(daemon::DEFAULT_MAX_EXPORT);
+            let spool = daemon::export(*engine, name, cap)?;
             let mut img = image::open(&spool, sel)
                 .map_err(|e| anyhow!("{source}: the engine's export: {e:#}"))?;
             img.notes.push(format!(

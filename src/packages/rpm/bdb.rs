@@ -6,7 +6,10 @@
 //! page size, last page number; byte order from the magic), visit every hash page (types 2 and
 //! 13), and for each data item of type HOFFPAGE (3) follow its chain of overflow pages (type 7),
 //! concatenating their contents (the last page holds `hf_offset` bytes). Unlike go-rpmdb, a
-//! chain that loops, leaves the file or reaches a page of another type is an error, not a hang.
+//! chain that loops, leaves the file or reaches a page of another type is an error, not a hang,
+//! and each overflow page is consumed once: BDB gives every item its own chain, so a page two
+//! items reach is a hostile file (16,000 items sharing one 3 MB chain would otherwise be copied
+//! into tens of GB). The values together are thus never larger than the file.
 
 use anyhow::{bail, ensure, Result};
 
@@ -61,6 +64,7 @@ pub fn values(file: &[u8]) -> Result<Vec<Vec<u8>>> {
     let pages = (file.len() / page_size).min(last + 1);
     let page = |n: usize| file.get(n * page_size..(n + 1) * page_size);
 
+    let mut used = vec![false; pages];
     let mut out = Vec::new();
     for n in 1..pages {
         let Some(p) = page(n) else { break };
@@ -77,16 +81,10 @@ pub fn values(file: &[u8]) -> Result<Vec<Vec<u8>>> {
             if p.get(off) != Some(&HOFFPAGE) {
                 continue;
             }
-            let (Some(first), Some(total)) = (order.u32(p, off + 4), order.u32(p, off + 8)) else {
+            let (Some(first), Some(_)) = (order.u32(p, off + 4), order.u32(p, off + 8)) else {
                 bail!("page {n}: truncated overflow item");
             };
-            out.push(overflow_chain(
-                &page,
-                &order,
-                first as usize,
-                total as usize,
-                pages,
-            )?);
+            out.push(overflow_chain(&page, &order, first as usize, &mut used)?);
         }
     }
     Ok(out)
@@ -96,18 +94,21 @@ fn overflow_chain<'a>(
     page: &impl Fn(usize) -> Option<&'a [u8]>,
     order: &Order,
     first: usize,
-    total: usize,
-    pages: usize,
+    used: &mut [bool],
 ) -> Result<Vec<u8>> {
-    let mut value = Vec::with_capacity(total.min(16 << 20));
+    // The chunks first, then one allocation of their exact total: the item's own length
+    // field is the attacker's and is not trusted for a capacity.
+    let mut chunks: Vec<&[u8]> = Vec::new();
     let mut n = first;
-    let mut hops = 0;
     while n != 0 {
-        hops += 1;
-        ensure!(hops <= pages, "overflow chain loops");
-        let Some(p) = page(n) else {
+        let Some(p) = page(n).filter(|_| n < used.len()) else {
             bail!("overflow page {n} is past the end of the file");
         };
+        ensure!(
+            !used[n],
+            "overflow page {n} is reached twice (a looping or shared chain)"
+        );
+        used[n] = true;
         ensure!(p[25] == OVERFLOW, "page {n} is not an overflow page");
         let next = order.u32(p, 16).unwrap_or(0) as usize;
         let len = if next == 0 {
@@ -118,10 +119,10 @@ fn overflow_chain<'a>(
         let Some(chunk) = p.get(PAGE_HEADER..PAGE_HEADER + len) else {
             bail!("overflow page {n}: length {len} past the page");
         };
-        value.extend_from_slice(chunk);
+        chunks.push(chunk);
         n = next;
     }
-    Ok(value)
+    Ok(chunks.concat())
 }
 
 #[cfg(test)]
@@ -173,5 +174,25 @@ mod tests {
         f[3 * 512 + 16..3 * 512 + 20].copy_from_slice(&2u32.to_le_bytes());
         assert!(values(&f).is_err());
         assert!(values(&[0u8; 600]).is_err());
+    }
+
+    /// A second item pointing at the first item's chain: before, each item got its own copy
+    /// (16,000 such items over a 3 MB chain asked for tens of GB); now the file is refused.
+    #[test]
+    fn a_chain_two_items_share_is_an_error_not_a_second_copy() {
+        let value = vec![9u8; 700];
+        let mut f = file(&value, 512);
+        let h = 512;
+        // Two more entries on the hash page: a key, and a data item on the same chain.
+        f[h + 20..h + 22].copy_from_slice(&4u16.to_le_bytes());
+        let (key2, data2) = (512 - 40, 512 - 52);
+        f[h + 30..h + 32].copy_from_slice(&(key2 as u16).to_le_bytes());
+        f[h + 32..h + 34].copy_from_slice(&(data2 as u16).to_le_bytes());
+        f[h + key2] = 1;
+        f[h + data2] = HOFFPAGE;
+        f[h + data2 + 4..h + data2 + 8].copy_from_slice(&2u32.to_le_bytes());
+        f[h + data2 + 8..h + data2 + 12].copy_from_slice(&u32::MAX.to_le_bytes());
+        let err = values(&f).unwrap_err().to_string();
+        assert!(err.contains("reached twice"), "{err}");
     }
 }
