@@ -1,0 +1,425 @@
+//! Credentials go only where they belong (issue 24): the registry is trusted for its own
+//! origin and nothing more. Every server here is a small fake written in this file, on
+//! 127.0.0.1 with a port the OS picks, recording each request it sees so that the tests can
+//! assert exactly who was sent what. The manifest and config they serve are written by hand
+//! (the smallest documents the gate reads): what is under test is where requests go, not the
+//! image, and no tool can make a registry misbehave on purpose.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+const USER: &str = "gate-user";
+const PASS: &str = "p4ss-from-config-json";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Seen {
+    method: String,
+    path: String,
+    authorization: Option<String>,
+    body: String,
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+fn reply(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    Reply {
+        status,
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        body: body.to_vec(),
+    }
+}
+
+fn read_req(stream: &mut TcpStream) -> Option<Seen> {
+    let mut r = BufReader::new(stream.try_clone().ok()?);
+    let mut line = String::new();
+    r.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let path = parts.next()?.to_string();
+    let mut headers = HashMap::new();
+    loop {
+        let mut h = String::new();
+        r.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+        }
+    }
+    let mut body = Vec::new();
+    if let Some(n) = headers
+        .get("content-length")
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        body = vec![0; n.min(1 << 20)];
+        r.read_exact(&mut body).ok()?;
+    }
+    Some(Seen {
+        method,
+        path,
+        authorization: headers.get("authorization").cloned(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+/// A fake server: records every request, answers with `handler`. Returns its address and log.
+#[allow(clippy::type_complexity)]
+fn serve(
+    handler: impl Fn(&Seen, &str) -> Reply + Send + Sync + 'static,
+) -> (String, Arc<Mutex<Vec<Seen>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    let log: Arc<Mutex<Vec<Seen>>> = Arc::default();
+    let h = Arc::new(handler);
+    {
+        let (log, addr) = (Arc::clone(&log), addr.clone());
+        std::thread::spawn(move || {
+            for s in l.incoming() {
+                let Ok(mut s) = s else { continue };
+                let (h, log, addr) = (Arc::clone(&h), Arc::clone(&log), addr.clone());
+                std::thread::spawn(move || {
+                    let Some(req) = read_req(&mut s) else { return };
+                    log.lock().unwrap().push(req.clone());
+                    let r = h(&req, &addr);
+                    let mut head = format!(
+                        "HTTP/1.1 {} X\r\nConnection: close\r\nContent-Length: {}\r\n",
+                        r.status,
+                        r.body.len()
+                    );
+                    for (k, v) in &r.headers {
+                        head.push_str(&format!("{k}: {v}\r\n"));
+                    }
+                    head.push_str("\r\n");
+                    let _ = s.write_all(head.as_bytes());
+                    let _ = s.write_all(&r.body);
+                });
+            }
+        });
+    }
+    (addr, log)
+}
+
+fn basic(user: &str, pass: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+    )
+}
+
+fn sha256(b: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(b)))
+}
+
+/// The smallest image: a config and a manifest naming it (and one layer never fetched here).
+fn image_docs() -> (Vec<u8>, Vec<u8>, String) {
+    let config =
+        br#"{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#
+            .to_vec();
+    let cdigest = sha256(&config);
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cdigest, "size": config.len()},
+        "layers": []
+    })
+    .to_string()
+    .into_bytes();
+    (manifest, config, cdigest)
+}
+
+fn write_auth(dir: &Path, registry: &str) -> PathBuf {
+    let path = dir.join("auth.json");
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASS}"));
+    std::fs::write(
+        &path,
+        serde_json::json!({"auths": {registry: {"auth": auth}}}).to_string(),
+    )
+    .unwrap();
+    path
+}
+
+/// `gate check ARGS --format json` with only the credentials and environment given here.
+fn gate(args: &[&str], env: &[(&str, &str)], home: &Path) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_gate"));
+    c.arg("check").args(args).args(["--format", "json"]);
+    c.env("NO_COLOR", "1").env("HOME", home);
+    for k in [
+        "DOCKER_CONFIG",
+        "XDG_RUNTIME_DIR",
+        "REGISTRY_AUTH_FILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_ECR",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        c.env_remove(k);
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn log(l: &Arc<Mutex<Vec<Seen>>>) -> Vec<(String, String, Option<String>)> {
+    l.lock()
+        .unwrap()
+        .iter()
+        .map(|s| (s.method.clone(), s.path.clone(), s.authorization.clone()))
+        .collect()
+}
+
+fn get(path: &str, auth: Option<&str>) -> (String, String, Option<String>) {
+    ("GET".into(), path.into(), auth.map(str::to_string))
+}
+
+/// The reproduction from the issue: the registry redirects a blob to storage on another
+/// host, the storage answers 401 with a Bearer challenge naming a token host. Before the fix
+/// the gate sent the user's Basic credentials from the auth file to that token host, then
+/// blamed the registry ("refused the credentials"). Now the storage's challenge is not
+/// answered: the token host sees nothing, and the error names the storage host.
+#[test]
+fn a_challenge_from_a_redirect_target_is_not_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest, config, cdigest) = image_docs();
+    let _ = config;
+    let (token_host, token_log) = serve(|_, _| {
+        reply(
+            200,
+            &[("content-type", "application/json")],
+            br#"{"token":"stolen"}"#,
+        )
+    });
+    let storage_token_host = token_host.clone();
+    let (storage, storage_log) = serve(move |_, _| {
+        let challenge =
+            format!(r#"Bearer realm="http://{storage_token_host}/token",service="storage""#);
+        reply(401, &[("www-authenticate", &challenge)], b"")
+    });
+    let want_basic = basic(USER, PASS);
+    let redirect_to = storage.clone();
+    let (registry, registry_log) = serve(move |req, _| {
+        if req.authorization.as_deref() != Some(want_basic.as_str()) {
+            return reply(401, &[("www-authenticate", r#"Basic realm="reg""#)], b"");
+        }
+        if req.path.contains("/manifests/") {
+            return reply(
+                200,
+                &[("content-type", "application/vnd.oci.image.manifest.v1+json")],
+                &manifest,
+            );
+        }
+        let d = req.path.rsplit('/').next().unwrap_or_default();
+        let to = format!("http://{redirect_to}/bucket/{d}");
+        reply(307, &[("location", &to)], b"")
+    });
+    let auth = write_auth(dir.path(), &registry);
+    let out = gate(
+        &[&format!("docker://{registry}/app:v1"), "--plain-http"],
+        &[("REGISTRY_AUTH_FILE", auth.to_str().unwrap())],
+        dir.path(),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(log(&token_log), [], "the token host must see no request");
+    assert_eq!(
+        log(&storage_log),
+        [get(&format!("/bucket/{cdigest}"), None)],
+        "storage: one GET, no Authorization"
+    );
+    let b = basic(USER, PASS);
+    assert_eq!(
+        log(&registry_log),
+        [
+            get("/v2/app/manifests/v1", None),
+            get("/v2/app/manifests/v1", Some(&b)),
+            get(&format!("/v2/app/blobs/{cdigest}"), Some(&b)),
+        ]
+    );
+    assert!(
+        err.contains(&storage) && err.contains("HTTP 401"),
+        "the error names the host that refused: {err}"
+    );
+    assert!(!err.contains("refused the credentials"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+/// A registry that names a token realm on another host is answered (Docker Hub's realm is
+/// auth.docker.io): only a challenge from somewhere else is not. The token host here gets
+/// the credentials exactly once, and the registry then sees the token.
+#[test]
+fn the_registrys_own_challenge_still_gets_its_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest, _, _) = image_docs();
+    let want_basic = basic(USER, PASS);
+    let (token_host, token_log) = serve(move |req, _| {
+        if req.authorization.as_deref() != Some(want_basic.as_str()) {
+            return reply(401, &[], b"");
+        }
+        reply(
+            200,
+            &[("content-type", "application/json")],
+            br#"{"token":"t-1"}"#,
+        )
+    });
+    let realm = format!("http://{token_host}/token");
+    let (registry, registry_log) = serve(move |req, _| {
+        if req.authorization.as_deref() != Some("Bearer t-1") {
+            let c = format!(r#"Bearer realm="{realm}",service="reg",scope="repository:app:pull""#);
+            return reply(401, &[("www-authenticate", &c)], b"");
+        }
+        if req.path.contains("/manifests/") {
+            return reply(200, &[], &manifest);
+        }
+        reply(
+            404,
+            &[],
+            br#"{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}"#,
+        )
+    });
+    let auth = write_auth(dir.path(), &registry);
+    let out = gate(
+        &[&format!("docker://{registry}/app:v1"), "--plain-http"],
+        &[("REGISTRY_AUTH_FILE", auth.to_str().unwrap())],
+        dir.path(),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("BLOB_UNKNOWN"), "{err}");
+    assert_eq!(
+        log(&token_log),
+        [get(
+            "/token?service=reg&scope=repository%3Aapp%3Apull",
+            Some(&basic(USER, PASS))
+        )]
+    );
+    let r = log(&registry_log);
+    assert_eq!(r[0], get("/v2/app/manifests/v1", None));
+    assert!(
+        r[1..].iter().all(|s| s.2.as_deref() == Some("Bearer t-1")),
+        "{r:?}"
+    );
+}
+
+/// `--plain-http` is for registries on this machine: a registry elsewhere is refused before
+/// any connection (before the fix the gate went on to connect in clear) (exit 2, one line naming the flag that would allow it).
+#[test]
+fn plain_http_is_refused_for_a_registry_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    for reference in [
+        // `.invalid` never resolves (RFC 6761): were the check missing, nothing is reached.
+        "docker://registry.invalid/app:v1",
+        "docker://localhost.registry.invalid:5000/app:v1",
+    ] {
+        let out = gate(&[reference, "--plain-http"], &[], dir.path());
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("--plain-http") && err.contains("--insecure-registry"),
+            "{err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+}
+
+/// A fake ECR API (GetAuthorizationToken) that records its calls.
+fn fake_ecr(password: &'static str) -> (String, Arc<Mutex<Vec<Seen>>>) {
+    serve(move |_, _| {
+        let tok = base64::engine::general_purpose::STANDARD.encode(format!("AWS:{password}"));
+        let body =
+            serde_json::json!({"authorizationData": [{"authorizationToken": tok}]}).to_string();
+        reply(
+            200,
+            &[("content-type", "application/x-amz-json-1.1")],
+            body.as_bytes(),
+        )
+    })
+}
+
+/// With `AWS_ENDPOINT_URL_ECR` set, an ECR token is asked for (and sent) only for the
+/// endpoint's own host, not for every registry: before the fix a registry named `localhost`
+/// made the gate fetch an ECR token and hand it over.
+#[test]
+fn an_ecr_endpoint_gets_its_token_only_for_its_own_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ecr, ecr_log) = fake_ecr("ecr-pw");
+    let (registry, registry_log) = serve(|req, _| {
+        if req.authorization.is_none() {
+            return reply(401, &[("www-authenticate", r#"Basic realm="reg""#)], b"");
+        }
+        reply(
+            404,
+            &[],
+            br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#,
+        )
+    });
+    let port = registry.rsplit(':').next().unwrap();
+    let endpoint = format!("http://{ecr}");
+    let env = [
+        ("AWS_ENDPOINT_URL_ECR", endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "not-a-real-secret"),
+        ("AWS_REGION", "eu-west-1"),
+    ];
+    // Another host than the endpoint's (localhost is not 127.0.0.1 by name): no ECR token.
+    let out = gate(
+        &[&format!("docker://localhost:{port}/app:v1"), "--plain-http"],
+        &env,
+        dir.path(),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(log(&ecr_log), [], "no ECR token for another host: {err}");
+    assert!(err.contains("no credentials were found"), "{err}");
+    let sent: Vec<_> = log(&registry_log);
+    assert!(sent.iter().all(|s| s.2.is_none()), "{sent:?}");
+
+    // The endpoint's own host: the token is fetched and sent there.
+    let out = gate(
+        &[&format!("docker://{registry}/app:v1"), "--plain-http"],
+        &env,
+        dir.path(),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("MANIFEST_UNKNOWN"), "{err}");
+    assert_eq!(
+        ecr_log.lock().unwrap().len(),
+        1,
+        "one GetAuthorizationToken"
+    );
+    assert_eq!(
+        registry_log.lock().unwrap().last().unwrap().authorization,
+        Some(basic("AWS", "ecr-pw"))
+    );
+}
