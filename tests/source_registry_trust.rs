@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
@@ -43,8 +43,7 @@ fn reply(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Reply {
     }
 }
 
-fn read_req(stream: &mut TcpStream) -> Option<Seen> {
-    let mut r = BufReader::new(stream.try_clone().ok()?);
+fn read_req(r: &mut impl BufRead) -> Option<Seen> {
     let mut line = String::new();
     r.read_line(&mut line).ok()?;
     let mut parts = line.split_whitespace();
@@ -78,41 +77,72 @@ fn read_req(stream: &mut TcpStream) -> Option<Seen> {
     })
 }
 
+type Log = Arc<Mutex<Vec<Seen>>>;
+
 /// A fake server: records every request, answers with `handler`. Returns its address and log.
-#[allow(clippy::type_complexity)]
-fn serve(
+fn serve(handler: impl Fn(&Seen, &str) -> Reply + Send + Sync + 'static) -> (String, Log) {
+    serve_on(None, handler)
+}
+
+/// `serve`, over TLS when given a server configuration.
+fn serve_on(
+    tls: Option<Arc<rustls::ServerConfig>>,
     handler: impl Fn(&Seen, &str) -> Reply + Send + Sync + 'static,
-) -> (String, Arc<Mutex<Vec<Seen>>>) {
+) -> (String, Log) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap().to_string();
-    let log: Arc<Mutex<Vec<Seen>>> = Arc::default();
+    let log: Log = Arc::default();
     let h = Arc::new(handler);
     {
         let (log, addr) = (Arc::clone(&log), addr.clone());
         std::thread::spawn(move || {
             for s in l.incoming() {
-                let Ok(mut s) = s else { continue };
-                let (h, log, addr) = (Arc::clone(&h), Arc::clone(&log), addr.clone());
-                std::thread::spawn(move || {
-                    let Some(req) = read_req(&mut s) else { return };
-                    log.lock().unwrap().push(req.clone());
-                    let r = h(&req, &addr);
-                    let mut head = format!(
-                        "HTTP/1.1 {} X\r\nConnection: close\r\nContent-Length: {}\r\n",
-                        r.status,
-                        r.body.len()
-                    );
-                    for (k, v) in &r.headers {
-                        head.push_str(&format!("{k}: {v}\r\n"));
+                let Ok(s) = s else { continue };
+                let (h, log, addr, tls) =
+                    (Arc::clone(&h), Arc::clone(&log), addr.clone(), tls.clone());
+                std::thread::spawn(move || match tls {
+                    Some(cfg) => {
+                        let Ok(conn) = rustls::ServerConnection::new(cfg) else {
+                            return;
+                        };
+                        let mut stream = rustls::StreamOwned::new(conn, s);
+                        exchange(&mut stream, &*h, &log, &addr);
                     }
-                    head.push_str("\r\n");
-                    let _ = s.write_all(head.as_bytes());
-                    let _ = s.write_all(&r.body);
+                    None => {
+                        let mut s = s;
+                        exchange(&mut s, &*h, &log, &addr);
+                    }
                 });
             }
         });
     }
     (addr, log)
+}
+
+/// One request and its answer on `stream`.
+fn exchange(
+    stream: &mut (impl Read + Write),
+    h: &(dyn Fn(&Seen, &str) -> Reply + Send + Sync),
+    log: &Log,
+    addr: &str,
+) {
+    let Some(req) = read_req(&mut BufReader::new(&mut *stream)) else {
+        return;
+    };
+    log.lock().unwrap().push(req.clone());
+    let r = h(&req, addr);
+    let mut head = format!(
+        "HTTP/1.1 {} X\r\nConnection: close\r\nContent-Length: {}\r\n",
+        r.status,
+        r.body.len()
+    );
+    for (k, v) in &r.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&r.body);
+    let _ = stream.flush();
 }
 
 fn basic(user: &str, pass: &str) -> String {
@@ -191,7 +221,7 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn log(l: &Arc<Mutex<Vec<Seen>>>) -> Vec<(String, String, Option<String>)> {
+fn log(l: &Log) -> Vec<(String, String, Option<String>)> {
     l.lock()
         .unwrap()
         .iter()
@@ -353,7 +383,7 @@ fn plain_http_is_refused_for_a_registry_elsewhere() {
 }
 
 /// A fake ECR API (GetAuthorizationToken) that records its calls.
-fn fake_ecr(password: &'static str) -> (String, Arc<Mutex<Vec<Seen>>>) {
+fn fake_ecr(password: &'static str) -> (String, Log) {
     serve(move |_, _| {
         let tok = base64::engine::general_purpose::STANDARD.encode(format!("AWS:{password}"));
         let body =
@@ -422,4 +452,168 @@ fn an_ecr_endpoint_gets_its_token_only_for_its_own_host() {
         registry_log.lock().unwrap().last().unwrap().authorization,
         Some(basic("AWS", "ecr-pw"))
     );
+}
+
+/// A CA and a server certificate for 127.0.0.1 made with openssl (as tests/source_registry.rs
+/// does for the real registry), and the rustls configuration serving it. None without openssl.
+fn tls(dir: &Path) -> Option<(Arc<rustls::ServerConfig>, PathBuf)> {
+    let openssl = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509", "-days", "2", "-subj", "/CN=trust test CA"][..],
+            &ec,
+            &["-keyout", "ca.key", "-out", "ca.crt"],
+        ]
+        .concat(),
+    )?;
+    openssl(
+        &[
+            &["req", "-subj", "/CN=127.0.0.1"][..],
+            &ec,
+            &["-keyout", "server.key", "-out", "server.csr"],
+        ]
+        .concat(),
+    )?;
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-days",
+        "2",
+        "-CAcreateserial",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-extfile",
+        "san.ext",
+        "-outform",
+        "DER",
+        "-out",
+        "server.der",
+    ])?;
+    openssl(&[
+        "pkcs8",
+        "-topk8",
+        "-nocrypt",
+        "-in",
+        "server.key",
+        "-outform",
+        "DER",
+        "-out",
+        "server.key.der",
+    ])?;
+    let cert =
+        rustls::pki_types::CertificateDer::from(std::fs::read(dir.join("server.der")).unwrap());
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(
+        std::fs::read(dir.join("server.key.der")).unwrap().into(),
+    );
+    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert], key)
+    .unwrap();
+    Some((Arc::new(cfg), dir.join("ca.crt")))
+}
+
+/// A registry over TLS that redirects its blobs to plain HTTP on another port: the download
+/// is not followed into the clear (before the fix it was, and the storage got the request).
+#[test]
+fn a_redirect_from_https_to_plain_http_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((cfg, ca)) = tls(dir.path()) else {
+        eprintln!("openssl is missing: skipped");
+        return;
+    };
+    let (manifest, _, cdigest) = image_docs();
+    let (storage, storage_log) = serve(|_, _| reply(200, &[], b"{}"));
+    let to = storage.clone();
+    let (registry, registry_log) = serve_on(Some(cfg), move |req, _| {
+        if req.path.contains("/manifests/") {
+            return reply(200, &[], &manifest);
+        }
+        let d = req.path.rsplit('/').next().unwrap_or_default();
+        reply(
+            307,
+            &[("location", &format!("http://{to}/bucket/{d}"))],
+            b"",
+        )
+    });
+    let out = gate(
+        &[&format!("docker://{registry}/app:v1")],
+        &[("SSL_CERT_FILE", ca.to_str().unwrap())],
+        dir.path(),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("a redirect goes from https to plain HTTP") && err.contains(&storage),
+        "{err}"
+    );
+    assert_eq!(log(&storage_log), [], "nothing was sent in clear");
+    assert_eq!(
+        log(&registry_log),
+        [
+            get("/v2/app/manifests/v1", None),
+            get(&format!("/v2/app/blobs/{cdigest}"), None)
+        ]
+    );
+}
+
+/// A registry over TLS whose Bearer challenge names a token realm over plain HTTP: the
+/// user's credentials are not sent there (before the fix they were, as Basic).
+#[test]
+fn credentials_never_go_to_a_plain_http_realm_of_an_https_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((cfg, ca)) = tls(dir.path()) else {
+        eprintln!("openssl is missing: skipped");
+        return;
+    };
+    let (token_host, token_log) = serve(|_, _| reply(200, &[], br#"{"token":"t"}"#));
+    let realm = format!("http://{token_host}/token");
+    let (registry, registry_log) = serve_on(Some(cfg), move |_, _| {
+        let c = format!(r#"Bearer realm="{realm}",service="reg""#);
+        reply(401, &[("www-authenticate", &c)], b"")
+    });
+    let auth = write_auth(dir.path(), &registry);
+    let out = gate(
+        &[&format!("docker://{registry}/app:v1")],
+        &[
+            ("SSL_CERT_FILE", ca.to_str().unwrap()),
+            ("REGISTRY_AUTH_FILE", auth.to_str().unwrap()),
+        ],
+        dir.path(),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        log(&token_log),
+        [],
+        "the plain-HTTP realm got nothing: {err}"
+    );
+    assert_eq!(log(&registry_log), [get("/v2/app/manifests/v1", None)]);
+    assert!(
+        err.contains(&token_host) && err.contains("plain HTTP"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
 }

@@ -259,7 +259,7 @@ impl Repo {
             };
             if origin_of(&next) != registry {
                 trust::hop_allowed(&url, &next, &trust::addrs_of(&next), self.reach())
-                    .map_err(Sent::Refused)?;
+                    .map_err(|e| Sent::Refused(format!("a redirect {e}: not followed")))?;
             }
             url = next;
         }
@@ -342,7 +342,12 @@ impl Repo {
                 &trust::addrs_of(&realm_url),
                 self.reach(),
             )
-            .map_err(|e| anyhow!("{what}: {}'s token realm: {e}", self.registry))?;
+            .map_err(|e| {
+                anyhow!(
+                    "{what}: {}'s token realm {e}: nothing sent there",
+                    self.registry
+                )
+            })?;
         }
         if let Some(cr) = &self.creds {
             trust::realm_may_carry_credentials(&self.origin, &realm_url).map_err(|e| {

@@ -182,8 +182,10 @@ pub fn reach_of_host(host: &str, port: u16) -> BTreeSet<Reach> {
         .unwrap_or_default()
 }
 
-/// Whether a hop from `from` to `to` may be followed. `to_addrs` are the addresses `to`'s host
-/// is (its literal, or what it resolved to); `registry` the kinds the registry is on.
+/// Whether a hop from `from` to `to` may be followed (a redirect, or the token realm a
+/// challenge names). `to_addrs` are the addresses `to`'s host is (its literal, or what it
+/// resolved to); `registry` the kinds the registry is on. The error completes "the redirect …"
+/// or "the token realm …".
 pub fn hop_allowed(
     from: &Url,
     to: &Url,
@@ -192,16 +194,16 @@ pub fn hop_allowed(
 ) -> Result<(), String> {
     let shown = to.host_str().unwrap_or_default();
     if !matches!(to.scheme(), "http" | "https") {
-        return Err(format!("redirected to a {} URL", to.scheme()));
+        return Err(format!("points at a {}: URL", to.scheme()));
     }
     if from.scheme() == "https" && to.scheme() != "https" {
         return Err(format!(
-            "redirected from https to plain HTTP ({}): refused",
+            "goes from https to plain HTTP ({})",
             to.origin().ascii_serialization()
         ));
     }
     if to_addrs.is_empty() {
-        return Err(format!("redirected to {shown}, which does not resolve"));
+        return Err(format!("points at {shown}, which does not resolve"));
     }
     for ip in to_addrs {
         let r = Reach::of(*ip);
@@ -209,7 +211,7 @@ pub fn hop_allowed(
             continue;
         }
         return Err(format!(
-            "redirected to {shown} ({ip}, {}), where a registry not on such an address may not send us: refused",
+            "points at {shown} ({ip}, {}), and the registry is not on one",
             r.name()
         ));
     }
@@ -289,7 +291,10 @@ mod tests {
         };
         assert!(ok("https://s3.example/b", "52.1.2.3", &public).is_ok());
         let e = ok("http://s3.example/b", "52.1.2.3", &public).unwrap_err();
-        assert!(e.contains("from https to plain HTTP"), "{e}");
+        assert!(
+            e.contains("from https to plain HTTP (http://s3.example)"),
+            "{e}"
+        );
         for (to, addr) in [
             (
                 "https://169.254.169.254/latest/meta-data/",
@@ -306,7 +311,10 @@ mod tests {
             ("https://inside.attacker.example/x", "10.0.0.7"),
         ] {
             let e = ok(to, addr, &public).unwrap_err();
-            assert!(e.contains("refused") && e.contains(addr), "{to}: {e}");
+            assert!(
+                e.contains(addr) && e.contains("the registry is not on one"),
+                "{to}: {e}"
+            );
         }
         // A registry on loopback may send us to loopback (a local test registry and its
         // storage), not to a private or link-local address; a private one to private only.
