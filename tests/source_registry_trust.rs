@@ -380,6 +380,29 @@ fn plain_http_is_refused_for_a_registry_elsewhere() {
         );
         assert_eq!(err.trim().lines().count(), 1, "{err}");
     }
+    // A host named with --insecure-registry is read over plain HTTP without --plain-http.
+    let (registry, registry_log) = serve(|_, _| {
+        reply(
+            404,
+            &[],
+            br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#,
+        )
+    });
+    let port = registry.rsplit(':').next().unwrap();
+    let named = format!("localhost:{port}");
+    let out = gate(
+        &[
+            &format!("docker://{named}/app:v1"),
+            "--insecure-registry",
+            &format!("other.invalid,{named}"),
+        ],
+        &[],
+        dir.path(),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("MANIFEST_UNKNOWN"), "{err}");
+    assert_eq!(log(&registry_log), [get("/v2/app/manifests/v1", None)]);
 }
 
 /// A fake ECR API (GetAuthorizationToken) that records its calls.
@@ -616,4 +639,38 @@ fn credentials_never_go_to_a_plain_http_realm_of_an_https_registry() {
         "{err}"
     );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+/// The GitHub token rides on every API call: an API URL over plain HTTP is refused (exit 2,
+/// one line) unless it is this machine, before any connection. Before the fix the gate went
+/// on to call it (and failed only because `.invalid` does not resolve).
+#[test]
+fn a_github_api_url_over_plain_http_is_refused_off_loopback() {
+    let report =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/function-naive-report.json");
+    for (flag, env) in [
+        (Some("http://api.github.invalid"), None),
+        (None, Some("http://ghe.invalid/api/v3")),
+    ] {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_gate"));
+        c.arg("comment")
+            .arg(&report)
+            .args(["--github-repository", "o/r", "--pr", "7"])
+            .env("GITHUB_TOKEN", "ghs_S3CR3T")
+            .env("NO_COLOR", "1")
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("GITHUB_EVENT_PATH")
+            .env_remove("GITHUB_API_URL");
+        if let Some(f) = flag {
+            c.args(["--github-api-url", f]);
+        }
+        if let Some(e) = env {
+            c.env("GITHUB_API_URL", e);
+        }
+        let out = c.output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("in clear") && !err.contains("S3CR3T"), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
 }

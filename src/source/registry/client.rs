@@ -269,6 +269,15 @@ impl Repo {
         )))
     }
 
+    /// The credentials, where they may be used at all: over TLS, or in clear to this machine.
+    /// A registry named with `--insecure-registry` elsewhere is read anonymously (a token
+    /// fetched with the credentials would travel in clear too).
+    fn usable_creds(&self) -> Option<&Credentials> {
+        self.creds
+            .as_ref()
+            .filter(|_| trust::may_carry_credentials(&self.origin))
+    }
+
     /// The kinds of network the registry is on, looked up once.
     fn reach(&self) -> &BTreeSet<Reach> {
         self.reach.get_or_init(|| {
@@ -349,7 +358,7 @@ impl Repo {
                 )
             })?;
         }
-        if let Some(cr) = &self.creds {
+        if let Some(cr) = self.usable_creds() {
             trust::realm_may_carry_credentials(&self.origin, &realm_url).map_err(|e| {
                 anyhow!(
                     "{what}: {}: {e} (the credentials from {})",
@@ -366,7 +375,7 @@ impl Repo {
         let service = c.params.get("service").cloned().unwrap_or_default();
         let mut last: Option<String> = None;
         for attempt in 1..=ATTEMPTS {
-            let req = match &self.creds {
+            let req = match self.usable_creds() {
                 Some(cr) if cr.is_identity_token() => self.http.post(realm_url.clone()).form(&[
                     ("grant_type", "refresh_token"),
                     ("refresh_token", cr.secret.as_str()),
@@ -408,8 +417,7 @@ impl Repo {
             }
             if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
                 let who = self
-                    .creds
-                    .as_ref()
+                    .usable_creds()
                     .map(|c| format!("the credentials from {}", c.source))
                     .unwrap_or_else(|| "anonymous access".into());
                 bail!(
@@ -471,8 +479,7 @@ impl Repo {
         match status {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN if had_auth => {
                 let who = self
-                    .creds
-                    .as_ref()
+                    .usable_creds()
                     .map(|c| format!("the credentials from {}", c.source))
                     .unwrap_or_else(|| "anonymous access".into());
                 anyhow!("{what}: {} refused {who} (HTTP {code}{detail}): wrong user or password, or no pull access to {}", self.registry, self.repository)

@@ -11,7 +11,7 @@
 //!   cannot point us at the cloud's metadata service or the runner's own ports).
 
 use std::collections::BTreeSet;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, ToSocketAddrs};
 
 use reqwest::Url;
 
@@ -103,8 +103,8 @@ fn bare_host(host_port: &str) -> &str {
 /// `localhost` and loopback addresses: the only hosts plain HTTP may carry credentials to,
 /// because the bytes never leave the machine.
 pub fn is_loopback_host(host: &str) -> bool {
-    let h = bare_host(host).trim_end_matches('.');
-    if h.eq_ignore_ascii_case("localhost") || h.to_ascii_lowercase().ends_with(".localhost") {
+    let h = bare_host(host);
+    if h.eq_ignore_ascii_case("localhost") {
         return true;
     }
     h.parse::<IpAddr>()
@@ -226,9 +226,6 @@ pub fn addrs_of(url: &Url) -> Vec<IpAddr> {
     let literal = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = literal.parse::<IpAddr>() {
         return vec![ip];
-    }
-    if is_loopback_host(host) {
-        return vec![IpAddr::V6(Ipv6Addr::LOCALHOST)];
     }
     (host, url.port_or_known_default().unwrap_or(443))
         .to_socket_addrs()
@@ -366,6 +363,7 @@ mod tests {
         assert!(e.contains("--insecure-registry ghcr.io"), "{e}");
         assert!(scheme_for("10.0.0.1:5000", true, &none).is_err());
         assert!(scheme_for("localhost.attacker.net", true, &none).is_err());
+        assert!(scheme_for("x.localhost", true, &none).is_err());
         let named = vec![
             "reg.internal:5000".to_string(),
             "other.internal".to_string(),
