@@ -674,3 +674,41 @@ fn a_github_api_url_over_plain_http_is_refused_off_loopback() {
         assert_eq!(err.trim().lines().count(), 1, "{err}");
     }
 }
+
+/// A registry on loopback may redirect to storage on loopback, named by host name (the
+/// address it resolved to is checked, and the download pinned to it): the config arrives
+/// from there, without our Authorization header.
+#[test]
+fn a_loopback_registry_may_redirect_to_loopback_storage_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest, config, cdigest) = image_docs();
+    let (storage, storage_log) = serve(move |_, _| reply(200, &[], &config));
+    let port = storage.rsplit(':').next().unwrap().to_string();
+    let want_basic = basic(USER, PASS);
+    let (registry, _) = serve(move |req, _| {
+        if req.authorization.as_deref() != Some(want_basic.as_str()) {
+            return reply(401, &[("www-authenticate", r#"Basic realm="reg""#)], b"");
+        }
+        if req.path.contains("/manifests/") {
+            return reply(200, &[], &manifest);
+        }
+        let d = req.path.rsplit('/').next().unwrap_or_default();
+        reply(
+            307,
+            &[("location", &format!("http://localhost:{port}/bucket/{d}"))],
+            b"",
+        )
+    });
+    let auth = write_auth(dir.path(), &registry);
+    let out = gate(
+        &[&format!("docker://{registry}/app:v1"), "--plain-http"],
+        &[("REGISTRY_AUTH_FILE", auth.to_str().unwrap())],
+        dir.path(),
+    );
+    let err = stderr(&out);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{err}");
+    assert_eq!(
+        log(&storage_log),
+        [get(&format!("/bucket/{cdigest}"), None)]
+    );
+}

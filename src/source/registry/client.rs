@@ -91,6 +91,8 @@ pub struct Repo {
     /// The Authorization header that last worked (Basic, or a Bearer token).
     authz: Mutex<Option<String>>,
     backoff: Duration,
+    /// Connect and read timeouts, for the clients pinned to a checked address.
+    timeouts: (Duration, Duration),
 }
 
 /// Written by hand: the Authorization header that worked (a Basic password, a Bearer
@@ -126,11 +128,8 @@ impl Repo {
         // `rustls-tls-native-roots` (rustls-native-certs reads SSL_CERT_FILE / SSL_CERT_DIR,
         // which is how a private CA is trusted); loading them here too doubled the ~10 ms
         // the client takes to build.
-        let http = Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(opts.connect_timeout)
-            .timeout(opts.read_timeout)
-            .user_agent(concat!("lambda-gate/", env!("CARGO_PKG_VERSION")))
+        let timeouts = (opts.connect_timeout, opts.read_timeout);
+        let http = client_builder(timeouts)
             .build()
             .map_err(|e| anyhow!("cannot set up the HTTP client: {e}"))?;
         let scheme = trust::scheme_for(registry, opts.plain_http, &opts.insecure_registries)
@@ -148,6 +147,7 @@ impl Repo {
             creds,
             authz: Mutex::new(None),
             backoff: opts.backoff,
+            timeouts,
         }))
     }
 
@@ -234,8 +234,9 @@ impl Repo {
     ) -> Result<Response, Sent> {
         let registry = origin_of(&self.origin);
         let mut url = reqwest::Url::parse(url).map_err(|e| Sent::Refused(format!("{url}: {e}")))?;
+        let mut client = self.http.clone();
         for _ in 0..=MAX_REDIRECTS {
-            let mut req = self.http.get(url.clone());
+            let mut req = client.get(url.clone());
             if let Some(a) = accept {
                 req = req.header(reqwest::header::ACCEPT, a);
             }
@@ -257,10 +258,14 @@ impl Repo {
             else {
                 return Ok(resp);
             };
-            if origin_of(&next) != registry {
-                trust::hop_allowed(&url, &next, &trust::addrs_of(&next), self.reach())
+            client = if origin_of(&next) == registry {
+                self.http.clone()
+            } else {
+                let addrs = trust::addrs_of(&next);
+                trust::hop_allowed(&url, &next, &addrs, self.reach())
                     .map_err(|e| Sent::Refused(format!("a redirect {e}: not followed")))?;
-            }
+                self.pinned(&next, &addrs).map_err(Sent::Refused)?
+            };
             url = next;
         }
         Err(Sent::Refused(format!(
@@ -276,6 +281,25 @@ impl Repo {
         self.creds
             .as_ref()
             .filter(|_| trust::may_carry_credentials(&self.origin))
+    }
+
+    /// A client that connects `url`'s host only to `addrs`, the addresses `trust` checked: a
+    /// name that answers differently the second time (DNS rebinding) cannot move the request
+    /// after the check. An address literal needs no pin.
+    fn pinned(&self, url: &reqwest::Url, addrs: &[std::net::IpAddr]) -> Result<Client, String> {
+        let host = url.host_str().unwrap_or_default();
+        if host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok() {
+            return Ok(self.http.clone());
+        }
+        let port = url.port_or_known_default().unwrap_or(443);
+        let to: Vec<std::net::SocketAddr> = addrs
+            .iter()
+            .map(|ip| std::net::SocketAddr::new(*ip, port))
+            .collect();
+        client_builder(self.timeouts)
+            .resolve_to_addrs(host, &to)
+            .build()
+            .map_err(|e| format!("cannot set up the HTTP client: {e}"))
     }
 
     /// The kinds of network the registry is on, looked up once.
@@ -344,20 +368,19 @@ impl Repo {
             })?;
         // The realm is where the registry sends us, like a redirect: the same rules for
         // where it may point, and the credentials never in clear.
-        if origin_of(&realm_url) != origin_of(&self.origin) {
-            trust::hop_allowed(
-                &self.origin,
-                &realm_url,
-                &trust::addrs_of(&realm_url),
-                self.reach(),
-            )
-            .map_err(|e| {
+        let http = if origin_of(&realm_url) == origin_of(&self.origin) {
+            self.http.clone()
+        } else {
+            let addrs = trust::addrs_of(&realm_url);
+            trust::hop_allowed(&self.origin, &realm_url, &addrs, self.reach()).map_err(|e| {
                 anyhow!(
                     "{what}: {}'s token realm {e}: nothing sent there",
                     self.registry
                 )
             })?;
-        }
+            self.pinned(&realm_url, &addrs)
+                .map_err(|e| anyhow!("{what}: {e}"))?
+        };
         if let Some(cr) = self.usable_creds() {
             trust::realm_may_carry_credentials(&self.origin, &realm_url).map_err(|e| {
                 anyhow!(
@@ -376,7 +399,7 @@ impl Repo {
         let mut last: Option<String> = None;
         for attempt in 1..=ATTEMPTS {
             let req = match self.usable_creds() {
-                Some(cr) if cr.is_identity_token() => self.http.post(realm_url.clone()).form(&[
+                Some(cr) if cr.is_identity_token() => http.post(realm_url.clone()).form(&[
                     ("grant_type", "refresh_token"),
                     ("refresh_token", cr.secret.as_str()),
                     ("service", service.as_str()),
@@ -392,7 +415,7 @@ impl Repo {
                         }
                         q.append_pair("scope", &scope);
                     }
-                    let mut r = self.http.get(u);
+                    let mut r = http.get(u);
                     if let Some(cr) = other {
                         r = r.header(AUTHORIZATION, cr.basic_header());
                     }
@@ -494,6 +517,16 @@ impl Repo {
             _ => anyhow!("{what}: {} answered HTTP {code}{detail}", self.registry),
         }
     }
+}
+
+/// Every client of the registry: redirects are followed by hand (`send_following`), never by
+/// reqwest, so that each hop is checked.
+fn client_builder((connect, read): (Duration, Duration)) -> reqwest::blocking::ClientBuilder {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(connect)
+        .timeout(read)
+        .user_agent(concat!("lambda-gate/", env!("CARGO_PKG_VERSION")))
 }
 
 /// Why a GET got no answer: the connection, or a hop `trust` refused.
