@@ -712,3 +712,37 @@ fn a_loopback_registry_may_redirect_to_loopback_storage_by_name() {
         [get(&format!("/bucket/{cdigest}"), None)]
     );
 }
+
+/// The GitHub API's redirects are followed on its own origin only: one to another host is an
+/// error, and that host sees nothing (reqwest's default policy, used before, went there).
+#[test]
+fn a_github_api_redirect_to_another_host_is_not_followed() {
+    let report =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/function-naive-report.json");
+    let (elsewhere, elsewhere_log) = serve(|_, _| reply(200, &[], b"[]"));
+    let (api, api_log) = serve(move |req, _| {
+        reply(
+            301,
+            &[("location", &format!("http://{elsewhere}{}", req.path))],
+            b"",
+        )
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_gate"))
+        .arg("comment")
+        .arg(&report)
+        .args(["--github-repository", "o/r", "--pr", "7"])
+        .args(["--github-api-url", &format!("http://{api}")])
+        .args(["--github-timeout", "10s"])
+        .env("GITHUB_TOKEN", "ghs_S3CR3T")
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_EVENT_PATH")
+        .env_remove("GITHUB_API_URL")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(log(&elsewhere_log), [], "{err}");
+    assert!(!api_log.lock().unwrap().is_empty(), "{err}");
+    assert!(!err.contains("S3CR3T"), "{err}");
+}
