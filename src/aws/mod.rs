@@ -23,6 +23,24 @@ pub struct Aws {
     credentials: Option<Credentials>,
 }
 
+/// Written by hand: only whether there are credentials, and whose (the access key id is
+/// not secret; the secret key and session token never appear).
+impl std::fmt::Debug for Aws {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Aws")
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field(
+                "credentials",
+                &self
+                    .credentials
+                    .as_ref()
+                    .map(|c| c.access_key_id().to_string()),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
 /// A non-2xx answer: the HTTP status, the API's error code (`ResourceNotFoundException`) and
 /// its message.
 #[derive(Debug)]
@@ -428,6 +446,28 @@ mod tests {
                 "README misses error kind {n}"
             );
         }
+    }
+
+    #[test]
+    fn no_debug_prints_the_secret_key_or_session_token() {
+        let creds = Credentials::new(
+            "AKIDEXAMPLE",
+            "S3CR3T-KEY",
+            Some("S3CR3T-SESSION".into()),
+            None,
+            "test",
+        );
+        let aws = Aws::new(
+            Some("eu-west-1"),
+            Some("http://127.0.0.1:9"),
+            Duration::from_secs(1),
+        )
+        .unwrap()
+        .with_credentials(Some(creds.clone()));
+        for shown in [format!("{aws:?}"), format!("{creds:?}")] {
+            assert!(!shown.contains("S3CR3T"), "{shown}");
+        }
+        assert!(format!("{aws:?}").contains("AKIDEXAMPLE"));
     }
 
     #[test]

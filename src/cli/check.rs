@@ -211,13 +211,15 @@ pub struct SourceArgs {
     #[arg(long, value_name = "URL")]
     pub lambda_endpoint: Option<String>,
 
-    /// ECR API endpoint (e.g. an emulator; default AWS's, or AWS_ENDPOINT_URL_ECR). Given, the
-    /// image's registry is taken to be that ECR even when its host is not *.dkr.ecr.*.
+    /// ECR API endpoint (e.g. an emulator; default AWS's, or AWS_ENDPOINT_URL_ECR). Given, a
+    /// registry on the endpoint's own host (any port) is taken to be that ECR even without an
+    /// ECR name; no other registry is sent an ECR token.
     #[arg(long, value_name = "URL")]
     pub ecr_endpoint: Option<String>,
 
-    /// Talk plain HTTP to the registry (a local registry without TLS). A private CA is
-    /// trusted through SSL_CERT_FILE instead.
+    /// Talk plain HTTP to a registry on this machine (localhost, 127.0.0.1, ::1: a local
+    /// registry without TLS); any other host is refused. A private CA is trusted through
+    /// SSL_CERT_FILE instead.
     #[arg(long)]
     pub plain_http: bool,
 
@@ -225,6 +227,12 @@ pub struct SourceArgs {
     /// (e.g. 30GB); the default is 20GB, twice Lambda's 10 GB image limit.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_export_size: Option<u64>,
+
+    /// Talk plain HTTP to this registry wherever it is (HOST:PORT, or HOST for any port;
+    /// repeat or separate with commas), as Docker's and Podman's insecure registries.
+    /// Credentials are still never sent in clear to a host that is not this machine.
+    #[arg(long, value_name = "HOST[:PORT]", value_delimiter = ',')]
+    pub insecure_registry: Vec<String>,
 }
 
 impl SourceArgs {
@@ -248,6 +256,8 @@ impl SourceArgs {
         let mut access = source::Access::default();
         access.registry.plain_http = self.plain_http;
         access.max_export = self.max_export_size;
+
+        access.registry.insecure_registries = self.insecure_registry.clone();
         access.aws = aws.clone();
         access.ecr_explicit = self.ecr_endpoint.is_some()
             || std::env::var("AWS_ENDPOINT_URL_ECR").is_ok_and(|v| !v.is_empty());

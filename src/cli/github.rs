@@ -16,7 +16,7 @@ use lambda_gate::github::{self, api::Limits, comment, context};
 use lambda_gate::perf::cfg::parse_duration;
 use lambda_gate::report::{markdown, Report};
 
-#[derive(Args, Debug, Default, Clone)]
+#[derive(Args, Default, Clone)]
 pub struct GithubArgs {
     /// Post or update the sticky pull-request comment.
     #[arg(long)]
@@ -70,6 +70,26 @@ fn duration(text: &str) -> Result<Duration> {
         anyhow::bail!("a duration above zero, e.g. 10s");
     }
     Ok(d)
+}
+
+/// Written by hand: the token is never printed.
+impl std::fmt::Debug for GithubArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GithubArgs")
+            .field("comment", &self.comment)
+            .field("comment_id", &self.comment_id)
+            .field("github_repository", &self.github_repository)
+            .field("github_api_url", &self.github_api_url)
+            .field("pr", &self.pr)
+            .field(
+                "github_token",
+                &self.github_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("comment_author", &self.comment_author)
+            .field("github_timeout", &self.github_timeout)
+            .field("github_request_timeout", &self.github_request_timeout)
+            .finish()
+    }
 }
 
 /// Trims and checks `--github-token` as clap reads it, so a bad one is exit 2 before any
@@ -221,4 +241,22 @@ pub fn run(cmd: CommentCmd) -> Result<i32> {
     } else {
         super::EXIT_INPUT
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_debug_prints_the_token() {
+        let a = GithubArgs {
+            github_token: Some("ghp_S3CR3T".into()),
+            ..Default::default()
+        };
+        let shown = format!("{a:?}");
+        assert!(
+            !shown.contains("S3CR3T") && shown.contains("redacted"),
+            "{shown}"
+        );
+    }
 }

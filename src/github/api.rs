@@ -44,6 +44,17 @@ pub struct Api {
     deadline: Instant,
 }
 
+/// Written by hand: the Authorization header is never printed.
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api")
+            .field("root", &self.root.as_str())
+            .field("auth", &"<redacted>")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A successful answer.
 pub struct Reply {
     pub headers: HeaderMap,
@@ -238,9 +249,27 @@ fn chain(e: &dyn std::error::Error) -> String {
     clean(&parts.join(": "), 400)
 }
 
+/// GitHub redirects a renamed repository's calls on its own host; reqwest's default policy
+/// would follow any host (dropping the token, but still going there) and https → http. Here
+/// a redirect is followed only to the origin the call was made to, five hops at most.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let first = attempt.previous().first().map(|u| u.origin());
+        if attempt.previous().len() > 5 {
+            attempt.error("more than 5 redirects")
+        } else if first.is_some_and(|o| o == attempt.url().origin()) {
+            attempt.follow()
+        } else {
+            let to = attempt.url().origin().ascii_serialization();
+            attempt.error(format!("redirected to another host ({to}): not followed"))
+        }
+    })
+}
+
 impl Api {
     /// `token` is already trimmed and checked (context::token).
     pub fn new(api_url: &str, token: &str, limits: Limits) -> anyhow::Result<Api> {
+        super::context::check_api_url(api_url)?;
         let root = Url::parse(api_url.trim_end_matches('/'))
             .map_err(|e| anyhow::anyhow!("--github-api-url {api_url:?}: {e}"))?;
         let mut auth = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
@@ -260,6 +289,7 @@ impl Api {
             .user_agent(concat!("lambda-gate/", env!("CARGO_PKG_VERSION")))
             .default_headers(headers)
             .connect_timeout(limits.request)
+            .redirect(same_origin_redirects())
             .build()?;
         Ok(Api {
             http,

@@ -3,12 +3,26 @@
 
 use anyhow::{anyhow, bail, Result};
 
-#[derive(Debug, Clone, Default)]
+use crate::source::registry::trust::is_loopback_host;
+
+#[derive(Clone, Default)]
 pub struct Overrides {
     pub repository: Option<String>,
     pub api_url: Option<String>,
     pub pr: Option<u64>,
     pub token: Option<String>,
+}
+
+/// Written by hand: the token is never printed.
+impl std::fmt::Debug for Overrides {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Overrides")
+            .field("repository", &self.repository)
+            .field("api_url", &self.api_url)
+            .field("pr", &self.pr)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 #[derive(Clone)]
@@ -62,10 +76,7 @@ impl Context {
             .clone()
             .or_else(|| env("GITHUB_API_URL"))
             .unwrap_or_else(|| "https://api.github.com".into());
-        match reqwest::Url::parse(&api_url) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => {}
-            _ => bail!("--github-api-url {api_url:?}: expected an http(s) URL such as https://api.github.com"),
-        }
+        check_api_url(&api_url)?;
         let pr =
             o.pr.or_else(|| env("GITHUB_EVENT_PATH").and_then(|p| pr_from_event(&p)));
         let token = match o.token.clone().or_else(|| env("GITHUB_TOKEN")) {
@@ -79,6 +90,21 @@ impl Context {
             pr,
             token,
         })
+    }
+}
+
+/// The API's URL: https, or plain HTTP only to this machine (a local fake or proxy), since
+/// the token rides on every call.
+pub fn check_api_url(api_url: &str) -> Result<()> {
+    match reqwest::Url::parse(api_url) {
+        Ok(u) if u.scheme() == "https" && u.has_host() => Ok(()),
+        Ok(u) if u.scheme() == "http" && u.host_str().is_some_and(is_loopback_host) => Ok(()),
+        Ok(u) if u.scheme() == "http" && u.has_host() => bail!(
+            "--github-api-url {api_url:?} (or GITHUB_API_URL): plain HTTP would send the token in clear; use https (plain HTTP is allowed only to localhost)"
+        ),
+        _ => bail!(
+            "--github-api-url {api_url:?}: expected an http(s) URL such as https://api.github.com"
+        ),
     }
 }
 
@@ -116,6 +142,52 @@ fn pr_from_event(path: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_api_url_is_https_or_local() {
+        assert!(check_api_url("https://api.github.com").is_ok());
+        assert!(check_api_url("https://ghe.example/api/v3").is_ok());
+        assert!(check_api_url("http://127.0.0.1:8080").is_ok());
+        assert!(check_api_url("http://localhost:8080/api/v3").is_ok());
+        assert!(check_api_url("http://[::1]:8080").is_ok());
+        for bad in [
+            "http://api.github.com",
+            "http://ghe.example/api/v3",
+            "http://10.0.0.1",
+            "http://localhost.evil.example",
+        ] {
+            let e = check_api_url(bad).unwrap_err().to_string();
+            assert!(e.contains("in clear") && !e.contains('\n'), "{bad}: {e}");
+        }
+        assert!(check_api_url("ftp://x").is_err());
+    }
+
+    #[test]
+    fn no_debug_prints_the_token() {
+        let secret = "ghs_S3CR3T_TOKEN_VALUE";
+        let o = Overrides {
+            token: Some(secret.into()),
+            api_url: Some("https://api.github.com".into()),
+            ..Default::default()
+        };
+        let c = Context {
+            owner: "o".into(),
+            repo: "r".into(),
+            api_url: "https://api.github.com".into(),
+            pr: Some(1),
+            token: Some(secret.into()),
+        };
+        let api = super::super::api::Api::new(
+            "https://api.github.com",
+            secret,
+            super::super::api::Limits::default(),
+        )
+        .unwrap();
+        for shown in [format!("{o:?}"), format!("{c:?}"), format!("{api:?}")] {
+            assert!(!shown.contains("S3CR3T"), "{shown}");
+        }
+        assert!(format!("{o:?}").contains("api.github.com"));
+    }
 
     #[test]
     fn a_token_is_trimmed_and_checked_without_being_repeated() {

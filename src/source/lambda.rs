@@ -85,6 +85,14 @@ impl Aws {
             })
     }
 
+    /// The ECR endpoint named for this run (`--ecr-endpoint`, `AWS_ENDPOINT_URL_ECR`), if any.
+    pub fn explicit_ecr_endpoint(&self) -> Option<String> {
+        self.ecr_endpoint
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL_ECR").ok())
+            .filter(|v| !v.is_empty())
+    }
+
     fn endpoint(&self, given: &Option<String>, service: &str, default_host: String) -> String {
         given
             .clone()
@@ -267,13 +275,63 @@ pub fn deployed(spec: &str, aws: &Aws) -> Result<Deployed> {
     })
 }
 
-/// `ACCOUNT.dkr.ecr.REGION.amazonaws.com` → (account, region).
+/// The DNS suffixes of ECR's private registries in every partition, as AWS's own
+/// amazon-ecr-credential-helper lists them: commercial, China, the European Sovereign Cloud,
+/// the dual-stack `on.aws` names, and the isolated regions (ISO, ISO-B, ISO-E, ISO-F).
+const ECR_SUFFIXES: &[&str] = &[
+    "amazonaws.com",
+    "amazonaws.com.cn",
+    "amazonaws.eu",
+    "on.aws",
+    "on.amazonwebservices.com.cn",
+    "c2s.ic.gov",
+    "sc2s.sgov.gov",
+    "cloud.adc-e.uk",
+    "csp.hci.ic.gov",
+];
+
+/// `ACCOUNT.dkr.ecr.REGION.amazonaws.com` (and `dkr.ecr-fips`, dual-stack `dkr-ecr[-fips]`,
+/// the other partitions' suffixes) → (account, region). Exactly that grammar: a 12-digit
+/// account, one region label, a known suffix at the very end, any port. Anything else is not
+/// ECR and gets no ECR token.
 pub fn ecr_host(host: &str) -> Option<(String, String)> {
-    let host = host.split(':').next()?;
-    let parts: Vec<&str> = host.split('.').collect();
-    let aws = host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn");
-    (aws && parts.len() >= 6 && parts[1] == "dkr" && parts[2] == "ecr")
-        .then(|| (parts[0].to_string(), parts[3].to_string()))
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => h,
+        Some(_) => return None,
+        None => host,
+    };
+    let host = host.to_ascii_lowercase();
+    let (account, rest) = host.split_once('.')?;
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let rest = ["dkr.ecr.", "dkr.ecr-fips.", "dkr-ecr.", "dkr-ecr-fips."]
+        .iter()
+        .find_map(|p| rest.strip_prefix(p))?;
+    let (region, suffix) = rest.split_once('.')?;
+    let region_ok = region
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric())
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (region_ok && ECR_SUFFIXES.contains(&suffix)).then(|| (account.to_string(), region.to_string()))
+}
+
+/// With an ECR endpoint named (`--ecr-endpoint`, `AWS_ENDPOINT_URL_ECR`: an emulator serving
+/// its registry on its own host), whether `registry` is that endpoint's host (any port): only
+/// then is it taken for ECR without having an ECR name.
+pub fn is_endpoint_host(registry: &str, endpoint: &str) -> bool {
+    let Ok(e) = reqwest::Url::parse(endpoint) else {
+        return false;
+    };
+    let Ok(r) = reqwest::Url::parse(&format!("https://{registry}")) else {
+        return false;
+    };
+    e.host_str()
+        .zip(r.host_str())
+        .is_some_and(|(a, b)| !a.is_empty() && a.eq_ignore_ascii_case(b))
 }
 
 /// ECR's `GetAuthorizationToken` → Basic credentials for the registry.
@@ -394,5 +452,93 @@ mod tests {
         );
         assert_eq!(ecr_host("ghcr.io"), None);
         assert_eq!(ecr_host("127.0.0.1:5000"), None);
+        let a = "123456789012";
+        for (host, region) in [
+            (
+                format!("{a}.dkr.ecr.us-east-1.amazonaws.com:443"),
+                "us-east-1",
+            ),
+            (
+                format!("{a}.dkr.ecr.cn-north-1.amazonaws.com.cn"),
+                "cn-north-1",
+            ),
+            (
+                format!("{a}.dkr.ecr.us-gov-west-1.amazonaws.com"),
+                "us-gov-west-1",
+            ),
+            (
+                format!("{a}.dkr.ecr-fips.us-east-1.amazonaws.com"),
+                "us-east-1",
+            ),
+            (format!("{a}.dkr-ecr.eu-west-1.on.aws"), "eu-west-1"),
+            (format!("{a}.dkr-ecr-fips.us-west-2.on.aws"), "us-west-2"),
+            (
+                format!("{a}.dkr-ecr.cn-northwest-1.on.amazonwebservices.com.cn"),
+                "cn-northwest-1",
+            ),
+            (
+                format!("{a}.dkr.ecr.eusc-de-east-1.amazonaws.eu"),
+                "eusc-de-east-1",
+            ),
+            (
+                format!("{a}.dkr.ecr.us-iso-east-1.c2s.ic.gov"),
+                "us-iso-east-1",
+            ),
+            (
+                format!("{a}.dkr.ecr.us-isob-east-1.sc2s.sgov.gov"),
+                "us-isob-east-1",
+            ),
+            (
+                format!("{a}.dkr.ecr.eu-isoe-west-1.cloud.adc-e.uk"),
+                "eu-isoe-west-1",
+            ),
+            (
+                format!("{a}.dkr.ecr.us-isof-south-1.csp.hci.ic.gov"),
+                "us-isof-south-1",
+            ),
+            (format!("{a}.DKR.ECR.US-EAST-1.AMAZONAWS.COM"), "us-east-1"),
+        ] {
+            assert_eq!(ecr_host(&host), Some((a.into(), region.into())), "{host}");
+        }
+        for evil in [
+            "x.dkr.ecr.evil.amazonaws.com.attacker.net",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.com",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.com:443",
+            "12345678901.dkr.ecr.us-east-1.amazonaws.com",
+            "1234567890123.dkr.ecr.us-east-1.amazonaws.com",
+            "12345678901a.dkr.ecr.us-east-1.amazonaws.com",
+            "x.dkr.ecr.us-east-1.amazonaws.com",
+            "123456789012.dkr.ecr.us-east-1.evil.amazonaws.com",
+            "123456789012.dkr.ecr..amazonaws.com",
+            "123456789012.dkr.ecr.-x.amazonaws.com",
+            "123456789012.dkr.ecr.us-east-1.on.aws.evil.com",
+            "123456789012.ecr.us-east-1.amazonaws.com",
+            "123456789012.dkr.ecrx.us-east-1.amazonaws.com",
+            "evil.com/123456789012.dkr.ecr.us-east-1.amazonaws.com",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com:x",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com.",
+            "public.ecr.aws",
+            "",
+        ] {
+            assert_eq!(ecr_host(evil), None, "{evil}");
+        }
+    }
+
+    #[test]
+    fn an_explicit_endpoint_is_ecr_for_its_own_host_only() {
+        let e = "http://127.0.0.1:5000";
+        assert!(is_endpoint_host("127.0.0.1:6000", e));
+        assert!(is_endpoint_host("127.0.0.1", e));
+        assert!(!is_endpoint_host("localhost:5000", e));
+        assert!(!is_endpoint_host("ghcr.io", e));
+        assert!(is_endpoint_host(
+            "LocalStack.Example:4566",
+            "http://localstack.example:4566/"
+        ));
+        assert!(!is_endpoint_host(
+            "localstack.example.evil.com",
+            "http://localstack.example"
+        ));
+        assert!(!is_endpoint_host("ghcr.io", "not a url"));
     }
 }

@@ -21,8 +21,8 @@ pub use reference::{Engine, ImageRef, Name};
 pub struct Access {
     pub registry: registry::Options,
     pub aws: lambda::Aws,
-    /// An ECR endpoint was named: the registry is that ECR whatever its host (emulators serve
-    /// their registry on their own host).
+    /// An ECR endpoint was named: a registry on the endpoint's host (any port) is that ECR
+    /// whatever its name (emulators serve their registry on their own host).
     pub ecr_explicit: bool,
     /// Most bytes of an engine's export spooled to disk (`--max-export-size`); `None` is
     /// `daemon::DEFAULT_MAX_EXPORT`.
@@ -104,8 +104,15 @@ fn registry_options(name: &Name, access: &Access) -> Result<registry::Options> {
     if opts.credentials.is_some() {
         return Ok(opts);
     }
+    // An ECR name, or (an endpoint being named) that endpoint's own host: no other registry
+    // is sent an ECR token.
     let ecr = lambda::ecr_host(&name.registry);
-    if ecr.is_none() && !access.ecr_explicit {
+    let at_endpoint = access.ecr_explicit
+        && access
+            .aws
+            .explicit_ecr_endpoint()
+            .is_some_and(|e| lambda::is_endpoint_host(&name.registry, &e));
+    if ecr.is_none() && !at_endpoint {
         return Ok(opts);
     }
     if registry::auth::lookup(&name.registry)?.is_some() {

@@ -309,6 +309,23 @@ mod tests {
     }
 
     #[test]
+    fn no_debug_prints_a_password_or_token() {
+        let file: ConfigFile = serde_json::from_str(
+            r#"{"auths":{"a":{"auth":"dXNlcjpTM0NSM1Q="},"b":{"identitytoken":"S3CR3T-refresh"},"c":{"username":"u","password":"S3CR3T-pw"}}}"#,
+        )
+        .unwrap();
+        for reg in ["a", "b", "c"] {
+            let c = from_file(&file, reg, "f").unwrap().unwrap();
+            assert!(c.secret.contains("S3CR3T"));
+            let shown = format!("{c:?}");
+            assert!(
+                !shown.contains("S3CR3T") && shown.contains("from f"),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
     fn auth_entries_and_registry_keys() {
         assert!(same_registry("https://index.docker.io/v1/", "docker.io"));
         assert!(same_registry("https://ghcr.io/v2/", "ghcr.io"));

@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod client;
 pub mod manifest;
+pub mod trust;
 
 use std::io::{self, Read};
 use std::sync::Arc;
