@@ -714,3 +714,41 @@ fn the_action_reads_the_event_and_policy_from_head_opts_out() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("--policy-from head"));
 }
+
+#[test]
+fn dives_ci_file_is_the_bases_too() {
+    let base_ci = "rules:\n  lowestEfficiency: 0.99\n  highestUserWastedPercent: disabled\n";
+    let r = repo(&[(".dive-ci", Some(base_ci))], &[(".dive-ci", None)]);
+    let img = image();
+    // Without a base, the pull request has no .dive-ci: no dive checks.
+    let own = parse(gate_in(&r.dir, &["check", &img, "--format", "json"], &[]));
+    assert!(
+        check(&own.1, "dive-lowest-efficiency").is_none(),
+        "{}",
+        own.2
+    );
+
+    let out = gate_in(
+        &r.dir,
+        &["check", &img, "--format", "json"],
+        &[
+            ("GITHUB_EVENT_NAME", "pull_request"),
+            ("GITHUB_EVENT_PATH", r.event.to_str().unwrap()),
+        ],
+    );
+    let (code, v, err) = parse(out);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        check(&v, "dive-lowest-efficiency").unwrap()["status"],
+        "fail"
+    );
+    assert_eq!(
+        changes(&v),
+        [(
+            "[.dive-ci] lowestEfficiency".into(),
+            s("0.99"),
+            Value::Null,
+            "loosening".into()
+        ),]
+    );
+}

@@ -135,7 +135,16 @@ pub fn run(args: CheckArgs) -> Result<i32> {
         report.deployed = Some(d);
     }
     increase_checks(&mut report, baseline.as_ref(), &policy.image);
-    args.rules.add_dive_ci(&mut report)?;
+    // With a policy base, .dive-ci is the obeyed side's, already read; otherwise the file's.
+    match (&sourced.changes, &sourced.dive_ci) {
+        (None, None) => args.rules.add_dive_ci(&mut report)?,
+        (_, Some(ci)) => {
+            if let Some(img) = &report.image {
+                report.checks.extend(ci.evaluate(&img.dive));
+            }
+        }
+        (Some(_), None) => {}
+    }
     args.security
         .add_to_report(&policy, baseline.as_ref(), &mut report)?;
     args.perf.add_to_report(&policy, &mut report)?;
@@ -199,11 +208,13 @@ fn policy(args: &CheckArgs) -> Result<lambda_gate::policy::base::Resolved> {
             changes: None,
             finding: None,
             notes: Vec::new(),
+            dive_ci: None,
         });
     };
     let dir = std::env::current_dir().context("the working directory")?;
     lambda_gate::policy::base::resolve(
         args.policy.as_deref(),
+        args.rules.dive_ci.as_deref(),
         &flags,
         &rev,
         args.policy_from.unwrap_or_default(),

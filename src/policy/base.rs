@@ -17,6 +17,7 @@ use super::{Flags, Policy, DEFAULT_FILE};
 use crate::model::policy_changes::PolicyChanges;
 use crate::model::{Finding, Severity};
 use crate::rules::diags::Code;
+use crate::rules::dive_ci::DiveCi;
 use crate::security::cfg::Ignore;
 
 /// Whose policy the gate obeys when there is a base to compare with.
@@ -56,17 +57,31 @@ pub struct Resolved {
     /// `policy-loosened`, at the level the base's policy gives it.
     pub finding: Option<Finding>,
     pub notes: Vec<String>,
+    /// dive's CI rules (`.dive-ci`) of the side obeyed, `None` when that side has no file.
+    pub dive_ci: Option<DiveCi>,
 }
 
+/// dive's CI file, looked for beside gate.toml as `dive --ci` does.
+pub const DIVE_CI_FILE: &str = ".dive-ci";
+
 /// The policy for a run against the base `rev` (a commit id from the event, or any ref).
-/// `explicit` is `--policy`: the same path is read at the base and in the working tree.
+/// `explicit` is `--policy`, `dive_ci` is `--dive-ci`: the same paths are read at the base
+/// and in the working tree.
 pub fn resolve(
     explicit: Option<&Path>,
+    dive_ci: Option<&Path>,
     flags: &Flags,
     rev: &str,
     from: PolicyFrom,
     dir: &Path,
 ) -> Result<Resolved> {
+    let dive_path = dive_ci
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(DIVE_CI_FILE));
+    let head_dive = match read_worktree(&dive_path, dir)? {
+        Some(t) => Some(DiveCi::parse(&t).map_err(|e| anyhow!("{}: {e}", dive_path.display()))?),
+        None => None,
+    };
     let path = explicit
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from(DEFAULT_FILE));
@@ -80,7 +95,7 @@ pub fn resolve(
     };
     fold_worktree_ignores(&mut head, flags, dir)?;
 
-    let base = match read_base(&path, flags, rev, dir) {
+    let base = match read_base(&path, &dive_path, flags, rev, dir) {
         Ok(b) => b,
         Err(e) if from == PolicyFrom::Head => {
             let policy = head.with_flags(&without_ignore_file(flags))?;
@@ -88,6 +103,7 @@ pub fn resolve(
                 policy,
                 changes: None,
                 finding: None,
+                dive_ci: head_dive,
                 notes: vec![format!(
                     "policy-from: head: the pull request's own policy was obeyed, and not \
                      compared with its base: {e:#}"
@@ -105,7 +121,14 @@ pub fn resolve(
         obeyed: from.as_str().into(),
         base_file: base.file.clone(),
         head_file: head_text.is_some().then(|| path.display().to_string()),
-        changes: super::diff::compare(&base.policy, &head),
+        changes: {
+            let mut c = super::diff::compare(&base.policy, &head);
+            c.extend(super::diff::compare_dive_ci(
+                base.dive_ci.as_ref(),
+                head_dive.as_ref(),
+            ));
+            c
+        },
     };
     let finding = loosened(&changes, &base.policy, &path);
     let short = &base.commit[..12.min(base.commit.len())];
@@ -121,15 +144,16 @@ pub fn resolve(
              base commit {short})"
             ),
         };
-    let obeyed = match from {
-        PolicyFrom::Base => base.policy,
-        PolicyFrom::Head => head,
+    let (obeyed, dive_ci) = match from {
+        PolicyFrom::Base => (base.policy, base.dive_ci),
+        PolicyFrom::Head => (head, head_dive),
     };
     Ok(Resolved {
         policy: obeyed.with_flags(&without_ignore_file(flags))?,
         changes: Some(changes),
         finding,
         notes: vec![note],
+        dive_ci,
     })
 }
 
@@ -139,9 +163,10 @@ struct Base {
     commit: String,
     file: Option<String>,
     policy: Policy,
+    dive_ci: Option<DiveCi>,
 }
 
-fn read_base(path: &Path, flags: &Flags, rev: &str, dir: &Path) -> Result<Base> {
+fn read_base(path: &Path, dive: &Path, flags: &Flags, rev: &str, dir: &Path) -> Result<Base> {
     let repo = Repo::new(dir);
     let commit = repo.commit(rev)?;
     let blob = repo.read(&commit, path)?;
@@ -157,10 +182,15 @@ fn read_base(path: &Path, flags: &Flags, rev: &str, dir: &Path) -> Result<Base> 
         };
         fold(&mut policy, entries);
     }
+    let dive_ci = match repo.read(&commit, dive)? {
+        Some(b) => Some(DiveCi::parse(&b.text).map_err(|e| anyhow!("{}: {e}", b.origin))?),
+        None => None,
+    };
     Ok(Base {
         commit,
         file: blob.map(|_| path.display().to_string()),
         policy,
+        dive_ci,
     })
 }
 

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Policy;
 use crate::model::policy_changes::{Direction, PolicyChange};
 use crate::model::Level;
+use crate::rules::dive_ci::DiveCi;
 use crate::security::cfg::Ignore;
 use crate::units::{format_size, Increase};
 
@@ -456,6 +457,55 @@ fn perf(out: &mut Changes, base: &Policy, head: &Policy) {
     );
 }
 
+/// dive's CI rules (`.dive-ci`): no file is no dive checks, the loosest; `disabled` turns one
+/// rule off. dive's own defaults fill the keys a file leaves out.
+pub fn compare_dive_ci(base: Option<&DiveCi>, head: Option<&DiveCi>) -> Vec<PolicyChange> {
+    let mut out = Changes(Vec::new());
+    let side = |c: Option<&DiveCi>| {
+        c.map(|c| {
+            [
+                c.lowest_efficiency.clone(),
+                c.highest_wasted_bytes.clone(),
+                c.highest_user_wasted_percent.clone(),
+            ]
+        })
+    };
+    let (a, b) = (side(base), side(head));
+    let keys = [
+        ("lowestEfficiency", false),
+        ("highestWastedBytes", true),
+        ("highestUserWastedPercent", true),
+    ];
+    for (i, (key, upper)) in keys.iter().enumerate() {
+        let old = a.as_ref().map(|v| v[i].clone());
+        let new = b.as_ref().map(|v| v[i].clone());
+        if old == new {
+            continue;
+        }
+        // A number (or size) to compare; `None`: no check (no file, or `disabled`).
+        let limit = |v: &Option<String>| -> Option<f64> {
+            let v = v.as_deref()?.trim();
+            if v.eq_ignore_ascii_case("disabled") {
+                return None;
+            }
+            v.parse::<f64>()
+                .ok()
+                .or_else(|| crate::units::parse_size(v).ok().map(|b| b as f64))
+        };
+        let (x, y) = (limit(&old), limit(&new));
+        let d = match (x, y) {
+            // Disabled on one side, no file on the other: no check either way.
+            (None, None) => continue,
+            (Some(_), None) => Direction::Loosening,
+            (None, Some(_)) => Direction::Tightening,
+            (Some(x), Some(y)) if x == y => Direction::Changed,
+            (Some(x), Some(y)) => by(if *upper { y > x } else { y < x }),
+        };
+        out.push(format!("[.dive-ci] {key}"), old, new, d);
+    }
+    out.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -552,6 +602,30 @@ mod tests {
             ]
         );
         assert_eq!(c[0].new, None);
+    }
+
+    #[test]
+    fn dive_ci_limits_raised_disabled_or_deleted_loosen() {
+        let base = DiveCi::parse("rules:\n  lowestEfficiency: 0.95\n  highestWastedBytes: 20MB\n")
+            .unwrap();
+        let head = DiveCi::parse("rules:\n  lowestEfficiency: 0.5\n  highestWastedBytes: disabled\n  highestUserWastedPercent: 0.05\n").unwrap();
+        let c = compare_dive_ci(Some(&base), Some(&head));
+        let dirs: Vec<(&str, Direction)> = c
+            .iter()
+            .map(|c| (c.setting.as_str(), c.direction))
+            .collect();
+        assert_eq!(
+            dirs,
+            [
+                ("[.dive-ci] lowestEfficiency", Direction::Loosening),
+                ("[.dive-ci] highestWastedBytes", Direction::Loosening),
+                ("[.dive-ci] highestUserWastedPercent", Direction::Tightening),
+            ]
+        );
+        let deleted = compare_dive_ci(Some(&base), None);
+        assert!(deleted.iter().all(|c| c.direction == Direction::Loosening));
+        assert_eq!(deleted.len(), 3);
+        assert!(compare_dive_ci(None, None).is_empty());
     }
 
     #[test]
