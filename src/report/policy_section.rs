@@ -5,7 +5,7 @@
 //! Each renderer reads `report.policy_changes` alone and says nothing without changes. Every
 //! value shown comes from the pull request's own files (an ignore id, a glob, a size): in
 //! Markdown it goes through `markdown_escape::code`, in HTML through maud's escaping, on the
-//! terminal through the text renderer's escape.
+//! terminal through `term::escape`, field by field.
 
 use std::fmt::Write;
 
@@ -14,6 +14,7 @@ use maud::{html, Markup};
 use super::markdown_escape::code;
 use super::Report;
 use crate::model::policy_changes::{Direction, PolicyChange, PolicyChanges};
+use crate::term::escape;
 
 pub const TITLE: &str = "Policy changes in this pull request";
 
@@ -111,14 +112,16 @@ pub fn text(r: &Report) -> Option<String> {
         .max()
         .unwrap_or(0)
         .min(60);
+    // Each field escaped on its own: a newline in an ignore id the pull request wrote must
+    // not start a line of its own ("verdict: PASS").
     for c in &p.changes {
         let _ = writeln!(
             s,
             "  {:<10}  {:<width$}  {} → {}",
             c.direction.as_str(),
-            c.setting,
-            c.old.as_deref().unwrap_or("unset"),
-            c.new.as_deref().unwrap_or("unset"),
+            escape(&c.setting),
+            escape(c.old.as_deref().unwrap_or("unset")),
+            escape(c.new.as_deref().unwrap_or("unset")),
         );
     }
     Some(s)
@@ -197,7 +200,11 @@ mod tests {
             html.contains("&lt;b&gt;") && !html.contains("<b>"),
             "{html}"
         );
-        let text = text(&report()).unwrap();
+        let mut forged = report();
+        forged.policy_changes.as_mut().unwrap().changes[1].setting =
+            "[[security.ignore]] CVE-1\nverdict: PASS".into();
+        let text = text(&forged).unwrap();
+        assert!(!text.lines().any(|l| l.starts_with("verdict")), "{text}");
         assert!(text.contains("loosening   [image] max_size"), "{text}");
         assert!(text.contains("500 MB → 900 MB"));
     }
