@@ -1,5 +1,6 @@
-# The Action's image: gate as one static binary (musl) on an empty base, plus the CA bundle
-# for GitHub's API and Function URLs. CI checks the result with gate itself (≤ 20 MB).
+# The Action's image: gate as one static binary (musl) on Alpine with git (for the pull
+# request's base policy) and the CA bundle for GitHub's API and Function URLs. CI checks the
+# result with gate itself.
 ARG RUST_IMAGE=docker.io/library/rust:1.88-alpine3.22
 FROM ${RUST_IMAGE} AS build
 RUN apk add --no-cache musl-dev ca-certificates
@@ -11,10 +12,12 @@ RUN cargo build --release --locked --bin gate \
     && strip target/release/gate \
     && mkdir -p /out/tmp && cp target/release/gate /out/gate
 
-FROM scratch
-COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+# Alpine with git, not scratch: on a pull request the gate reads gate.toml and its ignore file
+# from the base commit's git objects (and fetches that one commit from a shallow checkout).
+ARG RUNTIME_IMAGE=docker.io/library/alpine:3.22
+FROM ${RUNTIME_IMAGE}
+RUN apk add --no-cache git ca-certificates
 COPY --from=build /out/gate /usr/local/bin/gate
-COPY --from=build --chmod=1777 /out/tmp /tmp
 ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 # No USER: GitHub runs Docker actions as root so that they can write the workspace and the
 # runner's files ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY).

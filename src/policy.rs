@@ -3,10 +3,17 @@
 //! Each family owns its table (`rules::cfg`, `security::cfg`, `perf::cfg`); this module only
 //! composes them, finds the file and reports errors with the file's name. Flags override the
 //! file: the CLI builds a `Policy` from the file and then applies what the user typed.
+//!
+//! On a pull request the file is the base commit's (`base`, read through `git`), and the pull
+//! request's own is compared with it (`diff`).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+
+pub mod base;
+pub mod diff;
+pub mod git;
 use serde::Deserialize;
 
 use crate::units;

@@ -26,6 +26,8 @@ enum Kind {
 /// (input, flag under `gate check`, flag under `gate perf`, kind). `None`: not in that mode.
 const INPUTS: &[(&str, Option<&str>, Option<&str>, Kind)] = &[
     ("policy", Some("--policy"), Some("--policy"), Kind::One),
+    ("policy-from", Some("--policy-from"), None, Kind::One),
+    ("policy-base", Some("--policy-base"), None, Kind::One),
     ("platform", Some("--platform"), None, Kind::One),
     ("image-ref", Some("--image"), None, Kind::One),
     ("function", Some("--function"), None, Kind::One),

@@ -2,11 +2,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 
 use lambda_gate::check::{check_image, increase_checks};
 use lambda_gate::image::ScanOptions;
+use lambda_gate::policy::base::PolicyFrom;
 use lambda_gate::policy::{Flags, Policy};
 use lambda_gate::report::Report;
 use lambda_gate::units::{parse_size, Increase};
@@ -37,6 +38,17 @@ pub struct CheckArgs {
     /// Policy file (default: ./gate.toml when present).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+
+    /// Obey the policy (and the .trivyignore it names) of this git commit, branch or tag,
+    /// read from the repository's objects, and compare the working tree's with it. On a
+    /// pull_request event the base commit is the default (from $GITHUB_EVENT_PATH).
+    #[arg(long, value_name = "REF")]
+    pub policy_base: Option<String>,
+
+    /// With a policy base, whose policy to obey: `base` (default) or `head`, which trusts the
+    /// pull request's own gate.toml and ignore files (the changes are still shown).
+    #[arg(long, value_name = "base|head", value_parser = PolicyFrom::parse)]
+    pub policy_from: Option<PolicyFrom>,
 
     /// Fail when the uncompressed size is above this (e.g. 500MB, 1GiB).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
@@ -96,7 +108,8 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: CheckArgs) -> Result<i32> {
-    let policy = Policy::resolve(args.policy.as_deref(), &flags(&args))?;
+    let sourced = policy(&args)?;
+    let policy = sourced.policy;
     let opts = ScanOptions {
         verify: !args.no_verify,
         max_expansion: args.max_expansion.max(1),
@@ -122,7 +135,16 @@ pub fn run(args: CheckArgs) -> Result<i32> {
         report.deployed = Some(d);
     }
     increase_checks(&mut report, baseline.as_ref(), &policy.image);
-    args.rules.add_dive_ci(&mut report)?;
+    // With a policy base, .dive-ci is the obeyed side's, already read; otherwise the file's.
+    match (&sourced.changes, &sourced.dive_ci) {
+        (None, None) => args.rules.add_dive_ci(&mut report)?,
+        (_, Some(ci)) => {
+            if let Some(img) = &report.image {
+                report.checks.extend(ci.evaluate(&img.dive));
+            }
+        }
+        (Some(_), None) => {}
+    }
     args.security
         .add_to_report(&policy, baseline.as_ref(), &mut report)?;
     args.perf.add_to_report(&policy, &mut report)?;
@@ -147,6 +169,9 @@ pub fn run(args: CheckArgs) -> Result<i32> {
         .map(|b| lambda_gate::delta::diff(b, &report));
     lambda_gate::delta::explain_budgets(&mut report);
     lambda_gate::package_policy::check(&mut report, baseline.as_ref(), &policy.packages);
+    report.policy_changes = sourced.changes;
+    report.findings.extend(sourced.finding);
+    report.notes.extend(sourced.notes);
     if let (Some(base), Some(path)) = (&baseline, &args.output.baseline) {
         report.baseline = Some(lambda_gate::report::Baseline::from_report(
             &path.display().to_string(),
@@ -166,6 +191,34 @@ pub fn run(args: CheckArgs) -> Result<i32> {
     let path = args.output.output.as_ref().map(|p| p.display().to_string());
     args.github.publish(&report, path.as_deref())?;
     Ok(report.verdict.exit_code())
+}
+
+/// The policy the run obeys: the base commit's on a pull request (or with `--policy-base`),
+/// the working tree's otherwise.
+fn policy(args: &CheckArgs) -> Result<lambda_gate::policy::base::Resolved> {
+    let flags = flags(args);
+    let rev = match &args.policy_base {
+        Some(r) => Some(r.clone()),
+        None => lambda_gate::github::context::pull_request_base()?,
+    };
+    let Some(rev) = rev else {
+        return Ok(lambda_gate::policy::base::Resolved {
+            policy: Policy::resolve(args.policy.as_deref(), &flags)?,
+            changes: None,
+            finding: None,
+            notes: Vec::new(),
+            dive_ci: None,
+        });
+    };
+    let dir = std::env::current_dir().context("the working directory")?;
+    lambda_gate::policy::base::resolve(
+        args.policy.as_deref(),
+        args.rules.dive_ci.as_deref(),
+        &flags,
+        &rev,
+        args.policy_from.unwrap_or_default(),
+        &dir,
+    )
 }
 
 /// The flags that set policy, for the library to lay over gate.toml.

@@ -125,6 +125,59 @@ pub fn token(raw: &str) -> Result<String> {
     Ok(t.to_string())
 }
 
+/// Events whose runs check a pull request's files: their policy comes from the base commit.
+pub const PULL_REQUEST_EVENTS: &[&str] = &["pull_request", "pull_request_target"];
+
+/// An event payload is tens of kilobytes; past this it is not one.
+const MAX_EVENT_BYTES: u64 = 32 << 20;
+
+/// The base commit of the pull request this run checks (`pull_request.base.sha` of the event
+/// payload), when the workflow runs on a pull request ($GITHUB_EVENT_NAME); `None` on any other
+/// event or outside Actions. A pull-request event without a readable base is an error: the
+/// gate must not fall back to the pull request's own policy without saying so.
+pub fn pull_request_base() -> Result<Option<String>> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let Some(event) = env("GITHUB_EVENT_NAME") else {
+        return Ok(None);
+    };
+    if !PULL_REQUEST_EVENTS.contains(&event.as_str()) {
+        return Ok(None);
+    }
+    let path = env("GITHUB_EVENT_PATH").ok_or_else(|| {
+        anyhow!("a {event} event without $GITHUB_EVENT_PATH: the pull request's base commit is unknown, so its policy cannot be read (give --policy-base REF, or --policy-from head)")
+    })?;
+    base_sha(std::path::Path::new(&path)).map(Some)
+}
+
+/// `pull_request.base.sha` of the payload at `path`, checked to be an object id.
+pub fn base_sha(path: &std::path::Path) -> Result<String> {
+    use std::io::Read;
+    let mut text = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_EVENT_BYTES + 1).read_to_end(&mut text))
+        .map_err(|e| anyhow!("{}: cannot read the event payload: {e}", path.display()))?;
+    if text.len() as u64 > MAX_EVENT_BYTES {
+        bail!(
+            "{}: the event payload is over {} MiB",
+            path.display(),
+            MAX_EVENT_BYTES >> 20
+        );
+    }
+    let v: serde_json::Value = serde_json::from_slice(&text)
+        .map_err(|e| anyhow!("{}: the event payload is not JSON: {e}", path.display()))?;
+    let sha = v["pull_request"]["base"]["sha"]
+        .as_str()
+        .unwrap_or_default();
+    let hex = sha.bytes().all(|b| b.is_ascii_hexdigit());
+    if !(hex && matches!(sha.len(), 40 | 64)) {
+        bail!(
+            "{}: the event payload has no pull_request.base.sha commit id, so the base's policy cannot be read (give --policy-base REF, or --policy-from head)",
+            path.display()
+        );
+    }
+    Ok(sha.to_ascii_lowercase())
+}
+
 /// The pull request number of a `pull_request`/`pull_request_target` event, or of an
 /// `issue_comment` on a pull request.
 fn pr_from_event(path: &str) -> Option<u64> {

@@ -10,6 +10,7 @@ use serde_json::Value;
 pub use crate::image::dive::DiveScore;
 
 pub mod perf;
+pub mod policy_changes;
 pub mod security;
 
 pub const SCHEMA: &str = "lambda-gate/report/v1";
@@ -54,6 +55,10 @@ pub struct Report {
     /// named one (`--function`): what the post-deploy findings were held against.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<DeployedFunction>,
+    /// With a policy base (a pull request, or `--policy-base`): what the pull request changes
+    /// in the policy, against the base's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_changes: Option<policy_changes::PolicyChanges>,
 }
 
 /// The image a Lambda function runs, as `GetFunction` resolved it at deploy time.
@@ -198,6 +203,7 @@ impl Default for Report {
             delta: None,
             deployed: None,
             function: None,
+            policy_changes: None,
         }
     }
 }

@@ -65,6 +65,7 @@ pub fn render(report: &Report) -> String {
                 (header(report, &title))
                 input #search type="search" placeholder="Filter findings, layers, packages…" hidden;
                 (checks(report))
+                (super::policy_section::html(report))
                 (image_map(report))
                 (layers(report))
                 (findings(report))

@@ -58,6 +58,10 @@ const SECTIONS: &[Part] = &[
         render: |_, _| super::html::comment_link(),
     },
     Part {
+        trim: None,
+        render: |r, _| super::policy_section::markdown(r),
+    },
+    Part {
         trim: Some("what changed"),
         render: |r, _| Some(super::changes::markdown(r)).filter(|s| !s.is_empty()),
     },

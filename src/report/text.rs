@@ -27,6 +27,7 @@ const SECTIONS: &[SectionFn] = &[
     layers,
     hidden_files,
     |r| Some(super::changes::text(r)).filter(|s| !s.trim().is_empty()),
+    super::policy_section::text,
     findings,
     security,
     perf,

@@ -49,6 +49,8 @@ pub struct RulesConfig {
     pub min_bytes: u64,
     /// `ignore_paths`, compiled (paths without their leading `/`).
     ignore: GlobSet,
+    /// `ignore_paths` as written, for the comparison of a pull request's policy with its base's.
+    ignore_paths: Vec<String>,
     /// As the user wrote it (messages quote it); known to be one Lambda runs.
     architecture: Option<String>,
     levels: BTreeMap<Code, Level>,
@@ -79,6 +81,7 @@ impl TryFrom<RawRules> for RulesConfig {
         let mut cfg = RulesConfig {
             min_bytes: raw.min_bytes,
             ignore: GlobSet::empty(),
+            ignore_paths: raw.ignore_paths.clone(),
             architecture: None,
             levels,
         };
@@ -118,6 +121,11 @@ impl RulesConfig {
 
     pub fn architecture(&self) -> Option<&str> {
         self.architecture.as_deref()
+    }
+
+    /// `ignore_paths` as the file wrote them.
+    pub fn ignore_paths(&self) -> &[String] {
+        &self.ignore_paths
     }
 
     /// Paths (without the leading `/`) the team asked to leave out of waste and cache

@@ -118,6 +118,11 @@ pub enum Code {
         detailed_message = "no bootstrap, runtime interface client or extension"
     )]
     LambdaRuntimeInterface,
+    #[strum(
+        message = "the pull request loosens the gate's own policy (gate.toml or an ignore file)",
+        detailed_message = "the pull request loosens the base's policy (deny: require a review)"
+    )]
+    PolicyLoosened,
 }
 
 impl Code {

@@ -16,8 +16,14 @@ use crate::model::{Check, Report, Status};
 pub fn read_trivyignore(path: &Path) -> Result<Vec<Ignore>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow!("{}: cannot read: {e}", path.display()))?;
+    parse_trivyignore(&text, path)
+}
+
+/// A .trivyignore's text, read from wherever it came from (the working tree, or a git commit
+/// when the policy is the base's); `path` names it in errors and in each ignore's reason.
+pub fn parse_trivyignore(text: &str, path: &Path) -> Result<Vec<Ignore>> {
     // Editors on Windows save with a byte-order mark; it would glue itself to the first id.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
