@@ -6,8 +6,9 @@ use super::cfg::RulesConfig;
 use super::diags::Code;
 use super::{Ctx, Draft, Sink};
 use crate::image::arch::Arch;
+use crate::image::index::{self, EntryKind, IndexFacts};
 use crate::image::layer::Kind;
-use crate::image::Scan;
+use crate::image::{Format, Image, Scan};
 use crate::model::{Check, Level, Status, Unit};
 use crate::units::format_size;
 
@@ -20,6 +21,7 @@ const RUNTIME_DIRS: &[&str] = &["opt", "var/runtime", "var/lang"];
 pub fn check(ctx: &Ctx, sink: &mut Sink) {
     size_limit(ctx, sink);
     platforms(ctx, sink);
+    manifest_format(ctx, sink);
     entrypoint(ctx, sink);
     unreadable(ctx, sink);
     runtime_interface(ctx, sink);
@@ -63,24 +65,50 @@ fn size_limit(ctx: &Ctx, sink: &mut Sink) {
     }
 }
 
+/// Lambda's words when it refuses an index or a manifest format, quoted so a user searching
+/// for the deploy error finds the finding.
+const REFUSAL: &str = "\"The image manifest, config or layer media type for the source image … is not supported\"";
+
+/// One finding per cause: several real platforms are `lambda-multi-arch` (its message
+/// names the attestations beside them); an index of one platform, whatever else it holds,
+/// is `lambda-image-index`.
 fn platforms(ctx: &Ctx, sink: &mut Sink) {
-    let platforms = &ctx.image.platforms;
+    let image = ctx.image;
+    let platforms = &image.platforms;
     if platforms.len() > 1 {
         let list = platforms
             .iter()
             .map(|p| p.to_string())
             .collect::<Vec<_>>()
             .join(", ");
+        let beside = image
+            .index
+            .as_ref()
+            .map(|i| non_images(i))
+            .unwrap_or_default();
+        let by_digest = image
+            .manifest_digest
+            .as_ref()
+            .map(|d| {
+                format!(
+                    ", or deploy one platform's manifest by its own digest ({} is {})",
+                    image.platform,
+                    deploy_name(image, d)
+                )
+            })
+            .unwrap_or_default();
         sink.push(Draft {
             code: Code::LambdaMultiArch,
-            message: format!("the image is a multi-platform index ({list}); Lambda accepts only a single-platform image"),
+            message: format!("the image is a multi-platform index ({list}){beside}; Lambda accepts only a single-platform image"),
             bytes: 0,
             layer: None,
             created_by: None,
             paths: Vec::new(),
-            fix: "build one platform: `docker buildx build --platform linux/arm64 --provenance=false` (or linux/amd64) and push that".into(),
+            fix: format!("build one platform: `docker buildx build --platform linux/arm64 --provenance=false` (or linux/amd64) and push that{by_digest}"),
             references: Vec::new(),
         });
+    } else if let Some(idx) = &image.index {
+        image_index(image, idx, sink);
     }
     let arch = &ctx.image.platform.architecture;
     let actual = Arch::parse(arch);
@@ -110,6 +138,149 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
             references: Vec::new(),
         });
     }
+}
+
+/// An index of one platform: what buildx pushes by default since 0.10 (the image and its
+/// provenance attestation), or a manifest list of one image (`buildah manifest push --all`,
+/// `skopeo copy --all`). Lambda refuses it all the same.
+fn image_index(image: &Image, idx: &IndexFacts, sink: &mut Sink) {
+    let attested = idx
+        .entries
+        .iter()
+        .any(|e| e.kind == EntryKind::Attestation);
+    let own = image
+        .manifest_digest
+        .as_ref()
+        .map(|d| {
+            format!(
+                "; the image manifest's own digest is {d} ({})",
+                image.platform
+            )
+        })
+        .unwrap_or_default();
+    let by_digest = image
+        .manifest_digest
+        .as_ref()
+        .map(|d| format!("; or deploy the image by its own digest: {}", deploy_name(image, d)))
+        .unwrap_or_default();
+    let fix = if attested {
+        let sbom = idx.entries.iter().any(|e| {
+            e.predicate_types
+                .iter()
+                .any(|t| index::predicate_name(t).ends_with("SBOM"))
+        });
+        let (flag, input) = if sbom {
+            ("--provenance=false --sbom=false", "`provenance: false` and `sbom: false`")
+        } else {
+            ("--provenance=false", "`provenance: false`")
+        };
+        format!("build without attestations: `docker buildx build {flag}`, {input} in docker/build-push-action, or `BUILDX_NO_DEFAULT_ATTESTATIONS=1` in the build's environment{by_digest}")
+    } else {
+        format!("push the image, not a list holding it: `buildah push IMAGE` rather than `buildah manifest push --all`, `skopeo copy` without `--all`, `docker buildx build --provenance=false`{by_digest}")
+    };
+    sink.push(Draft {
+        code: Code::LambdaImageIndex,
+        message: format!(
+            "the image to deploy is {}{}, not an image manifest: Lambda refuses every index ({REFUSAL}){own}",
+            describe(idx),
+            idx.digest
+                .as_ref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default()
+        ),
+        bytes: 0,
+        layer: None,
+        created_by: None,
+        paths: Vec::new(),
+        fix,
+        references: Vec::new(),
+    });
+}
+
+/// "an index of 1 image (linux/amd64) + 1 attestation manifest (SLSA provenance)".
+pub fn describe(idx: &IndexFacts) -> String {
+    let what = if idx.media_type == index::DOCKER_LIST {
+        "a Docker manifest list"
+    } else {
+        "an index"
+    };
+    let images: Vec<&str> = idx
+        .entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::Image)
+        .map(|e| e.platform.as_deref().unwrap_or("platform unspecified"))
+        .collect();
+    format!(
+        "{what} of {} ({}){}",
+        crate::units::count(images.len() as u64, "image", "images"),
+        images.join(", "),
+        non_images(idx)
+    )
+}
+
+/// " + 1 attestation manifest (SLSA provenance) + 1 nested index": what an index holds
+/// besides images, or "" when nothing.
+fn non_images(idx: &IndexFacts) -> String {
+    let of = |k: EntryKind| idx.entries.iter().filter(move |e| e.kind == k);
+    let mut out = String::new();
+    let attestations = of(EntryKind::Attestation).count() as u64;
+    if attestations > 0 {
+        let mut names: Vec<&str> = Vec::new();
+        for t in of(EntryKind::Attestation).flat_map(|e| &e.predicate_types) {
+            let n = index::predicate_name(t);
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        out.push_str(&format!(
+            " + {}",
+            crate::units::count(attestations, "attestation manifest", "attestation manifests")
+        ));
+        if !names.is_empty() {
+            out.push_str(&format!(" ({})", names.join(", ")));
+        }
+    }
+    for (kind, one, many) in [
+        (EntryKind::Index, "nested index", "nested indexes"),
+        (EntryKind::Other, "other manifest", "other manifests"),
+    ] {
+        let n = of(kind).count() as u64;
+        if n > 0 {
+            out.push_str(&format!(" + {}", crate::units::count(n, one, many)));
+        }
+    }
+    out
+}
+
+/// How to name the image manifest by digest: `registry/repo@sha256:…` for a registry image
+/// (its reference already is that), the bare digest for a layout (it keeps it when pushed
+/// without `--all`).
+fn deploy_name(image: &Image, digest: &str) -> String {
+    match (&image.format, &image.reference) {
+        (Format::Registry, Some(r)) if r.ends_with(digest) => format!("`{r}`"),
+        _ => format!("`REPOSITORY@{digest}` once pushed"),
+    }
+}
+
+/// Lambda takes a Docker v2 schema 2 or OCI image manifest with an image config; an
+/// artifact labelled otherwise is refused before a layer is read.
+fn manifest_format(ctx: &Ctx, sink: &mut Sink) {
+    let Some(why) = ctx.image.manifest.lambda_problem() else {
+        return;
+    };
+    sink.push(Draft {
+        code: Code::LambdaManifestFormat,
+        message: format!(
+            "{why}: Lambda refuses it ({REFUSAL}); {}",
+            index::LAMBDA_ACCEPTS
+        ),
+        bytes: 0,
+        layer: None,
+        created_by: None,
+        paths: Vec::new(),
+        fix: "push the container image itself, built by docker/buildx, buildah or kaniko, not an artifact made from it; `skopeo copy --format v2s2 SRC docker://…` writes a Docker v2 schema 2 manifest".into(),
+        references: Vec::new(),
+    });
 }
 
 fn entrypoint(ctx: &Ctx, sink: &mut Sink) {

@@ -16,7 +16,8 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Result};
 use sha2::{Digest as _, Sha256};
 
-use crate::image::resolve::{Selection, MAX_INDEX_DEPTH};
+use crate::image::index::{EntryKind, MAX_ATTESTATIONS_READ};
+use crate::image::resolve::{refuse_artifact, Selection, MAX_INDEX_DEPTH};
 use crate::image::source::{Blob, Remote};
 use crate::image::{Config, Format, Image, LayerRef};
 
@@ -40,6 +41,7 @@ pub fn open(name: &Name, sel: &Selection, opts: &Options) -> Result<Image> {
     // outermost index's that name any.
     let (mut bytes, mut ctype, mut digest) = (bytes, ctype, digest);
     let mut platforms = Vec::new();
+    let mut index = None;
     let mut depth = 0;
     let (manifest, manifest_digest) = loop {
         match manifest::parse(&bytes, ctype.as_deref(), &format!("manifest {digest}"))
@@ -47,6 +49,9 @@ pub fn open(name: &Name, sel: &Selection, opts: &Options) -> Result<Image> {
         {
             Doc::Manifest(m) => break (m, digest),
             Doc::Index(idx) => {
+                if index.is_none() {
+                    index = Some(manifest::facts(&idx, &digest, ctype.as_deref()));
+                }
                 depth += 1;
                 if depth > MAX_INDEX_DEPTH {
                     bail!("{shown}: indexes nested more than {MAX_INDEX_DEPTH} deep");
@@ -62,6 +67,9 @@ pub fn open(name: &Name, sel: &Selection, opts: &Options) -> Result<Image> {
             }
         }
     };
+    if let Some(facts) = index.as_mut() {
+        name_attestations(&repo, facts);
+    }
     if sel.image.is_some() {
         notes.push(
             "--image chooses among the images of an archive; a registry reference names one image"
@@ -92,6 +100,8 @@ pub fn open(name: &Name, sel: &Selection, opts: &Options) -> Result<Image> {
     }
     let config = Config::parse(&config_bytes)
         .map_err(|e| anyhow!("{shown}: config {cdigest}: not a valid image config: {e:#}"))?;
+    let kind = manifest::kind_of(&manifest);
+    refuse_artifact(&kind, &config, &manifest_digest).map_err(|e| anyhow!("{shown}: {e:#}"))?;
 
     let mut layers = Vec::new();
     for (i, l) in manifest.layers().iter().enumerate() {
@@ -125,10 +135,32 @@ pub fn open(name: &Name, sel: &Selection, opts: &Options) -> Result<Image> {
         platform,
         config_digest: Some(cdigest),
         manifest_digest: Some(manifest_digest.clone()),
+        index,
+        manifest: kind,
         config,
         layers,
         notes,
     })
+}
+
+/// Names what the index's attestation manifests attest (their layers' in-toto predicate
+/// types): a few small GETs, at most [`MAX_ATTESTATIONS_READ`]. One that cannot be read
+/// stays unnamed; it describes the image and is never deployed.
+fn name_attestations(repo: &Repo, facts: &mut crate::image::index::IndexFacts) {
+    let attestations = facts
+        .entries
+        .iter_mut()
+        .filter(|e| e.kind == EntryKind::Attestation)
+        .take(MAX_ATTESTATIONS_READ);
+    for entry in attestations {
+        let Ok((bytes, ctype, _)) = fetch_manifest(repo, &entry.digest, Some(&entry.digest))
+        else {
+            continue;
+        };
+        if let Ok(Doc::Manifest(m)) = manifest::parse(&bytes, ctype.as_deref(), "attestation") {
+            entry.predicate_types = manifest::predicate_types(&m);
+        }
+    }
 }
 
 /// GETs a manifest and checks it: against the digest asked for, else against the
