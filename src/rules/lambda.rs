@@ -181,11 +181,11 @@ fn image_index(image: &Image, idx: &IndexFacts, sink: &mut Sink) {
     sink.push(Draft {
         code: Code::LambdaImageIndex,
         message: format!(
-            "the image to deploy is {}{}, not an image manifest: Lambda refuses every index ({REFUSAL}){own}",
+            "the image to deploy is {}, not an image manifest: Lambda refuses every index ({REFUSAL}){}{own}",
             describe(idx),
             idx.digest
                 .as_ref()
-                .map(|d| format!(" ({d})"))
+                .map(|d| format!("; the index is {d}"))
                 .unwrap_or_default()
         ),
         bytes: 0,
@@ -471,6 +471,121 @@ mod tests {
             "lambda-multi-arch"
         )
         .is_empty());
+    }
+
+    #[test]
+    fn an_index_of_one_image_and_its_attestation_is_lambda_image_index_only() {
+        let built = lambda_image()
+            .index(
+                index::OCI_INDEX,
+                &[("image", "linux/amd64"), ("attestation", "unknown/unknown")],
+            )
+            .build();
+        let f = findings(&built, &rules(""));
+        assert!(of(&f, "lambda-multi-arch").is_empty(), "{f:#?}");
+        let idx = of(&f, "lambda-image-index");
+        assert_eq!(idx.len(), 1);
+        assert_eq!(idx[0].severity, Severity::Error);
+        let m = &idx[0].message;
+        assert!(
+            m.contains("an index of 1 image (linux/amd64) + 1 attestation manifest (SLSA provenance)"),
+            "{m}"
+        );
+        let own = format!("sha256:{:064x}", 1);
+        assert!(
+            m.contains(&format!("the image manifest's own digest is {own}")),
+            "{m}"
+        );
+        for fix in [
+            "--provenance=false",
+            "`provenance: false`",
+            "BUILDX_NO_DEFAULT_ATTESTATIONS=1",
+        ] {
+            assert!(idx[0].fix.contains(fix), "{}", idx[0].fix);
+        }
+        assert!(!idx[0].fix.contains("--sbom=false"), "no SBOM here");
+        // The level is the team's, as for every rule.
+        assert!(of(
+            &findings(&built, &rules("lambda-image-index = \"allow\"")),
+            "lambda-image-index"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn a_manifest_list_of_one_image_without_attestations_says_push_the_image() {
+        let built = lambda_image()
+            .index(index::DOCKER_LIST, &[("image", "linux/arm64")])
+            .build();
+        let f = findings(&built, &rules(""));
+        let idx = of(&f, "lambda-image-index");
+        assert_eq!(idx.len(), 1);
+        assert!(
+            idx[0]
+                .message
+                .contains("a Docker manifest list of 1 image (linux/arm64), not an image manifest"),
+            "{}",
+            idx[0].message
+        );
+        assert!(idx[0].fix.contains("without `--all`"), "{}", idx[0].fix);
+    }
+
+    #[test]
+    fn several_platforms_with_attestations_are_lambda_multi_arch_only() {
+        let built = lambda_image()
+            .index(
+                index::OCI_INDEX,
+                &[
+                    ("image", "linux/amd64"),
+                    ("image", "linux/arm64"),
+                    ("attestation", "unknown/unknown"),
+                    ("attestation", "unknown/unknown"),
+                ],
+            )
+            .build();
+        let f = findings(&built, &rules(""));
+        assert!(of(&f, "lambda-image-index").is_empty(), "{f:#?}");
+        let multi = of(&f, "lambda-multi-arch");
+        assert_eq!(multi.len(), 1);
+        assert!(
+            multi[0].message.contains(
+                "(linux/amd64, linux/arm64) + 2 attestation manifests (SLSA provenance)"
+            ),
+            "{}",
+            multi[0].message
+        );
+        assert!(
+            multi[0].fix.contains(&format!("sha256:{:064x}", 1)),
+            "{}",
+            multi[0].fix
+        );
+    }
+
+    #[test]
+    fn an_image_manifest_is_neither_and_the_format_rule_reads_its_labels() {
+        let plain = lambda_image().build();
+        let f = findings(&plain, &rules(""));
+        assert!(of(&f, "lambda-image-index").is_empty());
+        assert!(of(&f, "lambda-manifest-format").is_empty());
+        let artifact = lambda_image()
+            .manifest_kind(index::ManifestKind {
+                media_type: Some(index::OCI_MANIFEST.into()),
+                config_media_type: Some(index::OCI_CONFIG.into()),
+                artifact_type: Some("application/vnd.example.thing".into()),
+            })
+            .build();
+        let f = findings(&artifact, &rules(""));
+        let fmt = of(&f, "lambda-manifest-format");
+        assert_eq!(fmt.len(), 1);
+        assert_eq!(fmt[0].severity, Severity::Error);
+        assert!(
+            fmt[0]
+                .message
+                .contains("artifactType application/vnd.example.thing"),
+            "{}",
+            fmt[0].message
+        );
+        assert!(fmt[0].message.contains(index::LAMBDA_ACCEPTS));
     }
 
     #[test]
