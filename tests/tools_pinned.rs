@@ -98,7 +98,11 @@ fn python_tools_on_path_are_the_pinned_versions() {
     for (script, dist, key) in [
         ("moto_server", "moto", "PY_MOTO"),
         ("cfn-lint", "cfn-lint", "PY_CFN_LINT"),
-        ("check-jsonschema", "check-jsonschema", "PY_CHECK_JSONSCHEMA"),
+        (
+            "check-jsonschema",
+            "check-jsonschema",
+            "PY_CHECK_JSONSCHEMA",
+        ),
     ] {
         let Some(path) = present(script) else {
             continue;

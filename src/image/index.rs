@@ -188,10 +188,7 @@ pub const LAMBDA_ACCEPTS: &str =
 /// The reason a document that is neither an image manifest nor an index cannot be deployed,
 /// when it is a known kind (schema 1, an OCI artifact manifest); None for unknown JSON.
 pub fn unreadable_kind(doc: &serde_json::Value, media_type: Option<&str>) -> Option<String> {
-    let declared = doc
-        .get("mediaType")
-        .and_then(|m| m.as_str())
-        .or(media_type);
+    let declared = doc.get("mediaType").and_then(|m| m.as_str()).or(media_type);
     if doc.get("schemaVersion").and_then(|s| s.as_u64()) == Some(1)
         || declared.is_some_and(|m| m.contains("distribution.manifest.v1"))
     {
@@ -268,7 +265,10 @@ mod tests {
             "SLSA provenance"
         );
         assert_eq!(predicate_name("https://spdx.dev/Document"), "SPDX SBOM");
-        assert_eq!(predicate_name("https://example.com/x"), "https://example.com/x");
+        assert_eq!(
+            predicate_name("https://example.com/x"),
+            "https://example.com/x"
+        );
     }
 
     #[test]

@@ -67,7 +67,8 @@ fn size_limit(ctx: &Ctx, sink: &mut Sink) {
 
 /// Lambda's words when it refuses an index or a manifest format, quoted so a user searching
 /// for the deploy error finds the finding.
-const REFUSAL: &str = "\"The image manifest, config or layer media type for the source image … is not supported\"";
+const REFUSAL: &str =
+    "\"The image manifest, config or layer media type for the source image … is not supported\"";
 
 /// One finding per cause: several real platforms are `lambda-multi-arch` (its message
 /// names the attestations beside them); an index of one platform, whatever else it holds,
@@ -144,10 +145,7 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
 /// provenance attestation), or a manifest list of one image (`buildah manifest push --all`,
 /// `skopeo copy --all`). Lambda refuses it all the same.
 fn image_index(image: &Image, idx: &IndexFacts, sink: &mut Sink) {
-    let attested = idx
-        .entries
-        .iter()
-        .any(|e| e.kind == EntryKind::Attestation);
+    let attested = idx.entries.iter().any(|e| e.kind == EntryKind::Attestation);
     let own = image
         .manifest_digest
         .as_ref()
@@ -161,7 +159,12 @@ fn image_index(image: &Image, idx: &IndexFacts, sink: &mut Sink) {
     let by_digest = image
         .manifest_digest
         .as_ref()
-        .map(|d| format!("; or deploy the image by its own digest: {}", deploy_name(image, d)))
+        .map(|d| {
+            format!(
+                "; or deploy the image by its own digest: {}",
+                deploy_name(image, d)
+            )
+        })
         .unwrap_or_default();
     let fix = if attested {
         let sbom = idx.entries.iter().any(|e| {
@@ -170,7 +173,10 @@ fn image_index(image: &Image, idx: &IndexFacts, sink: &mut Sink) {
                 .any(|t| index::predicate_name(t).ends_with("SBOM"))
         });
         let (flag, input) = if sbom {
-            ("--provenance=false --sbom=false", "`provenance: false` and `sbom: false`")
+            (
+                "--provenance=false --sbom=false",
+                "`provenance: false` and `sbom: false`",
+            )
         } else {
             ("--provenance=false", "`provenance: false`")
         };
@@ -234,7 +240,11 @@ fn non_images(idx: &IndexFacts) -> String {
         }
         out.push_str(&format!(
             " + {}",
-            crate::units::count(attestations, "attestation manifest", "attestation manifests")
+            crate::units::count(
+                attestations,
+                "attestation manifest",
+                "attestation manifests"
+            )
         ));
         if !names.is_empty() {
             out.push_str(&format!(" ({})", names.join(", ")));
@@ -488,7 +498,9 @@ mod tests {
         assert_eq!(idx[0].severity, Severity::Error);
         let m = &idx[0].message;
         assert!(
-            m.contains("an index of 1 image (linux/amd64) + 1 attestation manifest (SLSA provenance)"),
+            m.contains(
+                "an index of 1 image (linux/amd64) + 1 attestation manifest (SLSA provenance)"
+            ),
             "{m}"
         );
         let own = format!("sha256:{:064x}", 1);
@@ -548,9 +560,9 @@ mod tests {
         let multi = of(&f, "lambda-multi-arch");
         assert_eq!(multi.len(), 1);
         assert!(
-            multi[0].message.contains(
-                "(linux/amd64, linux/arm64) + 2 attestation manifests (SLSA provenance)"
-            ),
+            multi[0]
+                .message
+                .contains("(linux/amd64, linux/arm64) + 2 attestation manifests (SLSA provenance)"),
             "{}",
             multi[0].message
         );

@@ -100,7 +100,12 @@ pub fn predicate_types(m: &ImageManifest) -> Vec<String> {
     let mut out: Vec<String> = m
         .layers()
         .iter()
-        .filter_map(|l| l.annotations().as_ref()?.get(index::PREDICATE_TYPE).cloned())
+        .filter_map(|l| {
+            l.annotations()
+                .as_ref()?
+                .get(index::PREDICATE_TYPE)
+                .cloned()
+        })
         .collect();
     out.dedup();
     out
