@@ -8,7 +8,7 @@ use super::{Ctx, Draft, Sink};
 use crate::image::arch::Arch;
 use crate::image::index::{self, EntryKind, IndexFacts};
 use crate::image::layer::Kind;
-use crate::image::{Format, Image, Scan};
+use crate::image::{Image, Scan};
 use crate::model::{Check, Level, Status, Unit};
 use crate::units::format_size;
 
@@ -82,10 +82,12 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
             .map(|p| p.to_string())
             .collect::<Vec<_>>()
             .join(", ");
+        // Attestations and artifacts beside the platforms, not the nesting: a tag that
+        // resolves through an extra index level says the same as the index inside it.
         let beside = image
             .index
             .as_ref()
-            .map(|i| non_images(i))
+            .map(|i| non_images(i, false))
             .unwrap_or_default();
         let by_digest = image
             .manifest_digest
@@ -94,7 +96,7 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
                 format!(
                     ", or deploy one platform's manifest by its own digest ({} is {})",
                     image.platform,
-                    deploy_name(image, d)
+                    deploy_name(d)
                 )
             })
             .unwrap_or_default();
@@ -162,7 +164,7 @@ fn image_index(image: &Image, idx: &IndexFacts, sink: &mut Sink) {
         .map(|d| {
             format!(
                 "; or deploy the image by its own digest: {}",
-                deploy_name(image, d)
+                deploy_name(d)
             )
         })
         .unwrap_or_default();
@@ -220,13 +222,13 @@ pub fn describe(idx: &IndexFacts) -> String {
         "{what} of {} ({}){}",
         crate::units::count(images.len() as u64, "image", "images"),
         images.join(", "),
-        non_images(idx)
+        non_images(idx, true)
     )
 }
 
 /// " + 1 attestation manifest (SLSA provenance) + 1 nested index": what an index holds
-/// besides images, or "" when nothing.
-fn non_images(idx: &IndexFacts) -> String {
+/// besides images (nested indexes only when `nested`), or "" when nothing.
+fn non_images(idx: &IndexFacts, nested: bool) -> String {
     let of = |k: EntryKind| idx.entries.iter().filter(move |e| e.kind == k);
     let mut out = String::new();
     let attestations = of(EntryKind::Attestation).count() as u64;
@@ -254,6 +256,9 @@ fn non_images(idx: &IndexFacts) -> String {
         (EntryKind::Index, "nested index", "nested indexes"),
         (EntryKind::Other, "other manifest", "other manifests"),
     ] {
+        if kind == EntryKind::Index && !nested {
+            continue;
+        }
         let n = of(kind).count() as u64;
         if n > 0 {
             out.push_str(&format!(" + {}", crate::units::count(n, one, many)));
@@ -262,14 +267,11 @@ fn non_images(idx: &IndexFacts) -> String {
     out
 }
 
-/// How to name the image manifest by digest: `registry/repo@sha256:…` for a registry image
-/// (its reference already is that), the bare digest for a layout (it keeps it when pushed
-/// without `--all`).
-fn deploy_name(image: &Image, digest: &str) -> String {
-    match (&image.format, &image.reference) {
-        (Format::Registry, Some(r)) if r.ends_with(digest) => format!("`{r}`"),
-        _ => format!("`REPOSITORY@{digest}` once pushed"),
-    }
+/// How to name the image manifest by digest. The same words whatever the source, so a
+/// registry's report equals the archive's it was pushed from; the repository is the one the
+/// function's ImageUri names.
+fn deploy_name(digest: &str) -> String {
+    format!("`REPOSITORY@{digest}`")
 }
 
 /// Lambda takes a Docker v2 schema 2 or OCI image manifest with an image config; an
