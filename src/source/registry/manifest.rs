@@ -64,7 +64,7 @@ pub fn entry_of(d: &Descriptor) -> IndexEntry {
             .collect::<std::collections::BTreeMap<_, _>>()
     });
     IndexEntry::new(
-        &d.media_type().to_string(),
+        d.media_type().as_ref(),
         d.digest().as_ref(),
         platform_of(d).as_ref(),
         annotations.as_ref(),
