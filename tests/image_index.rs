@@ -691,3 +691,20 @@ fn artifacts_are_refused_with_the_reason() {
     assert!(err.contains("is not a container image"), "{err}");
     assert!(err.contains(LAMBDA_ACCEPTS), "{err}");
 }
+
+#[test]
+fn the_text_and_markdown_reports_say_what_the_reference_resolved_to() {
+    let Some(b) = built() else { return };
+    let src = b.attested.path.to_str().unwrap();
+    let line = format!(
+        "an index ({}) of 1 image + 1 attestation",
+        b.attested.index_digest
+    );
+    for format in ["text", "markdown"] {
+        let out = support::gate(&["check", src, "--format", format]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains(&line), "{format}: {stdout}");
+    }
+    let out = support::gate(&["check", b.layout.to_str().unwrap()]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("an index ("));
+}
