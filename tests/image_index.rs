@@ -708,3 +708,34 @@ fn the_text_and_markdown_reports_say_what_the_reference_resolved_to() {
     let out = support::gate(&["check", b.layout.to_str().unwrap()]);
     assert!(!String::from_utf8_lossy(&out.stdout).contains("an index ("));
 }
+
+/// Every entry of the index is recorded in the report, attestations too, so an index of a
+/// million attestations would be a report of a million entries: past the cap on manifests
+/// followed, it is refused as no real image.
+#[test]
+fn an_index_of_endless_attestations_is_refused_not_recorded() {
+    let Some(b) = built() else { return };
+    let dst = b.dir.join("endless");
+    let _ = std::fs::remove_dir_all(&dst);
+    run(Command::new("cp").arg("-a").arg(&b.layout).arg(&dst));
+    let attestation = json!({
+        "mediaType": OCI_MANIFEST, "digest": b.image_digest, "size": 1,
+        "annotations": {"vnd.docker.reference.type": "attestation-manifest"},
+        "platform": {"architecture": "unknown", "os": "unknown"},
+    });
+    let mut entries = vec![top_descriptor(&b.layout)];
+    entries[0]["platform"] = json!({"architecture": "amd64", "os": "linux"});
+    entries.extend(std::iter::repeat_n(attestation, 5000));
+    let index = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries});
+    let (d, n) = put_blob(&dst, &serde_json::to_vec(&index).unwrap());
+    std::fs::write(
+        dst.join("index.json"),
+        serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": [
+            {"mediaType": OCI_INDEX, "digest": d, "size": n}]}))
+        .unwrap(),
+    )
+    .unwrap();
+    let (code, _, err) = check(dst.to_str().unwrap(), &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("an index of 5001 entries"), "{err}");
+}

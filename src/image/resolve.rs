@@ -92,6 +92,10 @@ pub const MAX_INDEX_DEPTH: usize = 8;
 /// How many distinct manifests and indexes one resolution may read.
 pub const MAX_MANIFESTS: usize = 1024;
 
+/// The most an attestation manifest read only to name its predicates may be (a registry's
+/// own limit on a manifest).
+const MAX_ATTESTATION_BYTES: u64 = 4 << 20;
+
 /// Options that choose among images and platforms.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
@@ -258,6 +262,12 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
     if top.is_empty() {
         bail!("index.json lists no image");
     }
+    if top.len() > MAX_MANIFESTS {
+        bail!(
+            "index.json lists {} entries; no real image has more than {MAX_MANIFESTS}",
+            top.len()
+        );
+    }
     let mut notes = Vec::new();
     let refs: Vec<Vec<String>> = top
         .iter()
@@ -325,6 +335,15 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
         let doc: ManifestOrIndex = serde_json::from_slice(&bytes)
             .map_err(|e| anyhow!("blob {}: not a valid manifest or index: {e}", desc.digest))?;
         if let Some(children) = &doc.manifests {
+            // Every entry is recorded in the report, attestations too: bounded like the
+            // manifests followed.
+            if children.len() > MAX_MANIFESTS {
+                bail!(
+                    "blob {}: an index of {} entries; no real image has more than {MAX_MANIFESTS}",
+                    desc.digest,
+                    children.len()
+                );
+            }
             if depth == 0 && index_facts.is_none() {
                 index_facts = Some(IndexFacts {
                     digest: Some(desc.digest.clone()),
@@ -471,6 +490,14 @@ fn name_attestations(archive: &Archive, facts: &mut IndexFacts) {
             annotations: None,
             artifact_type: None,
         };
+        // A manifest is small (a registry refuses one over 4 MiB): a larger "attestation"
+        // is not read at all.
+        let small = blob_name(&desc.digest)
+            .and_then(|n| archive.region(&n))
+            .is_ok_and(|r| r.len <= MAX_ATTESTATION_BYTES);
+        if !small {
+            continue;
+        }
         let Ok(bytes) = read_blob(archive, &desc) else {
             continue;
         };

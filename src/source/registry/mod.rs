@@ -17,7 +17,7 @@ use anyhow::{anyhow, bail, Result};
 use sha2::{Digest as _, Sha256};
 
 use crate::image::index::{EntryKind, MAX_ATTESTATIONS_READ};
-use crate::image::resolve::{refuse_artifact, Selection, MAX_INDEX_DEPTH};
+use crate::image::resolve::{refuse_artifact, Selection, MAX_INDEX_DEPTH, MAX_MANIFESTS};
 use crate::image::source::{Blob, Remote};
 use crate::image::{Config, Format, Image, LayerRef};
 
@@ -49,6 +49,12 @@ pub fn open(name: &Name, sel: &Selection, opts: &Options) -> Result<Image> {
         {
             Doc::Manifest(m) => break (m, digest),
             Doc::Index(idx) => {
+                if idx.manifests().len() > MAX_MANIFESTS {
+                    bail!(
+                        "{shown}: index {digest} lists {} entries; no real image has more than {MAX_MANIFESTS}",
+                        idx.manifests().len()
+                    );
+                }
                 if index.is_none() {
                     index = Some(manifest::facts(&idx, &digest, ctype.as_deref()));
                 }
