@@ -264,7 +264,7 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
     }
     if top.len() > MAX_MANIFESTS {
         bail!(
-            "index.json lists {} entries; no real image has more than {MAX_MANIFESTS}",
+            "index.json lists {} entries, more than {MAX_MANIFESTS} manifests; no real image has that many",
             top.len()
         );
     }
@@ -339,7 +339,7 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
             // manifests followed.
             if children.len() > MAX_MANIFESTS {
                 bail!(
-                    "blob {}: an index of {} entries; no real image has more than {MAX_MANIFESTS}",
+                    "blob {}: an index of {} entries, more than {MAX_MANIFESTS} manifests; no real image has that many",
                     desc.digest,
                     children.len()
                 );

@@ -51,7 +51,7 @@ pub fn open(name: &Name, sel: &Selection, opts: &Options) -> Result<Image> {
             Doc::Index(idx) => {
                 if idx.manifests().len() > MAX_MANIFESTS {
                     bail!(
-                        "{shown}: index {digest} lists {} entries; no real image has more than {MAX_MANIFESTS}",
+                        "{shown}: index {digest} lists {} entries, more than {MAX_MANIFESTS} manifests; no real image has that many",
                         idx.manifests().len()
                     );
                 }
