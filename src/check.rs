@@ -174,6 +174,7 @@ pub fn summarize(source: &Path, facts: &ImageFacts) -> ImageSummary {
         platforms: image.platforms.iter().map(|p| p.to_string()).collect(),
         config_digest: image.config_digest.clone(),
         manifest_digest: image.manifest_digest.clone(),
+        index: image.index.clone(),
         size_bytes: scan.size_bytes,
         compressed_bytes: scan.compressed_bytes,
         final_bytes: scan.final_bytes,

@@ -12,6 +12,7 @@ pub mod capture;
 pub mod dirs;
 pub mod dive;
 pub mod history;
+pub mod index;
 pub mod layer;
 pub mod overlay;
 pub mod pipe;
@@ -240,6 +241,12 @@ pub struct Image {
     /// The manifest's digest, what a registry and Lambda know the image by: a registry or an
     /// OCI layout records it; a docker-archive does not.
     pub manifest_digest: Option<String>,
+    /// The index the reference or layout resolves to, when it is one rather than the image
+    /// manifest itself: what would be deployed (and what Lambda refuses).
+    pub index: Option<index::IndexFacts>,
+    /// The image manifest's labels (media type, config media type, artifactType), where the
+    /// format has them (not a docker-archive).
+    pub manifest: index::ManifestKind,
     pub config: Config,
     pub layers: Vec<LayerRef>,
     /// What the user should know about how the image was chosen.

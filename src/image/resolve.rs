@@ -11,6 +11,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 
 use super::archive::Archive;
+use super::index::{self, EntryKind, IndexEntry, IndexFacts, ManifestKind};
 use super::{Config, Format, Image, LayerRef, Platform};
 
 #[derive(Debug, Deserialize)]
@@ -35,6 +36,29 @@ struct Descriptor {
     platform: Option<DescPlatform>,
     #[serde(default)]
     annotations: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    artifact_type: Option<String>,
+}
+
+impl Descriptor {
+    fn platform(&self) -> Option<Platform> {
+        self.platform.as_ref().map(|p| Platform {
+            os: p.os.clone(),
+            architecture: p.architecture.clone(),
+            variant: p.variant.clone().filter(|v| !v.is_empty()),
+        })
+    }
+
+    /// What this descriptor is, as an entry of an index.
+    fn entry(&self) -> IndexEntry {
+        IndexEntry::new(
+            self.media_type.as_deref().unwrap_or(""),
+            &self.digest,
+            self.platform().as_ref(),
+            self.annotations.as_ref(),
+            self.artifact_type.as_deref(),
+        )
+    }
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -59,12 +83,18 @@ struct ManifestOrIndex {
     config: Option<Descriptor>,
     #[serde(default)]
     layers: Option<Vec<Descriptor>>,
+    #[serde(default)]
+    artifact_type: Option<String>,
 }
 
 /// How deep indexes may nest (buildx writes 1 level, a registry mirror 2).
 pub const MAX_INDEX_DEPTH: usize = 8;
 /// How many distinct manifests and indexes one resolution may read.
 pub const MAX_MANIFESTS: usize = 1024;
+
+/// The most an attestation manifest read only to name its predicates may be (a registry's
+/// own limit on a manifest).
+const MAX_ATTESTATION_BYTES: u64 = 4 << 20;
 
 /// Options that choose among images and platforms.
 #[derive(Debug, Clone, Default)]
@@ -79,8 +109,12 @@ pub fn resolve(archive: &Archive, sel: &Selection) -> Result<Image> {
     if has_manifest_json {
         // Docker 25+ writes both; manifest.json names the image(s) docker loads, so prefer it,
         // but a platform request can only be honoured through the index.
+        // The index is docker's own bookkeeping here: what `docker load` and `docker push`
+        // take is the one image manifest.json names, never an index.
         if has_index && sel.platform.is_some() {
-            return resolve_oci(archive, sel);
+            let mut image = resolve_oci(archive, sel)?;
+            image.index = None;
+            return Ok(image);
         }
         return resolve_docker(archive, sel);
     }
@@ -168,6 +202,8 @@ fn resolve_docker(archive: &Archive, sel: &Selection) -> Result<Image> {
         platform,
         config_digest,
         manifest_digest: None,
+        index: None,
+        manifest: ManifestKind::default(),
         config,
         layers,
         notes,
@@ -226,6 +262,12 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
     if top.is_empty() {
         bail!("index.json lists no image");
     }
+    if top.len() > MAX_MANIFESTS {
+        bail!(
+            "index.json lists {} entries, more than {MAX_MANIFESTS} manifests; no real image has that many",
+            top.len()
+        );
+    }
     let mut notes = Vec::new();
     let refs: Vec<Vec<String>> = top
         .iter()
@@ -238,10 +280,14 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
                 .collect()
         })
         .collect();
-    // Top-level entries that differ only by platform are one image, not several.
-    let all_platformed = top.iter().all(|d| d.platform.is_some());
-    let candidates: Vec<Descriptor> = if all_platformed && top.len() > 1 {
-        top.clone()
+    // Top-level entries that differ only by platform are one image, not several; index.json
+    // is then itself the index (its attestations are not images to choose).
+    let top_is_index = top.len() > 1 && top.iter().all(|d| d.platform.is_some());
+    let candidates: Vec<Descriptor> = if top_is_index {
+        top.iter()
+            .filter(|d| d.entry().kind.runnable())
+            .cloned()
+            .collect()
     } else {
         let i = pick_image(&refs, sel, &mut notes)?;
         vec![top[i].clone()]
@@ -258,6 +304,17 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
     } else {
         None
     };
+
+    // index.json listing the platforms itself is the index that would be pushed; an entry
+    // that is an index blob is recorded when it is read below.
+    let mut index_facts = top_is_index.then(|| IndexFacts {
+        digest: None,
+        media_type: index
+            .media_type
+            .clone()
+            .unwrap_or_else(|| index::OCI_INDEX.into()),
+        entries: top.iter().map(Descriptor::entry).collect(),
+    });
 
     // Flatten nested indexes into (platform, manifest) pairs. Each blob is read once: an
     // index listing the same child index 100 times, 5 levels deep, would otherwise be 10^10
@@ -278,8 +335,28 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
         let doc: ManifestOrIndex = serde_json::from_slice(&bytes)
             .map_err(|e| anyhow!("blob {}: not a valid manifest or index: {e}", desc.digest))?;
         if let Some(children) = &doc.manifests {
+            // Every entry is recorded in the report, attestations too: bounded like the
+            // manifests followed.
+            if children.len() > MAX_MANIFESTS {
+                bail!(
+                    "blob {}: an index of {} entries, more than {MAX_MANIFESTS} manifests; no real image has that many",
+                    desc.digest,
+                    children.len()
+                );
+            }
+            if depth == 0 && index_facts.is_none() {
+                index_facts = Some(IndexFacts {
+                    digest: Some(desc.digest.clone()),
+                    media_type: doc
+                        .media_type
+                        .clone()
+                        .or_else(|| desc.media_type.clone())
+                        .unwrap_or_else(|| index::OCI_INDEX.into()),
+                    entries: children.iter().map(Descriptor::entry).collect(),
+                });
+            }
             for child in children.iter().rev() {
-                if is_attestation(child) || !seen.insert(visit_key(child)) {
+                if !child.entry().kind.runnable() || !seen.insert(visit_key(child)) {
                     continue;
                 }
                 if seen.len() > MAX_MANIFESTS {
@@ -290,13 +367,12 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
                 stack.push((child.clone(), depth + 1));
             }
         } else if doc.layers.is_some() || doc.config.is_some() {
-            let platform = desc.platform.as_ref().map(|p| Platform {
-                os: p.os.clone(),
-                architecture: p.architecture.clone(),
-                variant: p.variant.clone().filter(|v| !v.is_empty()),
-            });
-            manifests.push((platform, desc, doc));
+            manifests.push((desc.platform(), desc, doc));
         } else {
+            let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            if let Some(why) = index::unreadable_kind(&value, desc.media_type.as_deref()) {
+                bail!("blob {}: {why}", desc.digest);
+            }
             bail!(
                 "blob {}: neither a manifest nor an index (media type {})",
                 desc.digest,
@@ -306,6 +382,9 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
                     .unwrap_or("none")
             );
         }
+    }
+    if let Some(facts) = index_facts.as_mut() {
+        name_attestations(archive, facts);
     }
     if manifests.is_empty() {
         bail!("index.json leads to no image manifest");
@@ -320,6 +399,12 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
     let config_bytes = read_blob(archive, cdesc)?;
     let config = Config::parse(&config_bytes)
         .with_context(|| format!("config {}: not a valid image config", cdesc.digest))?;
+    let kind = ManifestKind {
+        media_type: manifest.media_type.clone(),
+        config_media_type: cdesc.media_type.clone(),
+        artifact_type: manifest.artifact_type.clone(),
+    };
+    refuse_artifact(&kind, &config, &mdesc.digest)?;
     let mut layers = Vec::new();
     for (i, l) in manifest
         .layers
@@ -360,10 +445,75 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
         platform,
         config_digest: Some(cdesc.digest.clone()),
         manifest_digest: Some(mdesc.digest.clone()),
+        index: index_facts,
+        manifest: kind,
         config,
         layers,
         notes,
     })
+}
+
+/// An artifact that only labels itself an image manifest (OCI 1.1: an artifactType, or a
+/// config that is not an image config and lists no layers as an image's would) has no
+/// filesystem to read: say what it is rather than fail on its first "layer".
+pub fn refuse_artifact(kind: &ManifestKind, config: &Config, digest: &str) -> Result<()> {
+    let not_image_config = kind
+        .config_media_type
+        .as_deref()
+        .is_some_and(|c| c != index::OCI_CONFIG && c != index::DOCKER_CONFIG);
+    if not_image_config && config.diff_ids.is_empty() {
+        let why = kind.lambda_problem().unwrap_or_default();
+        bail!(
+            "manifest {digest} is not a container image: {why}; {}",
+            index::LAMBDA_ACCEPTS
+        );
+    }
+    Ok(())
+}
+
+/// Names what each attestation manifest of the index attests (its in-toto layers'
+/// predicate types), reading at most [`index::MAX_ATTESTATIONS_READ`] of them. An
+/// attestation blob missing or unreadable leaves its predicates unnamed: it is described,
+/// never deployed.
+fn name_attestations(archive: &Archive, facts: &mut IndexFacts) {
+    let attestations = facts
+        .entries
+        .iter_mut()
+        .filter(|e| e.kind == EntryKind::Attestation)
+        .take(index::MAX_ATTESTATIONS_READ);
+    for entry in attestations {
+        let desc = Descriptor {
+            media_type: None,
+            digest: entry.digest.clone(),
+            size: None,
+            platform: None,
+            annotations: None,
+            artifact_type: None,
+        };
+        // A manifest is small (a registry refuses one over 4 MiB): a larger "attestation"
+        // is not read at all.
+        let small = blob_name(&desc.digest)
+            .and_then(|n| archive.region(&n))
+            .is_ok_and(|r| r.len <= MAX_ATTESTATION_BYTES);
+        if !small {
+            continue;
+        }
+        let Ok(bytes) = read_blob(archive, &desc) else {
+            continue;
+        };
+        if let Ok(doc) = serde_json::from_slice::<ManifestOrIndex>(&bytes) {
+            entry.predicate_types = predicate_types(doc.layers.as_deref().unwrap_or_default());
+        }
+    }
+}
+
+fn predicate_types(layers: &[Descriptor]) -> Vec<String> {
+    let mut out: Vec<String> = layers
+        .iter()
+        .filter_map(|l| l.annotations.as_ref()?.get(index::PREDICATE_TYPE).cloned())
+        .collect();
+    out.dedup();
+    out
 }
 
 /// A descriptor is visited once per digest and platform: the same manifest listed twice for
@@ -378,16 +528,6 @@ fn visit_key(d: &Descriptor) -> (String, Option<String>) {
         )
     });
     (d.digest.clone(), platform)
-}
-
-/// buildx attaches provenance/SBOM "attestation manifests" with platform unknown/unknown:
-/// they are not images to run.
-fn is_attestation(d: &Descriptor) -> bool {
-    let ann = d.annotations.as_ref();
-    ann.is_some_and(|a| a.contains_key("vnd.docker.reference.type"))
-        || d.platform
-            .as_ref()
-            .is_some_and(|p| p.os == "unknown" && p.architecture == "unknown")
 }
 
 fn choose_platform(

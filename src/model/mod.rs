@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use crate::image::dive::DiveScore;
+pub use crate::image::index::{EntryKind, IndexEntry, IndexFacts};
 
 pub mod perf;
 pub mod policy_changes;
@@ -277,6 +278,11 @@ pub struct ImageSummary {
     /// the source records one: a registry, an OCI layout or archive; not a docker-archive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifest_digest: Option<String>,
+    /// The index (OCI image index or Docker manifest list) the reference or layout resolves
+    /// to, when it is one: its digest, media type and every entry (image, attestation, index,
+    /// other) with its platform. Absent when the source is the image manifest itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<IndexFacts>,
     pub size_bytes: u64,
     pub compressed_bytes: u64,
     pub final_bytes: u64,

@@ -127,6 +127,7 @@ fn header(r: &Report, title: &str) -> Markup {
                     (img.format) " · " (img.platform) " · " (img.layers.len()) " layers · "
                     (img.file_count) " files"
                     @if let Some(d) = &img.config_digest { " · config " code { (d) } }
+                    @if let Some(line) = super::words::index_line(img) { " · " (line) }
                 }
                 div.cards {
                     (card("Size (uncompressed)", format_size(img.size_bytes),

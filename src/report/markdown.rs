@@ -20,7 +20,7 @@ use std::fmt::Write;
 
 use super::markdown_escape::{code, inline, text};
 use super::security::{FindingStatus, Severity as VulnSeverity};
-use super::words::{check_figures, count, dive_efficiency, fix_after, share};
+use super::words::{check_figures, count, dive_efficiency, fix_after, index_line, share};
 use super::{Check, Report, RuleDoc, RuleKind, Severity, Status, Unit, Verdict};
 use crate::image::history::{cut, shorten};
 use crate::units::{format_delta, format_percent, format_size};
@@ -417,6 +417,9 @@ fn image(r: &Report, rules: &[RuleDoc]) -> Option<String> {
         format_size(img.size_bytes),
         format_size(img.compressed_bytes)
     );
+    if let Some(line) = index_line(img) {
+        let _ = writeln!(s, "Resolved through {}\n", code(&line));
+    }
     // What the bytes are. The parts are the gate's own findings, never image content.
     let whole = img.final_bytes + img.wasted_bytes;
     let rule_bytes = |kind: RuleKind| -> u64 {

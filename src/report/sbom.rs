@@ -186,6 +186,7 @@ mod tests {
                 platforms: vec![],
                 config_digest: Some("sha256:abc".into()),
                 manifest_digest: None,
+                index: None,
                 size_bytes: 5000,
                 compressed_bytes: 2000,
                 final_bytes: 4000,

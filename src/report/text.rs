@@ -10,7 +10,9 @@
 
 use std::fmt::Write;
 
-use super::words::{check_figures, count, dive_efficiency, fix_after, visible_and_hidden};
+use super::words::{
+    check_figures, count, dive_efficiency, fix_after, index_line, visible_and_hidden,
+};
 use super::{Report, Status};
 use crate::image::history::{cut, shorten};
 use crate::term::{escape, escape_lines};
@@ -54,6 +56,9 @@ fn image(r: &Report) -> Option<String> {
         count(img.layers.len() as u64, "layer", "layers"),
         count(img.file_count, "file", "files")
     );
+    if let Some(line) = index_line(img) {
+        let _ = writeln!(out, "         {}", escape(&line));
+    }
     let _ = writeln!(
         out,
         "size     {} uncompressed, {} compressed",

@@ -6,6 +6,30 @@ use super::{Check, ImageSummary, Report, Unit};
 pub use crate::units::{count, number, share};
 use crate::units::{format_percent, format_size};
 
+/// "an index (sha256:…) of 1 image + 1 attestation": what the reference resolved to when it
+/// was an index, not an image manifest (the findings say what Lambda makes of it).
+pub fn index_line(img: &ImageSummary) -> Option<String> {
+    use crate::model::EntryKind;
+    let ix = img.index.as_ref()?;
+    let mut parts = Vec::new();
+    for (kind, one, many) in [
+        (EntryKind::Image, "image", "images"),
+        (EntryKind::Attestation, "attestation", "attestations"),
+        (EntryKind::Index, "nested index", "nested indexes"),
+        (EntryKind::Other, "other manifest", "other manifests"),
+    ] {
+        let n = ix.entries.iter().filter(|e| e.kind == kind).count() as u64;
+        if n > 0 {
+            parts.push(count(n, one, many));
+        }
+    }
+    Some(format!(
+        "an index ({}) of {}",
+        ix.digest.as_deref().unwrap_or("index.json"),
+        parts.join(" + ")
+    ))
+}
+
 /// "701.5 MB visible (99.6%) · 3.0 MB hidden by later layers (0.4%)": what the image really
 /// holds, from the overlay's own accounting. dive's efficiency score misses files removed
 /// with their directory, so it is never the lead figure.

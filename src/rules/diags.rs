@@ -99,6 +99,16 @@ pub enum Code {
     )]
     LambdaMultiArch,
     #[strum(
+        message = "the deployed reference is an image index or manifest list (one platform, plus e.g. buildx's provenance attestation): Lambda refuses every index; an index of several platforms is lambda-multi-arch instead, never both",
+        detailed_message = "an index of one image (+ attestations): --provenance=false"
+    )]
+    LambdaImageIndex,
+    #[strum(
+        message = "a manifest Lambda does not accept: not a Docker v2 schema 2 or OCI image manifest (an artifactType, a non-image config, another media type)",
+        detailed_message = "not a Docker v2 schema 2 or OCI image manifest"
+    )]
+    LambdaManifestFormat,
+    #[strum(
         message = "the image's architecture differs from the function's",
         detailed_message = "the image's architecture differs from `architecture`"
     )]
@@ -152,6 +162,8 @@ impl Code {
         match self {
             Code::LambdaSizeLimit
             | Code::LambdaMultiArch
+            | Code::LambdaImageIndex
+            | Code::LambdaManifestFormat
             | Code::LambdaEntrypoint
             | Code::LambdaUnreadableFiles
             | Code::LambdaArchitecture => Level::Deny,

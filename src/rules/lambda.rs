@@ -6,8 +6,9 @@ use super::cfg::RulesConfig;
 use super::diags::Code;
 use super::{Ctx, Draft, Sink};
 use crate::image::arch::Arch;
+use crate::image::index::{self, EntryKind, IndexFacts};
 use crate::image::layer::Kind;
-use crate::image::Scan;
+use crate::image::{Image, Scan};
 use crate::model::{Check, Level, Status, Unit};
 use crate::units::format_size;
 
@@ -20,6 +21,7 @@ const RUNTIME_DIRS: &[&str] = &["opt", "var/runtime", "var/lang"];
 pub fn check(ctx: &Ctx, sink: &mut Sink) {
     size_limit(ctx, sink);
     platforms(ctx, sink);
+    manifest_format(ctx, sink);
     entrypoint(ctx, sink);
     unreadable(ctx, sink);
     runtime_interface(ctx, sink);
@@ -63,24 +65,53 @@ fn size_limit(ctx: &Ctx, sink: &mut Sink) {
     }
 }
 
+/// Lambda's words when it refuses an index or a manifest format, quoted so a user searching
+/// for the deploy error finds the finding.
+const REFUSAL: &str =
+    "\"The image manifest, config or layer media type for the source image … is not supported\"";
+
+/// One finding per cause: several real platforms are `lambda-multi-arch` (its message
+/// names the attestations beside them); an index of one platform, whatever else it holds,
+/// is `lambda-image-index`.
 fn platforms(ctx: &Ctx, sink: &mut Sink) {
-    let platforms = &ctx.image.platforms;
+    let image = ctx.image;
+    let platforms = &image.platforms;
     if platforms.len() > 1 {
         let list = platforms
             .iter()
             .map(|p| p.to_string())
             .collect::<Vec<_>>()
             .join(", ");
+        // Attestations and artifacts beside the platforms, not the nesting: a tag that
+        // resolves through an extra index level says the same as the index inside it.
+        let beside = image
+            .index
+            .as_ref()
+            .map(|i| non_images(i, false))
+            .unwrap_or_default();
+        let by_digest = image
+            .manifest_digest
+            .as_ref()
+            .map(|d| {
+                format!(
+                    ", or deploy one platform's manifest by its own digest ({} is {})",
+                    image.platform,
+                    deploy_name(d)
+                )
+            })
+            .unwrap_or_default();
         sink.push(Draft {
             code: Code::LambdaMultiArch,
-            message: format!("the image is a multi-platform index ({list}); Lambda accepts only a single-platform image"),
+            message: format!("the image is a multi-platform index ({list}){beside}; Lambda accepts only a single-platform image"),
             bytes: 0,
             layer: None,
             created_by: None,
             paths: Vec::new(),
-            fix: "build one platform: `docker buildx build --platform linux/arm64 --provenance=false` (or linux/amd64) and push that".into(),
+            fix: format!("build one platform: `docker buildx build --platform linux/arm64 --provenance=false` (or linux/amd64) and push that{by_digest}"),
             references: Vec::new(),
         });
+    } else if let Some(idx) = &image.index {
+        image_index(image, idx, sink);
     }
     let arch = &ctx.image.platform.architecture;
     let actual = Arch::parse(arch);
@@ -110,6 +141,158 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
             references: Vec::new(),
         });
     }
+}
+
+/// An index of one platform: what buildx pushes by default since 0.10 (the image and its
+/// provenance attestation), or a manifest list of one image (`buildah manifest push --all`,
+/// `skopeo copy --all`). Lambda refuses it all the same.
+fn image_index(image: &Image, idx: &IndexFacts, sink: &mut Sink) {
+    let attested = idx.entries.iter().any(|e| e.kind == EntryKind::Attestation);
+    let own = image
+        .manifest_digest
+        .as_ref()
+        .map(|d| {
+            format!(
+                "; the image manifest's own digest is {d} ({})",
+                image.platform
+            )
+        })
+        .unwrap_or_default();
+    let by_digest = image
+        .manifest_digest
+        .as_ref()
+        .map(|d| {
+            format!(
+                "; or deploy the image by its own digest: {}",
+                deploy_name(d)
+            )
+        })
+        .unwrap_or_default();
+    let fix = if attested {
+        let sbom = idx.entries.iter().any(|e| {
+            e.predicate_types
+                .iter()
+                .any(|t| index::predicate_name(t).ends_with("SBOM"))
+        });
+        let (flag, input) = if sbom {
+            (
+                "--provenance=false --sbom=false",
+                "`provenance: false` and `sbom: false`",
+            )
+        } else {
+            ("--provenance=false", "`provenance: false`")
+        };
+        format!("build without attestations: `docker buildx build {flag}`, {input} in docker/build-push-action, or `BUILDX_NO_DEFAULT_ATTESTATIONS=1` in the build's environment{by_digest}")
+    } else {
+        format!("push the image, not a list holding it: `buildah push IMAGE` rather than `buildah manifest push --all`, `skopeo copy` without `--all`, `docker buildx build --provenance=false`{by_digest}")
+    };
+    sink.push(Draft {
+        code: Code::LambdaImageIndex,
+        message: format!(
+            "the image to deploy is {}, not an image manifest: Lambda refuses every index ({REFUSAL}){}{own}",
+            describe(idx),
+            idx.digest
+                .as_ref()
+                .map(|d| format!("; the index is {d}"))
+                .unwrap_or_default()
+        ),
+        bytes: 0,
+        layer: None,
+        created_by: None,
+        paths: Vec::new(),
+        fix,
+        references: Vec::new(),
+    });
+}
+
+/// "an index of 1 image (linux/amd64) + 1 attestation manifest (SLSA provenance)".
+pub fn describe(idx: &IndexFacts) -> String {
+    let what = if idx.media_type == index::DOCKER_LIST {
+        "a Docker manifest list"
+    } else {
+        "an index"
+    };
+    let images: Vec<&str> = idx
+        .entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::Image)
+        .map(|e| e.platform.as_deref().unwrap_or("platform unspecified"))
+        .collect();
+    format!(
+        "{what} of {} ({}){}",
+        crate::units::count(images.len() as u64, "image", "images"),
+        images.join(", "),
+        non_images(idx, true)
+    )
+}
+
+/// " + 1 attestation manifest (SLSA provenance) + 1 nested index": what an index holds
+/// besides images (nested indexes only when `nested`), or "" when nothing.
+fn non_images(idx: &IndexFacts, nested: bool) -> String {
+    let of = |k: EntryKind| idx.entries.iter().filter(move |e| e.kind == k);
+    let mut out = String::new();
+    let attestations = of(EntryKind::Attestation).count() as u64;
+    if attestations > 0 {
+        let mut names: Vec<&str> = Vec::new();
+        for t in of(EntryKind::Attestation).flat_map(|e| &e.predicate_types) {
+            let n = index::predicate_name(t);
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        out.push_str(&format!(
+            " + {}",
+            crate::units::count(
+                attestations,
+                "attestation manifest",
+                "attestation manifests"
+            )
+        ));
+        if !names.is_empty() {
+            out.push_str(&format!(" ({})", names.join(", ")));
+        }
+    }
+    for (kind, one, many) in [
+        (EntryKind::Index, "nested index", "nested indexes"),
+        (EntryKind::Other, "other manifest", "other manifests"),
+    ] {
+        if kind == EntryKind::Index && !nested {
+            continue;
+        }
+        let n = of(kind).count() as u64;
+        if n > 0 {
+            out.push_str(&format!(" + {}", crate::units::count(n, one, many)));
+        }
+    }
+    out
+}
+
+/// How to name the image manifest by digest. The same words whatever the source, so a
+/// registry's report equals the archive's it was pushed from; the repository is the one the
+/// function's ImageUri names.
+fn deploy_name(digest: &str) -> String {
+    format!("`REPOSITORY@{digest}`")
+}
+
+/// Lambda takes a Docker v2 schema 2 or OCI image manifest with an image config; an
+/// artifact labelled otherwise is refused before a layer is read.
+fn manifest_format(ctx: &Ctx, sink: &mut Sink) {
+    let Some(why) = ctx.image.manifest.lambda_problem() else {
+        return;
+    };
+    sink.push(Draft {
+        code: Code::LambdaManifestFormat,
+        message: format!(
+            "{why}: Lambda refuses it ({REFUSAL}); {}",
+            index::LAMBDA_ACCEPTS
+        ),
+        bytes: 0,
+        layer: None,
+        created_by: None,
+        paths: Vec::new(),
+        fix: "push the container image itself, built by docker/buildx, buildah or kaniko, not an artifact made from it; `skopeo copy --format v2s2 SRC docker://…` writes a Docker v2 schema 2 manifest".into(),
+        references: Vec::new(),
+    });
 }
 
 fn entrypoint(ctx: &Ctx, sink: &mut Sink) {
@@ -300,6 +483,123 @@ mod tests {
             "lambda-multi-arch"
         )
         .is_empty());
+    }
+
+    #[test]
+    fn an_index_of_one_image_and_its_attestation_is_lambda_image_index_only() {
+        let built = lambda_image()
+            .index(
+                index::OCI_INDEX,
+                &[("image", "linux/amd64"), ("attestation", "unknown/unknown")],
+            )
+            .build();
+        let f = findings(&built, &rules(""));
+        assert!(of(&f, "lambda-multi-arch").is_empty(), "{f:#?}");
+        let idx = of(&f, "lambda-image-index");
+        assert_eq!(idx.len(), 1);
+        assert_eq!(idx[0].severity, Severity::Error);
+        let m = &idx[0].message;
+        assert!(
+            m.contains(
+                "an index of 1 image (linux/amd64) + 1 attestation manifest (SLSA provenance)"
+            ),
+            "{m}"
+        );
+        let own = format!("sha256:{:064x}", 1);
+        assert!(
+            m.contains(&format!("the image manifest's own digest is {own}")),
+            "{m}"
+        );
+        for fix in [
+            "--provenance=false",
+            "`provenance: false`",
+            "BUILDX_NO_DEFAULT_ATTESTATIONS=1",
+        ] {
+            assert!(idx[0].fix.contains(fix), "{}", idx[0].fix);
+        }
+        assert!(!idx[0].fix.contains("--sbom=false"), "no SBOM here");
+        // The level is the team's, as for every rule.
+        assert!(of(
+            &findings(&built, &rules("lambda-image-index = \"allow\"")),
+            "lambda-image-index"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn a_manifest_list_of_one_image_without_attestations_says_push_the_image() {
+        let built = lambda_image()
+            .index(index::DOCKER_LIST, &[("image", "linux/arm64")])
+            .build();
+        let f = findings(&built, &rules(""));
+        let idx = of(&f, "lambda-image-index");
+        assert_eq!(idx.len(), 1);
+        assert!(
+            idx[0]
+                .message
+                .contains("a Docker manifest list of 1 image (linux/arm64), not an image manifest"),
+            "{}",
+            idx[0].message
+        );
+        assert!(idx[0].fix.contains("without `--all`"), "{}", idx[0].fix);
+    }
+
+    #[test]
+    fn several_platforms_with_attestations_are_lambda_multi_arch_only() {
+        let built = lambda_image()
+            .index(
+                index::OCI_INDEX,
+                &[
+                    ("image", "linux/amd64"),
+                    ("image", "linux/arm64"),
+                    ("attestation", "unknown/unknown"),
+                    ("attestation", "unknown/unknown"),
+                ],
+            )
+            .build();
+        let f = findings(&built, &rules(""));
+        assert!(of(&f, "lambda-image-index").is_empty(), "{f:#?}");
+        let multi = of(&f, "lambda-multi-arch");
+        assert_eq!(multi.len(), 1);
+        assert!(
+            multi[0]
+                .message
+                .contains("(linux/amd64, linux/arm64) + 2 attestation manifests (SLSA provenance)"),
+            "{}",
+            multi[0].message
+        );
+        assert!(
+            multi[0].fix.contains(&format!("sha256:{:064x}", 1)),
+            "{}",
+            multi[0].fix
+        );
+    }
+
+    #[test]
+    fn an_image_manifest_is_neither_and_the_format_rule_reads_its_labels() {
+        let plain = lambda_image().build();
+        let f = findings(&plain, &rules(""));
+        assert!(of(&f, "lambda-image-index").is_empty());
+        assert!(of(&f, "lambda-manifest-format").is_empty());
+        let artifact = lambda_image()
+            .manifest_kind(index::ManifestKind {
+                media_type: Some(index::OCI_MANIFEST.into()),
+                config_media_type: Some(index::OCI_CONFIG.into()),
+                artifact_type: Some("application/vnd.example.thing".into()),
+            })
+            .build();
+        let f = findings(&artifact, &rules(""));
+        let fmt = of(&f, "lambda-manifest-format");
+        assert_eq!(fmt.len(), 1);
+        assert_eq!(fmt[0].severity, Severity::Error);
+        assert!(
+            fmt[0]
+                .message
+                .contains("artifactType application/vnd.example.thing"),
+            "{}",
+            fmt[0].message
+        );
+        assert!(fmt[0].message.contains(index::LAMBDA_ACCEPTS));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! without buildah, an archive or a registry.
 
 use crate::image::dive::DiveScore;
+use crate::image::index::{IndexEntry, IndexFacts, ManifestKind};
 use crate::image::layer::{Change, Entry, Kind};
 use crate::image::overlay::Fs;
 use crate::image::scan::LayerScan;
@@ -17,6 +18,9 @@ pub struct ImageBuilder {
     platforms: Vec<Platform>,
     layers: Vec<(String, Vec<Change>)>,
     size: Option<u64>,
+    manifest_digest: Option<String>,
+    index: Option<IndexFacts>,
+    manifest: ManifestKind,
 }
 
 impl Default for ImageBuilder {
@@ -39,6 +43,9 @@ impl ImageBuilder {
             platforms: Vec::new(),
             layers: Vec::new(),
             size: None,
+            manifest_digest: None,
+            index: None,
+            manifest: ManifestKind::default(),
         }
     }
 
@@ -107,6 +114,54 @@ impl ImageBuilder {
         self
     }
 
+    /// The image came out of an index with these entries (`(kind, platform)`, e.g.
+    /// `("image", "linux/amd64")`, `("attestation", "unknown/unknown")`); entry `i` has digest
+    /// `sha256:i…`, and the image read is the first image entry. The image's platforms follow
+    /// from the image entries.
+    pub fn index(mut self, media_type: &str, entries: &[(&str, &str)]) -> Self {
+        let digest = |i: usize| format!("sha256:{:064x}", i + 1);
+        let entries: Vec<IndexEntry> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, (kind, platform))| {
+                let mut e = IndexEntry::new(
+                    crate::image::index::OCI_MANIFEST,
+                    &digest(i),
+                    Some(&Platform::parse(platform).expect("a platform")),
+                    None,
+                    None,
+                );
+                e.kind = serde_json::from_value(serde_json::Value::from(*kind)).expect("a kind");
+                if e.kind == crate::image::index::EntryKind::Attestation {
+                    e.attests = Some(digest(0));
+                    e.predicate_types = vec!["https://slsa.dev/provenance/v0.2".into()];
+                }
+                e
+            })
+            .collect();
+        let images: Vec<&IndexEntry> = entries
+            .iter()
+            .filter(|e| e.kind == crate::image::index::EntryKind::Image)
+            .collect();
+        self.manifest_digest = images.first().map(|e| e.digest.clone());
+        self.platforms = images
+            .iter()
+            .filter_map(|e| Platform::parse(e.platform.as_deref()?).ok())
+            .collect();
+        self.index = Some(IndexFacts {
+            digest: Some(format!("sha256:{}", "f".repeat(64))),
+            media_type: media_type.into(),
+            entries,
+        });
+        self
+    }
+
+    /// The image manifest's labels, for the format rule.
+    pub fn manifest_kind(mut self, kind: ManifestKind) -> Self {
+        self.manifest = kind;
+        self
+    }
+
     /// The uncompressed size the scan reports, for sizes no test should write (10 GiB).
     pub fn size_bytes(mut self, n: u64) -> Self {
         self.size = Some(n);
@@ -165,7 +220,9 @@ impl ImageBuilder {
             platform,
             platforms: self.platforms,
             config_digest: None,
-            manifest_digest: None,
+            manifest_digest: self.manifest_digest,
+            index: self.index,
+            manifest: self.manifest,
             config,
             layers: Vec::new(),
             notes: Vec::new(),

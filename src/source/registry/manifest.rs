@@ -6,6 +6,7 @@
 use anyhow::{anyhow, bail, Result};
 use oci_spec::image::{Descriptor, ImageIndex, ImageManifest};
 
+use crate::image::index::{self, IndexEntry, IndexFacts, ManifestKind};
 use crate::image::Platform;
 
 /// Every manifest media type we can read, for the `Accept` header.
@@ -24,8 +25,11 @@ pub fn parse(bytes: &[u8], content_type: Option<&str>, what: &str) -> Result<Doc
         .map_err(|e| anyhow!("{what}: the registry sent a manifest that is not JSON: {e}"))?;
     if v.get("schemaVersion").and_then(|s| s.as_u64()) == Some(1)
         || content_type.is_some_and(|c| c.contains("distribution.manifest.v1"))
+        || v.get("blobs").is_some()
     {
-        bail!("{what}: a Docker schema 1 manifest (deprecated since 2017) is not supported; push the image again with a current tool");
+        if let Some(why) = index::unreadable_kind(&v, content_type) {
+            bail!("{what}: {why}");
+        }
     }
     if v.get("manifests").is_some() {
         let idx: ImageIndex = serde_json::from_value(v)
@@ -51,13 +55,60 @@ pub fn platform_of(d: &Descriptor) -> Option<Platform> {
     })
 }
 
-/// buildx's provenance/SBOM attestations (platform unknown/unknown, or the reference-type
-/// annotation) are not images to run.
-fn is_attestation(d: &Descriptor) -> bool {
-    d.annotations()
-        .as_ref()
-        .is_some_and(|a| a.contains_key("vnd.docker.reference.type"))
-        || platform_of(d).is_some_and(|p| p.os == "unknown" && p.architecture == "unknown")
+/// What an index entry is (image, buildx attestation, nested index, other), from its
+/// descriptor as the archive reader judges it.
+pub fn entry_of(d: &Descriptor) -> IndexEntry {
+    let annotations = d.annotations().as_ref().map(|a| {
+        a.iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    });
+    IndexEntry::new(
+        d.media_type().as_ref(),
+        d.digest().as_ref(),
+        platform_of(d).as_ref(),
+        annotations.as_ref(),
+        d.artifact_type().as_ref().map(|t| t.to_string()).as_deref(),
+    )
+}
+
+/// The index a reference resolved to, for the report and the Lambda rules.
+pub fn facts(idx: &ImageIndex, digest: &str, content_type: Option<&str>) -> IndexFacts {
+    IndexFacts {
+        digest: Some(digest.to_string()),
+        media_type: idx
+            .media_type()
+            .as_ref()
+            .map(|m| m.to_string())
+            .or_else(|| content_type.map(str::to_string))
+            .unwrap_or_else(|| index::OCI_INDEX.into()),
+        entries: idx.manifests().iter().map(entry_of).collect(),
+    }
+}
+
+/// The labels Lambda judges an image manifest by.
+pub fn kind_of(m: &ImageManifest) -> ManifestKind {
+    ManifestKind {
+        media_type: m.media_type().as_ref().map(|t| t.to_string()),
+        config_media_type: Some(m.config().media_type().to_string()),
+        artifact_type: m.artifact_type().as_ref().map(|t| t.to_string()),
+    }
+}
+
+/// The in-toto predicate types an attestation manifest's layers declare.
+pub fn predicate_types(m: &ImageManifest) -> Vec<String> {
+    let mut out: Vec<String> = m
+        .layers()
+        .iter()
+        .filter_map(|l| {
+            l.annotations()
+                .as_ref()?
+                .get(index::PREDICATE_TYPE)
+                .cloned()
+        })
+        .collect();
+    out.dedup();
+    out
 }
 
 fn is_index(d: &Descriptor) -> bool {
@@ -71,7 +122,7 @@ pub fn choose(idx: &ImageIndex, want: Option<&str>) -> Result<(Descriptor, Vec<P
     let entries: Vec<&Descriptor> = idx
         .manifests()
         .iter()
-        .filter(|d| !is_attestation(d))
+        .filter(|d| entry_of(d).kind.runnable())
         .collect();
     if entries.is_empty() {
         bail!("the index lists no runnable image");

@@ -17,7 +17,8 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Result};
 use sha2::{Digest as _, Sha256};
 
-use crate::image::resolve::{Selection, MAX_INDEX_DEPTH};
+use crate::image::index::{EntryKind, MAX_ATTESTATIONS_READ};
+use crate::image::resolve::{refuse_artifact, Selection, MAX_INDEX_DEPTH, MAX_MANIFESTS};
 use crate::image::source::{Blob, Remote};
 use crate::image::{Config, Format, Image, LayerRef};
 
@@ -41,6 +42,7 @@ pub fn open(name: &Name, sel: &Selection, opts: &Options) -> Result<Image> {
     // outermost index's that name any.
     let (mut bytes, mut ctype, mut digest) = (bytes, ctype, digest);
     let mut platforms = Vec::new();
+    let mut index = None;
     let mut depth = 0;
     let (manifest, manifest_digest) = loop {
         match manifest::parse(&bytes, ctype.as_deref(), &format!("manifest {digest}"))
@@ -48,6 +50,15 @@ pub fn open(name: &Name, sel: &Selection, opts: &Options) -> Result<Image> {
         {
             Doc::Manifest(m) => break (m, digest),
             Doc::Index(idx) => {
+                if idx.manifests().len() > MAX_MANIFESTS {
+                    bail!(
+                        "{shown}: index {digest} lists {} entries, more than {MAX_MANIFESTS} manifests; no real image has that many",
+                        idx.manifests().len()
+                    );
+                }
+                if index.is_none() {
+                    index = Some(manifest::facts(&idx, &digest, ctype.as_deref()));
+                }
                 depth += 1;
                 if depth > MAX_INDEX_DEPTH {
                     bail!("{shown}: indexes nested more than {MAX_INDEX_DEPTH} deep");
@@ -63,6 +74,9 @@ pub fn open(name: &Name, sel: &Selection, opts: &Options) -> Result<Image> {
             }
         }
     };
+    if let Some(facts) = index.as_mut() {
+        name_attestations(&repo, facts);
+    }
     if sel.image.is_some() {
         notes.push(
             "--image chooses among the images of an archive; a registry reference names one image"
@@ -93,6 +107,8 @@ pub fn open(name: &Name, sel: &Selection, opts: &Options) -> Result<Image> {
     }
     let config = Config::parse(&config_bytes)
         .map_err(|e| anyhow!("{shown}: config {cdigest}: not a valid image config: {e:#}"))?;
+    let kind = manifest::kind_of(&manifest);
+    refuse_artifact(&kind, &config, &manifest_digest).map_err(|e| anyhow!("{shown}: {e:#}"))?;
 
     let mut layers = Vec::new();
     for (i, l) in manifest.layers().iter().enumerate() {
@@ -126,10 +142,31 @@ pub fn open(name: &Name, sel: &Selection, opts: &Options) -> Result<Image> {
         platform,
         config_digest: Some(cdigest),
         manifest_digest: Some(manifest_digest.clone()),
+        index,
+        manifest: kind,
         config,
         layers,
         notes,
     })
+}
+
+/// Names what the index's attestation manifests attest (their layers' in-toto predicate
+/// types): a few small GETs, at most [`MAX_ATTESTATIONS_READ`]. One that cannot be read
+/// stays unnamed; it describes the image and is never deployed.
+fn name_attestations(repo: &Repo, facts: &mut crate::image::index::IndexFacts) {
+    let attestations = facts
+        .entries
+        .iter_mut()
+        .filter(|e| e.kind == EntryKind::Attestation)
+        .take(MAX_ATTESTATIONS_READ);
+    for entry in attestations {
+        let Ok((bytes, ctype, _)) = fetch_manifest(repo, &entry.digest, Some(&entry.digest)) else {
+            continue;
+        };
+        if let Ok(Doc::Manifest(m)) = manifest::parse(&bytes, ctype.as_deref(), "attestation") {
+            entry.predicate_types = manifest::predicate_types(&m);
+        }
+    }
 }
 
 /// GETs a manifest and checks it: against the digest asked for, else against the
@@ -155,6 +192,15 @@ fn fetch_manifest(
         .get("docker-content-digest")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    // A signed schema 1 manifest's digest leaves out its signatures, so it never matches
+    // the bytes: say what it is before the digest check calls it tampered with.
+    if let Some(why) = ctype
+        .as_deref()
+        .filter(|c| c.contains("distribution.manifest.v1"))
+        .and_then(|c| crate::image::index::unreadable_kind(&serde_json::Value::Null, Some(c)))
+    {
+        bail!("{what}: {why}");
+    }
     let bytes = read_limited(resp, manifest::MAX_MANIFEST_BYTES, "manifest")
         .map_err(|e| anyhow!("{what}: {e:#}"))?;
     let actual = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
