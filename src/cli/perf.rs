@@ -86,6 +86,24 @@ pub struct LoadArgs {
     /// The function's architecture, for cost (x86_64 or arm64).
     #[arg(long, default_value = "x86_64")]
     pub architecture: String,
+    /// A/B in one run: drive this URL too (main's deployment), interleaved with --url in a
+    /// seeded random order, and report every metric's change with a 95% interval.
+    #[arg(long, value_name = "URL", conflicts_with = "function")]
+    pub compare_url: Option<String>,
+    /// A/B in one run, Invoke mode: the same function's other alias or version (e.g. live).
+    #[arg(long, value_name = "ALIAS")]
+    pub compare_qualifier: Option<String>,
+    /// Compare with a report stored earlier (main's `gate perf --output`), not driven now:
+    /// noisier than an interleaved run.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["compare_url", "compare_qualifier"])]
+    pub baseline: Option<PathBuf>,
+    /// What the reference is called in the comment (default main).
+    #[arg(long, value_name = "NAME")]
+    pub compare_name: Option<String>,
+    /// Seeds the A/B order, the samples kept and the bootstrap (default: random; the report
+    /// gives the one used, so a run can be repeated).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
 }
 
 impl LoadArgs {
@@ -116,13 +134,36 @@ impl LoadArgs {
             start_at: a.start_at,
             runner: a.runner,
             architecture: a.architecture,
+            compare_url: a.compare_url,
+            compare_qualifier: a.compare_qualifier,
+            baseline: None,
+            compare_name: a.compare_name,
+            seed: a.seed,
         }
     }
 }
 
+/// The perf section of the report `--baseline` names.
+fn baseline(path: &std::path::Path) -> Result<PerfReport> {
+    let r = lambda_gate::report::json::read(path, "the baseline report")?;
+    let p = r.perf.ok_or_else(|| {
+        anyhow!(
+            "{}: the baseline report has no perf section",
+            path.display()
+        )
+    })?;
+    lambda_gate::perf::compare::reservoir_of(&p, 0)
+        .map_err(|e| anyhow!("{}: the baseline report: {e}", path.display()))?;
+    Ok(p)
+}
+
 /// Runs the load described by flags and `[perf]`; returns the section and its checks.
 pub fn run_load(a: &LoadArgs, policy: &Policy) -> Result<(PerfReport, Vec<Check>)> {
-    let (p, checks) = Plan::resolve(&a.plan_args(), &policy.perf)?.run()?;
+    let mut args = a.plan_args();
+    if let Some(path) = &a.baseline {
+        args.baseline = Some(baseline(path)?);
+    }
+    let (p, checks) = Plan::resolve(&args, &policy.perf)?.run()?;
     if let Some(skew) = p.start_skew_ms.filter(|s| *s > 1000.0) {
         eprintln!(
             "gate: started {:.1} s after --start-at: this shard's load ran late",
