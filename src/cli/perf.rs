@@ -93,10 +93,6 @@ pub struct LoadArgs {
     /// A/B in one run, Invoke mode: the same function's other alias or version (e.g. live).
     #[arg(long, value_name = "ALIAS")]
     pub compare_qualifier: Option<String>,
-    /// Compare with a report stored earlier (main's `gate perf --output`), not driven now:
-    /// noisier than an interleaved run.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["compare_url", "compare_qualifier"])]
-    pub baseline: Option<PathBuf>,
     /// What the reference is called in the comment (default main).
     #[arg(long, value_name = "NAME")]
     pub compare_name: Option<String>,
@@ -143,25 +139,41 @@ impl LoadArgs {
     }
 }
 
-/// The perf section of the report `--baseline` names.
-fn baseline(path: &std::path::Path) -> Result<PerfReport> {
+/// `gate perf --baseline FILE`: the stored run a comparison is made against (main's `gate
+/// perf --output`), when its report has a perf section that kept its samples. One without
+/// them (an older gate's) is said in a warning, and the budgets then warn too; a malformed
+/// one is an error naming the file.
+fn baseline(path: &std::path::Path) -> Result<Option<PerfReport>> {
     let r = lambda_gate::report::json::read(path, "the baseline report")?;
-    let p = r.perf.ok_or_else(|| {
-        anyhow!(
-            "{}: the baseline report has no perf section",
+    let Some(p) = r.perf else {
+        return Ok(None);
+    };
+    if p.samples.is_none() {
+        eprintln!(
+            "gate: warning: {}: the baseline's perf section keeps no per-request samples (an older gate wrote it): no comparison",
             path.display()
-        )
-    })?;
+        );
+        return Ok(None);
+    }
     lambda_gate::perf::compare::reservoir_of(&p, 0)
         .map_err(|e| anyhow!("{}: the baseline report: {e}", path.display()))?;
-    Ok(p)
+    Ok(Some(p))
 }
 
 /// Runs the load described by flags and `[perf]`; returns the section and its checks.
-pub fn run_load(a: &LoadArgs, policy: &Policy) -> Result<(PerfReport, Vec<Check>)> {
+///
+/// `baseline_file`: `gate perf --baseline FILE`, compared against when it holds a perf run
+/// (and no second target is driven).
+pub fn run_load(
+    a: &LoadArgs,
+    policy: &Policy,
+    baseline_file: Option<&std::path::Path>,
+) -> Result<(PerfReport, Vec<Check>)> {
     let mut args = a.plan_args();
-    if let Some(path) = &a.baseline {
-        args.baseline = Some(baseline(path)?);
+    if let Some(path) = baseline_file {
+        if a.compare_url.is_none() && a.compare_qualifier.is_none() {
+            args.baseline = baseline(path)?;
+        }
     }
     let (p, checks) = Plan::resolve(&args, &policy.perf)?.run()?;
     if let Some(skew) = p.start_skew_ms.filter(|s| *s > 1000.0) {
@@ -273,7 +285,7 @@ impl PerfCheckArgs {
             architecture: "x86_64".into(),
             ..Default::default()
         };
-        let (p, checks) = run_load(&load, policy)?;
+        let (p, checks) = run_load(&load, policy, None)?;
         report.perf = Some(p);
         report.checks.extend(checks);
         Ok(())
@@ -343,7 +355,7 @@ pub fn run(cmd: PerfCmd) -> Result<i32> {
         }
         None => {
             let (policy, _) = Policy::load(cmd.policy.as_deref())?;
-            let (p, checks) = match run_load(&cmd.load, &policy) {
+            let (p, checks) = match run_load(&cmd.load, &policy, cmd.output.baseline.as_deref()) {
                 Ok(r) => r,
                 Err(e) => {
                     if cmd.output.output.is_some() {

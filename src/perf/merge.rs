@@ -43,7 +43,7 @@ pub fn merge(inputs: &[Input], max_skew: Duration, a: &Args, c: &PerfConfig) -> 
         .filter(|p| p.failed.is_none())
         .collect();
     let f = measured.first().copied().unwrap_or(&first.perf);
-    let (mut p, total) = merge_side(inputs, expect, max_skew, f, |p| Some(p))?;
+    let (mut p, total) = merge_side(inputs, expect, max_skew, f, Some)?;
     let (thresholds, budgets) = threshold::resolve_rules(&c.thresholds, &a.thresholds)?;
     // A/B shards: the reference side merged as exactly as this one, then compared again.
     if let Some(fc) = f.compare.as_deref() {

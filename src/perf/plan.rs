@@ -65,7 +65,7 @@ pub struct Args {
 /// What this run is compared with.
 pub enum Reference {
     /// Driven in the same run, interleaved; with what the report calls it.
-    Target(Target, String),
+    Target(Box<Target>, String),
     Baseline(Box<PerfReport>),
 }
 
@@ -272,10 +272,13 @@ impl Plan {
             }
         };
         let reference = if let Some(u) = &a.compare_url {
-            Some(Reference::Target(http("--compare-url", u)?, u.clone()))
+            Some(Reference::Target(
+                Box::new(http("--compare-url", u)?),
+                u.clone(),
+            ))
         } else if let Some(q) = &a.compare_qualifier {
             let (t, label) = invoke(Some(q), body.clone())?;
-            Some(Reference::Target(t, label))
+            Some(Reference::Target(Box::new(t), label))
         } else {
             a.baseline.clone().map(|b| Reference::Baseline(Box::new(b)))
         };
@@ -316,7 +319,7 @@ impl Plan {
         let mut reference_label = String::new();
         match self.reference {
             Some(Reference::Target(t, label)) => {
-                targets.push(t);
+                targets.push(*t);
                 reference_label = label;
             }
             Some(Reference::Baseline(b)) => baseline = Some(b),
