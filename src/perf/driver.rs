@@ -513,3 +513,27 @@ async fn progress(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_a_b_order_is_balanced_random_and_repeatable() {
+        let order = |seed: u64| -> Vec<usize> { (0..1000).map(|n| side_of(seed, n, 2)).collect() };
+        let a = order(7);
+        assert_eq!(a, order(7), "the same seed, the same order");
+        assert_ne!(a, order(8));
+        // Every pair holds one of each, so the sides never differ by more than one request.
+        for pair in a.chunks(2) {
+            assert_eq!(pair[0] + pair[1], 1, "{pair:?}");
+        }
+        // Which side goes first is a coin: neither always, and no alternation to follow.
+        let a_first = a.chunks(2).filter(|p| p[0] == 0).count();
+        assert!(
+            (200..=300).contains(&a_first),
+            "{a_first} of 500 pairs start with A"
+        );
+        assert!((0..1000).all(|n| side_of(7, n, 1) == 0));
+    }
+}
