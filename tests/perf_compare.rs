@@ -409,3 +409,134 @@ fn a_b_shards_merge_exactly_per_side() {
     let p50 = metric(&merged, "p50");
     assert!(ci(p50).0 > 0.0, "3 ms against 2 ms: a slowdown, {}", p50);
 }
+
+/// Answers as the Lambda Invoke API does, per alias (the request's `?Qualifier=`): `pr` is
+/// 30% dearer in billed duration and 150 ms slower to initialise than `live`; every 5th
+/// invocation of each is a cold start (an Init Duration on its REPORT line).
+fn invoke_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let counts = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let counts = counts.clone();
+            thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut stream = stream;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let pr = line.contains("Qualifier=pr");
+                    let mut len = 0;
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if h.trim().is_empty() {
+                            break;
+                        }
+                        if let Some((k, v)) = h.split_once(':') {
+                            if k.eq_ignore_ascii_case("content-length") {
+                                len = v.trim().parse().unwrap_or(0);
+                            }
+                        }
+                    }
+                    let mut body = vec![0; len];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let n = counts[usize::from(pr)].fetch_add(1, Ordering::SeqCst);
+                    let (billed, init) = if pr { (130, 450.0) } else { (100, 300.0) };
+                    let init = if n % 5 == 0 {
+                        format!("\tInit Duration: {init:.2} ms")
+                    } else {
+                        String::new()
+                    };
+                    let report = format!("START RequestId: r{n}\nEND RequestId: r{n}\nREPORT RequestId: r{n}\tDuration: {billed}.00 ms\tBilled Duration: {billed} ms\tMemory Size: 512 MB\tMax Memory Used: 100 MB{init}\t\n");
+                    use base64::Engine;
+                    let log = base64::engine::general_purpose::STANDARD.encode(report);
+                    let body = r#"{"statusCode":200,"body":"ok"}"#;
+                    let resp = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nx-amz-log-result: {log}\r\nx-amzn-requestid: r{n}\r\n\r\n{body}", body.len());
+                    if stream.write_all(resp.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn invoke_mode_compares_two_aliases_init_billed_and_cost() {
+    let url = invoke_server();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gate"))
+        .args([
+            "perf",
+            "--function",
+            "my-fn",
+            "--qualifier",
+            "pr",
+            "--compare-qualifier",
+            "live",
+            "--region",
+            "eu-west-1",
+            "--endpoint",
+            &url,
+            "--requests",
+            "100",
+            "--concurrency",
+            "4",
+            "--seed",
+            "3",
+            "--format",
+            "json",
+            "--threshold",
+            "init_duration change < +100ms",
+            "--threshold",
+            "billed_duration change < +50%",
+            "--threshold",
+            "cost_per_million change < +5%",
+        ])
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        )
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let c = &r["perf"]["compare"];
+    assert_eq!(c["reference"]["requests"], 50);
+    assert!(c["reference"]["target"]
+        .as_str()
+        .unwrap()
+        .contains("Qualifier=live"));
+    let init = metric(&r, "init_duration");
+    assert_eq!(
+        (
+            init["a"].as_f64().unwrap().round(),
+            init["b"].as_f64().unwrap().round()
+        ),
+        (450.0, 300.0)
+    );
+    let d = &init["diff_ci"];
+    assert!(
+        (d[0].as_f64().unwrap() - 150.0).abs() < 1.0
+            && (d[1].as_f64().unwrap() - 150.0).abs() < 1.0,
+        "{d}"
+    );
+    let billed = metric(&r, "billed_duration");
+    assert!((billed["change"].as_f64().unwrap() - 0.3).abs() < 1e-9);
+    // Cost per million: (130 ms × 0.5 GB × price + $0.20) against (100 ms × …): about +28%.
+    let cost = metric(&r, "cost_per_million");
+    assert!(cost["change"].as_f64().unwrap() > 0.2, "{cost}");
+    assert_eq!(check(&r, "perf-change-init_duration")["status"], "fail");
+    assert_eq!(check(&r, "perf-change-billed_duration")["status"], "pass");
+    assert_eq!(check(&r, "perf-change-cost_per_million")["status"], "fail");
+    assert!(metric(&r, "cold_start_rate")["a"].as_f64().unwrap() > 0.1);
+}
