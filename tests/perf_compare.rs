@@ -540,3 +540,39 @@ fn invoke_mode_compares_two_aliases_init_billed_and_cost() {
     assert_eq!(check(&r, "perf-change-cost_per_million")["status"], "fail");
     assert!(metric(&r, "cold_start_rate")["a"].as_f64().unwrap() > 0.1);
 }
+
+#[test]
+fn the_open_model_interleaves_too() {
+    let (pr, pr_seen) = server(2.0, 0.2, 0);
+    let (main, main_seen) = server(2.0, 0.2, 0);
+    let (_, r) = gate_json(&[
+        "perf",
+        "--url",
+        &pr,
+        "--compare-url",
+        &main,
+        "--rate",
+        "200",
+        "--requests",
+        "101",
+    ]);
+    let (a, b) = (
+        r["perf"]["requests"].as_u64().unwrap(),
+        r["perf"]["compare"]["reference"]["requests"]
+            .as_u64()
+            .unwrap(),
+    );
+    assert_eq!(a + b, 101);
+    assert!(
+        a.abs_diff(b) <= 1,
+        "{a} and {b}: pairs keep the sides level"
+    );
+    assert_eq!(
+        (
+            pr_seen.load(Ordering::SeqCst),
+            main_seen.load(Ordering::SeqCst)
+        ),
+        (a, b)
+    );
+    assert_eq!(r["perf"]["compare"]["kind"], "interleaved");
+}

@@ -250,7 +250,7 @@ fn bounds(v: &mut [f64]) -> Option<(f64, f64)> {
 
 /// About how many more requests (both sides together, on top of `n`) would make an interval
 /// clear of `budget`, from its width shrinking as 1/√n. None when the interval is centred on
-/// the budget, where no number of requests is enough to tell.
+/// the budget (or so nearly that it would take over 100 times this run to tell).
 pub fn more_requests(n: u64, interval: (f64, f64), budget: f64) -> Option<u64> {
     let (lo, hi) = interval;
     let centre = (lo + hi) / 2.0;
@@ -260,7 +260,9 @@ pub fn more_requests(n: u64, interval: (f64, f64), budget: f64) -> Option<u64> {
         return None;
     }
     let need = n as f64 * (half / d).powi(2);
-    if !need.is_finite() || need > 1e12 {
+    // Past a hundred times this run, the estimate says nothing useful: the change is at the
+    // budget, as far as any affordable run can tell.
+    if !need.is_finite() || need > n as f64 * 100.0 {
         return None;
     }
     Some((need.ceil() as u64).saturating_sub(n).max(1))
@@ -452,6 +454,8 @@ mod tests {
         // Against a budget of 4: d = 2, n·(4/2)² = 4n, so 3n more.
         assert_eq!(more_requests(1000, (-2.0, 6.0), 4.0), Some(3000));
         assert_eq!(more_requests(1000, (0.0, 8.0), 4.0), None);
+        // 0.1 from the budget with a half-width of 4: 1600 times the run, past the cap.
+        assert_eq!(more_requests(1000, (-0.1, 7.9), 4.0), None);
         // Budget 5: d = 3, 100·(4/3)² = 177.8, so 78 more.
         assert_eq!(more_requests(100, (-2.0, 6.0), 5.0), Some(78));
     }

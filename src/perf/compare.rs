@@ -187,7 +187,7 @@ pub fn checks(c: Option<&Comparison>, budgets: &[Budget]) -> Vec<Check> {
                         Some(more) => {
                             format!("inconclusive: need about {more} more requests (vs {shown})")
                         }
-                        None => format!("inconclusive: the change sits on the budget (vs {shown})"),
+                        None => format!("inconclusive: the change sits at the budget, more requests will not settle it (vs {shown})"),
                     }),
                 ),
             };

@@ -67,7 +67,7 @@ fn budget(m: &MetricChange, marks: bool) -> String {
     let more = match (m.verdict.as_deref(), m.more_requests) {
         (Some("pass" | "fail"), _) => String::new(),
         (_, Some(n)) => format!(": inconclusive, need about {n} more requests"),
-        (_, None) => ": inconclusive, the change sits on the budget".into(),
+        (_, None) => ": inconclusive, the change sits at the budget".into(),
     };
     if marks {
         format!("{mark} budget {limit}{more}")
