@@ -60,7 +60,10 @@ pub struct LoadArgs {
     /// counted (default 1000, Lambda's default concurrency quota; split over shards).
     #[arg(long, value_name = "N")]
     pub max_in_flight: Option<usize>,
-    /// k6-like threshold, e.g. 'p95 < 800ms'; repeatable.
+    /// k6-like threshold, e.g. 'p95 < 800ms'; repeatable. With a reference (--compare-url,
+    /// --compare-qualifier, --baseline), a regression budget: 'p95 change < +10%',
+    /// 'init_duration change < +100ms', 'cost_per_million change < +5%': fails only when the
+    /// whole 95% interval of the change is past it, warns when the interval straddles it.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
     /// Header every response must carry; repeatable.
