@@ -1,7 +1,9 @@
 //! The A/B table of the perf section: this run against its reference (`gate perf
 //! --compare-url`, `--compare-qualifier`, `--baseline`), a metric a line, as
 //! "p95 212 ms (main 180 ms, +18%, 95% CI +9…+27%) ❌ budget +10%". Kept apart from the
-//! Markdown, text and HTML renderers, which each call it once.
+//! Markdown, text and HTML renderers, which each call it once. The strings come from a report
+//! file that may be the pull request's (a stored baseline, a shard): each goes through the
+//! output's escaper.
 
 use std::fmt::Write;
 
@@ -116,11 +118,11 @@ pub fn markdown(p: &PerfReport) -> String {
         how(c, &name, p.requests)
     );
     for m in &c.metrics {
-        let b = budget(m, true);
+        let b = super::markdown_escape::text(&budget(m, true));
         let _ = writeln!(
             s,
             "| {} | {}{} |",
-            m.metric,
+            super::markdown_escape::text(&m.metric),
             line(m, &name),
             if b.is_empty() {
                 String::new()
@@ -147,11 +149,11 @@ pub fn text(p: &PerfReport) -> String {
         c.resamples
     );
     for m in &c.metrics {
-        let b = budget(m, false);
+        let b = crate::term::escape(&budget(m, false)).into_owned();
         let _ = writeln!(
             s,
             "         {:<17}{}{}",
-            m.metric,
+            crate::term::escape(&m.metric),
             line(m, &name),
             if b.is_empty() {
                 String::new()
