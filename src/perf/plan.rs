@@ -608,6 +608,45 @@ mod tests {
     }
 
     #[test]
+    fn a_reference_is_one_of_three_and_fits_the_mode() {
+        let c = PerfConfig::default();
+        let ab = Args {
+            compare_url: Some("http://127.0.0.1:9/main".into()),
+            thresholds: vec!["p95 change < +10%".into()],
+            seed: Some(4),
+            ..url_args()
+        };
+        let p = Plan::resolve(&ab, &c).unwrap();
+        assert!(
+            matches!(&p.reference, Some(Reference::Target(_, l)) if l == "http://127.0.0.1:9/main")
+        );
+        assert_eq!(
+            (p.seed, p.budgets.len(), p.compare_name.as_str()),
+            (4, 1, "main")
+        );
+        let qualifier = Args {
+            compare_qualifier: Some("live".into()),
+            ..url_args()
+        };
+        assert!(error(&qualifier, &c).starts_with("--compare-qualifier needs --function"));
+        let both = Args {
+            compare_qualifier: Some("live".into()),
+            ..ab.clone()
+        };
+        assert!(error(&both, &c).contains("give one reference"));
+        let bad = Args {
+            compare_url: Some("ftp://x/".into()),
+            ..url_args()
+        };
+        assert!(error(&bad, &c).starts_with("--compare-url \"ftp://x/\""));
+        // Without --seed one is drawn; budgets from gate.toml count as well.
+        let toml = config("thresholds = [\"init_duration change < +100ms\"]\n");
+        let p = Plan::resolve(&url_args(), &toml).unwrap();
+        assert_eq!(p.budgets.len(), 1);
+        assert!(p.reference.is_none());
+    }
+
+    #[test]
     fn a_failed_shard_leaves_a_failed_check() {
         let a = Args {
             shard: Some("2/4".into()),
