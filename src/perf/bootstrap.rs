@@ -402,6 +402,7 @@ mod tests {
                 }
             }
         }
+        eprintln!("A/A, 100 seeds: regressions flagged {flagged:?}");
         for (s, n) in &flagged {
             assert!(*n <= 5, "{s:?}: flagged in {n} of 100 seeds");
         }
