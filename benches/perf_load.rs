@@ -15,6 +15,12 @@
 //! from the issue: at 20 connections gate reaches at least 0.8× wrk's and 1.1× oha's
 //! requests per second; the bench prints PASS or MISS for each.
 //!
+//! A last row prices the A/B run (`--compare-url`): gate against the same nginx twice,
+//! interleaved, beside gate against it once, at 20 connections, `REPS` runs of each
+//! (alternating), medians compared. The target, from issue 25: interleaving costs at most 5%
+//! of the single-target request rate (both sides' requests counted). The bench prints PASS or
+//! MISS.
+//!
 //! nginx, wrk and oha come from `scripts/install-bench-tools.sh`; without nginx the bench says so
 //! and exits 0, and a missing wrk or oha is left out of the table.
 
@@ -33,6 +39,9 @@ const SECS: u32 = 3;
 /// gate's requests per second over wrk's and over oha's, at least.
 const TARGET_VS_WRK: f64 = 0.8;
 const TARGET_VS_OHA: f64 = 1.1;
+/// An A/B run's requests per second (both sides) may fall short of a single target's by this
+/// share, at most.
+const TARGET_AB_COST: f64 = 0.05;
 
 /// The nginx master; stopped (with its worker) when dropped, also on a panic.
 struct Nginx {
@@ -158,8 +167,18 @@ struct Row {
 }
 
 fn run_gate(gate: &Path, cwd: &Path, url: &str, c: usize) -> Row {
-    let out = Command::new(gate)
-        .args(["perf", "--url", url, "--duration"])
+    run_gate_ab(gate, cwd, url, None, c)
+}
+
+/// With `compare`: an A/B run (`--compare-url`), its rate and latencies over both sides.
+fn run_gate_ab(gate: &Path, cwd: &Path, url: &str, compare: Option<&str>, c: usize) -> Row {
+    let mut cmd = Command::new(gate);
+    cmd.args(["perf", "--url", url]);
+    if let Some(b) = compare {
+        cmd.args(["--compare-url", b]);
+    }
+    let out = cmd
+        .arg("--duration")
         .arg(format!("{SECS}s"))
         .arg("--concurrency")
         .arg(c.to_string())
@@ -182,19 +201,27 @@ fn run_gate(gate: &Path, cwd: &Path, url: &str, c: usize) -> Row {
         x.as_f64()
             .unwrap_or_else(|| panic!("gate perf report: no {what} in {p}"))
     };
-    let requests = p["requests"].as_u64().unwrap_or(0);
-    let successes = p["successes"].as_u64().unwrap_or(0);
+    let reference = &p["compare"]["reference"];
+    let requests =
+        p["requests"].as_u64().unwrap_or(0) + reference["requests"].as_u64().unwrap_or(0);
+    let successes =
+        p["successes"].as_u64().unwrap_or(0) + reference["successes"].as_u64().unwrap_or(0);
     if successes != requests {
         eprintln!(
             "gate perf at concurrency {c}: {successes} of {requests} succeeded; errors {}",
             p["errors"]
         );
     }
+    let rps = f(&p["rps"], "rps") + reference["rps"].as_f64().unwrap_or(0.0);
     Row {
-        tool: "gate perf",
+        tool: if compare.is_some() {
+            "gate A/B"
+        } else {
+            "gate perf"
+        },
         concurrency: c,
         requests,
-        rps: f(&p["rps"], "rps"),
+        rps,
         p50_ms: f(&p["latency_ms"]["p50"], "latency_ms.p50"),
         p99_ms: f(&p["latency_ms"]["p99"], "latency_ms.p99"),
         avg_ms: f(&p["latency_ms"]["avg"], "latency_ms.avg"),
@@ -390,6 +417,19 @@ fn main() {
             rows.push(median(r));
         }
     }
+    // The A/B run's price: single and interleaved runs alternating, at the target concurrency.
+    let (mut single, mut ab) = (Vec::new(), Vec::new());
+    for _ in 0..REPS {
+        single.push(run_gate(&gate, tmp.path(), &url, TARGET_CONCURRENCY));
+        ab.push(run_gate_ab(
+            &gate,
+            tmp.path(),
+            &url,
+            Some(&url),
+            TARGET_CONCURRENCY,
+        ));
+    }
+    let (single, ab) = (median(&single), median(&ab));
     drop(nginx);
 
     println!();
@@ -420,4 +460,13 @@ fn main() {
             println!("concurrency {c}: gate/{tool} = {ratio:.2}x{verdict}");
         }
     }
+    let cost = 1.0 - ab.rps / single.rps;
+    println!(
+        "concurrency {TARGET_CONCURRENCY}: A/B (--compare-url, both sides) {:.0} req/s against          {:.0} single: interleaving costs {:.1}%  {} (target <= {:.0}%)",
+        ab.rps,
+        single.rps,
+        cost * 100.0,
+        if cost <= TARGET_AB_COST { "PASS" } else { "MISS" },
+        TARGET_AB_COST * 100.0
+    );
 }

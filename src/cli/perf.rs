@@ -60,7 +60,10 @@ pub struct LoadArgs {
     /// counted (default 1000, Lambda's default concurrency quota; split over shards).
     #[arg(long, value_name = "N")]
     pub max_in_flight: Option<usize>,
-    /// k6-like threshold, e.g. 'p95 < 800ms'; repeatable.
+    /// k6-like threshold, e.g. 'p95 < 800ms'; repeatable. With a reference (--compare-url,
+    /// --compare-qualifier, --baseline), a regression budget: 'p95 change < +10%',
+    /// 'init_duration change < +100ms', 'cost_per_million change < +5%': fails only when the
+    /// whole 95% interval of the change is past it, warns when the interval straddles it.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
     /// Header every response must carry; repeatable.
@@ -86,6 +89,20 @@ pub struct LoadArgs {
     /// The function's architecture, for cost (x86_64 or arm64).
     #[arg(long, default_value = "x86_64")]
     pub architecture: String,
+    /// A/B in one run: drive this URL too (main's deployment), interleaved with --url in a
+    /// seeded random order, and report every metric's change with a 95% interval.
+    #[arg(long, value_name = "URL", conflicts_with = "function")]
+    pub compare_url: Option<String>,
+    /// A/B in one run, Invoke mode: the same function's other alias or version (e.g. live).
+    #[arg(long, value_name = "ALIAS")]
+    pub compare_qualifier: Option<String>,
+    /// What the reference is called in the comment (default main).
+    #[arg(long, value_name = "NAME")]
+    pub compare_name: Option<String>,
+    /// Seeds the A/B order, the samples kept and the bootstrap (default: random; the report
+    /// gives the one used, so a run can be repeated).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
 }
 
 impl LoadArgs {
@@ -116,13 +133,52 @@ impl LoadArgs {
             start_at: a.start_at,
             runner: a.runner,
             architecture: a.architecture,
+            compare_url: a.compare_url,
+            compare_qualifier: a.compare_qualifier,
+            baseline: None,
+            compare_name: a.compare_name,
+            seed: a.seed,
         }
     }
 }
 
+/// `gate perf --baseline FILE`: the stored run a comparison is made against (main's `gate
+/// perf --output`), when its report has a perf section that kept its samples. One without
+/// them (an older gate's) is said in a warning, and the budgets then warn too; a malformed
+/// one is an error naming the file.
+fn baseline(path: &std::path::Path) -> Result<Option<PerfReport>> {
+    let r = lambda_gate::report::json::read(path, "the baseline report")?;
+    let Some(p) = r.perf else {
+        return Ok(None);
+    };
+    if p.samples.is_none() {
+        eprintln!(
+            "gate: warning: {}: the baseline's perf section keeps no per-request samples (an older gate wrote it): no comparison",
+            path.display()
+        );
+        return Ok(None);
+    }
+    lambda_gate::perf::compare::reservoir_of(&p, 0)
+        .map_err(|e| anyhow!("{}: the baseline report: {e}", path.display()))?;
+    Ok(Some(p))
+}
+
 /// Runs the load described by flags and `[perf]`; returns the section and its checks.
-pub fn run_load(a: &LoadArgs, policy: &Policy) -> Result<(PerfReport, Vec<Check>)> {
-    let (p, checks) = Plan::resolve(&a.plan_args(), &policy.perf)?.run()?;
+///
+/// `baseline_file`: `gate perf --baseline FILE`, compared against when it holds a perf run
+/// (and no second target is driven).
+pub fn run_load(
+    a: &LoadArgs,
+    policy: &Policy,
+    baseline_file: Option<&std::path::Path>,
+) -> Result<(PerfReport, Vec<Check>)> {
+    let mut args = a.plan_args();
+    if let Some(path) = baseline_file {
+        if a.compare_url.is_none() && a.compare_qualifier.is_none() {
+            args.baseline = baseline(path)?;
+        }
+    }
+    let (p, checks) = Plan::resolve(&args, &policy.perf)?.run()?;
     if let Some(skew) = p.start_skew_ms.filter(|s| *s > 1000.0) {
         eprintln!(
             "gate: started {:.1} s after --start-at: this shard's load ran late",
@@ -232,7 +288,7 @@ impl PerfCheckArgs {
             architecture: "x86_64".into(),
             ..Default::default()
         };
-        let (p, checks) = run_load(&load, policy)?;
+        let (p, checks) = run_load(&load, policy, None)?;
         report.perf = Some(p);
         report.checks.extend(checks);
         Ok(())
@@ -302,7 +358,7 @@ pub fn run(cmd: PerfCmd) -> Result<i32> {
         }
         None => {
             let (policy, _) = Policy::load(cmd.policy.as_deref())?;
-            let (p, checks) = match run_load(&cmd.load, &policy) {
+            let (p, checks) = match run_load(&cmd.load, &policy, cmd.output.baseline.as_deref()) {
                 Ok(r) => r,
                 Err(e) => {
                     if cmd.output.output.is_some() {

@@ -98,6 +98,101 @@ pub struct PerfReport {
     pub billed_ms_sum: f64,
     #[serde(default)]
     pub billed_count: u64,
+    /// The requests a comparison resamples (bounded: src/perf/samples.rs), so a later run can
+    /// use this report as its `--baseline`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<Samples>,
+    /// This run against a reference (`--compare-url`, `--compare-qualifier`, `--baseline`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare: Option<Box<Comparison>>,
+}
+
+/// A bounded uniform sample of the requests (at most 20k), as parallel columns.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Samples {
+    /// Requests the sample was drawn from.
+    pub seen: u64,
+    pub latency_us: Vec<u32>,
+    /// Positions (in `latency_us`) of the requests that failed.
+    #[serde(default)]
+    pub failed: Vec<u32>,
+    /// Positions of the cold starts.
+    #[serde(default)]
+    pub cold: Vec<u32>,
+    /// Empty, or one per request (0: none reported).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub init_us: Vec<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub billed_us: Vec<u32>,
+}
+
+/// "interleaved": both targets driven in one run, each request sent to one of them in a
+/// seeded random order; "baseline": against a report stored earlier (`--baseline`), which
+/// ran at another time and is noisier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ComparisonKind {
+    #[default]
+    Interleaved,
+    Baseline,
+}
+
+impl ComparisonKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComparisonKind::Interleaved => "interleaved",
+            ComparisonKind::Baseline => "baseline",
+        }
+    }
+}
+
+/// This run (A, the report's own figures) against a reference (B).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Comparison {
+    pub kind: ComparisonKind,
+    /// What the reference is called in the comment ("main" unless `--compare-name`).
+    pub name: String,
+    /// Seeds the A/B order, the reservoirs and the bootstrap: `--seed` repeats the run.
+    pub seed: u64,
+    /// Bootstrap rounds, and the intervals' coverage.
+    pub resamples: u64,
+    pub confidence: f64,
+    /// How the intervals were made, in a sentence.
+    pub method: String,
+    /// The reference's own figures, as a perf section (its histogram and samples included).
+    pub reference: PerfReport,
+    pub metrics: Vec<MetricChange>,
+}
+
+/// One statistic, A against B.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricChange {
+    /// p50, p90, p95, p99, mean, success_rate, cold_start_rate, init_duration,
+    /// billed_duration, cost_per_million.
+    pub metric: String,
+    /// "ms", "ratio" or "usd".
+    pub unit: String,
+    pub a: f64,
+    pub b: f64,
+    /// A/B − 1 (None when B is 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<f64>,
+    /// 95% interval of A/B − 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_ci: Option<[f64; 2]>,
+    /// A − B, in `unit`.
+    pub diff: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff_ci: Option<[f64; 2]>,
+    /// The budget this metric was held to (`p95 change < +10%`), and how it went: "pass",
+    /// "fail" or "inconclusive".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<String>,
+    /// Inconclusive: about how many more requests would settle it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub more_requests: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

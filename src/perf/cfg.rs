@@ -10,7 +10,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
 use super::response_checks::Checks;
-use super::threshold::Threshold;
+use super::threshold::Rule;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,8 +29,9 @@ pub struct PerfConfig {
     /// Per request, e.g. "10s".
     #[serde(default, deserialize_with = "duration")]
     pub timeout: Option<Duration>,
+    /// Levels (`p95 < 800ms`) and change budgets (`p95 change < +10%`).
     #[serde(default)]
-    pub thresholds: Vec<Threshold>,
+    pub thresholds: Vec<Rule>,
     #[serde(default)]
     pub required_headers: Vec<String>,
     pub cold_start_header: Option<String>,
@@ -93,7 +94,7 @@ mod tests {
             "thresholds = [\"p95 < 1s\"]\ntimeout = \"500ms\"\nsuccess_statuses = \"200,304\"\n",
         )
         .unwrap();
-        assert_eq!(c.thresholds[0].value, 1000.0);
+        assert!(matches!(&c.thresholds[0], Rule::Level(t) if t.value == 1000.0));
         assert_eq!(c.timeout, Some(Duration::from_millis(500)));
         assert_eq!(c.success_statuses, Some(BTreeSet::from([200, 304])));
     }

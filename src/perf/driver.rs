@@ -64,6 +64,21 @@ pub struct Run {
     pub peak_in_flight: u64,
     /// With `start_at`: how late the load started (ms; ≈ 0 when this runner was on time).
     pub start_skew_ms: Option<f64>,
+    /// A/B runs: what the second target (the reference) measured; `stats` is the first's.
+    pub reference: Option<Stats>,
+}
+
+/// Which target the n-th request goes to, of `sides` (1 or 2). With two, requests are taken
+/// in pairs and each pair is sent A then B or B then A by a coin seeded with `seed` and the
+/// pair's number: the order is random (neither side always goes first, nor in any pattern the
+/// server or the network could follow), the same for the same seed, and the two sides never
+/// differ by more than one request, whatever the run's length.
+pub fn side_of(seed: u64, n: u64, sides: usize) -> usize {
+    if sides < 2 {
+        return 0;
+    }
+    let flip = fastrand::Rng::with_seed(seed ^ (n / 2).wrapping_mul(0x9E37_79B9_7F4A_7C15)).bool();
+    (usize::from(flip) + (n % 2) as usize) % 2
 }
 
 /// Runs the load on one thread (a current-thread tokio runtime; DNS lookups go to its blocking
@@ -75,12 +90,19 @@ pub struct Run {
 /// same machine (a local emulator, a benchmark), more client threads only take cores from the
 /// server being measured; wrk is run with one thread for the same reason. A single thread also
 /// means no work stealing and no cross-thread wake-ups on the hot path.
-pub fn run(target: Target, plan: Plan) -> Result<Run> {
+///
+/// With two targets (an A/B run), both get the same workers, connections count, pacing and
+/// payload: each request goes to one or the other in the seeded order of `side_of`, so both
+/// see the same network, the same minutes and the same server load.
+pub fn run(targets: Vec<Target>, plan: Plan, seed: u64) -> Result<Run> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let load = target.prepare()?;
-    let run = rt.block_on(drive(Arc::new(load), plan));
+    let loads = targets
+        .into_iter()
+        .map(|t| t.prepare().map(Arc::new))
+        .collect::<Result<Vec<_>>>()?;
+    let run = rt.block_on(drive(loads, plan, seed));
     // A DNS lookup still running on the blocking pool must not hold the exit (Ctrl-C).
     rt.shutdown_timeout(Duration::from_millis(100));
     run
@@ -137,7 +159,8 @@ async fn signalled() -> &'static str {
     }
 }
 
-async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
+async fn drive(targets: Vec<Arc<Load>>, plan: Plan, seed: u64) -> Result<Run> {
+    let sides = targets.len().clamp(1, 2);
     let stop = Arc::new(AtomicBool::new(false));
     let interrupted = Arc::new(AtomicBool::new(false));
     let signal = Arc::new(std::sync::OnceLock::new());
@@ -200,14 +223,18 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
         plan.requests.is_some_and(|n| issued >= n)
             || plan.duration.is_some_and(|d| start.elapsed() >= d)
     };
-    let mut stats = Stats::default();
+    // A reservoir seed per side and per worker, all from the run's seed.
+    let seeded = move |worker: u64, side: usize| {
+        Stats::seeded(seed ^ worker.wrapping_mul(0xA076_1D64_78BD_642F) ^ (side as u64 + 1))
+    };
+    let mut stats: Vec<Stats> = (0..sides).map(|side| seeded(u64::MAX, side)).collect();
     let mut max_lag_ms = 0.0f64;
     let mut dropped = 0u64;
     let mut peak_in_flight = 0u64;
     let model;
     if let Some(rate) = plan.rate {
         model = LoadModel::Open;
-        let mut set = tokio::task::JoinSet::new();
+        let mut set: tokio::task::JoinSet<(usize, Sample)> = tokio::task::JoinSet::new();
         let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
         let max_in_flight = plan.max_in_flight.max(1);
         let mut i: u64 = 0;
@@ -237,16 +264,17 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
                     .as_secs_f64()
                     * 1000.0,
             );
+            let side = side_of(seed, i, sides);
             i += 1;
-            while let Some(Ok(s)) = set.try_join_next() {
-                stats.record(&s);
+            while let Some(Ok((side, s))) = set.try_join_next() {
+                stats[side].record(&s);
             }
             if set.len() >= max_in_flight {
                 dropped += 1;
                 continue;
             }
             let (t, timeout, done, errors, abort) = (
-                target.clone(),
+                targets[side].clone(),
                 plan.timeout,
                 done.clone(),
                 errors.clone(),
@@ -270,22 +298,22 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
                 if !s.success {
                     errors.fetch_add(1, Ordering::Relaxed);
                 }
-                s
+                (side, s)
             });
             peak_in_flight = peak_in_flight.max(set.len() as u64);
         }
         while let Some(r) = set.join_next().await {
-            if let Ok(s) = r {
-                stats.record(&s);
+            if let Ok((side, s)) = r {
+                stats[side].record(&s);
             }
         }
     } else {
         model = LoadModel::Closed;
         let issued = Arc::new(AtomicU64::new(0));
         let mut workers = Vec::new();
-        for _ in 0..plan.concurrency.max(1) {
-            let (t, stop, issued, done, errors, plan, abort) = (
-                target.clone(),
+        for worker in 0..plan.concurrency.max(1) {
+            let (targets, stop, issued, done, errors, plan, abort) = (
+                targets.clone(),
                 stop.clone(),
                 issued.clone(),
                 done.clone(),
@@ -294,9 +322,10 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
                 abort.clone(),
             );
             workers.push(tokio::spawn(async move {
-                let mut local = Stats::default();
-                // This worker's connection: one request in flight at a time, so one connection.
-                let mut slot: Slot = None;
+                let mut local: Vec<Stats> =
+                    (0..sides).map(|side| seeded(worker as u64, side)).collect();
+                // This worker's connection (one per target): one request in flight at a time.
+                let mut slots: Vec<Slot> = (0..sides).map(|_| None).collect();
                 let mut timer = Timer::new(plan.timeout);
                 // Registered once per worker (its task's waker does not change); each request
                 // then reads a flag instead of polling it.
@@ -313,6 +342,7 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
                     if plan.requests.is_some_and(|max| n >= max) {
                         break;
                     }
+                    let side = side_of(seed, n, sides);
                     // Let the other workers read their responses before this one writes its
                     // next request: the writes then go out together, and the server finds
                     // several requests per wake-up (as wrk's event loop does), which costs it
@@ -323,7 +353,7 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
                         (tokio::time::Instant::from_std(from) + plan.timeout).min(deadline_at);
                     // Pinned where it is built: a request's future is ~1 KB, not moved again.
                     let s = one(
-                        pin!(t.call(&mut slot)),
+                        pin!(targets[side].call(&mut slots[side])),
                         &mut timer,
                         &abort.fired,
                         from,
@@ -335,20 +365,24 @@ async fn drive(target: Arc<Load>, plan: Plan) -> Result<Run> {
                     if !s.success {
                         errors.fetch_add(1, Ordering::Relaxed);
                     }
-                    local.record(&s);
+                    local[side].record(&s);
                 }
                 local
             }));
         }
         for w in workers {
             if let Ok(local) = w.await {
-                stats.merge(&local)?;
+                for (all, mine) in stats.iter_mut().zip(&local) {
+                    all.merge(mine)?;
+                }
             }
         }
     }
     stop.store(true, Ordering::SeqCst);
+    let mut stats = stats.into_iter();
     Ok(Run {
-        stats,
+        stats: stats.next().unwrap_or_default(),
+        reference: stats.next(),
         elapsed: start.elapsed(),
         model,
         max_lag_ms,
@@ -477,5 +511,29 @@ async fn progress(
         } else {
             eprintln!("{line}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_a_b_order_is_balanced_random_and_repeatable() {
+        let order = |seed: u64| -> Vec<usize> { (0..1000).map(|n| side_of(seed, n, 2)).collect() };
+        let a = order(7);
+        assert_eq!(a, order(7), "the same seed, the same order");
+        assert_ne!(a, order(8));
+        // Every pair holds one of each, so the sides never differ by more than one request.
+        for pair in a.chunks(2) {
+            assert_eq!(pair[0] + pair[1], 1, "{pair:?}");
+        }
+        // Which side goes first is a coin: neither always, and no alternation to follow.
+        let a_first = a.chunks(2).filter(|p| p[0] == 0).count();
+        assert!(
+            (200..=300).contains(&a_first),
+            "{a_first} of 500 pairs start with A"
+        );
+        assert!((0..1000).all(|n| side_of(7, n, 1) == 0));
     }
 }

@@ -2,7 +2,10 @@
 //! bounded load, measure latency, success, cold starts and monitoring headers, and hold them
 //! to thresholds. Results from several runners merge into one.
 
+pub mod bootstrap;
+pub mod budget;
 pub mod cfg;
+pub mod compare;
 pub mod driver;
 pub mod h1;
 pub mod invoke;
@@ -12,6 +15,7 @@ pub mod plan;
 pub mod pricing;
 pub mod report_line;
 pub mod response_checks;
+pub mod samples;
 pub mod shard;
 pub mod stats;
 pub mod target;
@@ -116,6 +120,8 @@ pub fn summarize(
         successes: stats.successes,
         billed_ms_sum: stats.billed_ms_sum,
         billed_count: stats.billed_count,
+        samples: Some(stats.samples.to_model()),
+        compare: None,
     }
 }
 
@@ -138,6 +144,9 @@ pub fn stats_of(p: &PerfReport) -> Result<Stats> {
     s.billed_count = p.billed_count;
     s.memory_size_mb = p.memory_size_mb.unwrap_or(0.0);
     s.max_memory_used_mb = p.max_memory_used_mb.unwrap_or(0.0);
+    if let Some(samples) = &p.samples {
+        s.samples = samples::Reservoir::from_model(samples, 0)?;
+    }
     Ok(s)
 }
 

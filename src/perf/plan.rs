@@ -9,10 +9,12 @@ use anyhow::{anyhow, bail, Context, Result};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::image::arch::Arch;
-use crate::model::perf::{PerfReport, PlanRecord};
+use crate::model::perf::{ComparisonKind, PerfReport, PlanRecord};
 use crate::model::{Check, Report, Status};
 
+use super::budget::Budget;
 use super::cfg::{parse_duration, PerfConfig};
+use super::compare;
 use super::driver;
 use super::invoke::Invoke;
 use super::pricing;
@@ -48,6 +50,23 @@ pub struct Args {
     pub start_at: Option<String>,
     pub runner: Option<String>,
     pub architecture: String,
+    /// A/B: the second target, driven in the same run (URL mode)…
+    pub compare_url: Option<String>,
+    /// …or the same function's other alias or version (Invoke mode).
+    pub compare_qualifier: Option<String>,
+    /// Or a report stored earlier (its perf section), compared without driving it.
+    pub baseline: Option<PerfReport>,
+    /// What the reference is called in the comment (default "main").
+    pub compare_name: Option<String>,
+    /// Seeds the A/B order, the samples kept and the bootstrap (default: random, reported).
+    pub seed: Option<u64>,
+}
+
+/// What this run is compared with.
+pub enum Reference {
+    /// Driven in the same run, interleaved; with what the report calls it.
+    Target(Box<Target>, String),
+    Baseline(Box<PerfReport>),
 }
 
 /// Everything a run needs, resolved.
@@ -67,6 +86,11 @@ pub struct Plan {
     /// Named in the report when the run is one of several.
     pub runner: Option<String>,
     pub arch: Arch,
+    pub reference: Option<Reference>,
+    /// Change budgets, held to the comparison (a warning each when there is none).
+    pub budgets: Vec<Budget>,
+    pub compare_name: String,
+    pub seed: u64,
 }
 
 const DEFAULT_REQUESTS: u64 = 100;
@@ -157,7 +181,7 @@ impl Plan {
                 .map(|d| d + timeout * 2 + Duration::from_secs(30))
                 .unwrap_or(DEFAULT_DEADLINE),
         };
-        let thresholds = threshold::resolve(&c.thresholds, &a.thresholds)?;
+        let (thresholds, budgets) = threshold::resolve_rules(&c.thresholds, &a.thresholds)?;
         let required_headers: Vec<String> = c
             .required_headers
             .iter()
@@ -189,41 +213,76 @@ impl Plan {
             ),
             None => c.body.clone().map(String::into_bytes),
         };
+        let several_references = [
+            a.compare_url.is_some(),
+            a.compare_qualifier.is_some(),
+            a.baseline.is_some(),
+        ]
+        .iter()
+        .filter(|x| **x)
+        .count();
+        if several_references > 1 {
+            bail!("--compare-url, --compare-qualifier and --baseline: give one reference");
+        }
+        if a.compare_qualifier.is_some() && a.function.is_none() {
+            bail!("--compare-qualifier needs --function (Invoke mode); in URL mode give --compare-url");
+        }
+        if a.compare_url.is_some() && a.function.is_some() {
+            bail!("--compare-url is for URL mode; with --function give --compare-qualifier");
+        }
+        let invoke = |qualifier: Option<&str>, body: Option<Vec<u8>>| -> Result<(Target, String)> {
+            let f = a.function.as_deref().unwrap_or_default();
+            let inv = Invoke::new(
+                f,
+                a.region.as_deref(),
+                a.endpoint.as_deref(),
+                qualifier,
+                body.unwrap_or_else(|| b"{}".to_vec()),
+                client.clone(),
+            )?;
+            let label = inv.url.clone();
+            Ok((Target::Invoke(inv, checks.clone()), label))
+        };
+        let http = |flag: &str, u: &str| -> Result<Target> {
+            // Parsed once here (a bad URL is a usage error), not again on every request.
+            let url = reqwest::Url::parse(u).map_err(|e| anyhow!("{flag} {u:?}: {e}"))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                bail!("{flag} {u:?}: expected an http or https URL");
+            }
+            let headers = headers(c, &a.headers)?;
+            let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+                .map_err(|_| anyhow!("--method {method:?}: not an HTTP method"))?;
+            let http = Http {
+                client: client.clone(),
+                method,
+                url,
+                headers,
+                body: body.clone(),
+            };
+            Ok(Target::Http(http, checks.clone()))
+        };
         let (target, label, mode) = match (&a.function, a.url.as_ref().or(c.url.as_ref())) {
-            (Some(f), _) => {
-                let inv = Invoke::new(
-                    f,
-                    a.region.as_deref(),
-                    a.endpoint.as_deref(),
-                    a.qualifier.as_deref(),
-                    body.unwrap_or_else(|| b"{}".to_vec()),
-                    client,
-                )?;
-                let label = inv.url.clone();
-                (Target::Invoke(inv, checks), label, "invoke")
+            (Some(_), _) => {
+                let (t, label) = invoke(a.qualifier.as_deref(), body.clone())?;
+                (t, label, "invoke")
             }
-            (None, Some(u)) => {
-                // Parsed once here (a bad URL is a usage error), not again on every request.
-                let url = reqwest::Url::parse(u).map_err(|e| anyhow!("--url {u:?}: {e}"))?;
-                if !matches!(url.scheme(), "http" | "https") {
-                    bail!("--url {u:?}: expected an http or https URL");
-                }
-                let headers = headers(c, &a.headers)?;
-                let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
-                    .map_err(|_| anyhow!("--method {method:?}: not an HTTP method"))?;
-                let http = Http {
-                    client,
-                    method,
-                    url,
-                    headers,
-                    body,
-                };
-                (Target::Http(http, checks), u.clone(), "url")
-            }
+            (None, Some(u)) => (http("--url", u)?, u.clone(), "url"),
             (None, None) => {
                 bail!("nothing to drive: give --url or --function (or [perf] url in gate.toml)")
             }
         };
+        let reference = if let Some(u) = &a.compare_url {
+            Some(Reference::Target(
+                Box::new(http("--compare-url", u)?),
+                u.clone(),
+            ))
+        } else if let Some(q) = &a.compare_qualifier {
+            let (t, label) = invoke(Some(q), body.clone())?;
+            Some(Reference::Target(Box::new(t), label))
+        } else {
+            a.baseline.clone().map(|b| Reference::Baseline(Box::new(b)))
+        };
+        let seed = a.seed.unwrap_or_else(random_seed);
         let several = shard.is_some() || start_at.is_some() || a.runner.is_some();
         Ok(Plan {
             target,
@@ -245,13 +304,28 @@ impl Plan {
             record,
             runner: several.then(|| shard::runner_name(a.runner.as_deref())),
             arch: pricing::arch_of(&a.architecture),
+            reference,
+            budgets,
+            compare_name: a.compare_name.clone().unwrap_or_else(|| "main".into()),
+            seed,
         })
     }
 
     /// Runs the load; returns the report section and its checks.
     pub fn run(self) -> Result<(PerfReport, Vec<Check>)> {
         let load = self.load;
-        let run = driver::run(self.target, load.clone())?;
+        let mut targets = vec![self.target];
+        let mut baseline = None;
+        let mut reference_label = String::new();
+        match self.reference {
+            Some(Reference::Target(t, label)) => {
+                targets.push(*t);
+                reference_label = label;
+            }
+            Some(Reference::Baseline(b)) => baseline = Some(b),
+            None => {}
+        }
+        let run = driver::run(targets, load.clone(), self.seed)?;
         let mut p = super::summarize(
             &run.stats,
             &self.label,
@@ -265,9 +339,66 @@ impl Plan {
         p.start_at = load.start_at.map(shard::rfc3339);
         p.max_in_flight = load.rate.map(|_| load.max_in_flight as u64);
         p.runner = self.runner;
-        let checks = super::checks(&p, &run.stats, &self.thresholds, &self.required_headers);
+        let setup = |kind| compare::Setup {
+            kind,
+            name: &self.compare_name,
+            seed: self.seed,
+            resamples: super::bootstrap::RESAMPLES,
+            arch: self.arch,
+            budgets: &self.budgets,
+        };
+        if let Some(b) = &run.reference {
+            let mut r = super::summarize(
+                b,
+                &reference_label,
+                self.mode,
+                Some(&run),
+                load.rate,
+                self.arch,
+            );
+            r.shard = p.shard.clone();
+            r.plan = p.plan.clone();
+            r.start_at = p.start_at.clone();
+            r.max_in_flight = p.max_in_flight;
+            r.runner = p.runner.clone();
+            let c = compare::compare(
+                &p,
+                &run.stats.samples,
+                &r,
+                &b.samples,
+                &setup(ComparisonKind::Interleaved),
+            );
+            p.compare = Some(Box::new(c));
+        } else if let Some(mut b) = baseline {
+            b.compare = None;
+            let samples =
+                compare::reservoir_of(&b, self.seed).map_err(|e| anyhow!("--baseline: {e}"))?;
+            let c = compare::compare(
+                &p,
+                &run.stats.samples,
+                &b,
+                &samples,
+                &setup(ComparisonKind::Baseline),
+            );
+            p.compare = Some(Box::new(c));
+        }
+        let mut checks = super::checks(&p, &run.stats, &self.thresholds, &self.required_headers);
+        checks.extend(compare::checks(p.compare.as_deref(), &self.budgets));
         Ok((p, checks))
     }
+}
+
+/// A seed when none was given: from the OS, printed in the report so the run can be repeated.
+fn random_seed() -> u64 {
+    let mut b = [0u8; 8];
+    if getrandom::getrandom(&mut b).is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        return t.as_nanos() as u64;
+    }
+    // Kept below 2^53 so the JSON number reads back exactly in any language.
+    u64::from_le_bytes(b) >> 11
 }
 
 /// The request headers: gate.toml's, then the flags' ("Name: value").
@@ -474,6 +605,45 @@ mod tests {
             ..url_args()
         };
         assert!(error(&nothing, &c).starts_with("nothing to drive"));
+    }
+
+    #[test]
+    fn a_reference_is_one_of_three_and_fits_the_mode() {
+        let c = PerfConfig::default();
+        let ab = Args {
+            compare_url: Some("http://127.0.0.1:9/main".into()),
+            thresholds: vec!["p95 change < +10%".into()],
+            seed: Some(4),
+            ..url_args()
+        };
+        let p = Plan::resolve(&ab, &c).unwrap();
+        assert!(
+            matches!(&p.reference, Some(Reference::Target(_, l)) if l == "http://127.0.0.1:9/main")
+        );
+        assert_eq!(
+            (p.seed, p.budgets.len(), p.compare_name.as_str()),
+            (4, 1, "main")
+        );
+        let qualifier = Args {
+            compare_qualifier: Some("live".into()),
+            ..url_args()
+        };
+        assert!(error(&qualifier, &c).starts_with("--compare-qualifier needs --function"));
+        let both = Args {
+            compare_qualifier: Some("live".into()),
+            ..ab.clone()
+        };
+        assert!(error(&both, &c).contains("give one reference"));
+        let bad = Args {
+            compare_url: Some("ftp://x/".into()),
+            ..url_args()
+        };
+        assert!(error(&bad, &c).starts_with("--compare-url \"ftp://x/\""));
+        // Without --seed one is drawn; budgets from gate.toml count as well.
+        let toml = config("thresholds = [\"init_duration change < +100ms\"]\n");
+        let p = Plan::resolve(&url_args(), &toml).unwrap();
+        assert_eq!(p.budgets.len(), 1);
+        assert!(p.reference.is_none());
     }
 
     #[test]

@@ -11,6 +11,8 @@ use hdrhistogram::Histogram;
 
 use crate::aws::ErrorKind;
 
+use super::samples::{Rec, Reservoir};
+
 /// Latencies are recorded in microseconds, 1 µs to 10 minutes, 3 significant digits.
 const MAX_US: u64 = 600_000_000;
 
@@ -47,6 +49,8 @@ pub struct Stats {
     pub billed_count: u64,
     pub memory_size_mb: f64,
     pub max_memory_used_mb: f64,
+    /// A bounded sample of the requests, for a comparison's bootstrap (samples.rs).
+    pub samples: Reservoir,
 }
 
 impl Default for Stats {
@@ -64,12 +68,32 @@ impl Default for Stats {
             billed_count: 0,
             memory_size_mb: 0.0,
             max_memory_used_mb: 0.0,
+            samples: Reservoir::default(),
         }
     }
 }
 
 impl Stats {
+    /// Empty, its reservoir drawing from `seed` (each worker its own, from the run's seed).
+    pub fn seeded(seed: u64) -> Stats {
+        Stats {
+            samples: Reservoir::new(super::samples::CAP, seed),
+            ..Stats::default()
+        }
+    }
+
     pub fn record(&mut self, s: &Sample) {
+        self.samples.push(Rec {
+            latency_us: s.latency_us.min(u64::from(u32::MAX)) as u32,
+            success: s.success,
+            cold: s.cold,
+            init_us: s
+                .init_ms
+                .map_or(0, |i| (i * 1000.0).clamp(1.0, u32::MAX as f64) as u32),
+            billed_us: s
+                .billed_ms
+                .map_or(0, |b| (b * 1000.0).clamp(1.0, u32::MAX as f64) as u32),
+        });
         self.requests += 1;
         self.latency.saturating_record(s.latency_us.max(1));
         if s.success {
@@ -125,6 +149,7 @@ impl Stats {
         self.billed_count += o.billed_count;
         self.memory_size_mb = self.memory_size_mb.max(o.memory_size_mb);
         self.max_memory_used_mb = self.max_memory_used_mb.max(o.max_memory_used_mb);
+        self.samples.merge(&o.samples);
         Ok(())
     }
 

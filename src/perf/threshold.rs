@@ -5,6 +5,7 @@ use std::fmt;
 
 use anyhow::{bail, Result};
 
+use super::budget::{self, Budget};
 use super::metric::{Kind, Metric};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -134,6 +135,53 @@ impl TryFrom<String> for Threshold {
     }
 }
 
+/// A `thresholds` entry of gate.toml or a `--threshold` flag: a level this run is held to
+/// (`p95 < 800ms`), or a budget for its change against a reference (`p95 change < +10%`).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(try_from = "String")]
+pub enum Rule {
+    Level(Threshold),
+    Change(Budget),
+}
+
+impl Rule {
+    pub fn parse(text: &str) -> Result<Rule> {
+        if budget::is_budget(text) {
+            Budget::parse(text).map(Rule::Change)
+        } else {
+            Threshold::parse(text).map(Rule::Level)
+        }
+    }
+}
+
+impl TryFrom<String> for Rule {
+    type Error = anyhow::Error;
+    fn try_from(text: String) -> Result<Rule> {
+        Rule::parse(&text)
+    }
+}
+
+/// The levels (over the defaults, as `resolve`) and the change budgets a run is held to:
+/// gate.toml's, then the flags'. A later budget for the same metric replaces an earlier one.
+pub fn resolve_rules(config: &[Rule], flags: &[String]) -> Result<(Vec<Threshold>, Vec<Budget>)> {
+    let mut levels = Vec::new();
+    let mut budgets: Vec<Budget> = Vec::new();
+    let parsed = flags
+        .iter()
+        .map(|t| Rule::parse(t))
+        .collect::<Result<Vec<_>>>()?;
+    for r in config.iter().chain(&parsed) {
+        match r {
+            Rule::Level(t) => levels.push(t.clone()),
+            Rule::Change(b) => {
+                budgets.retain(|x| x.stat != b.stat);
+                budgets.push(b.clone());
+            }
+        }
+    }
+    Ok((merged(&levels), budgets))
+}
+
 /// The seed's defaults: success rate ≥ 95%, average ≤ 2 s, p95 ≤ 5 s, cold starts ≤ 20%.
 pub fn defaults() -> Vec<Threshold> {
     [
@@ -207,6 +255,23 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("unit \"ms\""));
+    }
+
+    #[test]
+    fn levels_and_budgets_are_told_apart() {
+        let toml = [
+            Rule::parse("p95 change < +20%").unwrap(),
+            Rule::parse("p95 < 1s").unwrap(),
+        ];
+        let (levels, budgets) =
+            resolve_rules(&toml, &["p95 change < +10%".into(), "avg < 1s".into()]).unwrap();
+        assert_eq!(budgets.len(), 1);
+        assert_eq!(budgets[0].value, 0.1, "the flag's budget wins");
+        assert_eq!(
+            levels.iter().filter(|t| t.metric.name() == "p95").count(),
+            1
+        );
+        assert!(resolve_rules(&[], &["p95 change < fast".into()]).is_err());
     }
 
     #[test]

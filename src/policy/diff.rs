@@ -404,41 +404,84 @@ fn lambda(out: &mut Changes, base: &Policy, head: &Policy) {
 }
 
 fn perf(out: &mut Changes, base: &Policy, head: &Policy) {
-    use crate::perf::threshold::{Op, Threshold};
+    use crate::perf::budget::Op as BudgetOp;
+    use crate::perf::threshold::{Op, Rule};
     let (a, b) = (&base.perf, &head.perf);
-    // A threshold is matched by its metric and the side it bounds.
-    let key = |t: &Threshold| {
-        let side = match t.op {
-            Op::Lt | Op::Le => "<",
-            Op::Gt | Op::Ge => ">",
-            Op::Eq => "=",
+    // A threshold (a level, or a change budget against the comparison) is matched by its
+    // metric and the side it bounds; its `value` orders two limits on that side and
+    // `inclusive` breaks a tie (`<=` lets the limit itself through, so it is the looser).
+    struct Limit {
+        key: String,
+        bound: Bound,
+        value: f64,
+        inclusive: bool,
+        text: String,
+    }
+    #[derive(PartialEq, Clone, Copy)]
+    enum Bound {
+        Upper,
+        Lower,
+        Exact,
+    }
+    let limit = |r: &Rule| -> Limit {
+        let (metric, change, bound, value, inclusive, text) = match r {
+            Rule::Level(t) => {
+                let (bound, inclusive) = match t.op {
+                    Op::Lt => (Bound::Upper, false),
+                    Op::Le => (Bound::Upper, true),
+                    Op::Gt => (Bound::Lower, false),
+                    Op::Ge => (Bound::Lower, true),
+                    Op::Eq => (Bound::Exact, true),
+                };
+                let name = t.metric.name().to_string();
+                (name, "", bound, t.value, inclusive, t.to_string())
+            }
+            Rule::Change(c) => {
+                let (bound, inclusive) = match c.op {
+                    BudgetOp::Lt => (Bound::Upper, false),
+                    BudgetOp::Le => (Bound::Upper, true),
+                    BudgetOp::Gt => (Bound::Lower, false),
+                    BudgetOp::Ge => (Bound::Lower, true),
+                };
+                let name = c.stat.name().to_string();
+                let kind = if c.relative { " change %" } else { " change" };
+                (name, kind, bound, c.value, inclusive, c.to_string())
+            }
         };
-        format!("{} {side}", t.metric.name())
+        let side = match bound {
+            Bound::Upper => "<",
+            Bound::Lower => ">",
+            Bound::Exact => "=",
+        };
+        Limit {
+            key: format!("{metric}{change} {side}"),
+            bound,
+            value,
+            inclusive,
+            text,
+        }
     };
-    let by_key = |list: &[Threshold]| -> BTreeMap<String, Threshold> {
-        list.iter().map(|t| (key(t), t.clone())).collect()
+    let by_key = |list: &[Rule]| -> BTreeMap<String, Limit> {
+        list.iter().map(limit).map(|l| (l.key.clone(), l)).collect()
     };
     let (old, new) = (by_key(&a.thresholds), by_key(&b.thresholds));
     for k in old.keys().chain(new.keys()).collect::<BTreeSet<_>>() {
-        let setting = format!("[perf] thresholds {}", k.split(' ').next().unwrap_or(k));
+        let setting = format!(
+            "[perf] thresholds {}",
+            k.rsplit_once(' ').map_or(k.as_str(), |x| x.0)
+        );
         match (old.get(k), new.get(k)) {
-            (Some(x), None) => out.push(setting, Some(x.to_string()), None, Direction::Loosening),
-            (None, Some(y)) => out.push(setting, None, Some(y.to_string()), Direction::Tightening),
-            (Some(x), Some(y)) if x.value == y.value && x.op == y.op => {}
+            (Some(x), None) => out.push(setting, Some(x.text.clone()), None, Direction::Loosening),
+            (None, Some(y)) => out.push(setting, None, Some(y.text.clone()), Direction::Tightening),
+            (Some(x), Some(y)) if x.value == y.value && x.inclusive == y.inclusive => {}
             (Some(x), Some(y)) => {
-                let d = match (x.op, y.op) {
-                    (Op::Lt | Op::Le, Op::Lt | Op::Le) if x.value != y.value => {
-                        by(y.value > x.value)
-                    }
-                    (Op::Gt | Op::Ge, Op::Gt | Op::Ge) if x.value != y.value => {
-                        by(y.value < x.value)
-                    }
-                    // Same value, `<` against `<=`: the inclusive one lets the limit through.
-                    (Op::Lt, Op::Le) | (Op::Gt, Op::Ge) => Direction::Loosening,
-                    (Op::Le, Op::Lt) | (Op::Ge, Op::Gt) => Direction::Tightening,
-                    _ => Direction::Changed,
+                let d = match x.bound {
+                    Bound::Upper if x.value != y.value => by(y.value > x.value),
+                    Bound::Lower if x.value != y.value => by(y.value < x.value),
+                    Bound::Upper | Bound::Lower => by(y.inclusive),
+                    Bound::Exact => Direction::Changed,
                 };
-                out.push(setting, Some(x.to_string()), Some(y.to_string()), d);
+                out.push(setting, Some(x.text.clone()), Some(y.text.clone()), d);
             }
             (None, None) => {}
         }
@@ -644,6 +687,25 @@ mod tests {
         assert_eq!(
             find(&c, "[packages] max_package_growth").direction,
             Direction::Changed
+        );
+    }
+
+    #[test]
+    fn a_regression_budget_raised_or_dropped_is_loosening() {
+        let base = policy("[perf]\nthresholds = [\"p95 change < +10%\", \"init_duration change < +100ms\", \"p99 change < +20%\"]\n");
+        let head = policy(
+            "[perf]\nthresholds = [\"p95 change < +25%\", \"init_duration change < +50ms\"]\n",
+        );
+        let c = compare(&base, &head);
+        let p95 = find(&c, "[perf] thresholds p95 change %");
+        assert_eq!(p95.direction, Direction::Loosening);
+        assert_eq!(p95.old.as_deref(), Some("p95 change < +10%"));
+        let init = find(&c, "[perf] thresholds init_duration change");
+        assert_eq!(init.direction, Direction::Tightening);
+        let p99 = find(&c, "[perf] thresholds p99 change %");
+        assert_eq!(
+            (p99.direction, p99.new.as_deref()),
+            (Direction::Loosening, None)
         );
     }
 }

@@ -789,6 +789,7 @@ fn perf(r: &Report) -> Markup {
             }
             p.meta { "Target: " code { (p.target) } }
             (charts::latency(p))
+            (super::perf_compare::html(p))
             table.kv { tbody {
                 @if let Some(b) = p.billed_avg_ms { tr { th { "billed (avg)" } td { (format!("{b:.1} ms")) } } }
                 @if let Some(m) = p.memory_size_mb { tr { th { "memory size" } td { (format!("{m:.0} MB")) } } }

@@ -749,6 +749,7 @@ fn perf(r: &Report) -> Option<String> {
         let _ = writeln!(s, "\n{}", missing.join(", "));
     }
     let _ = writeln!(s, "\n<details><summary>Latency chart</summary>\n\n```mermaid\nxychart-beta\n    title \"Latency percentiles (ms)\"\n    x-axis [p50, p90, p95, p99, max]\n    bar [{:.1}, {:.1}, {:.1}, {:.1}, {:.1}]\n```\n\n</details>", l.p50, l.p90, l.p95, l.p99, l.max);
+    s.push_str(&super::perf_compare::markdown(p));
     s.push_str(&super::shards::markdown(p));
     Some(s)
 }

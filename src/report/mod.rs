@@ -11,6 +11,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod markdown_escape;
+pub mod perf_compare;
 pub mod policy_section;
 pub mod sarif;
 pub mod sbom;

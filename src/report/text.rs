@@ -289,6 +289,7 @@ fn perf(r: &Report) -> Option<String> {
             "         the client fell behind the requested rate: latencies include its lateness"
         );
     }
+    out.push_str(&super::perf_compare::text(p));
     out.push_str(&super::shards::text(p));
     Some(out)
 }
