@@ -8,8 +8,10 @@ use serde::Deserialize;
 
 use crate::model::Level;
 
+/// No `deny_unknown_fields`: serde cannot combine it with `flatten` (every rule level would be
+/// refused as unknown). A misspelt key is still refused: its value is not a level, or
+/// `validate` finds no rule of that id.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct LambdaConfig {
     /// The timeout must be at least this many times the slowest measured call (p99 and max)…
     #[serde(default = "default_timeout_margin")]
@@ -88,5 +90,30 @@ impl LambdaConfig {
 
     pub fn level(&self, id: &str, default: Level) -> Level {
         self.levels.get(id).copied().unwrap_or(default)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<LambdaConfig> {
+        let c: LambdaConfig = toml::from_str(text)?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    #[test]
+    fn rule_levels_are_read_beside_the_margins() {
+        let c = parse("timeout_margin = 2.0\nlambda-no-dlq = \"allow\"\n").unwrap();
+        assert_eq!(c.level("lambda-no-dlq", Level::Warn), Level::Allow);
+        assert_eq!(c.timeout_margin, 2.0);
+    }
+
+    #[test]
+    fn a_misspelt_key_is_refused() {
+        assert!(parse("timeout_margn = 2.0\n").is_err());
+        let e = parse("lambda-no-dql = \"allow\"\n").unwrap_err();
+        assert!(e.to_string().contains("not a post-deploy rule id"), "{e}");
     }
 }
