@@ -11,6 +11,8 @@ pub const RULE: Rule = Rule {
     default: Level::Deny,
     description: "the configured architecture is not the image's",
     check,
+    fields: &["architecture"],
+    pre_deploy_only: false,
 };
 
 fn check(ctx: &Ctx) -> Outcome {
