@@ -101,7 +101,8 @@ pub struct CheckArgs {
 pub fn run(args: CheckArgs) -> Result<i32> {
     let policy = Policy::resolve(args.policy.as_deref(), &flags(&args))?;
     if args.image.is_none() && args.source.function.is_none() {
-        return super::deployment::run_alone(args, policy);
+        let a = &args;
+        return super::deployment::run_alone(&a.deployment, &a.perf, &a.output, &a.github, policy);
     }
     let opts = ScanOptions {
         verify: !args.no_verify,

@@ -52,13 +52,19 @@ impl DeploymentArgs {
 
 /// `gate check --deployment FILE` with no image: the configuration alone (and the perf run
 /// when `--perf-report` gives one), through the same outputs as an image check.
-pub fn run_alone(args: super::check::CheckArgs, policy: Policy) -> Result<i32> {
+pub fn run_alone(
+    deployment: &DeploymentArgs,
+    perf: &super::perf::PerfCheckArgs,
+    output: &super::output::OutputArgs,
+    github: &super::github::GithubArgs,
+    policy: Policy,
+) -> Result<i32> {
     let mut report = Report::default();
-    args.perf.add_to_report(&policy, &mut report)?;
-    args.deployment.add_to_report(&policy, &mut report)?;
+    perf.add_to_report(&policy, &mut report)?;
+    deployment.add_to_report(&policy, &mut report)?;
     let report = report.finalize();
-    args.output.emit(&report)?;
-    let path = args.output.output.as_ref().map(|p| p.display().to_string());
-    args.github.publish(&report, path.as_deref())?;
+    output.emit(&report)?;
+    let path = output.output.as_ref().map(|p| p.display().to_string());
+    github.publish(&report, path.as_deref())?;
     Ok(report.verdict.exit_code())
 }

@@ -107,7 +107,11 @@ fn convert(file: &str, y: &MarkedYaml, depth: usize) -> Result<Node> {
             V::Map(out)
         }
         YamlData::Tagged(tag, inner) => {
-            let inner = convert(file, inner, depth + 1)?;
+            let mut inner = convert(file, inner, depth + 1)?;
+            // saphyr gives the tagged node the span, not what it wraps.
+            if inner.line == 0 {
+                inner.line = line;
+            }
             if tag.is_yaml_core_schema() {
                 inner.v
             } else {
