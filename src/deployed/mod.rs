@@ -117,9 +117,9 @@ pub fn evaluate(
         image_digests,
         cfg,
     };
-    let (findings, notes) = run(&ctx);
+    let (mut findings, notes) = run(&ctx);
     let checks = checks(&ctx);
-    let located = locate(&function, &findings);
+    let located = locate(&function, &mut findings);
     function.rule_locations.extend(located);
     report.findings.extend(findings);
     report.notes.extend(notes);
@@ -147,7 +147,7 @@ pub fn evaluate_all(
         };
         let (mut findings, mut notes) = run(&ctx);
         let checks = checks(&ctx);
-        let located = locate(&function, &findings);
+        let located = locate(&function, &mut findings);
         function.rule_locations.extend(located);
         if several {
             for f in &mut findings {
@@ -169,13 +169,14 @@ pub fn evaluate_all(
 }
 
 /// Where each finding on a template or plan points: the place of the first value its rule
-/// reads, else the function's resource.
+/// reads, else the function's resource. The message says it too, so every renderer (text,
+/// Markdown, JUnit) shows the line to change; SARIF takes it from `rule_locations`.
 fn locate(
     function: &DeployedFunction,
-    findings: &[Finding],
+    findings: &mut [Finding],
 ) -> Vec<(String, crate::model::SourceLocation)> {
     findings
-        .iter()
+        .iter_mut()
         .filter_map(|f| {
             let rule = rule(&f.rule)?;
             let at = rule
@@ -183,6 +184,7 @@ fn locate(
                 .iter()
                 .find_map(|k| function.locations.get(*k))
                 .or_else(|| function.locations.get("function"))?;
+            f.message = format!("{} ({at})", f.message);
             Some((f.rule.clone(), at.clone()))
         })
         .collect()
