@@ -562,3 +562,39 @@ fn a_failing_template_fails_the_gate_with_the_line() {
         "PackageType: Image, the line to change: {at}"
     );
 }
+
+#[test]
+fn sarif_points_at_the_template_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let sarif = dir.path().join("gate.sarif");
+    let fixture = iac_fixture(
+        "aws-serverless-application-model-translator-input-function_with_ignore_globals.yaml",
+    );
+    let out = support::gate(&[
+        "check",
+        "--deployment",
+        fixture.to_str().unwrap(),
+        "--sarif-output",
+        sarif.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "warnings only: {out:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&sarif).unwrap()).unwrap();
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    let unpinned: Vec<(String, u64)> = results
+        .iter()
+        .filter(|r| r["ruleId"] == "lambda-image-uri-unpinned")
+        .map(|r| {
+            let loc = &r["locations"][0]["physicalLocation"];
+            (
+                loc["artifactLocation"]["uri"].as_str().unwrap().to_string(),
+                loc["region"]["startLine"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // `ImageUri: s3://bucket/key` of ImageFunction (line 18) and ImageFunction2 (line 30).
+    let file = fixture.to_str().unwrap().to_string();
+    assert_eq!(unpinned, [(file.clone(), 18), (file, 30)]);
+    assert!(results
+        .iter()
+        .all(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] != "Dockerfile"));
+}
