@@ -17,7 +17,10 @@ pub const RULE: Rule = Rule {
 
 fn check(ctx: &Ctx) -> Outcome {
     let Some(image) = ctx.image else {
-        return Outcome::Unknown("no image in this run (gate check IMAGE --function NAME)".into());
+        return Outcome::Unknown(
+            "no image in this run (gate check IMAGE --function NAME, or IMAGE --deployment FILE)"
+                .into(),
+        );
     };
     let image_arch = image.platform.split('/').nth(1).unwrap_or_default();
     let (Some(want), Some(have)) = (
