@@ -13,8 +13,9 @@ use super::yaml::{self, Node, V};
 use super::{as_i64, Builder, Params};
 use crate::model::{ConfigSource, DeployedFunction};
 
-/// Conditions referring to conditions: deeper than this is a cycle.
-const MAX_COND_DEPTH: usize = 32;
+/// Intrinsics, references and conditions resolved inside each other: deeper than this is a
+/// cycle (`!Ref` of a log group whose name refers to itself, a condition on itself).
+const MAX_DEPTH: usize = 64;
 
 pub fn read(file: &str, text: &str, params: &Params) -> Result<Vec<DeployedFunction>> {
     let root = yaml::parse(file, text)?;
@@ -390,8 +391,8 @@ impl<'a> Template<'a> {
     }
 
     fn resolve_at(&self, node: &Node, depth: usize) -> R {
-        if depth > MAX_COND_DEPTH * 4 {
-            return Err("intrinsics nested too deep".into());
+        if depth > MAX_DEPTH {
+            return Err("intrinsics nested too deep (a reference to itself?)".into());
         }
         if let Some((f, arg)) = intrinsic_of(node) {
             return self.intrinsic(&f, arg, depth + 1);
@@ -427,7 +428,7 @@ impl<'a> Template<'a> {
 
     fn intrinsic(&self, f: &str, arg: &Node, depth: usize) -> R {
         match (f, &arg.v) {
-            ("Ref", V::Str(name)) => self.reference(name),
+            ("Ref", V::Str(name)) => self.reference(name, depth),
             ("Fn::GetAtt", _) => Err(format!(
                 "!GetAtt {} is known only at deploy",
                 match &arg.v {
@@ -449,7 +450,7 @@ impl<'a> Template<'a> {
                 let Some(cond) = items[0].as_str() else {
                     return Err("!If without a condition name".into());
                 };
-                if self.condition(cond, 0)? {
+                if self.condition(cond, depth)? {
                     self.resolve_at(&items[1], depth)
                 } else {
                     self.resolve_at(&items[2], depth)
@@ -484,7 +485,7 @@ impl<'a> Template<'a> {
 
     /// `Ref`: a `--parameter`, a parameter's Default, a resource's name when the template
     /// sets it; a pseudo parameter or a physical id is known only at deploy.
-    fn reference(&self, name: &str) -> R {
+    fn reference(&self, name: &str, depth: usize) -> R {
         if let Some(v) = self.params.get(name) {
             return Ok(json!(v));
         }
@@ -493,7 +494,7 @@ impl<'a> Template<'a> {
         }
         if let Some(p) = self.root.get("Parameters").and_then(|p| p.get(name)) {
             return match p.get("Default") {
-                Some(d) => self.resolve(d),
+                Some(d) => self.resolve_at(d, depth + 1),
                 None => Err(format!(
                     "parameter {name} has no Default (give it with --parameter {name}=…)"
                 )),
@@ -511,7 +512,7 @@ impl<'a> Template<'a> {
                 _ => "",
             };
             if let Some(n) = r.get("Properties").and_then(|p| p.get(key)) {
-                return self.resolve(n);
+                return self.resolve_at(n, depth + 1);
             }
             return Err(format!(
                 "!Ref {name}: the resource's physical id is known only at deploy"
@@ -540,7 +541,7 @@ impl<'a> Template<'a> {
             } else if var.contains('.') && !var.starts_with("AWS::") {
                 return Err(format!("${{{var}}} is known only at deploy"));
             } else {
-                let v = self.reference(var)?;
+                let v = self.reference(var, depth)?;
                 out.push_str(&scalar_text(&v).ok_or("!Sub of a value that is not a string")?);
             }
             rest = &after[end + 1..];
@@ -550,7 +551,7 @@ impl<'a> Template<'a> {
     }
 
     fn condition(&self, name: &str, depth: usize) -> std::result::Result<bool, String> {
-        if depth > MAX_COND_DEPTH {
+        if depth > MAX_DEPTH {
             return Err(format!("condition {name} refers to itself"));
         }
         let node = self
@@ -575,8 +576,8 @@ impl<'a> Template<'a> {
         match f.as_str() {
             "Condition" => self.condition(arg.as_str().unwrap_or_default(), depth),
             "Fn::Equals" if items.len() == 2 => {
-                let a = self.resolve(&items[0])?;
-                let b = self.resolve(&items[1])?;
+                let a = self.resolve_at(&items[0], depth + 1)?;
+                let b = self.resolve_at(&items[1], depth + 1)?;
                 Ok(scalar_text(&a) == scalar_text(&b))
             }
             "Fn::Not" if items.len() == 1 => Ok(!self.truth(&items[0], depth + 1)?),
