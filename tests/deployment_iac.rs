@@ -632,3 +632,52 @@ Resources:
     let out = support::gate(&["check", "--deployment", t.to_str().unwrap()]);
     assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
 }
+
+#[test]
+fn an_image_and_its_template_in_one_run_architecture_and_digest() {
+    // dive's OCI test image: linux/arm64, with a manifest digest; the template's default
+    // Architecture is x86_64 and its ImageUri pins another digest.
+    let image = support::image("dive-test-oci-gzip-image.tar");
+    let template = root().join("function/template.yaml");
+    let (code, r) = support::gate_json(&[
+        "check",
+        image.to_str().unwrap(),
+        "--deployment",
+        template.to_str().unwrap(),
+        "--parameter",
+        &format!("ImageUri={}", ecr_uri()),
+    ]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(r["image"]["platform"], "linux/arm64");
+    let rules: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"lambda-architecture-mismatch"), "{rules:?}");
+    assert!(rules.contains(&"lambda-image-drift"), "{rules:?}");
+    let at = &r["function"]["rule_locations"]["lambda-architecture-mismatch"];
+    assert_eq!(at["line"], 100, "Architectures: [!Ref Architecture]: {at}");
+    // With the image's architecture and digest, both pass.
+    let digest = r["image"]["manifest_digest"].as_str().unwrap().to_string();
+    let (code, r) = support::gate_json(&[
+        "check",
+        image.to_str().unwrap(),
+        "--deployment",
+        template.to_str().unwrap(),
+        "--parameter",
+        "Architecture=arm64",
+        "--parameter",
+        &format!("ImageUri=123456789012.dkr.ecr.us-east-1.amazonaws.com/x@{digest}"),
+    ]);
+    let rules: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .filter(|id| deployed::rule(id).is_some())
+        .collect();
+    // (The image's own rules, entrypoint and runtime interface, fail it: not these.)
+    assert_eq!(rules, Vec::<&str>::new(), "exit {code}");
+}
