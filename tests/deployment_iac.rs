@@ -681,3 +681,52 @@ fn an_image_and_its_template_in_one_run_architecture_and_digest() {
     // (The image's own rules, entrypoint and runtime interface, fail it: not these.)
     assert_eq!(rules, Vec::<&str>::new(), "exit {code}");
 }
+
+#[test]
+fn the_timeout_margin_before_the_deploy_uses_the_perf_report() {
+    // The naive function's recorded load test (p99 = max = 108 ms).
+    let perf = root().join("tests/data/function-naive-report.json");
+    let template = root().join("function/template.yaml");
+    let run = |timeout: &str| {
+        support::gate_json(&[
+            "check",
+            "--deployment",
+            template.to_str().unwrap(),
+            "--perf-report",
+            perf.to_str().unwrap(),
+            "--parameter",
+            &format!("ImageUri={}", ecr_uri()),
+            "--parameter",
+            &format!("Timeout={timeout}"),
+        ])
+    };
+    // 10 s: within the margin (and under 30 s, never too long).
+    let (_, r) = run("10");
+    assert!(!r["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n.as_str().unwrap().starts_with("lambda-timeout-margin")));
+    assert!(!r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule"] == "lambda-timeout-margin"));
+    // 900 s: over 100 × the slowest call, at the template's Timeout line.
+    let (code, r) = run("900");
+    assert_eq!(code, 1);
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "lambda-timeout-margin")
+        .unwrap();
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(function/template.yaml:102)")
+            || f["message"].as_str().unwrap().contains("template.yaml:102"),
+        "{f}"
+    );
+}
