@@ -108,6 +108,8 @@ fn python_tools_on_path_are_the_pinned_versions() {
             "check-jsonschema",
             "PY_CHECK_JSONSCHEMA",
         ),
+        // In build/tools/checkov-venv, linked into build/tools/bin.
+        ("checkov", "checkov", "PY_CHECKOV"),
     ] {
         let Some(path) = present(script) else {
             continue;

@@ -69,6 +69,19 @@ const INPUTS: &[(&str, Option<&str>, Option<&str>, Kind)] = &[
     ("perf-qualifier", None, Some("--qualifier"), Kind::One),
     ("perf-payload", None, Some("--payload"), Kind::One),
     ("perf-report", Some("--perf-report"), None, Kind::One),
+    ("deployment", Some("--deployment"), None, Kind::One),
+    (
+        "deployment-parameters",
+        Some("--parameter"),
+        None,
+        Kind::Many,
+    ),
+    (
+        "deployment-function",
+        Some("--deployment-function"),
+        None,
+        Kind::One,
+    ),
     (
         "perf-requests",
         Some("--perf-requests"),
@@ -157,9 +170,10 @@ fn switch(name: &str, default: bool) -> Result<bool> {
 pub fn argv() -> Result<Vec<OsString>> {
     let image = input("image");
     // `function` checks the deployed function's image: check mode without an image argument.
-    let perf_only = image.is_none() && input("function").is_none();
+    // `deployment` checks a template or plan: check mode too, with or without an image.
+    let perf_only = image.is_none() && input("function").is_none() && input("deployment").is_none();
     if perf_only && input("perf-url").is_none() && input("perf-function").is_none() {
-        bail!("the action needs an image (input image), a deployed function's image (function) or a deployed function to drive (perf-url or perf-function)");
+        bail!("the action needs an image (input image), a deployed function's image (function), a template or plan (deployment) or a deployed function to drive (perf-url or perf-function)");
     }
     let mut args: Vec<OsString> = Vec::new();
     match &image {
@@ -293,5 +307,31 @@ mod tests {
         assert!(!fail_on_findings().unwrap());
         std::env::remove_var("INPUT_PERF-URL");
         assert!(argv().is_err());
+
+        // A template alone: check mode with no image argument.
+        set("INPUT_DEPLOYMENT", "function/template.yaml");
+        set(
+            "INPUT_DEPLOYMENT-PARAMETERS",
+            "ImageUri=1.dkr.ecr.r.amazonaws.com/x@sha256:ab\nMemorySize=1024",
+        );
+        let got: Vec<String> = argv()
+            .unwrap()
+            .into_iter()
+            .map(|s| s.into_string().unwrap())
+            .collect();
+        assert_eq!(
+            got[..3],
+            ["check", "--deployment", "function/template.yaml"]
+        );
+        let want = [
+            "--parameter",
+            "ImageUri=1.dkr.ecr.r.amazonaws.com/x@sha256:ab",
+            "--parameter",
+            "MemorySize=1024",
+        ];
+        assert!(got.windows(4).any(|w| w == want), "{got:?}");
+        for k in ["INPUT_DEPLOYMENT", "INPUT_DEPLOYMENT-PARAMETERS"] {
+            std::env::remove_var(k);
+        }
     }
 }

@@ -17,7 +17,7 @@ pub struct CheckArgs {
     /// The image: an archive (docker save, podman save, skopeo, buildah, kaniko) or OCI layout
     /// directory, or a reference in skopeo's syntax: docker-archive:PATH, oci-archive:PATH,
     /// oci:DIR, docker://REGISTRY/REPO:TAG (or @sha256:…), docker-daemon:NAME:TAG, podman:NAME.
-    #[arg(required_unless_present = "function", value_name = "IMAGE")]
+    #[arg(required_unless_present_any = ["function", "deployment"], value_name = "IMAGE")]
     pub image: Option<String>,
 
     #[command(flatten)]
@@ -105,11 +105,18 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub github: super::github::GithubArgs,
+
+    #[command(flatten)]
+    pub deployment: super::deployment::DeploymentArgs,
 }
 
 pub fn run(args: CheckArgs) -> Result<i32> {
     let sourced = policy(&args)?;
     let policy = sourced.policy;
+    if args.image.is_none() && args.source.function.is_none() {
+        let a = &args;
+        return super::deployment::run_alone(&a.deployment, &a.perf, &a.output, &a.github, policy);
+    }
     let opts = ScanOptions {
         verify: !args.no_verify,
         max_expansion: args.max_expansion.max(1),
@@ -148,6 +155,7 @@ pub fn run(args: CheckArgs) -> Result<i32> {
     args.security
         .add_to_report(&policy, baseline.as_ref(), &mut report)?;
     args.perf.add_to_report(&policy, &mut report)?;
+    args.deployment.add_to_report(&policy, &mut report)?;
     // `--function`: the deployed configuration too, unless a joined perf report brought it.
     if let (Some(function), None) = (&args.source.function, &report.function) {
         let endpoint = args

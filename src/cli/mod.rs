@@ -7,6 +7,7 @@ use lambda_gate::term::{escape, escape_lines};
 
 mod action;
 mod check;
+mod deployment;
 mod github;
 mod output;
 mod perf;

@@ -163,7 +163,7 @@ fn split_qualifier(name: &str, qualifier: Option<&str>) -> (String, Option<Strin
 }
 
 /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com/repo@sha256:…` → `sha256:…`.
-fn digest_of(uri: &str) -> Option<String> {
+pub(crate) fn digest_of(uri: &str) -> Option<String> {
     let (_, d) = uri.rsplit_once('@')?;
     let hex = d.strip_prefix("sha256:")?;
     (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| d.to_string())

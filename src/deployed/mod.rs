@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod cfg;
+pub mod iac;
 pub mod rules;
 
 use std::time::Duration;
@@ -31,6 +32,13 @@ pub struct Rule {
     pub default: Level,
     pub description: &'static str,
     pub check: fn(&Ctx) -> Outcome,
+    /// The `DeployedFunction` fields the verdict rests on: when a template or plan cannot tell
+    /// one (`unknown`), the rule is "not checked", never a pass; a finding points at the
+    /// first one's place in the file.
+    pub fields: &'static [&'static str],
+    /// Only a template or plan can get this wrong (the Lambda API would have refused it):
+    /// not run, nor listed, after the deploy.
+    pub pre_deploy_only: bool,
 }
 
 pub enum Outcome {
@@ -54,7 +62,7 @@ pub struct Ctx<'a> {
     pub cfg: &'a LambdaConfig,
 }
 
-/// Every post-deploy rule, in the order their findings are listed.
+/// Every `[lambda]` rule, in the order their findings are listed.
 pub const RULES: &[Rule] = &[
     rules::timeout_margin::RULE,
     rules::memory_headroom::RULE,
@@ -64,6 +72,9 @@ pub const RULES: &[Rule] = &[
     rules::no_reserved_concurrency::RULE,
     rules::log_retention::RULE,
     rules::image_drift::RULE,
+    rules::image_uri_missing::RULE,
+    rules::image_uri_unpinned::RULE,
+    rules::image_zip_settings::RULE,
 ];
 
 /// Reads the function's configuration; blocking (a runtime of its own), for the CLI.
@@ -86,7 +97,7 @@ pub fn read(
 /// priced at the function's real architecture.
 pub fn evaluate(
     report: &mut Report,
-    function: DeployedFunction,
+    mut function: DeployedFunction,
     cfg: &LambdaConfig,
     image_digests: Vec<String>,
 ) {
@@ -106,12 +117,77 @@ pub fn evaluate(
         image_digests,
         cfg,
     };
-    let (findings, notes) = run(&ctx);
+    let (mut findings, notes) = run(&ctx);
     let checks = checks(&ctx);
+    let located = locate(&function, &mut findings);
+    function.rule_locations.extend(located);
     report.findings.extend(findings);
     report.notes.extend(notes);
     report.checks.extend(checks);
     report.function = Some(function);
+}
+
+/// `gate check --deployment` with several functions in the file: each held to the rules, its
+/// findings and notes naming it; the first is the report's `function` (the comment's table),
+/// the rest `more_functions`.
+pub fn evaluate_all(
+    report: &mut Report,
+    functions: Vec<DeployedFunction>,
+    cfg: &LambdaConfig,
+    image_digests: Vec<String>,
+) {
+    let several = functions.len() > 1;
+    for (i, mut function) in functions.into_iter().enumerate() {
+        let ctx = Ctx {
+            function: &function,
+            perf: report.perf.as_ref(),
+            image: report.image.as_ref(),
+            image_digests: image_digests.clone(),
+            cfg,
+        };
+        let (mut findings, mut notes) = run(&ctx);
+        let checks = checks(&ctx);
+        let located = locate(&function, &mut findings);
+        function.rule_locations.extend(located);
+        if several {
+            for f in &mut findings {
+                f.message = format!("{}: {}", function.name, f.message);
+            }
+            for n in &mut notes {
+                *n = format!("{n} ({})", function.name);
+            }
+        }
+        report.findings.extend(findings);
+        report.notes.extend(notes);
+        report.checks.extend(checks);
+        if i == 0 {
+            report.function = Some(function);
+        } else {
+            report.more_functions.push(function);
+        }
+    }
+}
+
+/// Where each finding on a template or plan points: the place of the first value its rule
+/// reads, else the function's resource. The message says it too, so every renderer (text,
+/// Markdown, JUnit) shows the line to change; SARIF takes it from `rule_locations`.
+fn locate(
+    function: &DeployedFunction,
+    findings: &mut [Finding],
+) -> Vec<(String, crate::model::SourceLocation)> {
+    findings
+        .iter_mut()
+        .filter_map(|f| {
+            let rule = rule(&f.rule)?;
+            let at = rule
+                .fields
+                .iter()
+                .find_map(|k| function.locations.get(*k))
+                .or_else(|| function.locations.get("function"))?;
+            f.message = format!("{} ({at})", f.message);
+            Some((f.rule.clone(), at.clone()))
+        })
+        .collect()
 }
 
 /// The rules' ids and descriptions, in `RULES` order: what the Markdown renderer lists in
@@ -122,7 +198,11 @@ pub fn rule_docs() -> Vec<RuleDoc> {
         .map(|r| RuleDoc {
             id: r.id,
             description: r.description,
-            kind: RuleKind::Other,
+            kind: if r.pre_deploy_only {
+                RuleKind::PreDeploy
+            } else {
+                RuleKind::Other
+            },
         })
         .collect()
 }
@@ -134,13 +214,27 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
 /// Runs every rule at its level: findings for the failures, notes for what could not be told.
 pub fn run(ctx: &Ctx) -> (Vec<Finding>, Vec<String>) {
     let (mut findings, mut notes) = (Vec::new(), Vec::new());
+    let before_deploy = !ctx.function.source.is_deployed();
     for r in RULES {
         let severity = match ctx.cfg.level(r.id, r.default) {
             Level::Allow => continue,
             Level::Warn => Severity::Warning,
             Level::Deny => Severity::Error,
         };
-        match (r.check)(ctx) {
+        if r.pre_deploy_only && !before_deploy {
+            continue;
+        }
+        let unknown = r
+            .fields
+            .iter()
+            .find_map(|k| ctx.function.unknown.get(*k).map(|why| (k, why)));
+        let outcome = match unknown {
+            Some((k, why)) => {
+                Outcome::Unknown(format!("{k} is not known before the deploy: {why}"))
+            }
+            None => (r.check)(ctx),
+        };
+        match outcome {
             Outcome::Pass => {}
             Outcome::Fail { message, fix } => findings.push(Finding {
                 rule: r.id.into(),

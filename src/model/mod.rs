@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 pub use crate::image::dive::DiveScore;
 pub use crate::image::index::{EntryKind, IndexEntry, IndexFacts};
@@ -60,6 +61,10 @@ pub struct Report {
     /// in the policy, against the base's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_changes: Option<policy_changes::PolicyChanges>,
+    /// `gate check --deployment` on a template with several image functions: the ones after
+    /// `function`, each held to the same rules (their findings name them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_functions: Vec<DeployedFunction>,
 }
 
 /// The image a Lambda function runs, as `GetFunction` resolved it at deploy time.
@@ -175,6 +180,8 @@ pub enum RuleKind {
     /// Compilers and headers needed only to build.
     BuildTools,
     Other,
+    /// A `[lambda]` rule only a template or plan can break (`gate check --deployment`).
+    PreDeploy,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -205,6 +212,7 @@ impl Default for Report {
             deployed: None,
             function: None,
             policy_changes: None,
+            more_functions: Vec::new(),
         }
     }
 }
@@ -622,6 +630,89 @@ pub struct DeployedFunction {
     /// The manifest digest Lambda resolved the image to (`sha256:…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_digest: Option<String>,
+    /// Where this configuration was read: the Lambda API after the deploy, or a template, a
+    /// Terraform plan or Terraform HCL before it (`gate check --deployment`).
+    #[serde(default, skip_serializing_if = "ConfigSource::is_deployed")]
+    pub source: ConfigSource,
+    /// The template or plan read (as given on the command line), before a deploy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Where each value came from, by field name (`timeout_s`, `tracing`, …; `function` is the
+    /// resource itself): what a finding on that value points at.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub locations: BTreeMap<String, SourceLocation>,
+    /// Values a template or plan cannot tell before the deploy, by field name, with why
+    /// ("known after apply", an unresolved `!Ref`): a rule reading one says "not checked".
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unknown: BTreeMap<String, String>,
+    /// The place each finding on this configuration points at, by rule id (the value the
+    /// rule read, else the resource): what SARIF and the comment show beside it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rule_locations: BTreeMap<String, SourceLocation>,
+    /// "Image" | "Zip", as the template or plan says (the Lambda API's answer is not read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_type: Option<String>,
+    /// Zip-only settings a template may also set on an image function, where they are errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handler: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<String>,
+}
+
+/// Where a function's configuration was read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConfigSource {
+    /// The Lambda API, after the deploy.
+    #[default]
+    Deployed,
+    /// A SAM or CloudFormation template.
+    Template,
+    /// A Terraform plan (`terraform show -json`).
+    Plan,
+    /// Terraform HCL (`*.tf`), read without terraform.
+    Hcl,
+}
+
+impl ConfigSource {
+    pub fn is_deployed(&self) -> bool {
+        *self == ConfigSource::Deployed
+    }
+
+    pub fn describe(&self) -> &'static str {
+        match self {
+            ConfigSource::Deployed => "the Lambda API",
+            ConfigSource::Template => "the template",
+            ConfigSource::Plan => "the Terraform plan",
+            ConfigSource::Hcl => "the Terraform configuration",
+        }
+    }
+}
+
+/// A place in a template or plan: file and line, or a plan's resource address (plan JSON has
+/// no line a person would edit).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceLocation {
+    pub file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+impl std::fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+        }
+        if let Some(a) = &self.address {
+            write!(f, " ({a})")?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -7,45 +7,20 @@ use std::fmt::Write;
 
 use super::markdown_escape::{code, text};
 use super::{Report, RuleDoc, Severity};
+use crate::model::{DeployedFunction, RuleKind};
 use crate::units::human_ms;
 
 pub fn section(r: &Report, rules: &[RuleDoc]) -> String {
     let Some(f) = &r.function else {
         return String::new();
     };
-    let mut s = String::new();
-    let q = f
-        .qualifier
-        .as_deref()
-        .map(|q| format!(":{q}"))
-        .unwrap_or_default();
-    let _ = writeln!(
-        s,
-        "#### Deployed function {} (version {})\n\n| check | configured | measured | status |\n|---|---|---|---|",
-        code(&format!("{}{q}", f.name)),
-        text(&f.version)
-    );
-    let perf = r.perf.as_ref();
-    for rule in rules {
-        let (configured, measured) = figures(rule.id, r);
-        let status = match r.findings.iter().find(|x| x.rule == rule.id) {
-            Some(x) if x.severity == Severity::Error => format!("❌ {}", text(&x.message)),
-            Some(x) => format!("⚠️ {}", text(&x.message)),
-            None => match r
-                .notes
-                .iter()
-                .find_map(|n| n.strip_prefix(&format!("{}: not checked: ", rule.id)))
-            {
-                Some(why) => format!("➖ not checked: {}", text(why)),
-                None => "✅ pass".into(),
-            },
-        };
-        let _ = writeln!(
-            s,
-            "| {} | {configured} | {measured} | {status} |",
-            code(rule.id)
-        );
+    let several = !r.more_functions.is_empty();
+    let mut s = table(r, f, rules, several);
+    for more in &r.more_functions {
+        s.push('\n');
+        s.push_str(&table(r, more, rules, several));
     }
+    let perf = r.perf.as_ref();
     if let Some(init) = perf.and_then(|p| p.init_ms.as_ref()) {
         let _ = writeln!(
             s,
@@ -58,9 +33,70 @@ pub fn section(r: &Report, rules: &[RuleDoc]) -> String {
     s
 }
 
+/// One function's table. With several functions (a template with more than one), its
+/// findings are the ones whose message names it, and its notes end with its name.
+fn table(r: &Report, f: &DeployedFunction, rules: &[RuleDoc], several: bool) -> String {
+    let mut s = heading(f);
+    let mine = format!("{}: ", f.name);
+    let suffix = format!(" ({})", f.name);
+    for rule in rules {
+        if rule.kind == RuleKind::PreDeploy && f.source.is_deployed() {
+            continue;
+        }
+        let (configured, measured) = figures(rule.id, r, f);
+        let status = match r
+            .findings
+            .iter()
+            .find(|x| x.rule == rule.id && (!several || x.message.starts_with(&mine)))
+        {
+            Some(x) if x.severity == Severity::Error => format!("❌ {}", text(&x.message)),
+            Some(x) => format!("⚠️ {}", text(&x.message)),
+            None => match r.notes.iter().find_map(|n| {
+                let why = n.strip_prefix(&format!("{}: not checked: ", rule.id))?;
+                if several {
+                    why.strip_suffix(&suffix)
+                } else {
+                    Some(why)
+                }
+            }) {
+                Some(why) => format!("➖ not checked: {}", text(why)),
+                None => "✅ pass".into(),
+            },
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {configured} | {measured} | {status} |",
+            code(rule.id)
+        );
+    }
+    s
+}
+
+/// After the deploy, the function and its version; before it, the file it was read from.
+fn heading(f: &DeployedFunction) -> String {
+    let cols = "| check | configured | measured | status |\n|---|---|---|---|\n";
+    if f.source.is_deployed() {
+        let q = f
+            .qualifier
+            .as_deref()
+            .map(|q| format!(":{q}"))
+            .unwrap_or_default();
+        return format!(
+            "#### Deployed function {} (version {})\n\n{cols}",
+            code(&format!("{}{q}", f.name)),
+            text(&f.version)
+        );
+    }
+    format!(
+        "#### Deployment configuration {}: read from {} ({}, before the deploy)\n\n{cols}",
+        code(&f.name),
+        code(f.file.as_deref().unwrap_or("?")),
+        text(f.source.describe())
+    )
+}
+
 /// The configured value and the measured one each rule compares, as table cells.
-fn figures(id: &str, r: &Report) -> (String, String) {
-    let f = r.function.as_ref().expect("checked by the caller");
+fn figures(id: &str, r: &Report, f: &DeployedFunction) -> (String, String) {
     let p = r.perf.as_ref();
     let dash = || "–".to_string();
     match id {
@@ -124,6 +160,29 @@ fn figures(id: &str, r: &Report) -> (String, String) {
                 .map(|d| format!("gated config {}", code(&d[..d.len().min(19)])))
                 .unwrap_or_else(dash),
         ),
+        "lambda-image-uri-missing" | "lambda-image-uri-unpinned" => (
+            match (&f.image_uri, f.unknown.contains_key("image_uri")) {
+                (Some(u), _) => code(u),
+                (None, true) => "unknown".into(),
+                (None, false) => "none".into(),
+            },
+            dash(),
+        ),
+        "lambda-image-zip-settings" => {
+            let set: Vec<String> = [("Runtime", &f.runtime), ("Handler", &f.handler)]
+                .into_iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {}", code(v))))
+                .chain((!f.layers.is_empty()).then(|| format!("{} layers", f.layers.len())))
+                .collect();
+            (
+                if set.is_empty() {
+                    "none".into()
+                } else {
+                    set.join(", ")
+                },
+                dash(),
+            )
+        }
         _ => (dash(), dash()),
     }
 }

@@ -37,6 +37,10 @@ fn suite_of_rule(rule: &str) -> &'static str {
         "lambda-no-reserved-concurrency",
         "lambda-log-retention",
         "lambda-image-drift",
+        // The same `[lambda]` table, before the deploy (`gate check --deployment`).
+        "lambda-image-uri-missing",
+        "lambda-image-uri-unpinned",
+        "lambda-image-zip-settings",
     ];
     if DEPLOYED.contains(&rule) {
         "perf"

@@ -48,7 +48,7 @@ pub fn render(report: &Report, dockerfile: &str, rules: &[RuleDoc]) -> String {
                 "ruleIndex": rule_ids.iter().position(|r| *r == f.rule).unwrap_or(0),
                 "level": level,
                 "message": {"text": msg},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": dockerfile}, "region": {"startLine": 1}}}],
+                "locations": [location(report, f, dockerfile)],
                 "properties": {"bytes": f.bytes, "layer": f.layer, "paths": f.paths},
             })
         })
@@ -64,4 +64,28 @@ pub fn render(report: &Report, dockerfile: &str, rules: &[RuleDoc]) -> String {
     let mut s = serde_json::to_string_pretty(&doc).expect("SARIF serializes");
     s.push('\n');
     s
+}
+
+/// A finding on a template or plan (`gate check --deployment`) points at its file and line,
+/// so GitHub shows it on the template in the pull request's diff; any other at the
+/// Dockerfile. With several functions in the file, the finding's message names its function.
+fn location(report: &Report, f: &super::Finding, dockerfile: &str) -> Value {
+    let functions: Vec<_> = report
+        .function
+        .iter()
+        .chain(report.more_functions.iter())
+        .collect();
+    let at = functions
+        .iter()
+        .filter(|func| functions.len() == 1 || f.message.starts_with(&format!("{}: ", func.name)))
+        .find_map(|func| func.rule_locations.get(&f.rule));
+    match at {
+        Some(at) => json!({"physicalLocation": {
+            "artifactLocation": {"uri": at.file.trim_start_matches("./")},
+            "region": {"startLine": at.line.unwrap_or(1)},
+        }}),
+        None => {
+            json!({"physicalLocation": {"artifactLocation": {"uri": dockerfile}, "region": {"startLine": 1}}})
+        }
+    }
 }

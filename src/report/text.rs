@@ -26,6 +26,7 @@ type SectionFn = fn(&Report) -> Option<String>;
 /// The report, top to bottom: a new section plugs in as one line here.
 const SECTIONS: &[SectionFn] = &[
     image,
+    deployment,
     layers,
     hidden_files,
     |r| Some(super::changes::text(r)).filter(|s| !s.trim().is_empty()),
@@ -331,6 +332,41 @@ fn checks(r: &Report) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// `gate check --deployment`: which functions were read from which file, before the deploy
+/// (their findings and "not checked" notes follow in their own sections).
+fn deployment(r: &Report) -> Option<String> {
+    let mut out = String::new();
+    for f in r.function.iter().chain(r.more_functions.iter()) {
+        if f.source.is_deployed() {
+            continue;
+        }
+        let q = f
+            .qualifier
+            .as_deref()
+            .map(|q| format!(":{q}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "function {}{} read from {} ({}, before the deploy)",
+            escape(&f.name),
+            escape(&q),
+            escape(f.file.as_deref().unwrap_or("?")),
+            f.source.describe()
+        );
+        let _ = writeln!(
+            out,
+            "         {} MB · {} s · {} · tracing {} · reserved {}",
+            f.memory_mb,
+            f.timeout_s,
+            escape(&f.architecture),
+            escape(&f.tracing),
+            f.reserved_concurrency
+                .map_or("none".to_string(), |n| n.to_string())
+        );
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 fn notes(r: &Report) -> Option<String> {

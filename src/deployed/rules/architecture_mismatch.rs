@@ -11,11 +11,16 @@ pub const RULE: Rule = Rule {
     default: Level::Deny,
     description: "the configured architecture is not the image's",
     check,
+    fields: &["architecture"],
+    pre_deploy_only: false,
 };
 
 fn check(ctx: &Ctx) -> Outcome {
     let Some(image) = ctx.image else {
-        return Outcome::Unknown("no image in this run (gate check IMAGE --function NAME)".into());
+        return Outcome::Unknown(
+            "no image in this run (gate check IMAGE --function NAME, or IMAGE --deployment FILE)"
+                .into(),
+        );
     };
     let image_arch = image.platform.split('/').nth(1).unwrap_or_default();
     let (Some(want), Some(have)) = (

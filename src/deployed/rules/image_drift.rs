@@ -9,6 +9,8 @@ pub const RULE: Rule = Rule {
     default: Level::Deny,
     description: "the deployed image digest differs from the image gated in the same run",
     check,
+    fields: &["image_uri"],
+    pre_deploy_only: false,
 };
 
 fn check(ctx: &Ctx) -> Outcome {
@@ -16,6 +18,11 @@ fn check(ctx: &Ctx) -> Outcome {
         return Outcome::Unknown("no image gated in this run".into());
     }
     let Some(deployed) = &ctx.function.image_digest else {
+        if !ctx.function.source.is_deployed() {
+            return Outcome::Unknown(
+                "the image URI names a tag, not a digest: which image deploys is decided at the deploy".into(),
+            );
+        }
         return Outcome::Unknown("the Lambda API gave no resolved image digest".into());
     };
     if ctx.image_digests.is_empty() {

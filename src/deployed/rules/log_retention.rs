@@ -9,6 +9,8 @@ pub const RULE: Rule = Rule {
     default: Level::Warn,
     description: "the function's logs never expire, or are kept longer than the policy allows",
     check,
+    fields: &["log_group", "log_retention_days"],
+    pre_deploy_only: false,
 };
 
 fn check(ctx: &Ctx) -> Outcome {

@@ -11,6 +11,8 @@ pub const RULE: Rule = Rule {
     default: Level::Warn,
     description: "max memory used is too close to the configured size, or far below it",
     check,
+    fields: &["memory_mb"],
+    pre_deploy_only: false,
 };
 
 /// Lambda's smallest size; suggestions are rounded up to a multiple of this step.

@@ -2,6 +2,9 @@
 
 pub mod architecture_mismatch;
 pub mod image_drift;
+pub mod image_uri_missing;
+pub mod image_uri_unpinned;
+pub mod image_zip_settings;
 pub mod log_retention;
 pub mod memory_headroom;
 pub mod no_dlq;

@@ -9,12 +9,24 @@ pub const RULE: Rule = Rule {
     default: Level::Warn,
     description: "asynchronous invocations with no dead-letter queue and no on-failure destination",
     check,
+    // Either one is enough, so an unknown one is weighed here, not by `run`.
+    fields: &[],
+    pre_deploy_only: false,
 };
 
 fn check(ctx: &Ctx) -> Outcome {
     let f = ctx.function;
-    if f.dead_letter_target.is_some() || f.on_failure_destination.is_some() {
+    let known = |field: &str, v: &Option<String>| v.is_some() && !f.unknown.contains_key(field);
+    if known("dead_letter_target", &f.dead_letter_target)
+        || known("on_failure_destination", &f.on_failure_destination)
+    {
         return Outcome::Pass;
+    }
+    if let Some(why) = ["dead_letter_target", "on_failure_destination"]
+        .iter()
+        .find_map(|k| f.unknown.get(*k))
+    {
+        return Outcome::Unknown(why.clone());
     }
     Outcome::Fail {
         message: format!(

@@ -10,6 +10,8 @@ pub const RULE: Rule = Rule {
     default: Level::Warn,
     description: "no reserved concurrency: the function shares (and can drain) the account's pool",
     check,
+    fields: &["reserved_concurrency"],
+    pre_deploy_only: false,
 };
 
 fn check(ctx: &Ctx) -> Outcome {

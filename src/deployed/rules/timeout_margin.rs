@@ -10,6 +10,8 @@ pub const RULE: Rule = Rule {
     default: Level::Deny,
     description: "the timeout is below the margin over the measured p99/max, or far above it",
     check,
+    fields: &["timeout_s"],
+    pre_deploy_only: false,
 };
 
 /// Timeouts up to this are never called too long: API Gateway's own limit is 29 s, and a

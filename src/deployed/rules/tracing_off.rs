@@ -9,6 +9,8 @@ pub const RULE: Rule = Rule {
     default: Level::Warn,
     description: "X-Ray tracing is not Active",
     check,
+    fields: &["tracing"],
+    pre_deploy_only: false,
 };
 
 fn check(ctx: &Ctx) -> Outcome {
