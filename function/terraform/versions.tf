@@ -4,6 +4,9 @@
 # and checkov read it as written.
 terraform {
   required_version = ">= 1.5"
+  # State in S3; bucket, key and region come from `terraform init -backend-config=…` (the
+  # example workflow's Terraform deploy).
+  backend "s3" {}
   required_providers {
     aws = {
       source  = "hashicorp/aws"
