@@ -337,3 +337,34 @@ fn an_output_path_that_is_a_symlink_is_refused_and_its_target_untouched() {
         .collect();
     assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
 }
+
+/// A directory link committed to the workspace (`reports -> /elsewhere`) would take
+/// `-o reports/r.json` out of the checkout: refused, and nothing is written where it points.
+#[test]
+fn an_output_under_a_directory_link_in_the_workspace_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(work.join("real")).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, work.join("reports")).unwrap();
+    let img = image(IMAGE);
+    for path in ["reports/r.json", "real/../reports/r.json"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_gate"))
+            .current_dir(&work)
+            .args(["check", img.to_str().unwrap(), "-o", path])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_error(&out, &["reports", "symbolic link"], &[]);
+        assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0, "{path}");
+    }
+    // A real directory in the workspace is written as before.
+    let out = Command::new(env!("CARGO_BIN_EXE_gate"))
+        .current_dir(&work)
+        .args(["check", img.to_str().unwrap(), "-o", "real/r.json"])
+        .output()
+        .unwrap();
+    assert!(out.status.code().unwrap() < 2, "{out:?}");
+    assert!(work.join("real/r.json").is_file());
+}

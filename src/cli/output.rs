@@ -147,6 +147,39 @@ fn write_stdout(body: &[u8]) -> Result<()> {
     }
 }
 
+/// The first directory of `path`, below the working directory, that is a symbolic link. The
+/// working directory is the pull request's checkout, where a committed `reports -> /github/…`
+/// would make `-o reports/r.json` land anywhere; directories above it (and absolute paths
+/// elsewhere, such as `$RUNNER_TEMP`) are the runner's, and may be links of the system's own.
+fn planted_directory_link(path: &Path) -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    let rel = if path.is_absolute() {
+        path.strip_prefix(&cwd).ok()?
+    } else {
+        path
+    };
+    let mut walked = PathBuf::new();
+    for part in rel.parent()?.components() {
+        match part {
+            std::path::Component::Normal(name) => walked.push(name),
+            // Every directory walked so far is a real one (a link would have been refused), so
+            // `..` is its parent; past the working directory, what lies there is not the
+            // checkout's.
+            std::path::Component::ParentDir => {
+                if !walked.pop() {
+                    return None;
+                }
+                continue;
+            }
+            _ => continue,
+        }
+        if std::fs::symlink_metadata(cwd.join(&walked)).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Some(walked);
+        }
+    }
+    None
+}
+
 /// One output file, written but not yet in place.
 enum Staged {
     /// A temporary file in the target's directory, to be renamed over the target.
@@ -178,6 +211,13 @@ impl Staged {
             bail!(
                 "{}: is a symbolic link; the gate does not write through links (one in the workspace could point it at any file): remove it or choose another path",
                 path.display()
+            );
+        }
+        if let Some(link) = planted_directory_link(path) {
+            bail!(
+                "{}: {} is a symbolic link; the gate does not write through links in the working directory (one there could point it at any directory): remove it or choose another path",
+                path.display(),
+                link.display()
             );
         }
         let target = path.to_path_buf();
