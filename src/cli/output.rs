@@ -55,8 +55,8 @@ pub struct OutputArgs {
 
     /// How many of the history's last lines to draw.
     #[arg(long, value_name = "N", default_value_t = report::history::DEFAULT_LAST,
-          value_parser = clap::value_parser!(u16).range(1..=1000).map(|n| n as usize))]
-    pub history_last: usize,
+          value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub history_last: u16,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -81,7 +81,7 @@ impl OutputArgs {
         let Some(path) = &self.history else {
             return Ok(());
         };
-        let (history, notes) = report::history::read(path, self.history_last)?;
+        let (history, notes) = report::history::read(path, usize::from(self.history_last))?;
         for n in &notes {
             eprintln!("gate: warning: {}", lambda_gate::term::escape(n));
         }

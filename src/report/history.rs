@@ -17,7 +17,7 @@ use crate::model::Report;
 pub const MAX_LINE_BYTES: u64 = 4096;
 
 /// The lines the trend draws by default: a month of daily builds.
-pub const DEFAULT_LAST: usize = 30;
+pub const DEFAULT_LAST: u16 = 30;
 
 /// The figures of `report` worth a trend.
 pub fn entry(report: &Report, commit: &str, time: &str) -> HistoryEntry {
