@@ -61,7 +61,9 @@ fn append(a: AppendArgs) -> Result<i32> {
                 .map_err(|e| anyhow!("--time: {t:?} is not an RFC 3339 time: {e}"))?;
             t
         }
-        None => OffsetDateTime::now_utc().format(&Rfc3339)?,
+        None => OffsetDateTime::now_utc()
+            .replace_nanosecond(0)?
+            .format(&Rfc3339)?,
     };
     let entry = history::entry(&report, &commit, &time);
     history::append(&a.to, &entry)?;
