@@ -39,6 +39,9 @@ pub fn entry(report: &Report, commit: &str, time: &str) -> HistoryEntry {
 /// Appends `entry` as one line. A file whose last line was cut short (no final newline) gets
 /// one first, so the new line is never glued to the broken one.
 pub fn append(path: &Path, entry: &HistoryEntry) -> Result<()> {
+    if path.exists() {
+        regular(path)?;
+    }
     let mut file = OpenOptions::new()
         .create(true)
         .append(true)
@@ -65,9 +68,23 @@ pub fn append(path: &Path, entry: &HistoryEntry) -> Result<()> {
         .with_context(|| format!("{}: cannot append to the history file", path.display()))
 }
 
+/// A FIFO would block the open, a device never end: only a plain file is a history file.
+fn regular(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path)
+        .with_context(|| format!("{}: cannot read the history file", path.display()))?;
+    if !meta.is_file() {
+        return Err(anyhow!(
+            "{}: the history file is not a regular file",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
 /// The last `last` well-formed lines of the file, oldest first, and a note per kind of line
 /// skipped. Reads at most `(last + 1) × MAX_LINE_BYTES` bytes from the end.
 pub fn read(path: &Path, last: usize) -> Result<(History, Vec<String>)> {
+    regular(path)?;
     let mut file = std::fs::File::open(path)
         .with_context(|| format!("{}: cannot read the history file", path.display()))?;
     let len = file
@@ -146,6 +163,22 @@ mod tests {
             p95_ms: Some(50.0 + i as f64),
             ..HistoryEntry::default()
         }
+    }
+
+    #[test]
+    fn a_directory_or_a_fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read(dir.path(), 30).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        let fifo = dir.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let err = read(&fifo, 30).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        assert!(append(&fifo, &line(0)).is_err());
     }
 
     #[test]
