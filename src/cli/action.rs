@@ -63,6 +63,7 @@ const INPUTS: &[(&str, Option<&str>, Option<&str>, Kind)] = &[
         Some("--baseline"),
         Kind::One,
     ),
+    ("history", Some("--history"), Some("--history"), Kind::One),
     ("perf-url", Some("--perf-url"), Some("--url"), Kind::One),
     ("perf-function", None, Some("--function"), Kind::One),
     ("perf-region", None, Some("--region"), Kind::One),

@@ -186,6 +186,7 @@ pub fn run(args: CheckArgs) -> Result<i32> {
             base,
         ));
     }
+    args.output.add_history(&mut report)?;
     let report = report.finalize();
     let sbom = match &args.sbom_output {
         Some(path) => Some((path, lambda_gate::report::sbom::render(&report)?)),

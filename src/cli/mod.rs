@@ -9,6 +9,7 @@ mod action;
 mod check;
 mod deployment;
 mod github;
+mod history;
 mod output;
 mod perf;
 mod rules;
@@ -41,6 +42,9 @@ enum Command {
     Perf(Box<perf::PerfCmd>),
     /// Post or update the sticky pull-request comment for a JSON report.
     Comment(github::CommentCmd),
+    /// Keep main's trend: append a report's headline figures to a JSON Lines file, which
+    /// `--history` draws in the comment and the HTML report.
+    History(history::HistoryCmd),
     /// Write a commented gate.toml with every option and its default.
     Init(rules::InitCmd),
     /// Run as the GitHub Action: read the INPUT_* variables the runner sets and run `check`
@@ -95,6 +99,7 @@ fn run(command: Command) -> anyhow::Result<i32> {
         Command::Security(cmd) => security::run(cmd),
         Command::Perf(cmd) => perf::run(*cmd),
         Command::Comment(cmd) => github::run(cmd),
+        Command::History(cmd) => history::run(cmd),
         Command::Init(cmd) => rules::run_init(cmd),
         Command::Action(cmd) => run_action(cmd),
     }

@@ -47,6 +47,16 @@ pub struct OutputArgs {
     /// The JSON report of the base branch, to compare against.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+
+    /// main's history (`gate history append`, JSON Lines): its last builds are drawn as a
+    /// trend in the comment and the HTML report.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub history: Option<PathBuf>,
+
+    /// How many of the history's last lines to draw.
+    #[arg(long, value_name = "N", default_value_t = report::history::DEFAULT_LAST,
+          value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub history_last: u16,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -63,6 +73,21 @@ impl OutputArgs {
             return Ok(None);
         };
         report::json::read(path, "the baseline report").map(Some)
+    }
+
+    /// `--history`: main's last builds into the report, and a note for each kind of line
+    /// skipped.
+    pub fn add_history(&self, report: &mut Report) -> Result<()> {
+        let Some(path) = &self.history else {
+            return Ok(());
+        };
+        let (history, notes) = report::history::read(path, usize::from(self.history_last))?;
+        for n in &notes {
+            eprintln!("gate: warning: {}", lambda_gate::term::escape(n));
+        }
+        report.notes.extend(notes);
+        report.history = Some(history);
+        Ok(())
     }
 
     /// Writes the report to stdout in the chosen format, and the JSON to `--output`.

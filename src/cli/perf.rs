@@ -389,6 +389,7 @@ pub fn run(cmd: PerfCmd) -> Result<i32> {
                     &policy,
                 );
             }
+            cmd.output.add_history(&mut report)?;
             let report = report.finalize();
             cmd.output.emit(&report)?;
             let path = cmd.output.output.as_ref().map(|p| p.display().to_string());

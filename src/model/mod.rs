@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 pub use crate::image::dive::DiveScore;
 pub use crate::image::index::{EntryKind, IndexEntry, IndexFacts};
 
+pub mod history;
 pub mod perf;
 pub mod policy_changes;
 pub mod security;
@@ -65,6 +66,9 @@ pub struct Report {
     /// `function`, each held to the same rules (their findings name them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub more_functions: Vec<DeployedFunction>,
+    /// With `--history`: main's last builds, drawn as a trend beside this run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<history::History>,
 }
 
 /// The image a Lambda function runs, as `GetFunction` resolved it at deploy time.
@@ -213,6 +217,7 @@ impl Default for Report {
             function: None,
             policy_changes: None,
             more_functions: Vec::new(),
+            history: None,
         }
     }
 }

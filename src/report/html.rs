@@ -71,6 +71,7 @@ pub fn render(report: &Report) -> String {
                 (findings(report))
                 (security(report))
                 (perf(report))
+                (super::trend::html(report))
                 (changes(report))
                 (notes(report))
                 footer {

@@ -86,6 +86,10 @@ const SECTIONS: &[Part] = &[
         render: |r, _| perf(r),
     },
     Part {
+        trim: Some("trend"),
+        render: |r, _| super::trend::markdown(r),
+    },
+    Part {
         trim: None,
         render: |r, rules| {
             Some(super::deployed_md::section(r, rules.deployed)).filter(|s| !s.is_empty())

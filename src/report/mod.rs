@@ -6,6 +6,7 @@
 
 pub mod changes;
 pub mod deployed_md;
+pub mod history;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -17,6 +18,7 @@ pub mod sarif;
 pub mod sbom;
 pub mod shards;
 pub mod text;
+pub mod trend;
 pub mod words;
 
 pub use crate::model::*;
