@@ -724,3 +724,68 @@ fn the_timeout_margin_before_the_deploy_uses_the_perf_report() {
     let msg = f["message"].as_str().unwrap();
     assert!(msg.ends_with("function/template.yaml:102)"), "{msg}");
 }
+
+/// Hand-written (a hostile name is not in any real template): the HTML page's
+/// deployment-configuration section, read from a template, with its file:line per finding,
+/// and the function's and file's names escaped by maud.
+#[test]
+fn the_html_report_shows_the_template_read_before_the_deploy_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let evil = "<img src=x onerror=alert(1)>";
+    let template = dir.path().join("t<b>.yaml");
+    std::fs::write(
+        &template,
+        format!(
+            "AWSTemplateFormatVersion: '2010-09-09'\n\
+             Transform: AWS::Serverless-2016-10-31\n\
+             Resources:\n\
+             \x20 Fn:\n\
+             \x20   Type: AWS::Serverless::Function\n\
+             \x20   Properties:\n\
+             \x20     FunctionName: '{evil}'\n\
+             \x20     PackageType: Image\n\
+             \x20     Tracing: Active\n"
+        ),
+    )
+    .unwrap();
+    let html = dir.path().join("gate.html");
+    let out = support::gate(&[
+        "check",
+        "--deployment",
+        template.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "no image URI fails: {out:?}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<section id=\"deployment\">"), "{page}");
+    assert!(page.contains("Deployment configuration"));
+    let file = template
+        .to_str()
+        .unwrap()
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    assert!(
+        page.contains(&format!(
+            "read from <code>{file}</code> (the template, before the deploy)"
+        )),
+        "{page}"
+    );
+    // The finding on the image URI points at `PackageType: Image`, line 8.
+    let row = page
+        .split("data-rule=\"lambda-image-uri-missing\"")
+        .nth(1)
+        .and_then(|s| s.split("</tr>").next())
+        .unwrap();
+    assert!(row.contains("badge fail"), "{row}");
+    assert!(row.contains(&format!("{file}:8</code>")), "{row}");
+    // The hostile name is text, never an element.
+    assert!(!page.contains("<img"));
+    assert!(!page.contains("<b>"));
+    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert_eq!(
+        page.matches("<script").count(),
+        1,
+        "only the page's own script"
+    );
+}
