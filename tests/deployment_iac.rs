@@ -789,3 +789,107 @@ fn the_html_report_shows_the_template_read_before_the_deploy_escaped() {
         "only the page's own script"
     );
 }
+
+/// Hand-written: no real plan in ../shared/fixtures/iac has an alias, provisioned concurrency
+/// or a function whose name is known only after apply (its README lists the gap). This is
+/// the shape `terraform show -json` gives for `function_name = random_pet.name.id` with the
+/// log group, event-invoke config, alias and provisioned concurrency written against the
+/// function's attributes, in a module: only the plan's `configuration` references tie them
+/// to the function.
+#[test]
+fn a_plan_ties_log_group_destination_alias_and_provisioned_concurrency_by_reference() {
+    let change =
+        |address: &str, kind: &str, after: serde_json::Value, unknown: serde_json::Value| {
+            serde_json::json!({"address": address, "mode": "managed", "type": kind, "name": "x",
+            "change": {"actions": ["create"], "after": after, "after_unknown": unknown}})
+        };
+    let m = "module.fn[\"a.b\"].";
+    let refs = |r: &[&str]| serde_json::json!({"references": r});
+    let plan = serde_json::json!({
+        "format_version": "1.2",
+        "resource_changes": [
+            change(&format!("{m}aws_lambda_function.this"), "aws_lambda_function",
+                serde_json::json!({"package_type": "Image", "timeout": 30, "memory_size": 512,
+                    "tracing_config": [{"mode": "Active"}], "reserved_concurrent_executions": 10}),
+                serde_json::json!({"function_name": true, "image_uri": true})),
+            change(&format!("{m}aws_lambda_function.other"), "aws_lambda_function",
+                serde_json::json!({"function_name": "other", "package_type": "Image"}),
+                serde_json::json!({})),
+            change(&format!("{m}aws_cloudwatch_log_group.this"), "aws_cloudwatch_log_group",
+                serde_json::json!({"retention_in_days": 30}), serde_json::json!({"name": true})),
+            change(&format!("{m}aws_lambda_function_event_invoke_config.this"),
+                "aws_lambda_function_event_invoke_config",
+                serde_json::json!({"destination_config": [{"on_failure": [{"destination": "arn:aws:sqs:us-east-1:123456789012:dlq"}]}]}),
+                serde_json::json!({"function_name": true})),
+            change(&format!("{m}aws_lambda_alias.live"), "aws_lambda_alias",
+                serde_json::json!({"name": "live"}), serde_json::json!({"function_name": true})),
+            change(&format!("{m}aws_lambda_provisioned_concurrency_config.live"),
+                "aws_lambda_provisioned_concurrency_config",
+                serde_json::json!({"qualifier": "live", "provisioned_concurrent_executions": 2}),
+                serde_json::json!({"function_name": true})),
+        ],
+        "configuration": {"root_module": {"module_calls": {"fn": {"module": {"resources": [
+            {"address": "aws_lambda_function.this", "type": "aws_lambda_function",
+             "expressions": {"function_name": refs(&["random_pet.name.id", "random_pet.name"])}},
+            {"address": "aws_lambda_function.other", "type": "aws_lambda_function",
+             "expressions": {"function_name": {"constant_value": "other"}}},
+            {"address": "aws_cloudwatch_log_group.this", "type": "aws_cloudwatch_log_group",
+             "expressions": {"name": refs(&["aws_lambda_function.this.function_name", "aws_lambda_function.this"])}},
+            {"address": "aws_lambda_function_event_invoke_config.this",
+             "type": "aws_lambda_function_event_invoke_config",
+             "expressions": {"function_name": refs(&["aws_lambda_function.this.function_name", "aws_lambda_function.this"])}},
+            {"address": "aws_lambda_alias.live", "type": "aws_lambda_alias",
+             "expressions": {"function_name": refs(&["aws_lambda_function.this.function_name", "aws_lambda_function.this"]),
+                             "name": {"constant_value": "live"}}},
+            {"address": "aws_lambda_provisioned_concurrency_config.live",
+             "type": "aws_lambda_provisioned_concurrency_config",
+             "expressions": {"function_name": refs(&["aws_lambda_alias.live.function_name", "aws_lambda_alias.live"]),
+                             "qualifier": refs(&["aws_lambda_alias.live.name", "aws_lambda_alias.live"])}}
+        ]}}}}}
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    let fs = iac::read(&file, &Params::new(), None).unwrap();
+    let this = fs
+        .iter()
+        .find(|f| {
+            f.locations["function"]
+                .address
+                .as_deref()
+                .unwrap()
+                .ends_with(".this")
+        })
+        .unwrap();
+    assert_eq!(this.log_retention_days, Some(30));
+    assert_eq!(
+        this.locations["log_retention_days"].address.as_deref(),
+        Some(format!("{m}aws_cloudwatch_log_group.this").as_str())
+    );
+    assert!(
+        !this.unknown.contains_key("log_group"),
+        "{:?}",
+        this.unknown
+    );
+    assert_eq!(
+        this.on_failure_destination.as_deref(),
+        Some("arn:aws:sqs:us-east-1:123456789012:dlq")
+    );
+    assert_eq!(this.qualifier.as_deref(), Some("live"));
+    assert_eq!(this.provisioned_concurrency, Some(2));
+    assert_eq!(
+        this.locations["qualifier"].address.as_deref(),
+        Some(format!("{m}aws_lambda_alias.live").as_str())
+    );
+    // The rules see them: a destination, a log group with retention.
+    let (findings, _) = run(this, None);
+    let rules: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+    assert!(!rules.contains(&"lambda-no-dlq"), "{rules:?}");
+    assert!(!rules.contains(&"lambda-log-retention"), "{rules:?}");
+    // The other function in the module is tied to none of them.
+    let other = by_name(&fs, "other");
+    assert_eq!(other.on_failure_destination, None);
+    assert_eq!(other.provisioned_concurrency, None);
+    assert_eq!(other.qualifier, None);
+    assert_eq!(other.log_retention_days, None);
+}
