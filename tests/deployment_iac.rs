@@ -893,3 +893,91 @@ fn a_plan_ties_log_group_destination_alias_and_provisioned_concurrency_by_refere
     assert_eq!(other.qualifier, None);
     assert_eq!(other.log_retention_days, None);
 }
+
+/// Hand-written: the SAM fixtures' Globals set only scalars. SAM merges `Globals.Function`
+/// as its translator does (`_do_merge`): maps key by key (the function's over the global),
+/// lists concatenated global-first, scalars replaced; `IgnoreGlobals` leaves a key out.
+#[test]
+fn sam_globals_merge_maps_by_key_and_lists_global_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("template.yaml");
+    let arn = |x: &str| format!("arn:aws:sqs:us-east-1:123456789012:{x}");
+    let layer = |x: &str| format!("arn:aws:lambda:us-east-1:123456789012:layer:{x}:1");
+    std::fs::write(
+        &file,
+        format!(
+            "Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Timeout: 10
+    Layers: [{gl}]
+    DeadLetterQueue:
+      Type: SQS
+      TargetArn: {gdlq}
+    EventInvokeConfig:
+      MaximumRetryAttempts: 0
+      DestinationConfig:
+        OnFailure:
+          Type: SQS
+          Destination: {gdest}
+Resources:
+  Merged:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: merged
+      Timeout: 20
+      Layers: [{ol}]
+      DeadLetterQueue:
+        TargetArn: {odlq}
+      EventInvokeConfig:
+        MaximumRetryAttempts: 1
+  Ignoring:
+    Type: AWS::Serverless::Function
+    IgnoreGlobals: [Layers, EventInvokeConfig]
+    Properties:
+      FunctionName: ignoring
+      Layers: [{ol}]
+  Intrinsic:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: intrinsic
+      DeadLetterQueue: {{\"Fn::If\": [Never, {{TargetArn: x}}, {{Ref: AWS::NoValue}}]}}
+",
+            gl = layer("global"),
+            ol = layer("own"),
+            gdlq = arn("global-dlq"),
+            odlq = arn("own-dlq"),
+            gdest = arn("global-dest"),
+        ),
+    )
+    .unwrap();
+    let fs = iac::read(&file, &Params::new(), None).unwrap();
+    let merged = by_name(&fs, "merged");
+    assert_eq!(merged.timeout_s, 20, "a scalar is replaced");
+    assert_eq!(merged.layers, [layer("global"), layer("own")]);
+    assert_eq!(
+        merged.dead_letter_target.as_deref(),
+        Some(arn("own-dlq").as_str()),
+        "the function's TargetArn over the global one, beside the global Type"
+    );
+    assert_eq!(line(merged, "dead_letter_target"), Some(23));
+    assert_eq!(
+        merged.on_failure_destination.as_deref(),
+        Some(arn("global-dest").as_str()),
+        "the function's EventInvokeConfig keeps the global DestinationConfig"
+    );
+    let ignoring = by_name(&fs, "ignoring");
+    assert_eq!(ignoring.layers, [layer("own")]);
+    assert_eq!(ignoring.on_failure_destination, None);
+    assert_eq!(
+        ignoring.timeout_s, 10,
+        "a key not ignored still comes from Globals"
+    );
+    // An intrinsic is one value: replaced whole, not merged with the global map.
+    let intrinsic = by_name(&fs, "intrinsic");
+    assert_ne!(
+        intrinsic.dead_letter_target.as_deref(),
+        Some(arn("global-dlq").as_str()),
+        "{intrinsic:?}"
+    );
+}
