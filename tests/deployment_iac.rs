@@ -981,3 +981,62 @@ Resources:
         "{intrinsic:?}"
     );
 }
+
+/// `--deployment` beside a deployed function (a joined perf report that carries one, or
+/// `--function`) is refused, exit 2 and one line: the template's configuration used to
+/// replace the deployed one in the report while the deployed findings stayed, unlabelled.
+#[test]
+fn deployment_beside_a_deployed_function_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut perf: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root().join("tests/data/function-naive-report.json")).unwrap(),
+    )
+    .unwrap();
+    let mut live = function();
+    live.name = "live-fn".into();
+    live.source = ConfigSource::Deployed;
+    perf["function"] = serde_json::to_value(&live).unwrap();
+    let perf_file = dir.path().join("perf.json");
+    std::fs::write(&perf_file, perf.to_string()).unwrap();
+    let template = root().join("function/template.yaml");
+    let refused = |args: &[&str]| {
+        let out = support::gate(args);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let err = String::from_utf8(out.stderr.clone()).unwrap();
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains("--deployment"), "{err}");
+        assert!(out.stdout.is_empty(), "no report: {out:?}");
+        err
+    };
+    let err = refused(&[
+        "check",
+        "--deployment",
+        template.to_str().unwrap(),
+        "--perf-report",
+        perf_file.to_str().unwrap(),
+        "--parameter",
+        &format!("ImageUri={}", ecr_uri()),
+    ]);
+    assert!(err.contains("live-fn"), "{err}");
+    let err = refused(&[
+        "check",
+        "--deployment",
+        template.to_str().unwrap(),
+        "--function",
+        "live-fn",
+    ]);
+    assert!(err.contains("--function live-fn"), "{err}");
+    // A perf report without a deployed function still joins (the timeout margin).
+    perf.as_object_mut().unwrap().remove("function");
+    std::fs::write(&perf_file, perf.to_string()).unwrap();
+    let out = support::gate(&[
+        "check",
+        "--deployment",
+        template.to_str().unwrap(),
+        "--perf-report",
+        perf_file.to_str().unwrap(),
+        "--parameter",
+        &format!("ImageUri={}", ecr_uri()),
+    ]);
+    assert_ne!(out.status.code(), Some(2), "{out:?}");
+}
