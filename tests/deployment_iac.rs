@@ -724,3 +724,319 @@ fn the_timeout_margin_before_the_deploy_uses_the_perf_report() {
     let msg = f["message"].as_str().unwrap();
     assert!(msg.ends_with("function/template.yaml:102)"), "{msg}");
 }
+
+/// Hand-written (a hostile name is not in any real template): the HTML page's
+/// deployment-configuration section, read from a template, with its file:line per finding,
+/// and the function's and file's names escaped by maud.
+#[test]
+fn the_html_report_shows_the_template_read_before_the_deploy_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let evil = "<img src=x onerror=alert(1)>";
+    let template = dir.path().join("t<b>.yaml");
+    std::fs::write(
+        &template,
+        format!(
+            "AWSTemplateFormatVersion: '2010-09-09'\n\
+             Transform: AWS::Serverless-2016-10-31\n\
+             Resources:\n\
+             \x20 Fn:\n\
+             \x20   Type: AWS::Serverless::Function\n\
+             \x20   Properties:\n\
+             \x20     FunctionName: '{evil}'\n\
+             \x20     PackageType: Image\n\
+             \x20     Tracing: Active\n"
+        ),
+    )
+    .unwrap();
+    let html = dir.path().join("gate.html");
+    let out = support::gate(&[
+        "check",
+        "--deployment",
+        template.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "no image URI fails: {out:?}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<section id=\"deployment\">"), "{page}");
+    assert!(page.contains("Deployment configuration"));
+    let file = template
+        .to_str()
+        .unwrap()
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    assert!(
+        page.contains(&format!(
+            "read from <code>{file}</code> (the template, before the deploy)"
+        )),
+        "{page}"
+    );
+    // The finding on the image URI points at `PackageType: Image`, line 8.
+    let row = page
+        .split("data-rule=\"lambda-image-uri-missing\"")
+        .nth(1)
+        .and_then(|s| s.split("</tr>").next())
+        .unwrap();
+    assert!(row.contains("badge fail"), "{row}");
+    assert!(row.contains(&format!("{file}:8</code>")), "{row}");
+    // The hostile name is text, never an element.
+    assert!(!page.contains("<img"));
+    assert!(!page.contains("<b>"));
+    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert_eq!(
+        page.matches("<script").count(),
+        1,
+        "only the page's own script"
+    );
+}
+
+/// Hand-written: no real plan in ../shared/fixtures/iac has an alias, provisioned concurrency
+/// or a function whose name is known only after apply (its README lists the gap). This is
+/// the shape `terraform show -json` gives for `function_name = random_pet.name.id` with the
+/// log group, event-invoke config, alias and provisioned concurrency written against the
+/// function's attributes, in a module: only the plan's `configuration` references tie them
+/// to the function.
+#[test]
+fn a_plan_ties_log_group_destination_alias_and_provisioned_concurrency_by_reference() {
+    let change =
+        |address: &str, kind: &str, after: serde_json::Value, unknown: serde_json::Value| {
+            serde_json::json!({"address": address, "mode": "managed", "type": kind, "name": "x",
+            "change": {"actions": ["create"], "after": after, "after_unknown": unknown}})
+        };
+    let m = "module.fn[\"a.b\"].";
+    let refs = |r: &[&str]| serde_json::json!({"references": r});
+    let plan = serde_json::json!({
+        "format_version": "1.2",
+        "resource_changes": [
+            change(&format!("{m}aws_lambda_function.this"), "aws_lambda_function",
+                serde_json::json!({"package_type": "Image", "timeout": 30, "memory_size": 512,
+                    "tracing_config": [{"mode": "Active"}], "reserved_concurrent_executions": 10}),
+                serde_json::json!({"function_name": true, "image_uri": true})),
+            change(&format!("{m}aws_lambda_function.other"), "aws_lambda_function",
+                serde_json::json!({"function_name": "other", "package_type": "Image"}),
+                serde_json::json!({})),
+            change(&format!("{m}aws_cloudwatch_log_group.this"), "aws_cloudwatch_log_group",
+                serde_json::json!({"retention_in_days": 30}), serde_json::json!({"name": true})),
+            change(&format!("{m}aws_lambda_function_event_invoke_config.this"),
+                "aws_lambda_function_event_invoke_config",
+                serde_json::json!({"destination_config": [{"on_failure": [{"destination": "arn:aws:sqs:us-east-1:123456789012:dlq"}]}]}),
+                serde_json::json!({"function_name": true})),
+            change(&format!("{m}aws_lambda_alias.live"), "aws_lambda_alias",
+                serde_json::json!({"name": "live"}), serde_json::json!({"function_name": true})),
+            change(&format!("{m}aws_lambda_provisioned_concurrency_config.live"),
+                "aws_lambda_provisioned_concurrency_config",
+                serde_json::json!({"qualifier": "live", "provisioned_concurrent_executions": 2}),
+                serde_json::json!({"function_name": true})),
+        ],
+        "configuration": {"root_module": {"module_calls": {"fn": {"module": {"resources": [
+            {"address": "aws_lambda_function.this", "type": "aws_lambda_function",
+             "expressions": {"function_name": refs(&["random_pet.name.id", "random_pet.name"])}},
+            {"address": "aws_lambda_function.other", "type": "aws_lambda_function",
+             "expressions": {"function_name": {"constant_value": "other"}}},
+            {"address": "aws_cloudwatch_log_group.this", "type": "aws_cloudwatch_log_group",
+             "expressions": {"name": refs(&["aws_lambda_function.this.function_name", "aws_lambda_function.this"])}},
+            {"address": "aws_lambda_function_event_invoke_config.this",
+             "type": "aws_lambda_function_event_invoke_config",
+             "expressions": {"function_name": refs(&["aws_lambda_function.this.function_name", "aws_lambda_function.this"])}},
+            {"address": "aws_lambda_alias.live", "type": "aws_lambda_alias",
+             "expressions": {"function_name": refs(&["aws_lambda_function.this.function_name", "aws_lambda_function.this"]),
+                             "name": {"constant_value": "live"}}},
+            {"address": "aws_lambda_provisioned_concurrency_config.live",
+             "type": "aws_lambda_provisioned_concurrency_config",
+             "expressions": {"function_name": refs(&["aws_lambda_alias.live.function_name", "aws_lambda_alias.live"]),
+                             "qualifier": refs(&["aws_lambda_alias.live.name", "aws_lambda_alias.live"])}}
+        ]}}}}}
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    let fs = iac::read(&file, &Params::new(), None).unwrap();
+    let this = fs
+        .iter()
+        .find(|f| {
+            f.locations["function"]
+                .address
+                .as_deref()
+                .unwrap()
+                .ends_with(".this")
+        })
+        .unwrap();
+    assert_eq!(this.log_retention_days, Some(30));
+    assert_eq!(
+        this.locations["log_retention_days"].address.as_deref(),
+        Some(format!("{m}aws_cloudwatch_log_group.this").as_str())
+    );
+    assert!(
+        !this.unknown.contains_key("log_group"),
+        "{:?}",
+        this.unknown
+    );
+    assert_eq!(
+        this.on_failure_destination.as_deref(),
+        Some("arn:aws:sqs:us-east-1:123456789012:dlq")
+    );
+    assert_eq!(this.qualifier.as_deref(), Some("live"));
+    assert_eq!(this.provisioned_concurrency, Some(2));
+    assert_eq!(
+        this.locations["qualifier"].address.as_deref(),
+        Some(format!("{m}aws_lambda_alias.live").as_str())
+    );
+    // The rules see them: a destination, a log group with retention.
+    let (findings, _) = run(this, None);
+    let rules: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+    assert!(!rules.contains(&"lambda-no-dlq"), "{rules:?}");
+    assert!(!rules.contains(&"lambda-log-retention"), "{rules:?}");
+    // The other function in the module is tied to none of them.
+    let other = by_name(&fs, "other");
+    assert_eq!(other.on_failure_destination, None);
+    assert_eq!(other.provisioned_concurrency, None);
+    assert_eq!(other.qualifier, None);
+    assert_eq!(other.log_retention_days, None);
+}
+
+/// Hand-written: the SAM fixtures' Globals set only scalars. SAM merges `Globals.Function`
+/// as its translator does (`_do_merge`): maps key by key (the function's over the global),
+/// lists concatenated global-first, scalars replaced; `IgnoreGlobals` leaves a key out.
+#[test]
+fn sam_globals_merge_maps_by_key_and_lists_global_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("template.yaml");
+    let arn = |x: &str| format!("arn:aws:sqs:us-east-1:123456789012:{x}");
+    let layer = |x: &str| format!("arn:aws:lambda:us-east-1:123456789012:layer:{x}:1");
+    std::fs::write(
+        &file,
+        format!(
+            "Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Timeout: 10
+    Layers: [{gl}]
+    DeadLetterQueue:
+      Type: SQS
+      TargetArn: {gdlq}
+    EventInvokeConfig:
+      MaximumRetryAttempts: 0
+      DestinationConfig:
+        OnFailure:
+          Type: SQS
+          Destination: {gdest}
+Resources:
+  Merged:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: merged
+      Timeout: 20
+      Layers: [{ol}]
+      DeadLetterQueue:
+        TargetArn: {odlq}
+      EventInvokeConfig:
+        MaximumRetryAttempts: 1
+  Ignoring:
+    Type: AWS::Serverless::Function
+    IgnoreGlobals: [Layers, EventInvokeConfig]
+    Properties:
+      FunctionName: ignoring
+      Layers: [{ol}]
+  Intrinsic:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: intrinsic
+      DeadLetterQueue: {{\"Fn::If\": [Never, {{TargetArn: x}}, {{Ref: AWS::NoValue}}]}}
+",
+            gl = layer("global"),
+            ol = layer("own"),
+            gdlq = arn("global-dlq"),
+            odlq = arn("own-dlq"),
+            gdest = arn("global-dest"),
+        ),
+    )
+    .unwrap();
+    let fs = iac::read(&file, &Params::new(), None).unwrap();
+    let merged = by_name(&fs, "merged");
+    assert_eq!(merged.timeout_s, 20, "a scalar is replaced");
+    assert_eq!(merged.layers, [layer("global"), layer("own")]);
+    assert_eq!(
+        merged.dead_letter_target.as_deref(),
+        Some(arn("own-dlq").as_str()),
+        "the function's TargetArn over the global one, beside the global Type"
+    );
+    assert_eq!(line(merged, "dead_letter_target"), Some(23));
+    assert_eq!(
+        merged.on_failure_destination.as_deref(),
+        Some(arn("global-dest").as_str()),
+        "the function's EventInvokeConfig keeps the global DestinationConfig"
+    );
+    let ignoring = by_name(&fs, "ignoring");
+    assert_eq!(ignoring.layers, [layer("own")]);
+    assert_eq!(ignoring.on_failure_destination, None);
+    assert_eq!(
+        ignoring.timeout_s, 10,
+        "a key not ignored still comes from Globals"
+    );
+    // An intrinsic is one value: replaced whole, not merged with the global map.
+    let intrinsic = by_name(&fs, "intrinsic");
+    assert_ne!(
+        intrinsic.dead_letter_target.as_deref(),
+        Some(arn("global-dlq").as_str()),
+        "{intrinsic:?}"
+    );
+}
+
+/// `--deployment` beside a deployed function (a joined perf report that carries one, or
+/// `--function`) is refused, exit 2 and one line: the template's configuration used to
+/// replace the deployed one in the report while the deployed findings stayed, unlabelled.
+#[test]
+fn deployment_beside_a_deployed_function_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut perf: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root().join("tests/data/function-naive-report.json")).unwrap(),
+    )
+    .unwrap();
+    let mut live = function();
+    live.name = "live-fn".into();
+    live.source = ConfigSource::Deployed;
+    perf["function"] = serde_json::to_value(&live).unwrap();
+    let perf_file = dir.path().join("perf.json");
+    std::fs::write(&perf_file, perf.to_string()).unwrap();
+    let template = root().join("function/template.yaml");
+    let refused = |args: &[&str]| {
+        let out = support::gate(args);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let err = String::from_utf8(out.stderr.clone()).unwrap();
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains("--deployment"), "{err}");
+        assert!(out.stdout.is_empty(), "no report: {out:?}");
+        err
+    };
+    let err = refused(&[
+        "check",
+        "--deployment",
+        template.to_str().unwrap(),
+        "--perf-report",
+        perf_file.to_str().unwrap(),
+        "--parameter",
+        &format!("ImageUri={}", ecr_uri()),
+    ]);
+    assert!(err.contains("live-fn"), "{err}");
+    let err = refused(&[
+        "check",
+        "--deployment",
+        template.to_str().unwrap(),
+        "--function",
+        "live-fn",
+    ]);
+    assert!(err.contains("--function live-fn"), "{err}");
+    // A perf report without a deployed function still joins (the timeout margin).
+    perf.as_object_mut().unwrap().remove("function");
+    std::fs::write(&perf_file, perf.to_string()).unwrap();
+    let out = support::gate(&[
+        "check",
+        "--deployment",
+        template.to_str().unwrap(),
+        "--perf-report",
+        perf_file.to_str().unwrap(),
+        "--parameter",
+        &format!("ImageUri={}", ecr_uri()),
+    ]);
+    assert_ne!(out.status.code(), Some(2), "{out:?}");
+}

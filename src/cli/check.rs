@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use lambda_gate::check::{check_image, increase_checks};
@@ -111,6 +111,14 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: CheckArgs) -> Result<i32> {
+    if let (Some(d), Some(f)) = (&args.deployment.deployment, &args.source.function) {
+        // Before the deploy and after it are two configurations of one function; one report
+        // has one table, so the run would show only one of them.
+        bail!(
+            "--deployment {} and --function {f}: the configuration before the deploy and the deployed function are two gate check steps (give the image, not --function, to check it against the template)",
+            d.display()
+        );
+    }
     let sourced = policy(&args)?;
     let policy = sourced.policy;
     if args.image.is_none() && args.source.function.is_none() {

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Args;
 
 use lambda_gate::deployed::iac;
@@ -37,6 +37,15 @@ impl DeploymentArgs {
         let Some(path) = &self.deployment else {
             return Ok(());
         };
+        // One report holds one configuration's table: the template's would replace the
+        // deployed one and leave the deployed findings beside it unlabelled.
+        if let Some(f) = report.function.as_ref().filter(|f| f.source.is_deployed()) {
+            bail!(
+                "--deployment {}: the perf report already holds the deployed function {} (after the deploy); check the template and the deployed function in two gate check steps",
+                path.display(),
+                f.name
+            );
+        }
         let params: iac::Params = self.parameters.iter().cloned().collect();
         let functions = iac::read(path, &params, self.deployment_function.as_deref())?;
         let digests = report

@@ -112,7 +112,9 @@ impl OutputArgs {
             (&self.sarif_output, &|| {
                 report::sarif::render(report, &self.dockerfile, &image_rules)
             }),
-            (&self.html, &|| report::html::render(report)),
+            (&self.html, &|| {
+                report::html::render(report, &deployed_rules)
+            }),
             (&self.junit, &|| report::junit::render(report)),
         ];
         let mut staged: Vec<Staged> = Vec::new();

@@ -11,6 +11,7 @@
 //! (folding is `<details>`; the script only adds search and expand-all).
 
 mod charts;
+mod deployed;
 mod treemap;
 
 use std::collections::BTreeMap;
@@ -20,7 +21,7 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use sha2::{Digest, Sha256};
 
 use super::words::show_value;
-use super::{Finding, LayerSummary, Report, Severity};
+use super::{Finding, LayerSummary, Report, RuleDoc, Severity};
 use crate::image::history::shorten;
 use crate::units::{format_delta, format_percent, format_size};
 
@@ -38,7 +39,9 @@ pub const URL_ENV: &str = "GATE_HTML_REPORT_URL";
 const STYLE: &str = include_str!("html/style.css");
 const SCRIPT: &str = include_str!("html/script.js");
 
-pub fn render(report: &Report) -> String {
+/// `deployed_rules` are the `[lambda]` rules in their order (they live above the renderers),
+/// for the deployment-configuration table; empty, the page has no such table.
+pub fn render(report: &Report, deployed_rules: &[RuleDoc]) -> String {
     let script_hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(SCRIPT));
     let csp = format!(
         "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; \
@@ -66,6 +69,7 @@ pub fn render(report: &Report) -> String {
                 input #search type="search" placeholder="Filter findings, layers, packages…" hidden;
                 (checks(report))
                 (super::policy_section::html(report))
+                (deployed::section(report, deployed_rules))
                 (image_map(report))
                 (layers(report))
                 (findings(report))
@@ -922,7 +926,7 @@ mod tests {
         let img: &mut ImageSummary = r.image.as_mut().unwrap();
         img.layers[0].created_by = evil.into();
         img.top_wasted[0].path = evil.into();
-        let html = render(&r);
+        let html = render(&r, &[]);
         assert_eq!(
             html.matches("<script").count(),
             1,
@@ -934,7 +938,7 @@ mod tests {
 
     #[test]
     fn the_script_runs_by_its_hash_and_nothing_is_fetched() {
-        let html = render(&report());
+        let html = render(&report(), &[]);
         let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(SCRIPT));
         assert!(html.contains(&format!("script-src 'sha256-{hash}'")));
         assert!(html.contains("default-src 'none'"));
@@ -997,7 +1001,7 @@ mod tests {
             }],
             ..Default::default()
         });
-        let html = render(&r);
+        let html = render(&r, &[]);
         assert!(html.contains("What changed against the baseline"));
         assert!(html.contains("+1.0 MB vs base"), "the size card's delta");
         assert!(html.contains("&lt;b&gt;requests&lt;/b&gt;"));

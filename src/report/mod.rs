@@ -6,6 +6,7 @@
 
 pub mod changes;
 pub mod deployed_md;
+pub mod deployed_rows;
 pub mod history;
 pub mod html;
 pub mod json;

@@ -3,8 +3,16 @@
 //! else `planned_values.root_module` and its nested `child_modules`. A value present only in
 //! `after_unknown` is unknown, not missing: a rule on it says "not checked".
 //!
+//! A resource that belongs to a function (its log group, event-invoke config, alias,
+//! provisioned concurrency) is matched by the literal `function_name` when the plan knows it,
+//! and else by the plan's `configuration`: the resource's `function_name` (or a log group's
+//! `name`) expression references the function's address, or an alias that points at it. A
+//! name known only after apply (`random_pet`, a module output) is then still matched.
+//!
 //! Plan JSON has no line a person edits; findings point at the resource address (and the line
 //! of that address in the plan file, so SARIF has somewhere to put them).
+
+use std::collections::HashMap;
 
 use anyhow::{anyhow, bail, Result};
 use serde_json::Value;
@@ -23,6 +31,8 @@ pub fn looks_like_plan(text: &str) -> bool {
 /// One resource as the plan will leave it.
 struct Res<'a> {
     address: String,
+    /// The address without instance keys (`[0]`, `["a"]`), as `configuration` names it.
+    cfg: String,
     kind: &'a str,
     after: &'a Value,
     unknown: &'a Value,
@@ -37,6 +47,16 @@ pub fn read(file: &str, text: &str) -> Result<Vec<DeployedFunction>> {
         bail!("{file}:1: plan format_version {version:?}: this gate reads formats 0.1 to 1.x");
     }
     let resources = resources(&doc);
+    let exprs = expressions(&doc);
+    // The configuration addresses an expression of `o` references (resources only).
+    let refs = |o: &Res, key: &str| -> Vec<String> {
+        let Some((scope, e)) = exprs.get(&o.cfg) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        collect_refs(&e[key], scope, &mut out);
+        out
+    };
     let line_of = |address: &str| line_of_address(text, address);
     let mut out = Vec::new();
     for r in resources.iter().filter(|r| r.kind == "aws_lambda_function") {
@@ -110,7 +130,28 @@ pub fn read(file: &str, text: &str) -> Result<Vec<DeployedFunction>> {
             .unwrap_or_else(|| format!("/aws/lambda/{name}"));
         b.f.log_group = log_group.clone();
         let name_known = !r.after["function_name"].is_null();
-        let targets = |o: &Res| name_known && o.after["function_name"].as_str() == Some(name);
+        let literal = |o: &Res| name_known && o.after["function_name"].as_str() == Some(name);
+        // The aliases of this function, by their configuration address.
+        let aliases: Vec<&Res> = resources
+            .iter()
+            .filter(|o| o.kind == "aws_lambda_alias")
+            .filter(|o| literal(o) || refs(o, "function_name").contains(&r.cfg))
+            .collect();
+        let alias_names: Vec<&str> = aliases
+            .iter()
+            .filter_map(|a| a.after["name"].as_str())
+            .collect();
+        let targets = |o: &Res| {
+            literal(o)
+                || refs(o, "function_name")
+                    .iter()
+                    .chain(refs(o, "qualifier").iter())
+                    .any(|x| *x == r.cfg || aliases.iter().any(|a| a.cfg == *x))
+        };
+        if let Some(a) = aliases.first() {
+            b.f.qualifier = a.after["name"].as_str().map(str::to_string);
+            b.at("qualifier", line_of(&a.address), Some(&a.address));
+        }
 
         for o in &resources {
             match o.kind {
@@ -137,14 +178,26 @@ pub fn read(file: &str, text: &str) -> Result<Vec<DeployedFunction>> {
                         as_i64(&o.after["provisioned_concurrent_executions"])
                             .and_then(|n| u64::try_from(n).ok())
                             .filter(|&n| n > 0);
-                    b.f.qualifier = o.after["qualifier"].as_str().map(str::to_string);
+                    let q = o.after["qualifier"].as_str();
+                    // Provisioned concurrency on one of this function's aliases, or on a
+                    // version: the qualifier it is allocated to.
+                    if let Some(q) = q.filter(|q| alias_names.is_empty() || alias_names.contains(q))
+                    {
+                        b.f.qualifier = Some(q.to_string());
+                    }
                     b.at(
                         "provisioned_concurrency",
                         line_of(&o.address),
                         Some(&o.address),
                     );
                 }
-                "aws_cloudwatch_log_group" if o.after["name"].as_str() == Some(&log_group) => {
+                "aws_cloudwatch_log_group"
+                    if o.after["name"].as_str() == Some(&log_group)
+                        || refs(o, "name").contains(&r.cfg) =>
+                {
+                    if let Some(n) = o.after["name"].as_str() {
+                        b.f.log_group = n.to_string();
+                    }
                     b.at("log_group", line_of(&o.address), Some(&o.address));
                     b.at("log_retention_days", line_of(&o.address), Some(&o.address));
                     if contains_true(&o.unknown["retention_in_days"]) {
@@ -182,6 +235,7 @@ fn resources(doc: &Value) -> Vec<Res<'_>> {
             .filter(|c| c["mode"].as_str() != Some("data") && !c["change"]["after"].is_null())
             .map(|c| Res {
                 address: c["address"].as_str().unwrap_or_default().to_string(),
+                cfg: without_keys(c["address"].as_str().unwrap_or_default()),
                 kind: c["type"].as_str().unwrap_or_default(),
                 after: &c["change"]["after"],
                 unknown: &c["change"]["after_unknown"],
@@ -198,12 +252,100 @@ fn resources(doc: &Value) -> Vec<Res<'_>> {
             }
             out.push(Res {
                 address: r["address"].as_str().unwrap_or_default().to_string(),
+                cfg: without_keys(r["address"].as_str().unwrap_or_default()),
                 kind: r["type"].as_str().unwrap_or_default(),
                 after: &r["values"],
                 unknown: &NONE,
             });
         }
         stack.extend(m["child_modules"].as_array().into_iter().flatten());
+    }
+    out
+}
+
+/// Each resource's `expressions` in the plan's `configuration`, by its full configuration
+/// address (`module.a.module.b.aws_lambda_function.this`), with the module prefix its own
+/// references are relative to.
+fn expressions(doc: &Value) -> HashMap<String, (String, &Value)> {
+    let mut out = HashMap::new();
+    let mut stack = vec![(String::new(), &doc["configuration"]["root_module"])];
+    // Module calls nest as deep as the plan says; the plan's own size bounds the walk.
+    while let Some((prefix, m)) = stack.pop() {
+        for r in m["resources"].as_array().into_iter().flatten() {
+            if let Some(a) = r["address"].as_str() {
+                out.insert(format!("{prefix}{a}"), (prefix.clone(), &r["expressions"]));
+            }
+        }
+        for (name, call) in m["module_calls"].as_object().into_iter().flatten() {
+            stack.push((format!("{prefix}module.{name}."), &call["module"]));
+        }
+    }
+    out
+}
+
+/// The resource addresses an expression references (`references` at any depth: nested
+/// blocks are lists of objects), made absolute with the module's prefix; variables, locals,
+/// module outputs and data sources are not resources of the plan and are left out.
+fn collect_refs(e: &Value, scope: &str, out: &mut Vec<String>) {
+    match e {
+        Value::Object(o) => {
+            for r in o
+                .get("references")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                let plain = without_keys(r);
+                let mut parts = plain.split('.');
+                if let (Some(kind), Some(name)) = (parts.next(), parts.next()) {
+                    let other = matches!(
+                        kind,
+                        "var"
+                            | "local"
+                            | "module"
+                            | "data"
+                            | "path"
+                            | "count"
+                            | "each"
+                            | "self"
+                            | "terraform"
+                    );
+                    let full = format!("{scope}{kind}.{name}");
+                    if !other && !out.contains(&full) {
+                        out.push(full);
+                    }
+                }
+            }
+            o.iter()
+                .filter(|(k, _)| *k != "references")
+                .for_each(|(_, v)| collect_refs(v, scope, out));
+        }
+        Value::Array(a) => a.iter().for_each(|v| collect_refs(v, scope, out)),
+        _ => {}
+    }
+}
+
+/// An address without its instance keys: `module.a["x"].aws_s3_bucket.b[0]` is
+/// `module.a.aws_s3_bucket.b` (a key may hold dots or brackets inside its quotes).
+fn without_keys(address: &str) -> String {
+    let mut out = String::with_capacity(address.len());
+    let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
+    for c in address.chars() {
+        if depth > 0 {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if quoted => escaped = true,
+                '"' => quoted = !quoted,
+                '[' if !quoted => depth += 1,
+                ']' if !quoted => depth -= 1,
+                _ => {}
+            }
+        } else if c == '[' {
+            depth = 1;
+        } else {
+            out.push(c);
+        }
     }
     out
 }

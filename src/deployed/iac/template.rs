@@ -17,6 +17,11 @@ use crate::model::{ConfigSource, DeployedFunction};
 /// cycle (`!Ref` of a log group whose name refers to itself, a condition on itself).
 const MAX_DEPTH: usize = 64;
 
+/// Nodes of `Globals.Function` copied into functions' merged properties, all functions
+/// together: a small Globals times many functions, or a big Globals times a few, is a
+/// template; past this it is a file made to make the gate allocate.
+const MAX_MERGED_NODES: usize = 2_000_000;
+
 pub fn read(file: &str, text: &str, params: &Params) -> Result<Vec<DeployedFunction>> {
     let root = yaml::parse(file, text)?;
     let Some(resources) = root.get("Resources").filter(|r| matches!(r.v, V::Map(_))) else {
@@ -30,6 +35,23 @@ pub fn read(file: &str, text: &str, params: &Params) -> Result<Vec<DeployedFunct
         resources,
         params,
     };
+    if let Some(g) = root.get("Globals").and_then(|g| g.get("Function")) {
+        let sam = resources
+            .entries()
+            .iter()
+            .filter(|(_, r)| {
+                r.get("Type").and_then(Node::as_str) == Some("AWS::Serverless::Function")
+            })
+            .count();
+        if nodes(g).saturating_mul(sam) > MAX_MERGED_NODES {
+            bail!(
+                "{file}:{}: Globals.Function of {} nodes merged into {sam} functions is more than \
+                 this gate merges ({MAX_MERGED_NODES} nodes)",
+                g.line,
+                nodes(g)
+            );
+        }
+    }
     let mut out = Vec::new();
     for (id, res) in resources.entries() {
         let kind = res.get("Type").and_then(Node::as_str).unwrap_or_default();
@@ -52,23 +74,99 @@ struct Template<'a> {
     params: &'a Params,
 }
 
-/// One function's properties, `Globals.Function` beneath them for a SAM function.
+/// One function's properties, `Globals.Function` merged beneath them for a SAM function.
 struct Props<'a> {
     own: Option<&'a Node>,
     globals: Option<&'a Node>,
     ignore: Vec<String>,
+    /// The keys both set as maps or lists, merged as SAM merges them.
+    merged: Vec<(String, Node)>,
 }
 
 impl<'a> Props<'a> {
-    fn get(&self, key: &str) -> Option<&'a Node> {
+    fn new(own: Option<&'a Node>, globals: Option<&'a Node>, ignore: Vec<String>) -> Props<'a> {
+        let mut p = Props {
+            own,
+            globals,
+            ignore,
+            merged: Vec::new(),
+        };
+        if let (Some(o), Some(g)) = (own, globals) {
+            p.merged = o
+                .entries()
+                .iter()
+                .filter(|(k, _)| !p.ignored(k))
+                .filter_map(|(k, local)| {
+                    let global = g.get(k)?;
+                    let both = |n: &Node| matches!(n.v, V::Seq(_)) || is_map(n);
+                    (both(global) && both(local)).then(|| (k.clone(), merge(global, local)))
+                })
+                .collect();
+        }
+        p
+    }
+
+    fn ignored(&self, key: &str) -> bool {
+        self.ignore.iter().any(|i| i == "*" || i == key)
+    }
+
+    fn get(&self, key: &str) -> Option<&Node> {
+        if let Some((_, m)) = self.merged.iter().find(|(k, _)| k == key) {
+            return Some(m);
+        }
         self.own.and_then(|p| p.get(key)).or_else(|| {
-            // SAM merges maps and lists from Globals into the function's; taking the
-            // function's own value whole when it has one is the same for every key read here.
-            if self.ignore.iter().any(|i| i == "*" || i == key) {
+            if self.ignored(key) {
                 return None;
             }
             self.globals.and_then(|g| g.get(key))
         })
+    }
+}
+
+/// A mapping that is not an intrinsic (`{"Ref": …}`, `{"Fn::Sub": …}`): SAM treats an
+/// intrinsic as a single value, replaced whole.
+fn is_map(n: &Node) -> bool {
+    match &n.v {
+        V::Map(m) => !(m.len() == 1 && (m[0].0 == "Ref" || m[0].0.starts_with("Fn::"))),
+        _ => false,
+    }
+}
+
+/// SAM's Globals merge (samtranslator `plugins/globals/globals.py`, `_do_merge`): maps are
+/// merged key by key, the function's value over the global one, recursively; lists are
+/// concatenated, the global entries first; anything else (a scalar, an intrinsic, two
+/// different kinds) is the function's. A merged map keeps the function's line, so a finding
+/// points at what the function wrote.
+fn merge(global: &Node, local: &Node) -> Node {
+    match (&global.v, &local.v) {
+        (V::Map(g), V::Map(l)) if is_map(global) && is_map(local) => {
+            let mut out = g.clone();
+            for (k, v) in l {
+                match out.iter_mut().find(|(gk, _)| gk == k) {
+                    Some(slot) => slot.1 = merge(&slot.1, v),
+                    None => out.push((k.clone(), v.clone())),
+                }
+            }
+            Node {
+                line: local.line,
+                v: V::Map(out),
+            }
+        }
+        (V::Seq(g), V::Seq(l)) => Node {
+            line: local.line,
+            v: V::Seq(g.iter().chain(l).cloned().collect()),
+        },
+        _ => local.clone(),
+    }
+}
+
+/// How many nodes a tree holds (what merging it copies).
+fn nodes(n: &Node) -> usize {
+    1 + match &n.v {
+        V::Seq(s) => s.iter().map(nodes).sum(),
+        V::Map(m) => m.iter().map(|(_, v)| nodes(v)).sum(),
+        V::Tag(_, t) => nodes(t),
+        _ => 0,
     }
 }
 
@@ -82,15 +180,15 @@ impl<'a> Template<'a> {
                 .collect(),
             _ => Vec::new(),
         };
-        let p = Props {
-            own: res.get("Properties"),
-            globals: if sam {
+        let p = Props::new(
+            res.get("Properties"),
+            if sam {
                 self.root.get("Globals").and_then(|g| g.get("Function"))
             } else {
                 None
             },
             ignore,
-        };
+        );
         let name = p
             .get("FunctionName")
             .and_then(|n| self.resolve(n).ok())
