@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -39,30 +39,7 @@ fn server(median_ms: f64, sigma: f64, outlier_every: u64) -> (String, Arc<Atomic
 fn serve(stream: TcpStream, median_ms: f64, sigma: f64, outlier_every: u64, count: &AtomicU64) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut stream = stream;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut len = 0;
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            if h.trim().is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let mut body = vec![0; len];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
+    while support::read_request(&mut reader).is_some() {
         let n = count.fetch_add(1, Ordering::SeqCst);
         let u = ((n as f64 + 0.5) * 0.618_033_988_749_895).fract();
         let z = normal_quantile(u);
@@ -423,31 +400,8 @@ fn invoke_server() -> String {
             thread::spawn(move || {
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 let mut stream = stream;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let pr = line.contains("Qualifier=pr");
-                    let mut len = 0;
-                    loop {
-                        let mut h = String::new();
-                        if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if h.trim().is_empty() {
-                            break;
-                        }
-                        if let Some((k, v)) = h.split_once(':') {
-                            if k.eq_ignore_ascii_case("content-length") {
-                                len = v.trim().parse().unwrap_or(0);
-                            }
-                        }
-                    }
-                    let mut body = vec![0; len];
-                    if reader.read_exact(&mut body).is_err() {
-                        return;
-                    }
+                while let Some(req) = support::read_request(&mut reader) {
+                    let pr = req.line.contains("Qualifier=pr");
                     let n = counts[usize::from(pr)].fetch_add(1, Ordering::SeqCst);
                     let (billed, init) = if pr { (130, 450.0) } else { (100, 300.0) };
                     let init = if n % 5 == 0 {

@@ -427,3 +427,46 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// One request as a loopback test server sees it.
+pub struct Request {
+    /// `GET /path?query HTTP/1.1`.
+    pub line: String,
+    /// Names lower-cased, values trimmed.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// One HTTP/1.1 request off a keep-alive connection, as the loopback test servers read it:
+/// its request line, headers and body (by Content-Length). `None` when the client
+/// closed the connection or sent less than it announced.
+pub fn read_request(reader: &mut impl std::io::BufRead) -> Option<Request> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return None;
+    }
+    let mut headers = Vec::new();
+    let mut len = 0;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).unwrap_or(0) == 0 {
+            return None;
+        }
+        if h.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().unwrap_or(0);
+            }
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).ok()?;
+    Some(Request {
+        line,
+        headers,
+        body,
+    })
+}
