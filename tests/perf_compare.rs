@@ -165,10 +165,19 @@ fn the_same_server_twice_passes_a_loose_budget_and_a_tight_one_is_inconclusive()
     if lo < 0.005 && 0.005 < hi {
         assert_eq!(tight["status"], "warn", "{tight}");
         let detail = tight["detail"].as_str().unwrap();
-        assert!(
-            detail.starts_with("inconclusive: need about ") && detail.contains("more requests"),
-            "{detail}"
-        );
+        // Whether more requests could settle it depends on where the drawn interval sits
+        // (its centre near +0.5% makes the estimate run past a hundred times this run): the
+        // detail must say the one the report's own estimate supports.
+        match metric(&r, "p95")["more_requests"].as_u64() {
+            Some(more) => assert!(
+                detail.starts_with(&format!("inconclusive: need about {more} more requests")),
+                "{detail}"
+            ),
+            None => assert!(
+                detail.starts_with("inconclusive: the change sits at the budget"),
+                "{detail}"
+            ),
+        }
         assert_eq!(code, 0, "an inconclusive budget warns, never fails");
     }
     // A budget with nothing to compare: a warning, never a silent pass.
