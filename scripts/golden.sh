@@ -15,6 +15,7 @@ out=$2
 root=$(cd "$(dirname "$0")/.." && pwd)
 fx=${GATE_FIXTURES:-$root/../shared/fixtures}
 [ -d "$fx" ] || fx=/work/shared/fixtures
+fx=$(realpath "$fx")
 rm -rf "$out" && mkdir -p "$out"
 cd "$root"
 
