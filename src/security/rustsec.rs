@@ -148,7 +148,7 @@ pub fn audit(db: &Database, crates: &[Crate], opts: &ParseOptions) -> Result<Aud
     for f in &mut parsed.findings {
         f.source = vec![SOURCE.into()];
         if let Some(at) = locations.get(&(f.package.clone(), f.installed.clone())) {
-            f.location = at.join(", ");
+            f.location = places(at);
         }
     }
     let audited = lockfile.packages.len();
@@ -186,6 +186,17 @@ pub fn audit(db: &Database, crates: &[Crate], opts: &ParseOptions) -> Result<Aud
             detail: Some(detail),
         },
     })
+}
+
+/// Most binaries a finding names; an image can hold thousands carrying the same crate.
+const MAX_PLACES: usize = 5;
+
+fn places(at: &[String]) -> String {
+    let mut s = at[..at.len().min(MAX_PLACES)].join(", ");
+    if at.len() > MAX_PLACES {
+        s.push_str(&format!(" and {} more binaries", at.len() - MAX_PLACES));
+    }
+    s
 }
 
 /// The check for a run with crates in the image and no database: the audit did not run, and
@@ -228,4 +239,66 @@ pub fn run(db: Option<&Path>, packages: &[Package], opts: &ParseOptions) -> Resu
         findings: Some((db.path.clone(), "rustsec".into(), audit.parsed)),
         check: Some(audit.check),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pkg(name: &str, version: &str, purl: &str, at: &str) -> Package {
+        Package {
+            ecosystem: "cargo".into(),
+            name: name.into(),
+            version: version.into(),
+            purl: purl.into(),
+            bytes: 0,
+            files: 0,
+            layer: None,
+            license: None,
+            location: at.into(),
+        }
+    }
+
+    #[test]
+    fn crates_are_crates_io_ones_once_per_version_with_every_binary() {
+        let mut deb = pkg("smallvec", "1.6.0", "pkg:deb/debian/smallvec@1.6.0", "/x");
+        deb.ecosystem = "deb".into();
+        let got = crates(&[
+            pkg("smallvec", "1.6.0", "pkg:cargo/smallvec@1.6.0", "/b"),
+            pkg("smallvec", "1.6.0", "pkg:cargo/smallvec@1.6.0", "/a"),
+            pkg("smallvec", "1.6.0", "pkg:cargo/smallvec@1.6.0", "/a"),
+            // Another registry, a git checkout: not what a crates.io advisory is about.
+            pkg(
+                "time",
+                "0.1.43",
+                "pkg:cargo/time@0.1.43?repository_url=https://my-registry.example/index",
+                "/a",
+            ),
+            pkg(
+                "hyper",
+                "0.14.9",
+                "pkg:cargo/hyper@0.14.9?vcs_url=git%2Bhttps://example.test/hyper",
+                "/a",
+            ),
+            deb,
+        ]);
+        assert_eq!(
+            got,
+            [Crate {
+                name: "smallvec".into(),
+                version: "1.6.0".into(),
+                locations: vec!["/a".into(), "/b".into()],
+            }]
+        );
+    }
+
+    #[test]
+    fn a_finding_names_at_most_five_binaries() {
+        let at: Vec<String> = (0..7).map(|i| format!("/bin/{i}")).collect();
+        assert_eq!(
+            places(&at),
+            "/bin/0, /bin/1, /bin/2, /bin/3, /bin/4 and 2 more binaries"
+        );
+        assert_eq!(places(&at[..1]), "/bin/0");
+    }
 }
