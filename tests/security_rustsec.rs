@@ -1,4 +1,4 @@
-//! RustSec, natively: the crates of the inventory matched against the fixture advisory
+//! RustSec, natively (docs/rustsec.md): the crates of the inventory matched against the fixture advisory
 //! database (../shared/fixtures/advisory-db, a plain directory) must say what cargo-audit
 //! 0.22 says about the same crates, advisory by advisory, and join the security policy
 //! (severity from CVSS, ignores with expiry, only-new, one finding when a cargo-audit JSON of
@@ -353,6 +353,8 @@ fn without_a_database_the_audit_says_it_was_skipped() {
     );
     assert!(md.contains("rustsec-audit"), "{md}");
     assert!(md.contains("RustSec audit skipped: 5 crates"), "{md}");
+    let text = lambda_gate::report::text::render(&report);
+    assert!(text.contains("RustSec audit skipped: 5 crates"), "{text}");
 
     // No crates, no database: nothing to say.
     let none = rustsec::run(None, &[], &ParseOptions::default()).unwrap();
