@@ -418,6 +418,23 @@ fn a_corrupt_or_missing_database_is_exit_2_in_one_line() {
     }
 }
 
+/// The crates come from the package inventory: turning it off while asking for the audit is
+/// a contradiction, refused, rather than an audit of nothing that reads as clean.
+#[test]
+fn no_packages_and_a_database_are_refused() {
+    let image = support::image("ggcr-hello-world-v25.tar");
+    let out = gate(&[
+        "check",
+        image.to_str().unwrap(),
+        "--no-packages",
+        "--rustsec-db",
+        db().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--no-packages"), "{err}");
+}
+
 /// The fixture database given to an image without Rust binaries: the audit ran over no crate
 /// and says so; nothing else changes.
 #[test]

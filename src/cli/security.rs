@@ -68,7 +68,7 @@ pub struct SecurityArgs {
     pub sarif: Vec<PathBuf>,
     /// RustSec advisory database (a checkout of github.com/rustsec/advisory-db) to audit the
     /// crates of the image's Rust binaries against, as cargo-audit does; never fetched.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "no_packages")]
     pub rustsec_db: Option<PathBuf>,
     #[command(flatten)]
     pub policy: PolicyFlags,
