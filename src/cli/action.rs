@@ -54,6 +54,7 @@ const INPUTS: &[(&str, Option<&str>, Option<&str>, Kind)] = &[
     ("sbom", Some("--sbom"), None, Kind::Many),
     ("grype-report", Some("--grype"), None, Kind::Many),
     ("sarif", Some("--sarif"), None, Kind::Many),
+    ("rustsec-db", Some("--rustsec-db"), None, Kind::One),
     ("fail-on", Some("--fail-on"), None, Kind::One),
     ("only-fixed", Some("--only-fixed"), None, Kind::Switch),
     ("new-only", Some("--new-only"), None, Kind::Switch),

@@ -66,6 +66,10 @@ pub struct SecurityArgs {
     /// SARIF 2.1.0 from any tool (Semgrep, Bandit, CodeQL, …); repeatable.
     #[arg(long, value_name = "FILE")]
     pub sarif: Vec<PathBuf>,
+    /// RustSec advisory database (a checkout of github.com/rustsec/advisory-db) to audit the
+    /// crates of the image's Rust binaries against, as cargo-audit does; never fetched.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_packages")]
+    pub rustsec_db: Option<PathBuf>,
     #[command(flatten)]
     pub policy: PolicyFlags,
 }
@@ -91,10 +95,16 @@ impl SecurityArgs {
         report: &mut Report,
     ) -> Result<()> {
         let files = self.files();
-        if files.is_empty() {
+        let opts = security::ParseOptions {
+            default_severity: policy.security.default_severity,
+        };
+        let rustsec = security::rustsec::run(self.rustsec_db.as_deref(), &report.packages, &opts)?;
+        report.checks.extend(rustsec.check);
+        let own: Vec<_> = rustsec.findings.into_iter().collect();
+        if files.is_empty() && own.is_empty() {
             return Ok(());
         }
-        let (sec, checks) = security::evaluate(&files, &policy.security, baseline)?;
+        let (sec, checks) = security::evaluate_with(&files, own, &policy.security, baseline)?;
         report.security = Some(sec);
         report.checks.extend(checks);
         Ok(())

@@ -9,6 +9,7 @@ pub mod cfg;
 pub mod cyclonedx;
 pub mod grype;
 pub mod policy;
+pub mod rustsec;
 pub mod sarif;
 pub mod trivy;
 
@@ -217,6 +218,11 @@ fn merge_into(into: &mut SecurityFinding, f: SecurityFinding) {
     if into.layer.is_none() {
         into.layer = f.layer;
     }
+    // A cargo-audit JSON names no place; the gate's own audit of the same crate names the
+    // binary: keep whichever tool said where.
+    if into.location.is_empty() {
+        into.location = f.location;
+    }
     if into.link.is_empty() {
         into.link = f.link;
     }
@@ -248,6 +254,17 @@ pub fn evaluate(
     cfg: &cfg::SecurityConfig,
     baseline: Option<&crate::model::Report>,
 ) -> Result<(SecurityReport, Vec<crate::model::Check>)> {
+    evaluate_with(files, Vec::new(), cfg, baseline)
+}
+
+/// [`evaluate`] with findings the gate made itself (`(origin, format, findings)`, e.g. the
+/// RustSec audit of the image's crates), merged with the files' before the policy applies.
+pub fn evaluate_with(
+    files: &[(std::path::PathBuf, Option<&str>)],
+    own: Vec<(String, String, Parsed)>,
+    cfg: &cfg::SecurityConfig,
+    baseline: Option<&crate::model::Report>,
+) -> Result<(SecurityReport, Vec<crate::model::Check>)> {
     let opts = ParseOptions {
         default_severity: cfg.default_severity,
     };
@@ -256,6 +273,7 @@ pub fn evaluate(
         let (format, p) = load(path, *want, &opts)?;
         parsed.push((path.display().to_string(), format, p));
     }
+    parsed.extend(own);
     let mut report = aggregate(parsed);
     let extra = match &cfg.trivyignore {
         Some(p) => policy::read_trivyignore(p)?,

@@ -1,0 +1,304 @@
+//! RustSec, natively: the crates the inventory read from the image's Rust binaries
+//! (`packages[]` of ecosystem `cargo`) matched against a local RustSec advisory database with
+//! the `rustsec` crate, the library cargo-audit is built on.
+//!
+//! The match is cargo-audit's own: the crates become a synthetic `Cargo.lock` (every crate
+//! from crates.io, as `cargo audit bin` takes a binary's crates), and `rustsec::Report::generate`
+//! runs with cargo-audit's default settings (informational warnings for unmaintained, unsound
+//! and notice). That report is the very type cargo-audit serializes as its JSON, so it is read
+//! by the cargo-audit JSON reader: one mapping of CVSS to severity and of warnings to
+//! findings, and a finding that both a `--audit` file and the database report merges into one.
+//!
+//! What it cannot do offline: yanked crates (cargo-audit asks the crates.io index, which the
+//! gate never fetches). The database is a directory the runner provides; nothing is fetched.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::str::FromStr;
+
+use anyhow::{anyhow, Result};
+use rustsec::advisory::Informational;
+use rustsec::cargo_lock::{self, package::Name, Lockfile, ResolveVersion, SourceId};
+
+use super::{ParseOptions, Parsed};
+use crate::model::{Check, Package, Status};
+
+/// The name findings carry in `source`.
+pub const SOURCE: &str = "RustSec";
+
+/// The name of the check that says whether the audit ran.
+pub const CHECK: &str = "rustsec-audit";
+
+/// One crate version, wherever it was found: the binaries that carry it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crate {
+    pub name: String,
+    pub version: String,
+    /// The binaries' paths (`Package::location`), sorted, each once.
+    pub locations: Vec<String>,
+}
+
+/// The crates of the inventory: packages of ecosystem `cargo`, one entry per name and version.
+/// A purl that names another registry (`repository_url`) or a git source (`vcs_url`) is not a
+/// crates.io crate, and cargo-audit skips those too.
+pub fn crates(packages: &[Package]) -> Vec<Crate> {
+    let mut by: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for p in packages.iter().filter(|p| p.ecosystem == "cargo") {
+        let qualifiers = p.purl.split_once('?').map(|(_, q)| q).unwrap_or("");
+        if qualifiers
+            .split('&')
+            .any(|q| q.starts_with("repository_url=") || q.starts_with("vcs_url="))
+        {
+            continue;
+        }
+        let at = by.entry((p.name.clone(), p.version.clone())).or_default();
+        if !p.location.is_empty() && !at.contains(&p.location) {
+            at.push(p.location.clone());
+        }
+    }
+    by.into_iter()
+        .map(|((name, version), mut locations)| {
+            locations.sort();
+            Crate {
+                name,
+                version,
+                locations,
+            }
+        })
+        .collect()
+}
+
+/// A loaded advisory database.
+pub struct Database {
+    db: rustsec::Database,
+    path: String,
+}
+
+impl Database {
+    /// Opens an advisory-db checkout (a plain directory with `crates/`). A database that is
+    /// missing or does not parse is unreadable input: one line naming the path.
+    pub fn open(path: &Path) -> Result<Database> {
+        if !path.is_dir() {
+            return Err(anyhow!(
+                "{}: not a RustSec advisory database (expected a directory holding a checkout of github.com/rustsec/advisory-db)",
+                path.display()
+            ));
+        }
+        let db = rustsec::Database::open(path).map_err(|e| {
+            anyhow!(
+                "{}: not a readable RustSec advisory database: {e}",
+                path.display()
+            )
+        })?;
+        Ok(Database {
+            db,
+            path: path.display().to_string(),
+        })
+    }
+
+    pub fn advisories(&self) -> usize {
+        self.db.iter().count()
+    }
+}
+
+/// What the audit found, and the check that says it ran.
+pub struct Audit {
+    pub parsed: Parsed,
+    pub check: Check,
+}
+
+/// Matches the crates against the database as `cargo audit` does, with its default settings.
+pub fn audit(db: &Database, crates: &[Crate], opts: &ParseOptions) -> Result<Audit> {
+    let mut lockfile = Lockfile {
+        version: ResolveVersion::V3,
+        packages: Vec::with_capacity(crates.len()),
+        root: None,
+        metadata: Default::default(),
+        patch: Default::default(),
+    };
+    let mut unreadable = Vec::new();
+    let mut locations: BTreeMap<(String, String), &[String]> = BTreeMap::new();
+    for c in crates {
+        // The versions come from the image: one cargo cannot read is reported, not matched.
+        let (Ok(name), Ok(version)) = (Name::from_str(&c.name), c.version.parse()) else {
+            unreadable.push(format!("{} {}", c.name, c.version));
+            continue;
+        };
+        locations.insert((c.name.clone(), c.version.clone()), &c.locations);
+        lockfile.packages.push(cargo_lock::Package {
+            name,
+            version,
+            source: Some(SourceId::default()),
+            checksum: None,
+            dependencies: Vec::new(),
+            replace: None,
+        });
+    }
+    let settings = rustsec::report::Settings {
+        informational_warnings: vec![
+            Informational::Unmaintained,
+            Informational::Unsound,
+            Informational::Notice,
+        ],
+        ..Default::default()
+    };
+    let report = rustsec::Report::generate(&db.db, &lockfile, &settings);
+    let json = serde_json::to_vec(&report)?;
+    let mut parsed = super::cargo_audit::parse(&mut json.as_slice(), opts)?;
+    for f in &mut parsed.findings {
+        f.source = vec![SOURCE.into()];
+        if let Some(at) = locations.get(&(f.package.clone(), f.installed.clone())) {
+            f.location = places(at);
+        }
+    }
+    let audited = lockfile.packages.len();
+    let vulns = report.vulnerabilities.count;
+    let warnings: usize = report.warnings.values().map(Vec::len).sum();
+    let mut detail = format!(
+        "{audited} crates from the image's Rust binaries against {} ({} advisories): {vulns} vulnerabilities, {warnings} informational warnings (unmaintained, unsound, notice); yanked crates not checked (needs the crates.io index)",
+        db.path,
+        db.advisories()
+    );
+    if !unreadable.is_empty() {
+        detail.push_str(&format!(
+            "; {} not audited, their versions are not semver: {}",
+            unreadable.len(),
+            unreadable
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Ok(Audit {
+        parsed,
+        check: Check {
+            name: CHECK.into(),
+            limit: "audited".into(),
+            actual: "audited".into(),
+            status: if unreadable.is_empty() {
+                Status::Pass
+            } else {
+                Status::Warn
+            },
+            unit: None,
+            detail: Some(detail),
+        },
+    })
+}
+
+/// Most binaries a finding names; an image can hold thousands carrying the same crate.
+const MAX_PLACES: usize = 5;
+
+fn places(at: &[String]) -> String {
+    let mut s = at[..at.len().min(MAX_PLACES)].join(", ");
+    if at.len() > MAX_PLACES {
+        s.push_str(&format!(" and {} more binaries", at.len() - MAX_PLACES));
+    }
+    s
+}
+
+/// The check for a run with crates in the image and no database: the audit did not run, and
+/// the report must not read as "no vulnerabilities".
+pub fn skipped(crates: usize) -> Check {
+    Check {
+        name: CHECK.into(),
+        limit: "audited".into(),
+        actual: "skipped".into(),
+        status: Status::Warn,
+        unit: None,
+        detail: Some(format!(
+            "RustSec audit skipped: {crates} crates in the image's Rust binaries were not checked for advisories (no advisory database; give --rustsec-db PATH, a checkout of github.com/rustsec/advisory-db)"
+        )),
+    }
+}
+
+/// What the RustSec part of a `gate check` run adds to the report.
+#[derive(Default)]
+pub struct Outcome {
+    /// Findings to merge with the scanner files' (`(origin, format, findings)`), when a
+    /// database was given.
+    pub findings: Option<(String, String, Parsed)>,
+    /// Whether the audit ran: none when there was neither a database nor a crate.
+    pub check: Option<Check>,
+}
+
+/// The audit with a database; without one, a skipped check when the image has crates.
+pub fn run(db: Option<&Path>, packages: &[Package], opts: &ParseOptions) -> Result<Outcome> {
+    let crates = crates(packages);
+    let Some(path) = db else {
+        return Ok(Outcome {
+            findings: None,
+            check: (!crates.is_empty()).then(|| skipped(crates.len())),
+        });
+    };
+    let db = Database::open(path)?;
+    let audit = audit(&db, &crates, opts)?;
+    Ok(Outcome {
+        findings: Some((db.path.clone(), "rustsec".into(), audit.parsed)),
+        check: Some(audit.check),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pkg(name: &str, version: &str, purl: &str, at: &str) -> Package {
+        Package {
+            ecosystem: "cargo".into(),
+            name: name.into(),
+            version: version.into(),
+            purl: purl.into(),
+            bytes: 0,
+            files: 0,
+            layer: None,
+            license: None,
+            location: at.into(),
+        }
+    }
+
+    #[test]
+    fn crates_are_crates_io_ones_once_per_version_with_every_binary() {
+        let mut deb = pkg("smallvec", "1.6.0", "pkg:deb/debian/smallvec@1.6.0", "/x");
+        deb.ecosystem = "deb".into();
+        let got = crates(&[
+            pkg("smallvec", "1.6.0", "pkg:cargo/smallvec@1.6.0", "/b"),
+            pkg("smallvec", "1.6.0", "pkg:cargo/smallvec@1.6.0", "/a"),
+            pkg("smallvec", "1.6.0", "pkg:cargo/smallvec@1.6.0", "/a"),
+            // Another registry, a git checkout: not what a crates.io advisory is about.
+            pkg(
+                "time",
+                "0.1.43",
+                "pkg:cargo/time@0.1.43?repository_url=https://my-registry.example/index",
+                "/a",
+            ),
+            pkg(
+                "hyper",
+                "0.14.9",
+                "pkg:cargo/hyper@0.14.9?vcs_url=git%2Bhttps://example.test/hyper",
+                "/a",
+            ),
+            deb,
+        ]);
+        assert_eq!(
+            got,
+            [Crate {
+                name: "smallvec".into(),
+                version: "1.6.0".into(),
+                locations: vec!["/a".into(), "/b".into()],
+            }]
+        );
+    }
+
+    #[test]
+    fn a_finding_names_at_most_five_binaries() {
+        let at: Vec<String> = (0..7).map(|i| format!("/bin/{i}")).collect();
+        assert_eq!(
+            places(&at),
+            "/bin/0, /bin/1, /bin/2, /bin/3, /bin/4 and 2 more binaries"
+        );
+        assert_eq!(places(&at[..1]), "/bin/0");
+    }
+}
