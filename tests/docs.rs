@@ -132,7 +132,10 @@ fn cli_md_documents_every_flag_of_every_subcommand() {
     let page = read("docs/cli.md");
     let secs = sections(&page);
     let subs = subcommands();
-    assert!(subs.len() >= 9, "the walk found too few subcommands: {subs:?}");
+    assert!(
+        subs.len() >= 9,
+        "the walk found too few subcommands: {subs:?}"
+    );
     let mut missing = Vec::new();
     for sub in &subs {
         let name = sub.join(" ");
@@ -168,7 +171,10 @@ fn cli_md_documents_no_flag_or_subcommand_the_code_lacks() {
     let mut stale = Vec::new();
     for (heading, body) in sections(&page) {
         let applies = applies_to(&heading);
-        assert!(!applies.is_empty(), "section `{heading}` names no subcommand");
+        assert!(
+            !applies.is_empty(),
+            "section `{heading}` names no subcommand"
+        );
         for sub in &applies {
             let Some(real) = subs.get(sub) else {
                 stale.push(format!("`gate {sub}` (no such subcommand)"));
@@ -200,7 +206,11 @@ fn code_rule_ids() -> BTreeSet<String> {
             .iter()
             .map(|c| c.id().to_string()),
     );
-    ids.extend(lambda_gate::deployed::RULES.iter().map(|r| r.id.to_string()));
+    ids.extend(
+        lambda_gate::deployed::RULES
+            .iter()
+            .map(|r| r.id.to_string()),
+    );
     ids
 }
 
@@ -251,8 +261,10 @@ fn init_keys(dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
         let key_of = |s: &str| -> Option<String> {
             let (k, _) = s.split_once(" = ")?;
             let k = k.trim().trim_matches('"');
-            (!k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c)))
-                .then(|| k.to_string())
+            (!k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c)))
+            .then(|| k.to_string())
         };
         if let Some(inline) = body.strip_prefix('{') {
             for part in inline.trim_end_matches(['}', ',', ' ']).split(", ") {
@@ -290,7 +302,9 @@ fn gate_toml_md_documents_every_key_gate_init_writes() {
         // And nothing in the table that gate init no longer writes.
         for d in &documented {
             if !ks.contains(d) {
-                missing.push(format!("[{table}] {d} is documented but gate init does not write it"));
+                missing.push(format!(
+                    "[{table}] {d} is documented but gate init does not write it"
+                ));
             }
         }
     }
