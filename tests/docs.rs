@@ -362,3 +362,74 @@ fn the_readme_test_command_is_the_one_ci_runs() {
         ".ci/run ends by running scripts/test.sh: {last}"
     );
 }
+
+/// Every key of an object, walked through arrays; the keys of maps whose keys are data (HTTP
+/// statuses, error kinds, header names, tool names) are left out.
+fn json_keys(v: &serde_json::Value, out: &mut BTreeSet<String>) {
+    const DATA_KEYED: &[&str] = &[
+        "statuses",
+        "errors",
+        "missing_headers",
+        "by_source",
+        "by_type",
+        "by_ecosystem",
+    ];
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                out.insert(k.clone());
+                if !DATA_KEYED.contains(&k.as_str()) {
+                    json_keys(x, out);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| json_keys(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn report_json_md_names_every_field_a_report_has() {
+    // A report written now, from the image the repo ships, and the committed reports the
+    // renderer tests read (with security and perf sections).
+    let out = Command::new(env!("CARGO_BIN_EXE_gate"))
+        .args([
+            "check",
+            "tests/data/dive-test-docker-image.tar",
+            "--format",
+            "json",
+        ])
+        .current_dir(root())
+        .output()
+        .expect("run gate check");
+    assert_eq!(out.status.code(), Some(0));
+    let mut keys = BTreeSet::new();
+    json_keys(&serde_json::from_slice(&out.stdout).unwrap(), &mut keys);
+    for f in [
+        "tests/data/function-naive-report.json",
+        "tests/data/function-naive-full-report.json",
+    ] {
+        json_keys(&serde_json::from_str(&read(f)).unwrap(), &mut keys);
+    }
+    assert!(keys.len() > 50, "too few keys: {keys:?}");
+    let page = read("docs/report-json.md");
+    let missing: Vec<&String> = keys
+        .iter()
+        .filter(|k| {
+            // Named as `k`, `k[]`, `image.k`, `image.k[]` or `k.sub`.
+            ![
+                format!("`{k}`"),
+                format!("`{k}[]"),
+                format!(".{k}`"),
+                format!(".{k}[]"),
+                format!("`{k}."),
+            ]
+            .iter()
+            .any(|p| page.contains(p.as_str()))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/report-json.md does not name {missing:?}"
+    );
+}
