@@ -434,16 +434,16 @@ mod tests {
                 "signing"
             ]
         );
-        // The README's list of the report's error kinds is held to the enum.
-        let readme = include_str!("../../README.md");
-        let row = readme
+        // docs/report-json.md's list of the report's error kinds is held to the enum.
+        let page = include_str!("../../docs/report-json.md");
+        let row = page
             .lines()
             .find(|l| l.starts_with("| `perf` |"))
-            .expect("the README's perf row");
+            .expect("the perf row of docs/report-json.md");
         for n in names {
             assert!(
                 row.contains(&format!("`{n}`")),
-                "README misses error kind {n}"
+                "docs/report-json.md misses error kind {n}"
             );
         }
     }

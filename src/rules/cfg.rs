@@ -219,17 +219,17 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_names_every_rule_in_its_findings_table() {
-        let readme = include_str!("../../README.md");
-        let table = readme
-            .split("## Findings: what to change")
+    fn docs_rules_md_names_every_rule_in_its_image_table() {
+        let page = include_str!("../../docs/rules.md");
+        let table = page
+            .split("## The image")
             .nth(1)
             .and_then(|s| s.split("\n## ").next())
-            .expect("the README's findings section");
+            .expect("the image section of docs/rules.md");
         for c in Code::all() {
             assert!(
                 table.contains(&format!("`{}`", c.id())),
-                "{} is not in the README's table",
+                "{} is not in docs/rules.md's table",
                 c.id()
             );
         }

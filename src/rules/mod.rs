@@ -3,7 +3,7 @@
 //!
 //! Adding a family is one file with a `check(ctx, sink)` and one line in `FAMILIES`; adding a
 //! cache kind is one variant of `diags::Code` (its id, description and template note derive
-//! from it) and one row in `caches::KINDS`; a test holds the README's table to the list.
+//! from it) and one row in `caches::KINDS`; a test holds docs/rules.md's table to the list.
 
 pub mod caches;
 pub mod cfg;
