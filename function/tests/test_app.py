@@ -63,6 +63,15 @@ class HandlerTest(unittest.TestCase):
                              capture_output=True, text=True, check=True).stdout.split()[-1]
         self.assertEqual(out, "False")
 
+    def test_the_naive_builds_handler_imports_pydantic_at_init(self):
+        # What makes the naive build's cold start slower: pydantic loaded before any request.
+        import subprocess
+        code = ("import sys, app_eager; print('pydantic' in sys.modules, "
+                "app_eager.handler is sys.modules['app'].handler)")
+        out = subprocess.run([sys.executable, "-c", code], cwd=os.path.dirname(app.__file__),
+                             capture_output=True, text=True, check=True).stdout.split()[-2:]
+        self.assertEqual(out, ["True", "True"])
+
 
 if __name__ == "__main__":
     unittest.main()

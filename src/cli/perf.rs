@@ -96,6 +96,10 @@ pub struct LoadArgs {
     /// A/B in one run, Invoke mode: the same function's other alias or version (e.g. live).
     #[arg(long, value_name = "ALIAS")]
     pub compare_qualifier: Option<String>,
+    /// A/B in one run, Invoke mode: the Invoke API endpoint of the reference, when it is not
+    /// --endpoint's (two local emulators, which ignore the qualifier: one per build).
+    #[arg(long, value_name = "URL", requires = "function")]
+    pub compare_endpoint: Option<String>,
     /// What the reference is called in the comment (default main).
     #[arg(long, value_name = "NAME")]
     pub compare_name: Option<String>,
@@ -135,6 +139,7 @@ impl LoadArgs {
             architecture: a.architecture,
             compare_url: a.compare_url,
             compare_qualifier: a.compare_qualifier,
+            compare_endpoint: a.compare_endpoint,
             baseline: None,
             compare_name: a.compare_name,
             seed: a.seed,
@@ -174,7 +179,8 @@ pub fn run_load(
 ) -> Result<(PerfReport, Vec<Check>)> {
     let mut args = a.plan_args();
     if let Some(path) = baseline_file {
-        if a.compare_url.is_none() && a.compare_qualifier.is_none() {
+        if a.compare_url.is_none() && a.compare_qualifier.is_none() && a.compare_endpoint.is_none()
+        {
             args.baseline = baseline(path)?;
         }
     }

@@ -52,8 +52,10 @@ pub struct Args {
     pub architecture: String,
     /// A/B: the second target, driven in the same run (URL mode)…
     pub compare_url: Option<String>,
-    /// …or the same function's other alias or version (Invoke mode).
+    /// …or the same function's other alias or version (Invoke mode)…
     pub compare_qualifier: Option<String>,
+    /// …and/or another Invoke API endpoint for it (Invoke mode: a second local emulator).
+    pub compare_endpoint: Option<String>,
     /// Or a report stored earlier (its perf section), compared without driving it.
     pub baseline: Option<PerfReport>,
     /// What the reference is called in the comment (default "main").
@@ -213,29 +215,38 @@ impl Plan {
             ),
             None => c.body.clone().map(String::into_bytes),
         };
+        let compare_invoke = a.compare_qualifier.is_some() || a.compare_endpoint.is_some();
         let several_references = [
             a.compare_url.is_some(),
-            a.compare_qualifier.is_some(),
+            compare_invoke,
             a.baseline.is_some(),
         ]
         .iter()
         .filter(|x| **x)
         .count();
         if several_references > 1 {
-            bail!("--compare-url, --compare-qualifier and --baseline: give one reference");
+            bail!("--compare-url, --compare-qualifier (or --compare-endpoint) and --baseline: give one reference");
         }
-        if a.compare_qualifier.is_some() && a.function.is_none() {
-            bail!("--compare-qualifier needs --function (Invoke mode); in URL mode give --compare-url");
+        if compare_invoke && a.function.is_none() {
+            let flag = if a.compare_qualifier.is_some() {
+                "--compare-qualifier"
+            } else {
+                "--compare-endpoint"
+            };
+            bail!("{flag} needs --function (Invoke mode); in URL mode give --compare-url");
         }
         if a.compare_url.is_some() && a.function.is_some() {
             bail!("--compare-url is for URL mode; with --function give --compare-qualifier");
         }
-        let invoke = |qualifier: Option<&str>, body: Option<Vec<u8>>| -> Result<(Target, String)> {
+        let invoke = |endpoint: Option<&str>,
+                      qualifier: Option<&str>,
+                      body: Option<Vec<u8>>|
+         -> Result<(Target, String)> {
             let f = a.function.as_deref().unwrap_or_default();
             let inv = Invoke::new(
                 f,
                 a.region.as_deref(),
-                a.endpoint.as_deref(),
+                endpoint,
                 qualifier,
                 body.unwrap_or_else(|| b"{}".to_vec()),
                 client.clone(),
@@ -263,7 +274,8 @@ impl Plan {
         };
         let (target, label, mode) = match (&a.function, a.url.as_ref().or(c.url.as_ref())) {
             (Some(_), _) => {
-                let (t, label) = invoke(a.qualifier.as_deref(), body.clone())?;
+                let (t, label) =
+                    invoke(a.endpoint.as_deref(), a.qualifier.as_deref(), body.clone())?;
                 (t, label, "invoke")
             }
             (None, Some(u)) => (http("--url", u)?, u.clone(), "url"),
@@ -276,8 +288,11 @@ impl Plan {
                 Box::new(http("--compare-url", u)?),
                 u.clone(),
             ))
-        } else if let Some(q) = &a.compare_qualifier {
-            let (t, label) = invoke(Some(q), body.clone())?;
+        } else if compare_invoke {
+            // The other endpoint defaults to this one, the other qualifier to none: each flag
+            // alone names a second target, together they name it on a second endpoint.
+            let endpoint = a.compare_endpoint.as_deref().or(a.endpoint.as_deref());
+            let (t, label) = invoke(endpoint, a.compare_qualifier.as_deref(), body.clone())?;
             Some(Reference::Target(Box::new(t), label))
         } else {
             a.baseline.clone().map(|b| Reference::Baseline(Box::new(b)))
@@ -639,6 +654,35 @@ mod tests {
             ..url_args()
         };
         assert!(error(&bad, &c).starts_with("--compare-url \"ftp://x/\""));
+        // Invoke mode: the reference on a second endpoint (two emulators), same function name.
+        let invoke = Args {
+            url: None,
+            function: Some("function".into()),
+            region: Some("us-east-1".into()),
+            endpoint: Some("http://127.0.0.1:9001".into()),
+            compare_endpoint: Some("http://127.0.0.1:9002/".into()),
+            ..url_args()
+        };
+        let p = Plan::resolve(&invoke, &c).unwrap();
+        assert_eq!(
+            p.label,
+            "http://127.0.0.1:9001/2015-03-31/functions/function/invocations"
+        );
+        assert!(matches!(&p.reference, Some(Reference::Target(_, l))
+                if l == "http://127.0.0.1:9002/2015-03-31/functions/function/invocations"));
+        let live = Args {
+            compare_qualifier: Some("live".into()),
+            ..invoke.clone()
+        };
+        assert!(
+            matches!(&Plan::resolve(&live, &c).unwrap().reference, Some(Reference::Target(_, l))
+                if l == "http://127.0.0.1:9002/2015-03-31/functions/function/invocations?Qualifier=live")
+        );
+        let no_function = Args {
+            compare_endpoint: Some("http://127.0.0.1:9002".into()),
+            ..url_args()
+        };
+        assert!(error(&no_function, &c).starts_with("--compare-endpoint needs --function"));
         // Without --seed one is drawn; budgets from gate.toml count as well.
         let toml = config("thresholds = [\"init_duration change < +100ms\"]\n");
         let p = Plan::resolve(&url_args(), &toml).unwrap();
