@@ -36,6 +36,7 @@ use crate::image::Scan;
 use crate::model::Package;
 
 pub use os::OsRelease;
+pub use python::normalize as pep503;
 
 /// One record a reader found in a visible database.
 #[derive(Debug, Clone, PartialEq, Eq)]
