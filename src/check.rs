@@ -75,6 +75,7 @@ pub fn check_image(
             .unwrap_or_else(|p| std::panic::resume_unwind(p))
     });
     report.packages = facts.inventory.packages.clone();
+    report.package_dirs = facts.inventory.package_dirs.clone();
     report.notes.extend(facts.inventory.notes.iter().cloned());
     report.notes.extend(facts.image.notes.iter().cloned());
     for l in &facts.scan.layers {

@@ -27,6 +27,7 @@ pub mod perf;
 pub mod policy;
 pub mod report;
 pub mod rules;
+pub mod runtime;
 pub mod security;
 pub mod source;
 pub mod term;

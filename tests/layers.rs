@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 const RANKS: &[(&str, u8)] = &[
     ("units", 0),
     ("term", 0),
+    ("runtime", 0),
     ("image", 1),
     ("aws", 1),
     ("model", 2),

@@ -635,3 +635,92 @@ fn the_comment_links_the_html_report_when_its_url_is_known() {
     assert!(!md.contains("javascript:"), "{md}");
     assert!(err.contains("GATE_HTML_REPORT_URL"), "{err}");
 }
+
+/// numpy's wheel ships its vendored libraries (OpenBLAS, libgfortran: 28 MB) in `numpy.libs/`
+/// beside `numpy/`, and its RECORD lists them, so `packages[]` counts them in numpy's bytes.
+/// The treemap must paint them numpy's too, not the function's code: pip installs the real
+/// wheel into a function directory, buildah builds the image, and the page gate writes is
+/// read back with Python's html.parser.
+#[test]
+fn a_wheels_vendored_libraries_are_painted_as_its_package() {
+    if !require_tools(&["buildah", "python3"]) {
+        return;
+    }
+    let dir = static_dir("report_html_numpy");
+    let ctx = dir.join("ctx");
+    support::run(
+        Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", "--no-deps"])
+            .args(["--disable-pip-version-check", "--target"])
+            .arg(ctx.join("task"))
+            .arg("numpy==2.4.6"),
+    );
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        "FROM scratch\nCOPY task/ /var/task/\n",
+    )
+    .unwrap();
+    let tag = format!("localhost/gate-html-numpy:{}", std::process::id());
+    let tar = dir.join("numpy.tar");
+    support::build_docker_archive(&ctx, &tag, &tar);
+    let _ = support::buildah().args(["rmi", "-f", &tag]).output();
+    let (json, html) = (dir.join("r.json"), dir.join("r.html"));
+    let out = gate(&[
+        "check",
+        tar.to_str().unwrap(),
+        "--policy",
+        "/dev/null",
+        "-o",
+        json.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+    let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    // The premise: numpy.libs is there, and numpy's bytes include it.
+    let libs = report["dirs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["path"] == "/var/task/numpy.libs")
+        .expect("numpy.libs in the directory summary")["bytes"]
+        .as_u64()
+        .unwrap();
+    assert!(libs > 10_000_000, "numpy.libs is {libs} bytes");
+    let numpy = report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "numpy")
+        .expect("numpy in packages[]");
+    assert!(numpy["bytes"].as_u64().unwrap() > libs);
+
+    let mut py = Command::new("python3")
+        .args(["-c", DOM_READER])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let page = std::fs::read(&html).unwrap();
+        py.stdin.take().unwrap().write_all(&page).unwrap();
+    }
+    let parsed = py.wait_with_output().unwrap();
+    assert!(parsed.status.success());
+    let elements: Vec<Value> = serde_json::from_slice(&parsed.stdout).unwrap();
+    let rect = |path: &str| -> String {
+        let title = format!("{path} ·");
+        elements
+            .iter()
+            .find(|e| e["tag"] == "rect" && e["text"].as_str().unwrap().starts_with(&title))
+            .unwrap_or_else(|| panic!("no rectangle for {path}"))["attrs"]["class"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let class = rect("/var/task/numpy.libs");
+    assert!(class.contains("k-pypi"), "numpy.libs painted {class}");
+    let class = rect("/var/task/numpy (files directly in it)");
+    assert!(class.contains("k-pypi"), "numpy painted {class}");
+}

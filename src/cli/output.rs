@@ -12,6 +12,23 @@ use clap::{Args, ValueEnum};
 use lambda_gate::image::archive::io_reason;
 use lambda_gate::report::{self, Report};
 
+/// The variable the workflow sets to where the uploaded HTML report opens (upload-artifact's
+/// `artifact-url`); the PR comment links to it.
+pub const HTML_URL_ENV: &str = "GATE_HTML_REPORT_URL";
+
+/// Where the HTML report opens, from [`HTML_URL_ENV`]; `None` when unset, or (with a warning)
+/// when it is not a plain http(s) URL the comment can link.
+pub fn html_report_url() -> Option<String> {
+    let url = std::env::var(HTML_URL_ENV).ok()?;
+    if report::html::link_line(&url).is_none() {
+        if !url.trim().is_empty() {
+            eprintln!("warning: {HTML_URL_ENV} is not an http(s) URL without spaces or brackets: the comment does not link the HTML report");
+        }
+        return None;
+    }
+    Some(url)
+}
+
 #[derive(Args, Debug)]
 pub struct OutputArgs {
     /// Output format on stdout.
@@ -107,7 +124,12 @@ impl OutputArgs {
         let files: [(&Option<PathBuf>, &dyn Fn() -> String); 5] = [
             (&self.output, &|| report::json::render(report)),
             (&self.markdown_output, &|| {
-                report::markdown::render(report, &image_rules, &deployed_rules)
+                report::markdown::render_linked(
+                    report,
+                    &image_rules,
+                    &deployed_rules,
+                    html_report_url().as_deref(),
+                )
             }),
             (&self.sarif_output, &|| {
                 report::sarif::render(report, &self.dockerfile, &image_rules)
@@ -129,9 +151,12 @@ impl OutputArgs {
                 let rendered = match self.format {
                     OutputFormat::Text => report::text::render(report),
                     OutputFormat::Json => report::json::render(report),
-                    OutputFormat::Markdown => {
-                        report::markdown::render(report, &image_rules, &deployed_rules)
-                    }
+                    OutputFormat::Markdown => report::markdown::render_linked(
+                        report,
+                        &image_rules,
+                        &deployed_rules,
+                        html_report_url().as_deref(),
+                    ),
                     OutputFormat::Sarif => {
                         report::sarif::render(report, &self.dockerfile, &image_rules)
                     }

@@ -86,10 +86,7 @@ pub fn read(
     timeout: Duration,
 ) -> Result<DeployedFunction> {
     let aws = crate::aws::Aws::new(region, endpoint, timeout)?;
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?
-        .block_on(api::read_function(&aws, name, qualifier))
+    crate::runtime::current_thread()?.block_on(api::read_function(&aws, name, qualifier))
 }
 
 /// Holds `function` to the policy inside `report`, beside the perf run and the image the

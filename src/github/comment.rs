@@ -81,9 +81,7 @@ pub fn upsert(ctx: &Context, marker: &str, markdown: &str, opts: &Options) -> Re
     };
     let body = format!("{marker}\n{markdown}");
     let api = Api::new(&ctx.api_url, token, opts.limits)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let rt = crate::runtime::current_thread()?;
     let post = Post {
         api: &api,
         ctx,

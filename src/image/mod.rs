@@ -9,6 +9,7 @@ pub mod arch;
 pub mod archive;
 pub mod blob;
 pub mod capture;
+pub mod choose;
 pub mod dirs;
 pub mod dive;
 pub mod history;

@@ -390,7 +390,8 @@ fn resolve_oci(archive: &Archive, sel: &Selection) -> Result<Image> {
         bail!("index.json leads to no image manifest");
     }
     let platforms: Vec<Platform> = manifests.iter().filter_map(|(p, _, _)| p.clone()).collect();
-    let chosen = choose_platform(&manifests, sel.platform.as_deref())?;
+    let listed: Vec<Option<Platform>> = manifests.iter().map(|(p, _, _)| p.clone()).collect();
+    let chosen = super::choose::choose(&listed, |_| false, sel.platform.as_deref())?;
     let (_, mdesc, manifest) = &manifests[chosen];
     let cdesc = manifest
         .config
@@ -528,48 +529,6 @@ fn visit_key(d: &Descriptor) -> (String, Option<String>) {
         )
     });
     (d.digest.clone(), platform)
-}
-
-fn choose_platform(
-    manifests: &[(Option<Platform>, Descriptor, ManifestOrIndex)],
-    want: Option<&str>,
-) -> Result<usize> {
-    // At most 10 named: an error is one line, even for an index of a thousand platforms.
-    let list = || {
-        let mut names: Vec<String> = manifests
-            .iter()
-            .take(10)
-            .map(|(p, _, _)| {
-                p.as_ref()
-                    .map(|p| p.to_string())
-                    .unwrap_or_else(|| "unspecified".into())
-            })
-            .collect();
-        if manifests.len() > 10 {
-            names.push(format!("and {} more", manifests.len() - 10));
-        }
-        names.join(", ")
-    };
-    if let Some(want) = want {
-        let want = Platform::parse(want)?;
-        return manifests
-            .iter()
-            .position(|(p, _, _)| p.as_ref().is_some_and(|p| p.matches(&want)))
-            .ok_or_else(|| anyhow!("platform {want} is not in the image; it has: {}", list()));
-    }
-    if manifests.len() == 1 {
-        return Ok(0);
-    }
-    let amd64 = Platform::parse("linux/amd64")?;
-    manifests
-        .iter()
-        .position(|(p, _, _)| p.as_ref().is_some_and(|p| p.matches(&amd64)))
-        .ok_or_else(|| {
-            anyhow!(
-                "the image has several platforms ({}); choose one with --platform",
-                list()
-            )
-        })
 }
 
 /// Picks one image from an archive holding several: by `--image`, else the first (with a note).

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 pub use crate::image::dive::DiveScore;
 pub use crate::image::index::{EntryKind, IndexEntry, IndexFacts};
 
+pub mod bytes;
 pub mod history;
 pub mod perf;
 pub mod policy_changes;
@@ -69,6 +70,9 @@ pub struct Report {
     /// With `--history`: main's last builds, drawn as a trend beside this run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<history::History>,
+    /// Directories that hold one package's files and nothing else (see [`bytes`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub package_dirs: Vec<bytes::PackageDir>,
 }
 
 /// The image a Lambda function runs, as `GetFunction` resolved it at deploy time.
@@ -218,6 +222,7 @@ impl Default for Report {
             policy_changes: None,
             more_functions: Vec::new(),
             history: None,
+            package_dirs: Vec::new(),
         }
     }
 }

@@ -48,23 +48,9 @@ pub struct Ban {
     pub reason: String,
 }
 
-/// PEP 503: runs of `-`, `_` and `.` are one `-`, case does not matter.
-pub fn pep503(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-            continue;
-        }
-        if sep && !out.is_empty() {
-            out.push('-');
-        }
-        sep = false;
-        out.extend(c.to_lowercase());
-    }
-    out
-}
+/// PEP 503: runs of `-`, `_` and `.` are one `-`, case does not matter (the inventory's own
+/// normalization, so a policy names a package as the report does).
+pub use crate::packages::pep503;
 
 impl Ban {
     /// The glob as given (for every ecosystem) and PEP 503-normalized (for PyPI names).

@@ -21,6 +21,7 @@
 //!   to the system package that installed it.
 
 mod apk;
+mod dirs;
 mod dpkg;
 mod node;
 mod os;
@@ -35,6 +36,7 @@ use crate::image::Scan;
 use crate::model::Package;
 
 pub use os::OsRelease;
+pub use python::normalize as pep503;
 
 /// One record a reader found in a visible database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,6 +158,8 @@ pub struct Inventory {
     pub notes: Vec<String>,
     /// Regular-file bytes visible in the final filesystem that no package lists.
     pub unpackaged_bytes: u64,
+    /// Directories one Python distribution fills alone (the report's `package_dirs`).
+    pub package_dirs: Vec<crate::model::bytes::PackageDir>,
 }
 
 /// Reads every package database the scan captured. `skipped` are the capture's over-limit
@@ -174,7 +178,8 @@ fn read_all(files: &Files, skipped: &[String]) -> Inventory {
             skipped[0]
         ));
     }
-    let mut claimed: HashSet<String> = HashSet::new();
+    // Each claimed file's package (its index in `inv.packages`).
+    let mut claimed: HashMap<String, usize> = HashMap::new();
     for reader in READERS {
         let mut found = reader.read(files, &os, &mut inv.notes);
         found.sort_by(|a, b| {
@@ -188,7 +193,7 @@ fn read_all(files: &Files, skipped: &[String]) -> Inventory {
         let mut record_cache: HashMap<(usize, &str), HashSet<(String, String)>> = HashMap::new();
         for f in found {
             let layer = install_layer(files, *reader, &f, &mut record_cache);
-            let (bytes, count) = claim(files.fs(), &f.files, &mut claimed);
+            let (bytes, count) = claim(files.fs(), &f.files, inv.packages.len(), &mut claimed);
             inv.packages.push(Package {
                 ecosystem: reader.ecosystem().into(),
                 name: f.name,
@@ -204,6 +209,7 @@ fn read_all(files: &Files, skipped: &[String]) -> Inventory {
     }
     let packaged: u64 = inv.packages.iter().map(|p| p.bytes).sum();
     inv.unpackaged_bytes = files.fs().final_bytes().saturating_sub(packaged);
+    inv.package_dirs = dirs::python_dirs(files.fs(), &inv.packages, &claimed);
     inv
 }
 
@@ -267,8 +273,14 @@ fn install_layer<'a>(
     Some(layer)
 }
 
-/// Bytes and count of the regular files among `paths` that are visible and not yet claimed.
-fn claim(fs: &Fs, paths: &[String], claimed: &mut HashSet<String>) -> (u64, u64) {
+/// Bytes and count of the regular files among `paths` that are visible and not yet claimed;
+/// those are claimed for package `index`.
+fn claim(
+    fs: &Fs,
+    paths: &[String],
+    index: usize,
+    claimed: &mut HashMap<String, usize>,
+) -> (u64, u64) {
     let (mut bytes, mut count) = (0, 0);
     for p in paths {
         let Some((real, node)) = resolve(fs, p) else {
@@ -277,7 +289,8 @@ fn claim(fs: &Fs, paths: &[String], claimed: &mut HashSet<String>) -> (u64, u64)
         if node.kind != Kind::File {
             continue;
         }
-        if claimed.insert(real) {
+        if let std::collections::hash_map::Entry::Vacant(e) = claimed.entry(real) {
+            e.insert(index);
             bytes += node.size;
             count += 1;
         }
@@ -497,12 +510,21 @@ mod tests {
         assert_eq!(resolve(&fs, "usr/lib/sh").unwrap().1.kind, Kind::Symlink);
         assert!(resolve(&fs, "bin/nothing").is_none());
         // Each file counts once, for the first package that lists it.
-        let mut claimed = HashSet::new();
+        let mut claimed = HashMap::new();
         assert_eq!(
-            claim(&fs, &["bin/bash".into(), "usr/lib/sh".into()], &mut claimed),
+            claim(
+                &fs,
+                &["bin/bash".into(), "usr/lib/sh".into()],
+                0,
+                &mut claimed
+            ),
             (10, 1)
         );
-        assert_eq!(claim(&fs, &["usr/bin/bash".into()], &mut claimed), (0, 0));
+        assert_eq!(
+            claim(&fs, &["usr/bin/bash".into()], 1, &mut claimed),
+            (0, 0)
+        );
+        assert_eq!(claimed.get("usr/bin/bash"), Some(&0));
     }
 
     fn status(pkgs: &[(&str, &str)]) -> Vec<u8> {

@@ -95,9 +95,7 @@ pub fn side_of(seed: u64, n: u64, sides: usize) -> usize {
 /// payload: each request goes to one or the other in the seeded order of `side_of`, so both
 /// see the same network, the same minutes and the same server load.
 pub fn run(targets: Vec<Target>, plan: Plan, seed: u64) -> Result<Run> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let rt = crate::runtime::current_thread()?;
     let loads = targets
         .into_iter()
         .map(|t| t.prepare().map(Arc::new))

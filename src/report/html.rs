@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use super::words::show_value;
 use super::{Finding, LayerSummary, Report, RuleDoc, Severity};
 use crate::image::history::shorten;
+use crate::model::bytes::{ByteKind, Classifier};
 use crate::units::{format_delta, format_percent, format_size};
 
 /// The treemap's canvas, in SVG user units (the picture scales with the window).
@@ -31,10 +32,6 @@ pub const TREEMAP_H: f64 = 520.0;
 
 /// Rows of the long tables (security findings, packages) before the rest is left to the JSON.
 const MAX_ROWS: usize = 300;
-
-/// The variable the workflow sets to where the uploaded HTML report opens (upload-artifact's
-/// `artifact-url`); the PR comment links to it.
-pub const URL_ENV: &str = "GATE_HTML_REPORT_URL";
 
 const STYLE: &str = include_str!("html/style.css");
 const SCRIPT: &str = include_str!("html/script.js");
@@ -89,19 +86,9 @@ pub fn render(report: &Report, deployed_rules: &[RuleDoc]) -> String {
     page.into_string()
 }
 
-/// The line the PR comment carries when the workflow says where this page opens
-/// ([`URL_ENV`]); `None` when it does not, or when the value is not a plain http(s) URL.
-pub fn comment_link() -> Option<String> {
-    let url = std::env::var(URL_ENV).ok()?;
-    let line = link_line(&url);
-    if line.is_none() && !url.trim().is_empty() {
-        eprintln!("warning: {URL_ENV} is not an http(s) URL without spaces or brackets: the comment does not link the HTML report");
-    }
-    line
-}
-
-/// A Markdown link to the HTML report. The URL comes from the environment, so it is held to
-/// what an artifact URL looks like rather than escaped.
+/// A Markdown link to the HTML report, `None` unless `url` is a plain http(s) URL. The URL
+/// comes from the workflow's environment, so it is held to what an artifact URL looks like
+/// rather than escaped.
 pub fn link_line(url: &str) -> Option<String> {
     let url = url.trim();
     let plain = url.chars().all(|c| {
@@ -194,31 +181,22 @@ fn checks(r: &Report) -> Markup {
     }
 }
 
-/// What a rectangle of the treemap is, for its colour.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Kind {
-    Code,
-    Package(String),
-    Leftover(String),
-    Other,
+/// A rectangle's CSS class, from what its bytes are.
+fn kind_class(k: &ByteKind) -> String {
+    match k {
+        ByteKind::Code => "k-code".into(),
+        ByteKind::Package(e) => format!("k-pkg k-{}", ecosystem_class(e)),
+        ByteKind::Leftover(_) => "k-left".into(),
+        ByteKind::Other => "k-other".into(),
+    }
 }
 
-impl Kind {
-    fn class(&self) -> String {
-        match self {
-            Kind::Code => "k-code".into(),
-            Kind::Package(e) => format!("k-pkg k-{}", ecosystem_class(e)),
-            Kind::Leftover(_) => "k-left".into(),
-            Kind::Other => "k-other".into(),
-        }
-    }
-    fn label(&self) -> String {
-        match self {
-            Kind::Code => "the function's code".into(),
-            Kind::Package(e) => format!("{e} packages"),
-            Kind::Leftover(rule) => format!("leftover ({rule})"),
-            Kind::Other => "other".into(),
-        }
+fn kind_label(k: &ByteKind) -> String {
+    match k {
+        ByteKind::Code => "the function's code".into(),
+        ByteKind::Package(e) => format!("{e} packages"),
+        ByteKind::Leftover(rule) => format!("leftover ({rule})"),
+        ByteKind::Other => "other".into(),
     }
 }
 
@@ -234,151 +212,6 @@ fn ecosystem_class(e: &str) -> &'static str {
         "golang" => "golang",
         "cargo" => "cargo",
         _ => "pkgother",
-    }
-}
-
-/// Where each kind of byte lives, from the report alone: the function's code root(s), the
-/// directories packages were installed into (longest prefix wins), and the directories of
-/// the rules' leftovers.
-struct Classifier {
-    code: Vec<String>,
-    packages: Vec<(String, String)>,
-    leftovers: Vec<(String, String)>,
-}
-
-/// System directories the OS package manager owns (`/usr/local` is not among them).
-const OS_DIRS: &[&str] = &[
-    "/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc",
-];
-
-impl Classifier {
-    fn new(r: &Report) -> Classifier {
-        let mut code = vec!["/var/task".to_string()];
-        if let Some(img) = &r.image {
-            let w = img.workdir.trim_end_matches('/');
-            if w.starts_with('/') && w.len() > 1 && !code.iter().any(|c| c == w) {
-                code.push(w.to_string());
-            }
-        }
-        let mut packages: Vec<(String, String)> = Vec::new();
-        for p in &r.packages {
-            let loc = p.location.trim_end_matches('/');
-            match p.ecosystem.as_str() {
-                "deb" | "rpm" | "apk" => {
-                    for d in OS_DIRS {
-                        packages.push((d.to_string(), p.ecosystem.clone()));
-                    }
-                }
-                "pypi" => {
-                    // `<site>/<name>-<version>.dist-info/METADATA`: the import package sits
-                    // beside its metadata under its normalized name.
-                    let meta_dir = parent(loc);
-                    let site = parent(meta_dir);
-                    if site.len() > 1 {
-                        let name = p.name.to_ascii_lowercase().replace(['-', '.'], "_");
-                        packages.push((format!("{site}/{name}"), p.ecosystem.clone()));
-                        packages.push((meta_dir.to_string(), p.ecosystem.clone()));
-                    }
-                }
-                "npm" => {
-                    let dir = parent(loc);
-                    if dir.contains("node_modules") {
-                        packages.push((dir.to_string(), p.ecosystem.clone()));
-                    }
-                }
-                _ => {}
-            }
-        }
-        packages.push(("/usr/local".into(), String::new()));
-        packages.sort();
-        packages.dedup();
-        let mut leftovers = Vec::new();
-        for f in &r.findings {
-            // layer-waste lists hidden paths, drawn beside the map, not in it.
-            if f.rule == "layer-waste" || f.paths.is_empty() {
-                continue;
-            }
-            let common = common_dir(&f.paths);
-            if depth(&common) >= 3 {
-                leftovers.push((common, f.rule.clone()));
-            } else {
-                for p in &f.paths {
-                    let d = parent(p);
-                    if depth(d) >= 4 {
-                        leftovers.push((d.to_string(), f.rule.clone()));
-                    }
-                }
-            }
-        }
-        Classifier {
-            code,
-            packages,
-            leftovers,
-        }
-    }
-
-    fn kind(&self, path: &str) -> Kind {
-        for (dir, rule) in &self.leftovers {
-            if under(path, dir) {
-                return Kind::Leftover(rule.clone());
-            }
-        }
-        let package = self
-            .packages
-            .iter()
-            .filter(|(dir, _)| under(path, dir))
-            .max_by_key(|(dir, _)| dir.len());
-        let code = self
-            .code
-            .iter()
-            .filter(|dir| under(path, dir))
-            .max_by_key(|dir| dir.len());
-        match (package, code) {
-            (Some((pdir, eco)), Some(cdir)) if pdir.len() > cdir.len() && !eco.is_empty() => {
-                Kind::Package(eco.clone())
-            }
-            (_, Some(_)) => Kind::Code,
-            (Some((_, eco)), None) if !eco.is_empty() => Kind::Package(eco.clone()),
-            _ => Kind::Other,
-        }
-    }
-}
-
-/// `path` is `dir` or below it.
-fn under(path: &str, dir: &str) -> bool {
-    dir == "/"
-        || path == dir
-        || (path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/')
-}
-
-fn parent(path: &str) -> &str {
-    match path.rfind('/') {
-        Some(0) | None => "/",
-        Some(i) => &path[..i],
-    }
-}
-
-fn depth(path: &str) -> usize {
-    path.split('/').filter(|s| !s.is_empty()).count()
-}
-
-/// The deepest directory every path is in.
-fn common_dir(paths: &[String]) -> String {
-    let mut common: Vec<&str> = parent(&paths[0]).split('/').collect();
-    for p in &paths[1..] {
-        let parts: Vec<&str> = parent(p).split('/').collect();
-        let n = common
-            .iter()
-            .zip(&parts)
-            .take_while(|(a, b)| a == b)
-            .count();
-        common.truncate(n);
-    }
-    let joined = common.join("/");
-    if joined.is_empty() {
-        "/".into()
-    } else {
-        joined
     }
 }
 
@@ -422,10 +255,10 @@ fn image_map(r: &Report) -> Markup {
     let (leaves, groups) = treemap::layout(&r.dirs, TREEMAP_W, TREEMAP_H);
     let drawn: u64 = leaves.iter().map(|l| l.bytes).sum();
     let classifier = Classifier::new(r);
-    let kinds: Vec<Kind> = leaves.iter().map(|l| classifier.kind(&l.path)).collect();
+    let kinds: Vec<ByteKind> = leaves.iter().map(|l| classifier.kind(&l.path)).collect();
     let mut legend: BTreeMap<String, (String, u64)> = BTreeMap::new();
     for (l, k) in leaves.iter().zip(&kinds) {
-        legend.entry(k.label()).or_insert((k.class(), 0)).1 += l.bytes;
+        legend.entry(kind_label(k)).or_insert((kind_class(k), 0)).1 += l.bytes;
     }
     html! {
         section #map {
@@ -452,11 +285,11 @@ fn image_map(r: &Report) -> Markup {
                         data-width=(TREEMAP_W) data-height=(TREEMAP_H) {
                         @for (l, k) in leaves.iter().zip(&kinds) {
                             @let (x, y, w, h) = svg_rect(&l.rect);
-                            rect class=(format!("leaf {}", k.class())) x=(x) y=(y) width=(w) height=(h) data-bytes=(l.bytes) {
+                            rect class=(format!("leaf {}", kind_class(k))) x=(x) y=(y) width=(w) height=(h) data-bytes=(l.bytes) {
                                 title {
                                     (l.path)
                                     @if l.own_files { " (files directly in it)" }
-                                    " · " (format_size(l.bytes)) " · " (k.label())
+                                    " · " (format_size(l.bytes)) " · " (kind_label(k))
                                 }
                             }
                         }
@@ -890,7 +723,7 @@ fn notes(r: &Report) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{DirSize, ImageSummary, Package};
+    use crate::report::{DirSize, ImageSummary};
 
     fn report() -> Report {
         let mut r: Report =
@@ -945,41 +778,6 @@ mod tests {
         for fetching in ["src=\"http", "href=\"http", "url(", "@import"] {
             assert!(!html.contains(fetching), "{fetching}");
         }
-    }
-
-    #[test]
-    fn rectangles_are_coloured_by_what_the_bytes_are() {
-        let mut r = report();
-        r.packages = vec![Package {
-            ecosystem: "pypi".into(),
-            name: "Pydantic-Core".into(),
-            version: "2".into(),
-            purl: String::new(),
-            bytes: 1,
-            files: 1,
-            layer: None,
-            license: None,
-            location: "/var/task/pydantic_core-2.dist-info/METADATA".into(),
-        }];
-        let c = Classifier::new(&r);
-        assert_eq!(c.kind("/var/task"), Kind::Code);
-        assert_eq!(
-            c.kind("/var/task/pydantic_core"),
-            Kind::Package("pypi".into())
-        );
-        assert_eq!(
-            c.kind("/var/lib/apt/lists"),
-            Kind::Leftover("apt-lists".into())
-        );
-        assert_eq!(c.kind("/usr/local/bin"), Kind::Other);
-        // The toolchain's files are scattered: its deep directory is a leftover, /usr/bin not.
-        assert_eq!(
-            c.kind("/usr/lib/gcc/x86_64-linux-gnu/12"),
-            Kind::Leftover("build-toolchain".into())
-        );
-        assert_eq!(c.kind("/usr/bin"), Kind::Other);
-        // A shared directory that holds a few toolchain files is not a leftover.
-        assert_eq!(c.kind("/usr/lib/x86_64-linux-gnu"), Kind::Other);
     }
 
     #[test]

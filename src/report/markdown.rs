@@ -41,10 +41,11 @@ struct Part {
     render: fn(&Report, &Rules) -> Option<String>,
 }
 
-/// The rules' descriptions, handed down by the caller.
+/// The rules' descriptions, handed down by the caller, and where the HTML report opens.
 struct Rules<'a> {
     image: &'a [RuleDoc],
     deployed: &'a [RuleDoc],
+    html_url: Option<&'a str>,
 }
 
 /// The comment, top to bottom: a new section plugs in as one line here.
@@ -55,7 +56,7 @@ const SECTIONS: &[Part] = &[
     },
     Part {
         trim: None,
-        render: |_, _| super::html::comment_link(),
+        render: |_, rules| rules.html_url.and_then(super::html::link_line),
     },
     Part {
         trim: None,
@@ -108,9 +109,21 @@ const SECTIONS: &[Part] = &[
 /// `image_rules`: the image rules (what their findings' bytes are); `deployed_rules`: the
 /// post-deploy rules, in the order the deployed function's table lists them.
 pub fn render(report: &Report, image_rules: &[RuleDoc], deployed_rules: &[RuleDoc]) -> String {
+    render_linked(report, image_rules, deployed_rules, None)
+}
+
+/// [`render`], with a link to the HTML report at `html_url` under the headline (when it is a
+/// plain http(s) URL: see [`super::html::link_line`]).
+pub fn render_linked(
+    report: &Report,
+    image_rules: &[RuleDoc],
+    deployed_rules: &[RuleDoc],
+    html_url: Option<&str>,
+) -> String {
     let rules = Rules {
         image: image_rules,
         deployed: deployed_rules,
+        html_url,
     };
     let sections: Vec<Section> = SECTIONS
         .iter()

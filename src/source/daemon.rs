@@ -76,10 +76,7 @@ fn current_uid() -> u32 {
 pub fn export(engine: Engine, name: &str, max_bytes: u64) -> Result<tempfile::TempPath> {
     let sock = socket(engine)?;
     let shown = format!("{}:{name}", engine.transport());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| anyhow!("{shown}: {e}"))?;
+    let rt = crate::runtime::current_thread().map_err(|e| anyhow!("{shown}: {e}"))?;
     rt.block_on(async {
         let version = negotiate(&sock)
             .await

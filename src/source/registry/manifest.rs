@@ -127,45 +127,10 @@ pub fn choose(idx: &ImageIndex, want: Option<&str>) -> Result<(Descriptor, Vec<P
     if entries.is_empty() {
         bail!("the index lists no runnable image");
     }
-    let platforms: Vec<Platform> = entries.iter().filter_map(|d| platform_of(d)).collect();
-    let list = || {
-        entries
-            .iter()
-            .map(|d| {
-                platform_of(d)
-                    .map(|p| p.to_string())
-                    .unwrap_or_else(|| "unspecified".into())
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let listed: Vec<Option<Platform>> = entries.iter().map(|d| platform_of(d)).collect();
     // An entry that is itself an index and names no platform (an index of indexes) may hold
     // any platform: it is descended into when no entry names the one wanted.
-    let pick = |want: &Platform| {
-        entries
-            .iter()
-            .find(|d| platform_of(d).is_some_and(|p| p.matches(want)))
-            .or_else(|| {
-                entries
-                    .iter()
-                    .find(|d| platform_of(d).is_none() && is_index(d))
-            })
-            .map(|d| (*d).clone())
-    };
-    if let Some(w) = want {
-        let w = Platform::parse(w)?;
-        let d = pick(&w)
-            .ok_or_else(|| anyhow!("platform {w} is not in the image; it has: {}", list()))?;
-        return Ok((d, platforms));
-    }
-    if entries.len() == 1 {
-        return Ok((entries[0].clone(), platforms));
-    }
-    let d = pick(&Platform::parse("linux/amd64")?).ok_or_else(|| {
-        anyhow!(
-            "the image has several platforms ({}); choose one with --platform",
-            list()
-        )
-    })?;
-    Ok((d, platforms))
+    let i = crate::image::choose::choose(&listed, |i| is_index(entries[i]), want)?;
+    let platforms = listed.into_iter().flatten().collect();
+    Ok((entries[i].clone(), platforms))
 }
