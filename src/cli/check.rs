@@ -131,7 +131,7 @@ pub fn run(args: CheckArgs) -> Result<i32> {
         capture: (!args.no_packages).then(lambda_gate::packages::capture),
     };
     let baseline = args.output.load_baseline()?;
-    let (facts, opened, deployed) = args.source.inspect(
+    let (facts, opened, deployed, answered) = args.source.inspect(
         args.image.as_deref(),
         &policy.image,
         args.image_ref.clone(),
@@ -178,6 +178,7 @@ pub fn run(args: CheckArgs) -> Result<i32> {
             args.source.region.as_deref(),
             endpoint.as_deref(),
             &policy,
+            answered,
         );
     }
     report.delta = baseline
@@ -316,9 +317,10 @@ impl SourceArgs {
         lambda_gate::check::ImageFacts,
         lambda_gate::source::Opened,
         Option<lambda_gate::report::DeployedImage>,
+        Option<lambda_gate::aws::lambda::GetFunction>,
     )> {
         use lambda_gate::source::{self, lambda, ImageRef};
-        let aws = lambda::Aws {
+        let aws = lambda_gate::aws::Settings {
             region: self.region.clone(),
             lambda_endpoint: self.lambda_endpoint.clone(),
             ecr_endpoint: self.ecr_endpoint.clone(),
@@ -331,12 +333,16 @@ impl SourceArgs {
         access.aws = aws.clone();
         access.ecr_explicit = self.ecr_endpoint.is_some()
             || std::env::var("AWS_ENDPOINT_URL_ECR").is_ok_and(|v| !v.is_empty());
-        let (reference, deployed) = match (&self.function, image) {
+        // One GetFunction: its answer names the image here and, later, the configuration
+        // the deployed rules hold to the policy.
+        let (reference, deployed, answered) = match (&self.function, image) {
             (Some(f), _) => {
-                let d = lambda::deployed(f, &aws)?;
-                (ImageRef::Registry(d.resolved.clone()), Some(d))
+                let spec = lambda_gate::aws::lambda::FunctionSpec::parse(f, None)?;
+                let got = lambda::get_function(&spec, &aws)?;
+                let d = lambda::deployed(&spec, &got)?;
+                (ImageRef::Registry(d.resolved.clone()), Some(d), Some(got))
             }
-            (None, Some(i)) => (ImageRef::parse(i)?, None),
+            (None, Some(i)) => (ImageRef::parse(i)?, None, None),
             (None, None) => anyhow::bail!("give an image or --function"),
         };
         let sel = lambda_gate::image::resolve::Selection {
@@ -358,6 +364,6 @@ impl SourceArgs {
         }
         let scan = source::scan(&opened, opts)?;
         let facts = lambda_gate::check::facts(opened.image.clone(), scan, opts);
-        Ok((facts, opened, deployed.map(|d| d.to_report())))
+        Ok((facts, opened, deployed.map(|d| d.to_report()), answered))
     }
 }

@@ -205,6 +205,7 @@ pub fn add_deployed(
     region: Option<&str>,
     endpoint: Option<&str>,
     policy: &Policy,
+    answered: Option<lambda_gate::aws::lambda::GetFunction>,
 ) {
     let read = lambda_gate::deployed::read(
         function,
@@ -212,6 +213,7 @@ pub fn add_deployed(
         region,
         endpoint,
         Duration::from_secs(10),
+        answered,
     );
     match read {
         Ok(f) => {
@@ -387,6 +389,7 @@ pub fn run(cmd: PerfCmd) -> Result<i32> {
                     a.region.as_deref(),
                     a.endpoint.as_deref(),
                     &policy,
+                    None,
                 );
             }
             cmd.output.add_history(&mut report)?;
