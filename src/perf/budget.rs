@@ -12,34 +12,8 @@ use std::fmt;
 use anyhow::{anyhow, bail, Result};
 
 use super::bootstrap::{self, Stat, StatUnit};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
-
-impl Op {
-    fn as_str(self) -> &'static str {
-        match self {
-            Op::Lt => "<",
-            Op::Le => "<=",
-            Op::Gt => ">",
-            Op::Ge => ">=",
-        }
-    }
-
-    fn holds(self, x: f64, limit: f64) -> bool {
-        match self {
-            Op::Lt => x < limit,
-            Op::Le => x <= limit,
-            Op::Gt => x > limit,
-            Op::Ge => x >= limit,
-        }
-    }
-}
+/// One comparison for thresholds and budgets alike (a budget never parses `==`).
+pub use super::threshold::Op;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Budget {

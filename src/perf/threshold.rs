@@ -8,7 +8,9 @@ use anyhow::{bail, Result};
 use super::budget::{self, Budget};
 use super::metric::{Kind, Metric};
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The comparison of a threshold, and of a relative budget (`perf::budget`, which takes all
+/// but `==`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     Lt,
     Le,
@@ -27,7 +29,7 @@ impl Op {
             Op::Eq => (actual - limit).abs() < f64::EPSILON,
         }
     }
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Op::Lt => "<",
             Op::Le => "<=",
