@@ -11,7 +11,6 @@ use crate::model::{
     LAYER_LARGEST,
 };
 use crate::policy::{ImagePolicy, Policy};
-use crate::units;
 
 /// How many hidden paths the report keeps (largest first).
 pub const TOP_WASTED: usize = 20;
@@ -91,60 +90,15 @@ pub fn check_image(
     report
         .checks
         .extend(integrity_checks(&facts.scan, verified));
-    report.checks.extend(budget_checks(
+    report.checks.extend(crate::budget::checks(
         &facts.scan,
         facts.image.layers.len(),
         &policy.image,
     ));
     report
         .checks
-        .extend(crate::rules::lambda::size_check(&facts.scan, &policy.rules));
+        .extend(crate::budget::lambda_size(&facts.scan, &policy.rules));
     report.findings.extend(findings);
-}
-
-/// Budgets relative to the base branch's report: how much the image may grow in one change.
-/// Without a baseline there is nothing to compare, which the notes say rather than a pass.
-pub fn increase_checks(report: &mut Report, base: Option<&Report>, p: &ImagePolicy) {
-    type Figure = fn(&ImageSummary) -> u64;
-    let wanted: [(&str, Option<units::Increase>, Figure); 2] = [
-        ("max-size-increase", p.max_size_increase, |s| s.size_bytes),
-        ("max-compressed-increase", p.max_compressed_increase, |s| {
-            s.compressed_bytes
-        }),
-    ];
-    let Some(now) = report.image.as_ref() else {
-        return;
-    };
-    for (name, limit, figure) in wanted {
-        let Some(limit) = limit else { continue };
-        let Some(before) = base.and_then(|b| b.image.as_ref()) else {
-            report.notes.push(format!(
-                "{name} is set but there is no baseline image report (--baseline): not checked"
-            ));
-            continue;
-        };
-        let (was, is) = (figure(before), figure(now));
-        let allowed = limit.allowance(was);
-        let grew = is as i128 - was as i128;
-        report.checks.push(Check {
-            name: name.into(),
-            limit: allowed.into(),
-            actual: (grew as i64).into(),
-            status: if grew > allowed as i128 {
-                Status::Fail
-            } else {
-                Status::Pass
-            },
-            unit: Some(Unit::Bytes),
-            detail: Some(format!(
-                "{} on the base, {} now ({}; allowed {})",
-                units::format_size(was),
-                units::format_size(is),
-                units::format_delta(grew),
-                limit.describe()
-            )),
-        });
-    }
 }
 
 /// The directory-size summary of the final filesystem, paths absolute.
@@ -318,51 +272,6 @@ pub fn integrity_checks(scan: &Scan, verified: bool) -> Vec<Check> {
             unit: None,
             detail: None,
         });
-    }
-    checks
-}
-
-pub fn budget_checks(scan: &Scan, layer_count: usize, p: &ImagePolicy) -> Vec<Check> {
-    let mut checks = Vec::new();
-    if let Some(max) = p.max_size {
-        checks.push(Check::at_most(
-            "max-size",
-            max,
-            scan.size_bytes,
-            Unit::Bytes,
-        ));
-    }
-    if let Some(max) = p.max_compressed {
-        checks.push(Check::at_most(
-            "max-compressed",
-            max,
-            scan.compressed_bytes,
-            Unit::Bytes,
-        ));
-    }
-    if let Some(max) = p.max_wasted {
-        checks.push(Check::at_most(
-            "max-wasted",
-            max,
-            scan.wasted_bytes,
-            Unit::Bytes,
-        ));
-    }
-    if let Some(min) = p.min_efficiency {
-        checks.push(Check::at_least_f64(
-            "min-efficiency",
-            min,
-            scan.dive.efficiency,
-            Unit::Ratio,
-        ));
-    }
-    if let Some(max) = p.max_layers {
-        checks.push(Check::at_most(
-            "max-layers",
-            max as u64,
-            layer_count as u64,
-            Unit::Count,
-        ));
     }
     checks
 }

@@ -284,41 +284,6 @@ pub fn explain_size(report: &Report) -> String {
     parts.join(", ")
 }
 
-/// Names what a failed size budget is made of in its `detail`: the changes against the
-/// baseline for the relative budgets, the largest packages and directories for `max-size`.
-pub fn explain_budgets(report: &mut Report) {
-    let growth = report
-        .delta
-        .as_ref()
-        .map(explain_growth)
-        .unwrap_or_default();
-    let size = explain_size(report);
-    for c in &mut report.checks {
-        if c.status == crate::model::Status::Pass {
-            continue;
-        }
-        let why = match c.name.as_str() {
-            "max-size-increase" | "max-compressed-increase" if !growth.is_empty() => {
-                format!(
-                    "{}: {growth}",
-                    format_delta(c.actual.as_i64().unwrap_or(0) as i128)
-                )
-            }
-            "max-size" | "max-compressed" | "lambda-size-limit" if !growth.is_empty() => {
-                format!("what grew since the base: {growth}")
-            }
-            "max-size" | "max-compressed" | "lambda-size-limit" if !size.is_empty() => {
-                format!("the largest: {size}")
-            }
-            _ => continue,
-        };
-        c.detail = Some(match c.detail.take() {
-            Some(d) if !d.is_empty() => format!("{d} — {why}"),
-            _ => why,
-        });
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -634,7 +599,8 @@ mod tests {
             unit: Some(crate::model::Unit::Bytes),
             detail: None,
         });
-        explain_budgets(&mut r);
+        let (growth, size) = (explain_growth(r.delta.as_ref().unwrap()), explain_size(&r));
+        crate::budget::explain(&mut r, &growth, &size);
         assert_eq!(
             r.checks[0].detail.as_deref(),
             Some("+38.0 MB: pyarrow 14.0 → 17.0 (+31.0 MB), /var/task/data (+6.0 MB)")

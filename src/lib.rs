@@ -8,13 +8,14 @@
 //! - `image`, `aws`: bytes of an image, calls to AWS;
 //! - `model`: the report's data, which every layer above fills or reads;
 //! - `packages`, `security`, `perf`, `rules`, and the renderers in `report`;
-//! - `deployed`, `delta`, `package_policy`, `source`;
+//! - `budget`, `deployed`, `delta`, `package_policy`, `source`;
 //! - `policy` (gate.toml and the flags over it), then `check` and `github`; the binary's `cli`.
 //!
 //! `tests/layers.rs` reads every file's imports and fails on one that points up, or on two
 //! files of one module that use each other.
 
 pub mod aws;
+pub mod budget;
 pub mod check;
 pub mod delta;
 pub mod deployed;

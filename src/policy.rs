@@ -16,8 +16,6 @@ pub mod diff;
 pub mod git;
 use serde::Deserialize;
 
-use crate::units;
-
 /// The file looked for in the working directory when `--policy` is not given.
 pub const DEFAULT_FILE: &str = "gate.toml";
 
@@ -51,26 +49,8 @@ struct RawPolicy {
     lambda: crate::deployed::cfg::LambdaConfig,
 }
 
-/// `[image]`: budgets on the measured numbers. Unset means unchecked.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ImagePolicy {
-    #[serde(default, deserialize_with = "units::de::size_opt")]
-    pub max_size: Option<u64>,
-    #[serde(default, deserialize_with = "units::de::size_opt")]
-    pub max_compressed: Option<u64>,
-    #[serde(default, deserialize_with = "units::de::size_opt")]
-    pub max_wasted: Option<u64>,
-    pub min_efficiency: Option<f64>,
-    pub max_layers: Option<usize>,
-    /// Growth allowed against `--baseline`: "5MB" or "2%".
-    #[serde(default, deserialize_with = "units::de::increase_opt")]
-    pub max_size_increase: Option<units::Increase>,
-    #[serde(default, deserialize_with = "units::de::increase_opt")]
-    pub max_compressed_increase: Option<units::Increase>,
-    /// Platform to pick from a multi-platform index, e.g. "linux/arm64".
-    pub platform: Option<String>,
-}
+/// `[image]`, and the flags that override it: `budget` defines each budget once.
+pub use crate::budget::ImagePolicy;
 
 /// What the command line may set over gate.toml, as typed: `None`/`false` is "not given".
 /// The CLI fills it and `Policy::with_flags` decides, so precedence and the flag-named errors
@@ -78,13 +58,8 @@ pub struct ImagePolicy {
 #[derive(Debug, Clone, Default)]
 pub struct Flags {
     pub platform: Option<String>,
-    pub max_size: Option<u64>,
-    pub max_compressed: Option<u64>,
-    pub max_wasted: Option<u64>,
-    pub min_efficiency: Option<f64>,
-    pub max_layers: Option<usize>,
-    pub max_size_increase: Option<units::Increase>,
-    pub max_compressed_increase: Option<units::Increase>,
+    /// The budget flags (`--max-size` …), in `[image]`'s own type.
+    pub budgets: ImagePolicy,
     /// The function's architecture, for lambda-architecture.
     pub architecture: Option<String>,
     pub fail_on: Option<crate::model::security::Severity>,
@@ -111,25 +86,6 @@ pub fn template() -> String {
     .collect::<Vec<_>>()
     .join("\n\n")
         + "\n"
-}
-
-impl ImagePolicy {
-    /// What serde's types cannot say: a ratio is between 0 and 1 (NaN is not), a platform is
-    /// os/arch[/variant].
-    pub fn validate(&self) -> Result<()> {
-        if let Some(e) = self.min_efficiency {
-            if !(0.0..=1.0).contains(&e) {
-                anyhow::bail!(
-                    "[image] min_efficiency = {e}: expected a ratio between 0 and 1, e.g. 0.95"
-                );
-            }
-        }
-        if let Some(p) = &self.platform {
-            crate::image::Platform::parse(p)
-                .map_err(|e| anyhow::anyhow!("[image] platform = {p:?}: {e:#}"))?;
-        }
-        Ok(())
-    }
 }
 
 /// The `[table] key` a TOML error points at, read from the line its span starts on: toml's
@@ -207,13 +163,7 @@ impl Policy {
                 .map_err(|e| anyhow::anyhow!("--platform {want:?}: {e:#}"))?;
             p.platform = Some(want.clone());
         }
-        p.max_size = f.max_size.or(p.max_size);
-        p.max_compressed = f.max_compressed.or(p.max_compressed);
-        p.max_wasted = f.max_wasted.or(p.max_wasted);
-        p.min_efficiency = f.min_efficiency.or(p.min_efficiency);
-        p.max_layers = f.max_layers.or(p.max_layers);
-        p.max_size_increase = f.max_size_increase.or(p.max_size_increase);
-        p.max_compressed_increase = f.max_compressed_increase.or(p.max_compressed_increase);
+        p.overlay(&f.budgets);
         if let Some(e) = p.min_efficiency {
             anyhow::ensure!(
                 (0.0..=1.0).contains(&e),
@@ -293,12 +243,15 @@ mod tests {
         );
 
         let flags = Flags {
-            max_size: Some(1_000),
+            budgets: ImagePolicy {
+                max_size: Some(1_000),
+                min_efficiency: Some(0.5),
+                ..ImagePolicy::default()
+            },
             platform: Some("linux/amd64".into()),
             architecture: Some("x86_64".into()),
             fail_on: Some(crate::model::security::Severity::Low),
             new_only: true,
-            min_efficiency: Some(0.5),
             ..Flags::default()
         };
         let over = p.with_flags(&flags).unwrap();
@@ -323,7 +276,10 @@ mod tests {
             ),
             (
                 Flags {
-                    min_efficiency: Some(1.5),
+                    budgets: ImagePolicy {
+                        min_efficiency: Some(1.5),
+                        ..ImagePolicy::default()
+                    },
                     ..Flags::default()
                 },
                 "--min-efficiency 1.5: expected a ratio between 0 and 1",

@@ -10,3 +10,9 @@ pub fn current_thread() -> std::io::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
 }
+
+/// Runs a few async calls to completion from blocking code (the CLI and the image sources are
+/// not async; the AWS client is).
+pub fn block_on<F: std::future::Future>(f: F) -> std::io::Result<F::Output> {
+    Ok(current_thread()?.block_on(f))
+}

@@ -24,6 +24,7 @@ const RANKS: &[(&str, u8)] = &[
     ("perf", 3),
     ("rules", 3),
     ("report", 3),
+    ("budget", 4),
     ("deployed", 4),
     ("delta", 4),
     ("package_policy", 4),

@@ -5,6 +5,8 @@
 //! Not the AWS SDK: it would bring a second HTTP stack and minutes of build for the handful
 //! of read-only calls the gate makes; aws-sigv4 is the SDK's own signer.
 
+pub mod ecr;
+pub mod lambda;
 pub mod web_identity;
 
 use std::time::{Duration, SystemTime};
@@ -13,6 +15,66 @@ use anyhow::{anyhow, Result};
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
+
+/// Where this run's AWS APIs are, as the flags name them (`--region`, `--lambda-endpoint`,
+/// `--ecr-endpoint`); the environment fills the rest when a client is made. Cheap: no
+/// credentials are read until a call needs them.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub region: Option<String>,
+    /// Lambda API endpoint (default `https://lambda.{region}.amazonaws.com`,
+    /// or `AWS_ENDPOINT_URL_LAMBDA` / `AWS_ENDPOINT_URL`).
+    pub lambda_endpoint: Option<String>,
+    /// ECR API endpoint (default `https://api.ecr.{region}.amazonaws.com`,
+    /// or `AWS_ENDPOINT_URL_ECR` / `AWS_ENDPOINT_URL`).
+    pub ecr_endpoint: Option<String>,
+}
+
+impl Settings {
+    pub fn region(&self) -> Result<String> {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        self.region
+            .clone()
+            .or_else(|| env("AWS_REGION"))
+            .or_else(|| env("AWS_DEFAULT_REGION"))
+            .ok_or_else(|| {
+                anyhow!("--function needs a region: --region, AWS_REGION or AWS_DEFAULT_REGION")
+            })
+    }
+
+    /// The ECR endpoint named for this run (`--ecr-endpoint`, `AWS_ENDPOINT_URL_ECR`), if any.
+    pub fn explicit_ecr_endpoint(&self) -> Option<String> {
+        self.service_endpoint("ecr")
+    }
+
+    /// The flag's endpoint for `service`, else `AWS_ENDPOINT_URL_{SERVICE}` (the client falls
+    /// back to `AWS_ENDPOINT_URL`, then the region's).
+    fn service_endpoint(&self, service: &str) -> Option<String> {
+        let given = match service {
+            "lambda" => &self.lambda_endpoint,
+            "ecr" => &self.ecr_endpoint,
+            _ => &None,
+        };
+        given
+            .clone()
+            .or_else(|| {
+                std::env::var(format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase())).ok()
+            })
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A client for `service` in `region` (ECR's region is its registry host's), signing with
+    /// the credentials a CI job has; an error when there are none: these calls read private
+    /// resources and an unsigned one is only ever refused.
+    pub fn client(&self, service: &str, region: &str, timeout: Duration) -> Result<Aws> {
+        let endpoint = self.service_endpoint(service);
+        let aws = Aws::new(Some(region), endpoint.as_deref(), timeout)?;
+        if aws.credentials.is_none() {
+            return Err(anyhow!("no AWS credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or a profile in ~/.aws/credentials)"));
+        }
+        Ok(aws)
+    }
+}
 
 /// One region's APIs, or every API behind one endpoint (moto, LocalStack: `--endpoint` or
 /// `AWS_ENDPOINT_URL`, which route by the service named in the signature).

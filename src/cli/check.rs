@@ -5,12 +5,13 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use lambda_gate::check::{check_image, increase_checks};
+use lambda_gate::budget::increase_checks;
+use lambda_gate::check::check_image;
 use lambda_gate::image::ScanOptions;
 use lambda_gate::policy::base::PolicyFrom;
 use lambda_gate::policy::{Flags, Policy};
 use lambda_gate::report::Report;
-use lambda_gate::units::{parse_size, Increase};
+use lambda_gate::units::parse_size;
 
 #[derive(Args)]
 pub struct CheckArgs {
@@ -50,33 +51,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "base|head", value_parser = PolicyFrom::parse)]
     pub policy_from: Option<PolicyFrom>,
 
-    /// Fail when the uncompressed size is above this (e.g. 500MB, 1GiB).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_size: Option<u64>,
-
-    /// Fail when the compressed (stored) size is above this.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_compressed: Option<u64>,
-
-    /// Fail when the bytes hidden by later layers are above this.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_wasted: Option<u64>,
-
-    /// Fail when dive's efficiency score is below this ratio (0–1).
-    #[arg(long, value_name = "RATIO")]
-    pub min_efficiency: Option<f64>,
-
-    /// Fail when the image has more layers than this.
-    #[arg(long, value_name = "N")]
-    pub max_layers: Option<usize>,
-
-    /// Growth allowed against --baseline: a size ("5MB") or a share of the base ("2%").
-    #[arg(long, value_name = "SIZE|PCT", value_parser = Increase::parse)]
-    pub max_size_increase: Option<Increase>,
-
-    /// Compressed growth allowed against --baseline: a size or a percent.
-    #[arg(long, value_name = "SIZE|PCT", value_parser = Increase::parse)]
-    pub max_compressed_increase: Option<Increase>,
+    #[command(flatten)]
+    pub budgets: lambda_gate::budget::ImagePolicy,
 
     /// Also write the image's packages as a CycloneDX 1.5 JSON SBOM to this file.
     #[arg(long, value_name = "FILE")]
@@ -131,7 +107,7 @@ pub fn run(args: CheckArgs) -> Result<i32> {
         capture: (!args.no_packages).then(lambda_gate::packages::capture),
     };
     let baseline = args.output.load_baseline()?;
-    let (facts, opened, deployed) = args.source.inspect(
+    let (facts, opened, deployed, answered) = args.source.inspect(
         args.image.as_deref(),
         &policy.image,
         args.image_ref.clone(),
@@ -178,12 +154,19 @@ pub fn run(args: CheckArgs) -> Result<i32> {
             args.source.region.as_deref(),
             endpoint.as_deref(),
             &policy,
+            answered,
         );
     }
     report.delta = baseline
         .as_ref()
         .map(|b| lambda_gate::delta::diff(b, &report));
-    lambda_gate::delta::explain_budgets(&mut report);
+    let growth = report
+        .delta
+        .as_ref()
+        .map(lambda_gate::delta::explain_growth)
+        .unwrap_or_default();
+    let size = lambda_gate::delta::explain_size(&report);
+    lambda_gate::budget::explain(&mut report, &growth, &size);
     lambda_gate::package_policy::check(&mut report, baseline.as_ref(), &policy.packages);
     report.policy_changes = sourced.changes;
     report.findings.extend(sourced.finding);
@@ -242,13 +225,7 @@ fn policy(args: &CheckArgs) -> Result<lambda_gate::policy::base::Resolved> {
 fn flags(args: &CheckArgs) -> Flags {
     Flags {
         platform: args.platform.clone(),
-        max_size: args.max_size,
-        max_compressed: args.max_compressed,
-        max_wasted: args.max_wasted,
-        min_efficiency: args.min_efficiency,
-        max_layers: args.max_layers,
-        max_size_increase: args.max_size_increase,
-        max_compressed_increase: args.max_compressed_increase,
+        budgets: args.budgets.clone(),
         architecture: args.rules.architecture.clone(),
         ..args.security.policy.flags()
     }
@@ -316,9 +293,10 @@ impl SourceArgs {
         lambda_gate::check::ImageFacts,
         lambda_gate::source::Opened,
         Option<lambda_gate::report::DeployedImage>,
+        Option<lambda_gate::aws::lambda::GetFunction>,
     )> {
         use lambda_gate::source::{self, lambda, ImageRef};
-        let aws = lambda::Aws {
+        let aws = lambda_gate::aws::Settings {
             region: self.region.clone(),
             lambda_endpoint: self.lambda_endpoint.clone(),
             ecr_endpoint: self.ecr_endpoint.clone(),
@@ -331,12 +309,16 @@ impl SourceArgs {
         access.aws = aws.clone();
         access.ecr_explicit = self.ecr_endpoint.is_some()
             || std::env::var("AWS_ENDPOINT_URL_ECR").is_ok_and(|v| !v.is_empty());
-        let (reference, deployed) = match (&self.function, image) {
+        // One GetFunction: its answer names the image here and, later, the configuration
+        // the deployed rules hold to the policy.
+        let (reference, deployed, answered) = match (&self.function, image) {
             (Some(f), _) => {
-                let d = lambda::deployed(f, &aws)?;
-                (ImageRef::Registry(d.resolved.clone()), Some(d))
+                let spec = lambda_gate::aws::lambda::FunctionSpec::parse(f, None)?;
+                let got = lambda::get_function(&spec, &aws)?;
+                let d = lambda::deployed(&spec, &got)?;
+                (ImageRef::Registry(d.resolved.clone()), Some(d), Some(got))
             }
-            (None, Some(i)) => (ImageRef::parse(i)?, None),
+            (None, Some(i)) => (ImageRef::parse(i)?, None, None),
             (None, None) => anyhow::bail!("give an image or --function"),
         };
         let sel = lambda_gate::image::resolve::Selection {
@@ -358,6 +340,6 @@ impl SourceArgs {
         }
         let scan = source::scan(&opened, opts)?;
         let facts = lambda_gate::check::facts(opened.image.clone(), scan, opts);
-        Ok((facts, opened, deployed.map(|d| d.to_report())))
+        Ok((facts, opened, deployed.map(|d| d.to_report()), answered))
     }
 }

@@ -211,6 +211,7 @@ pub fn add_deployed(
     region: Option<&str>,
     endpoint: Option<&str>,
     policy: &Policy,
+    answered: Option<lambda_gate::aws::lambda::GetFunction>,
 ) {
     let read = lambda_gate::deployed::read(
         function,
@@ -218,6 +219,7 @@ pub fn add_deployed(
         region,
         endpoint,
         Duration::from_secs(10),
+        answered,
     );
     match read {
         Ok(f) => {
@@ -393,6 +395,7 @@ pub fn run(cmd: PerfCmd) -> Result<i32> {
                     a.region.as_deref(),
                     a.endpoint.as_deref(),
                     &policy,
+                    None,
                 );
             }
             cmd.output.add_history(&mut report)?;

@@ -77,16 +77,27 @@ pub const RULES: &[Rule] = &[
     rules::image_zip_settings::RULE,
 ];
 
-/// Reads the function's configuration; blocking (a runtime of its own), for the CLI.
+/// Reads the function's configuration; blocking (a runtime of its own), for the CLI. With
+/// `answered`, the `GetFunction` answer the run already has (`gate check --function` read
+/// the image from it): only the calls it does not cover are made.
 pub fn read(
     name: &str,
     qualifier: Option<&str>,
     region: Option<&str>,
     endpoint: Option<&str>,
     timeout: Duration,
+    answered: Option<crate::aws::lambda::GetFunction>,
 ) -> Result<DeployedFunction> {
     let aws = crate::aws::Aws::new(region, endpoint, timeout)?;
-    crate::runtime::current_thread()?.block_on(api::read_function(&aws, name, qualifier))
+    crate::runtime::block_on(async {
+        match answered {
+            Some(got) => {
+                let spec = crate::aws::lambda::FunctionSpec::parse(name, qualifier)?;
+                api::from_answer(&aws, &spec, got).await
+            }
+            None => api::read_function(&aws, name, qualifier).await,
+        }
+    })?
 }
 
 /// Holds `function` to the policy inside `report`, beside the perf run and the image the

@@ -13,30 +13,34 @@ use anyhow::{anyhow, bail, Result};
 
 use super::bootstrap::{self, Stat, StatUnit};
 
+/// The comparison of a threshold, and of a relative budget (`perf::budget`, which takes all
+/// but `==`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     Lt,
     Le,
     Gt,
     Ge,
+    Eq,
 }
 
 impl Op {
-    fn as_str(self) -> &'static str {
+    pub fn holds(self, actual: f64, limit: f64) -> bool {
+        match self {
+            Op::Lt => actual < limit,
+            Op::Le => actual <= limit,
+            Op::Gt => actual > limit,
+            Op::Ge => actual >= limit,
+            Op::Eq => (actual - limit).abs() < f64::EPSILON,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
         match self {
             Op::Lt => "<",
             Op::Le => "<=",
             Op::Gt => ">",
             Op::Ge => ">=",
-        }
-    }
-
-    fn holds(self, x: f64, limit: f64) -> bool {
-        match self {
-            Op::Lt => x < limit,
-            Op::Le => x <= limit,
-            Op::Gt => x > limit,
-            Op::Ge => x >= limit,
+            Op::Eq => "==",
         }
     }
 }

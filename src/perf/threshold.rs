@@ -8,35 +8,7 @@ use anyhow::{bail, Result};
 use super::budget::{self, Budget};
 use super::metric::{Kind, Metric};
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Op {
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Eq,
-}
-
-impl Op {
-    pub fn holds(self, actual: f64, limit: f64) -> bool {
-        match self {
-            Op::Lt => actual < limit,
-            Op::Le => actual <= limit,
-            Op::Gt => actual > limit,
-            Op::Ge => actual >= limit,
-            Op::Eq => (actual - limit).abs() < f64::EPSILON,
-        }
-    }
-    fn as_str(self) -> &'static str {
-        match self {
-            Op::Lt => "<",
-            Op::Le => "<=",
-            Op::Gt => ">",
-            Op::Ge => ">=",
-            Op::Eq => "==",
-        }
-    }
-}
+pub use super::budget::Op;
 
 /// A threshold as parsed from a flag or gate.toml (where it is read straight into this type,
 /// so it is parsed once).

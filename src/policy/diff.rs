@@ -404,7 +404,6 @@ fn lambda(out: &mut Changes, base: &Policy, head: &Policy) {
 }
 
 fn perf(out: &mut Changes, base: &Policy, head: &Policy) {
-    use crate::perf::budget::Op as BudgetOp;
     use crate::perf::threshold::{Op, Rule};
     let (a, b) = (&base.perf, &head.perf);
     // A threshold (a level, or a change budget against the comparison) is matched by its
@@ -423,26 +422,22 @@ fn perf(out: &mut Changes, base: &Policy, head: &Policy) {
         Lower,
         Exact,
     }
+    let side_of = |op: Op| match op {
+        Op::Lt => (Bound::Upper, false),
+        Op::Le => (Bound::Upper, true),
+        Op::Gt => (Bound::Lower, false),
+        Op::Ge => (Bound::Lower, true),
+        Op::Eq => (Bound::Exact, true),
+    };
     let limit = |r: &Rule| -> Limit {
         let (metric, change, bound, value, inclusive, text) = match r {
             Rule::Level(t) => {
-                let (bound, inclusive) = match t.op {
-                    Op::Lt => (Bound::Upper, false),
-                    Op::Le => (Bound::Upper, true),
-                    Op::Gt => (Bound::Lower, false),
-                    Op::Ge => (Bound::Lower, true),
-                    Op::Eq => (Bound::Exact, true),
-                };
+                let (bound, inclusive) = side_of(t.op);
                 let name = t.metric.name().to_string();
                 (name, "", bound, t.value, inclusive, t.to_string())
             }
             Rule::Change(c) => {
-                let (bound, inclusive) = match c.op {
-                    BudgetOp::Lt => (Bound::Upper, false),
-                    BudgetOp::Le => (Bound::Upper, true),
-                    BudgetOp::Gt => (Bound::Lower, false),
-                    BudgetOp::Ge => (Bound::Lower, true),
-                };
+                let (bound, inclusive) = side_of(c.op);
                 let name = c.stat.name().to_string();
                 let kind = if c.relative { " change %" } else { " change" };
                 (name, kind, bound, c.value, inclusive, c.to_string())

@@ -334,27 +334,46 @@ fn checks(r: &Report) -> Option<String> {
     Some(out)
 }
 
-/// `gate check --deployment`: which functions were read from which file, before the deploy
-/// (their findings and "not checked" notes follow in their own sections).
+/// The function the report is about: after the deploy (`--function`, `gate perf
+/// --function`), as the Lambda API reported it and, with `--function`, the image it runs;
+/// before it (`--deployment`), which file each was read from. Their findings and "not
+/// checked" notes follow in their own sections.
 fn deployment(r: &Report) -> Option<String> {
     let mut out = String::new();
-    for f in r.function.iter().chain(r.more_functions.iter()) {
-        if f.source.is_deployed() {
-            continue;
-        }
+    for (i, f) in r.function.iter().chain(r.more_functions.iter()).enumerate() {
         let q = f
             .qualifier
             .as_deref()
             .map(|q| format!(":{q}"))
             .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "function {}{} read from {} ({}, before the deploy)",
-            escape(&f.name),
-            escape(&q),
-            escape(f.file.as_deref().unwrap_or("?")),
-            f.source.describe()
-        );
+        if f.source.is_deployed() {
+            let _ = writeln!(
+                out,
+                "function {}{} version {} ({}, deployed)",
+                escape(&f.name),
+                escape(&q),
+                escape(&f.version),
+                f.source.describe()
+            );
+            // `--function`: the image read, the same GetFunction answer's.
+            if let Some(d) = r.deployed.as_ref().filter(|_| i == 0) {
+                let _ = writeln!(
+                    out,
+                    "         runs {} at {}",
+                    escape(&d.image_uri),
+                    escape(&d.digest)
+                );
+            }
+        } else {
+            let _ = writeln!(
+                out,
+                "function {}{} read from {} ({}, before the deploy)",
+                escape(&f.name),
+                escape(&q),
+                escape(f.file.as_deref().unwrap_or("?")),
+                f.source.describe()
+            );
+        }
         let _ = writeln!(
             out,
             "         {} MB · {} s · {} · tracing {} · reserved {}",
@@ -382,4 +401,48 @@ fn notes(r: &Report) -> Option<String> {
 
 fn verdict(r: &Report) -> Option<String> {
     Some(format!("verdict: {}\n", r.verdict.as_str().to_uppercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{ConfigSource, DeployedFunction, DeployedImage, Report};
+
+    /// After the deploy the text report names the function and the image it runs, as the
+    /// Markdown and HTML do; before, the file it was read from.
+    #[test]
+    fn the_deployed_function_is_shown() {
+        let r = Report {
+            function: Some(DeployedFunction {
+                name: "app".into(),
+                qualifier: Some("live".into()),
+                version: "7".into(),
+                memory_mb: 512,
+                timeout_s: 10,
+                architecture: "arm64".into(),
+                tracing: "Active".into(),
+                source: ConfigSource::Deployed,
+                ..DeployedFunction::default()
+            }),
+            deployed: Some(DeployedImage {
+                function: "app".into(),
+                image_uri: "1.dkr.ecr.x/app:v1".into(),
+                digest: "sha256:ab".into(),
+                ..DeployedImage::default()
+            }),
+            ..Report::default()
+        };
+        let text = super::deployment(&r).unwrap();
+        assert!(
+            text.contains("function app:live version 7 (the Lambda API, deployed)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("runs 1.dkr.ecr.x/app:v1 at sha256:ab"),
+            "{text}"
+        );
+        assert!(
+            text.contains("512 MB · 10 s · arm64 · tracing Active"),
+            "{text}"
+        );
+    }
 }

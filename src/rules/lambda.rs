@@ -2,14 +2,12 @@
 //! finds out — size limit, one platform, the right architecture, something to run, files the
 //! non-root runtime user can read, and a runtime interface to talk to the Runtime API.
 
-use super::cfg::RulesConfig;
 use super::diags::Code;
 use super::{Ctx, Draft, Sink};
 use crate::image::arch::Arch;
 use crate::image::index::{self, EntryKind, IndexFacts};
 use crate::image::layer::Kind;
-use crate::image::{Image, Scan};
-use crate::model::{Check, Level, Status, Unit};
+use crate::image::Image;
 use crate::units::format_size;
 
 /// Lambda's limit on the uncompressed image, all layers included (10 GiB).
@@ -25,24 +23,6 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
     entrypoint(ctx, sink);
     unreadable(ctx, sink);
     runtime_interface(ctx, sink);
-}
-
-/// The `lambda-size-limit` check every report lists, pass or fail. It and the finding below are
-/// one fact, so the rule's level sets both: `warn` makes an over-limit image warn, `allow`
-/// drops the check with the finding.
-pub fn size_check(scan: &Scan, cfg: &RulesConfig) -> Option<Check> {
-    let code = Code::LambdaSizeLimit;
-    let mut check = Check::at_most(code.id(), SIZE_LIMIT, scan.size_bytes, Unit::Bytes)
-        .with_detail(format!(
-            "Lambda accepts images up to 10 GiB uncompressed; {} left",
-            format_size(SIZE_LIMIT.saturating_sub(scan.size_bytes))
-        ));
-    match cfg.level(code) {
-        Level::Allow => return None,
-        Level::Warn if check.status == Status::Fail => check.status = Status::Warn,
-        Level::Warn | Level::Deny => {}
-    }
-    Some(check)
 }
 
 fn size_limit(ctx: &Ctx, sink: &mut Sink) {
@@ -410,7 +390,7 @@ fn runtime_interface(ctx: &Ctx, sink: &mut Sink) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Report, Severity, Verdict};
+    use crate::model::{Check, Report, Severity, Status, Verdict};
     use crate::rules::testing::{findings, of, rules, ImageBuilder};
 
     fn lambda_image() -> ImageBuilder {
@@ -423,7 +403,7 @@ mod tests {
     fn verdict(cfg: &str) -> (Verdict, Option<Check>) {
         let built = lambda_image().size_bytes(SIZE_LIMIT + 1).build();
         let cfg = rules(cfg);
-        let check = size_check(&built.1, &cfg);
+        let check = crate::budget::lambda_size(&built.1, &cfg);
         let report = Report {
             checks: check.iter().cloned().collect(),
             findings: findings(&built, &cfg),
@@ -464,7 +444,10 @@ mod tests {
         let built = lambda_image().size_bytes(SIZE_LIMIT).build();
         for level in ["deny", "warn"] {
             let cfg = rules(&format!("lambda-size-limit = \"{level}\""));
-            assert_eq!(size_check(&built.1, &cfg).unwrap().status, Status::Pass);
+            assert_eq!(
+                crate::budget::lambda_size(&built.1, &cfg).unwrap().status,
+                Status::Pass
+            );
             assert!(of(&findings(&built, &cfg), "lambda-size-limit").is_empty());
         }
     }

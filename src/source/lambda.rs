@@ -4,28 +4,18 @@
 //! deploy time (`Code.ResolvedImageUri`; `Configuration.CodeSha256` is the same digest's hex).
 //! The tag may have moved since; the digest is what runs, so the image is read by digest.
 //! ECR wants a token from `GetAuthorizationToken` as Basic credentials (`AWS:<password>`).
-//! Both calls are signed with SigV4 (aws-sigv4, as the Invoke driver does) from the
-//! credentials a CI job has (environment, or the shared credentials file's profile).
+//! Both calls go through `aws::` (signed with SigV4 from the credentials a CI job has); the
+//! `GetFunction` answer is read once and shared with the deployed-configuration checks.
 
 use anyhow::{anyhow, bail, Result};
-use aws_credential_types::Credentials;
-use base64::Engine;
-use serde::Deserialize;
 
 use super::reference::{check_digest, Name};
 use super::registry::auth;
+use crate::aws::lambda::{FunctionSpec, GetFunction};
+use crate::aws::Settings;
 
-/// Where the AWS APIs are (a local emulator in tests, the real endpoints otherwise).
-#[derive(Debug, Clone, Default)]
-pub struct Aws {
-    pub region: Option<String>,
-    /// Lambda API endpoint (default `https://lambda.{region}.amazonaws.com`,
-    /// or `AWS_ENDPOINT_URL_LAMBDA` / `AWS_ENDPOINT_URL`).
-    pub lambda_endpoint: Option<String>,
-    /// ECR API endpoint (default `https://api.ecr.{region}.amazonaws.com`,
-    /// or `AWS_ENDPOINT_URL_ECR` / `AWS_ENDPOINT_URL`).
-    pub ecr_endpoint: Option<String>,
-}
+/// How long one AWS call of an image source may take.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What the report says about the deployed image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,72 +28,6 @@ pub struct Deployed {
     pub digest: String,
     /// The image read: the repository at the resolved digest.
     pub resolved: Name,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct GetFunction {
-    configuration: Configuration,
-    #[serde(default)]
-    code: Option<Code>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Configuration {
-    #[serde(default)]
-    function_arn: Option<String>,
-    #[serde(default)]
-    version: Option<String>,
-    #[serde(default)]
-    package_type: Option<String>,
-    #[serde(default)]
-    code_sha256: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Code {
-    #[serde(default)]
-    image_uri: Option<String>,
-    #[serde(default)]
-    resolved_image_uri: Option<String>,
-}
-
-impl Aws {
-    pub fn region(&self) -> Result<String> {
-        self.region
-            .clone()
-            .or_else(|| std::env::var("AWS_REGION").ok().filter(|v| !v.is_empty()))
-            .or_else(|| {
-                std::env::var("AWS_DEFAULT_REGION")
-                    .ok()
-                    .filter(|v| !v.is_empty())
-            })
-            .ok_or_else(|| {
-                anyhow!("--function needs a region: --region, AWS_REGION or AWS_DEFAULT_REGION")
-            })
-    }
-
-    /// The ECR endpoint named for this run (`--ecr-endpoint`, `AWS_ENDPOINT_URL_ECR`), if any.
-    pub fn explicit_ecr_endpoint(&self) -> Option<String> {
-        self.ecr_endpoint
-            .clone()
-            .or_else(|| std::env::var("AWS_ENDPOINT_URL_ECR").ok())
-            .filter(|v| !v.is_empty())
-    }
-
-    fn endpoint(&self, given: &Option<String>, service: &str, default_host: String) -> String {
-        given
-            .clone()
-            .or_else(|| {
-                std::env::var(format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase())).ok()
-            })
-            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
-            .filter(|v| !v.is_empty())
-            .map(|e| e.trim_end_matches('/').to_string())
-            .unwrap_or_else(|| format!("https://{default_host}"))
-    }
 }
 
 impl Deployed {
@@ -119,106 +43,21 @@ impl Deployed {
     }
 }
 
-/// `NAME[:QUALIFIER]` — a name or ARN, then an optional alias or version. An ARN's own
-/// colons are kept: only a qualifier after the function name is split off.
-pub fn split_function(spec: &str) -> Result<(String, Option<String>)> {
-    let spec = spec.trim();
-    if spec.is_empty() {
-        bail!("--function: empty function name");
-    }
-    let (name, qualifier) = if let Some(rest) = spec.strip_prefix("arn:") {
-        // arn:aws:lambda:region:acct:function:name[:qualifier]
-        let parts: Vec<&str> = rest.split(':').collect();
-        match parts.len() {
-            6 => (spec.to_string(), None),
-            7 => {
-                let (n, q) = spec.rsplit_once(':').unwrap_or((spec, ""));
-                (n.to_string(), Some(q.to_string()))
-            }
-            _ => bail!("--function {spec:?}: not a Lambda function ARN"),
-        }
-    } else {
-        match spec.split_once(':') {
-            Some((n, q)) => (n.to_string(), Some(q.to_string())),
-            None => (spec.to_string(), None),
-        }
-    };
-    if let Some(q) = &qualifier {
-        if q.is_empty()
-            || !q
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_$".contains(&b))
-        {
-            bail!("--function {spec:?}: qualifier {q:?} is not a version or alias");
-        }
-    }
-    if name.is_empty() || name.contains(['/', '?', '#', ' ']) {
-        bail!("--function {spec:?}: not a function name or ARN");
-    }
-    Ok((name, qualifier))
+/// `GetFunction` (for `spec`, with `settings`' region and endpoint): the one call
+/// `gate check --function` makes; its answer gives the image here and the configuration to
+/// `deployed`.
+pub fn get_function(spec: &FunctionSpec, settings: &Settings) -> Result<GetFunction> {
+    let region = settings.region()?;
+    let aws = settings
+        .client("lambda", &region, TIMEOUT)
+        .map_err(|e| anyhow!("--function {}: {e:#}", spec.display()))?;
+    crate::runtime::block_on(aws.get_function(spec))?
+        .map_err(|e| anyhow!("--function {}: {e:#}", spec.display()))
 }
 
-fn signed(
-    creds: &Option<Credentials>,
-    region: &str,
-    service: &str,
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Result<Vec<(String, String)>> {
-    let Some(creds) = creds else {
-        bail!("no AWS credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or a profile in ~/.aws/credentials)");
-    };
-    crate::aws::sign_headers(creds, region, service, method, url, headers, body)
-}
-
-fn client() -> Result<reqwest::blocking::Client> {
-    reqwest::blocking::Client::builder()
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .map_err(|e| anyhow!("cannot set up the HTTP client: {e}"))
-}
-
-/// `GetFunction` → the deployed image, by digest.
-pub fn deployed(spec: &str, aws: &Aws) -> Result<Deployed> {
-    let (function, qualifier) = split_function(spec)?;
-    let region = aws.region()?;
-    let endpoint = aws.endpoint(
-        &aws.lambda_endpoint,
-        "lambda",
-        format!("lambda.{region}.amazonaws.com"),
-    );
-    let mut url = format!(
-        "{endpoint}/2015-03-31/functions/{}",
-        crate::aws::segment(&function)
-    );
-    if let Some(q) = &qualifier {
-        url.push_str(&format!("?Qualifier={}", crate::aws::segment(q)));
-    }
-    let creds = crate::aws::credentials().map_err(|e| anyhow!("--function {spec}: {e:#}"))?;
-    let headers = signed(&creds, &region, "lambda", "GET", &url, &[], b"")
-        .map_err(|e| anyhow!("--function {spec}: {e:#}"))?;
-    let mut req = client()?.get(&url);
-    for (k, v) in headers {
-        req = req.header(k, v);
-    }
-    let resp = req
-        .send()
-        .map_err(|e| anyhow!("--function {spec}: GetFunction at {endpoint}: {e}"))?;
-    let status = resp.status().as_u16();
-    let body = resp
-        .bytes()
-        .map_err(|e| anyhow!("--function {spec}: GetFunction: {e}"))?;
-    if status != 200 {
-        bail!(
-            "--function {spec}: GetFunction answered HTTP {status}: {}",
-            aws_message(&body)
-        );
-    }
-    let gf: GetFunction = serde_json::from_slice(&body).map_err(|e| {
-        anyhow!("--function {spec}: GetFunction's answer is not what Lambda returns: {e}")
-    })?;
+/// `GetFunction`'s answer → the deployed image, by digest.
+pub fn deployed(f: &FunctionSpec, gf: &GetFunction) -> Result<Deployed> {
+    let spec = f.display();
     if gf
         .configuration
         .package_type
@@ -230,10 +69,7 @@ pub fn deployed(spec: &str, aws: &Aws) -> Result<Deployed> {
             gf.configuration.package_type.as_deref().unwrap_or_default()
         );
     }
-    let code = gf.code.unwrap_or(Code {
-        image_uri: None,
-        resolved_image_uri: None,
-    });
+    let code = gf.code.clone().unwrap_or_default();
     let image_uri = code
         .image_uri
         .ok_or_else(|| anyhow!("--function {spec}: GetFunction names no image (Code.ImageUri)"))?;
@@ -265,10 +101,10 @@ pub fn deployed(spec: &str, aws: &Aws) -> Result<Deployed> {
         ..base
     };
     Ok(Deployed {
-        function,
-        qualifier,
-        function_arn: gf.configuration.function_arn,
-        version: gf.configuration.version,
+        function: f.name.clone(),
+        qualifier: f.qualifier.clone(),
+        function_arn: gf.configuration.function_arn.clone(),
+        version: gf.configuration.version.clone(),
         image_uri,
         digest,
         resolved,
@@ -338,111 +174,22 @@ pub fn is_endpoint_host(registry: &str, endpoint: &str) -> bool {
 pub fn ecr_credentials(
     account: Option<&str>,
     region: &str,
-    aws: &Aws,
+    settings: &Settings,
 ) -> Result<auth::Credentials> {
-    let endpoint = aws.endpoint(
-        &aws.ecr_endpoint,
-        "ecr",
-        format!("api.ecr.{region}.amazonaws.com"),
-    );
-    let url = format!("{endpoint}/");
-    let body = match account {
-        Some(a) => serde_json::json!({ "registryIds": [a] }).to_string(),
-        None => "{}".to_string(),
-    };
-    let target = "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken";
-    let ctype = "application/x-amz-json-1.1";
-    let creds = crate::aws::credentials().map_err(|e| anyhow!("ECR: {e:#}"))?;
-    let headers = signed(
-        &creds,
-        region,
-        "ecr",
-        "POST",
-        &url,
-        &[("content-type", ctype), ("x-amz-target", target)],
-        body.as_bytes(),
-    )
-    .map_err(|e| anyhow!("ECR GetAuthorizationToken: {e:#}"))?;
-    let mut req = client()?
-        .post(&url)
-        .header("content-type", ctype)
-        .header("x-amz-target", target)
-        .body(body);
-    for (k, v) in headers {
-        req = req.header(k, v);
-    }
-    let resp = req
-        .send()
-        .map_err(|e| anyhow!("ECR GetAuthorizationToken at {endpoint}: {e}"))?;
-    let status = resp.status().as_u16();
-    let text = resp
-        .bytes()
-        .map_err(|e| anyhow!("ECR GetAuthorizationToken: {e}"))?;
-    if status != 200 {
-        bail!(
-            "ECR GetAuthorizationToken answered HTTP {status}: {}",
-            aws_message(&text)
-        );
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Out {
-        authorization_data: Vec<Data>,
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Data {
-        authorization_token: String,
-    }
-    let out: Out = serde_json::from_slice(&text)
-        .map_err(|e| anyhow!("ECR GetAuthorizationToken: unexpected answer: {e}"))?;
-    let tok = out
-        .authorization_data
-        .first()
-        .ok_or_else(|| anyhow!("ECR GetAuthorizationToken returned no authorization data"))?;
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(tok.authorization_token.trim())
-        .map_err(|_| anyhow!("ECR GetAuthorizationToken: the token is not base64"))?;
-    let raw = String::from_utf8_lossy(&raw);
-    let (u, p) = raw
-        .split_once(':')
-        .ok_or_else(|| anyhow!("ECR GetAuthorizationToken: the token is not user:password"))?;
+    let aws = settings
+        .client("ecr", region, TIMEOUT)
+        .map_err(|e| anyhow!("ECR: {e:#}"))?;
+    let (username, secret) = crate::runtime::block_on(aws.ecr_authorization_token(account))??;
     Ok(auth::Credentials {
-        username: u.to_string(),
-        secret: p.to_string(),
+        username,
+        secret,
         source: "ECR GetAuthorizationToken".into(),
     })
-}
-
-fn aws_message(body: &[u8]) -> String {
-    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-    v.get("message")
-        .or_else(|| v.get("Message"))
-        .and_then(|m| m.as_str())
-        .map(str::to_string)
-        .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(200).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn function_specs_split_at_the_qualifier() {
-        assert_eq!(split_function("app").unwrap(), ("app".into(), None));
-        assert_eq!(
-            split_function("app:live").unwrap(),
-            ("app".into(), Some("live".into()))
-        );
-        let arn = "arn:aws:lambda:eu-west-1:123456789012:function:app";
-        assert_eq!(split_function(arn).unwrap(), (arn.into(), None));
-        assert_eq!(
-            split_function(&format!("{arn}:7")).unwrap(),
-            (arn.into(), Some("7".into()))
-        );
-        assert!(split_function("app:").is_err());
-        assert!(split_function("a/b").is_err());
-    }
 
     #[test]
     fn ecr_hosts_are_recognised() {

@@ -20,7 +20,7 @@ pub use reference::{Engine, ImageRef, Name};
 #[derive(Debug, Clone, Default)]
 pub struct Access {
     pub registry: registry::Options,
-    pub aws: lambda::Aws,
+    pub aws: crate::aws::Settings,
     /// An ECR endpoint was named: a registry on the endpoint's host (any port) is that ECR
     /// whatever its name (emulators serve their registry on their own host).
     pub ecr_explicit: bool,

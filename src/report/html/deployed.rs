@@ -33,6 +33,10 @@ fn table(r: &Report, f: &DeployedFunction, rules: &[RuleDoc]) -> Markup {
                 " (" (f.source.describe()) ", before the deploy)"
             }
         }
+        // `--function`: the image the function runs, from the same GetFunction answer.
+        @if let Some(d) = r.deployed.as_ref().filter(|_| f.source.is_deployed() && r.function.as_ref().is_some_and(|first| std::ptr::eq(first, f))) {
+            p.meta { "runs " code { (d.image_uri) } " at " code { (d.digest) } }
+        }
         table.deployment {
             thead { tr { th { "check" } th { "configured" } th { "measured" } th { "status" } } }
             tbody {
