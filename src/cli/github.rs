@@ -139,11 +139,7 @@ impl GithubArgs {
     pub fn publish(&self, report: &Report, report_path: Option<&str>) -> Result<()> {
         let in_actions = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
         if in_actions {
-            let md = markdown::render(
-                report,
-                &lambda_gate::rules::docs::rule_docs(),
-                &lambda_gate::deployed::rule_docs(),
-            );
+            let md = markdown::render(report);
             if let Err(e) = github::append_summary(&md) {
                 warn(
                     "lambda-gate summary",
@@ -181,16 +177,7 @@ impl GithubArgs {
         };
         let at = format!("{}/{}#{}", ctx.owner, ctx.repo, ctx.pr.unwrap_or(0));
         Ok(
-            match comment::upsert(
-                &ctx,
-                &marker,
-                &markdown::render(
-                    report,
-                    &lambda_gate::rules::docs::rule_docs(),
-                    &lambda_gate::deployed::rule_docs(),
-                ),
-                &opts,
-            )? {
+            match comment::upsert(&ctx, &marker, &markdown::render(report), &opts)? {
                 comment::Outcome::Created(id) => {
                     eprintln!("gate: posted comment {id} on {at}");
                     true

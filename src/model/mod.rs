@@ -14,7 +14,10 @@ pub use crate::image::index::{EntryKind, IndexEntry, IndexFacts};
 pub mod history;
 pub mod perf;
 pub mod policy_changes;
+pub mod rule_id;
 pub mod security;
+
+pub use rule_id::{Family, RuleId, RuleKind};
 
 pub const SCHEMA: &str = "lambda-gate/report/v1";
 
@@ -123,7 +126,7 @@ impl Baseline {
         let img = base.image.as_ref();
         let mut finding_bytes = std::collections::BTreeMap::new();
         for f in &base.findings {
-            *finding_bytes.entry(f.rule.clone()).or_insert(0) += f.bytes;
+            *finding_bytes.entry(f.rule.id().to_string()).or_insert(0) += f.bytes;
         }
         Baseline {
             source: source.to_string(),
@@ -163,29 +166,6 @@ impl Baseline {
             })
             .map(|l| l.2)
     }
-}
-
-/// A rule's id and what it checks, for the renderers that explain an id the JSON only names
-/// (SARIF's rule list, the deployed function's table). The rules live above the renderers, so
-/// their callers hand these down as data; the JSON report never carries them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RuleDoc {
-    pub id: &'static str,
-    pub description: &'static str,
-    pub kind: RuleKind,
-}
-
-/// What the bytes of a rule's findings are, for the line that says what the image holds
-/// ("of which 40 MB leftover caches and 120 MB build tools").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RuleKind {
-    /// A package manager's or build tool's cache left in the image.
-    Cache,
-    /// Compilers and headers needed only to build.
-    BuildTools,
-    Other,
-    /// A `[lambda]` rule only a template or plan can break (`gate check --deployment`).
-    PreDeploy,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -367,7 +347,7 @@ pub struct WastedPath {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable kebab-case rule id (DESIGN.md).
-    pub rule: String,
+    pub rule: RuleId,
     pub severity: Severity,
     pub message: String,
     #[serde(default)]

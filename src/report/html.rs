@@ -21,8 +21,9 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use sha2::{Digest, Sha256};
 
 use super::words::show_value;
-use super::{Finding, LayerSummary, Report, RuleDoc, Severity};
+use super::{Finding, LayerSummary, Report, Severity};
 use crate::image::history::shorten;
+use crate::model::RuleId;
 use crate::units::{format_delta, format_percent, format_size};
 
 /// The treemap's canvas, in SVG user units (the picture scales with the window).
@@ -41,7 +42,7 @@ const SCRIPT: &str = include_str!("html/script.js");
 
 /// `deployed_rules` are the `[lambda]` rules in their order (they live above the renderers),
 /// for the deployment-configuration table; empty, the page has no such table.
-pub fn render(report: &Report, deployed_rules: &[RuleDoc]) -> String {
+pub fn render(report: &Report) -> String {
     let script_hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(SCRIPT));
     let csp = format!(
         "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; \
@@ -69,7 +70,7 @@ pub fn render(report: &Report, deployed_rules: &[RuleDoc]) -> String {
                 input #search type="search" placeholder="Filter findings, layers, packages…" hidden;
                 (checks(report))
                 (super::policy_section::html(report))
-                (deployed::section(report, deployed_rules))
+                (deployed::section(report))
                 (image_map(report))
                 (layers(report))
                 (findings(report))
@@ -295,17 +296,17 @@ impl Classifier {
         let mut leftovers = Vec::new();
         for f in &r.findings {
             // layer-waste lists hidden paths, drawn beside the map, not in it.
-            if f.rule == "layer-waste" || f.paths.is_empty() {
+            if f.rule == RuleId::LayerWaste || f.paths.is_empty() {
                 continue;
             }
             let common = common_dir(&f.paths);
             if depth(&common) >= 3 {
-                leftovers.push((common, f.rule.clone()));
+                leftovers.push((common, f.rule.id().to_string()));
             } else {
                 for p in &f.paths {
                     let d = parent(p);
                     if depth(d) >= 4 {
-                        leftovers.push((d.to_string(), f.rule.clone()));
+                        leftovers.push((d.to_string(), f.rule.id().to_string()));
                     }
                 }
             }
@@ -840,7 +841,7 @@ fn changes(r: &Report) -> Markup {
                 h3 { "Bytes per finding rule" }
                 table { tbody {
                     @for (rule, was) in &b.finding_bytes {
-                        @let now: u64 = r.findings.iter().filter(|f| &f.rule == rule).map(|f| f.bytes).sum();
+                        @let now: u64 = r.findings.iter().filter(|f| f.rule.id() == rule).map(|f| f.bytes).sum();
                         tr { td { code { (rule) } } td { (format_size(now)) } td { "base " (format_size(*was)) }
                             td { (format_delta(now as i128 - *was as i128)) } }
                     }
@@ -926,7 +927,7 @@ mod tests {
         let img: &mut ImageSummary = r.image.as_mut().unwrap();
         img.layers[0].created_by = evil.into();
         img.top_wasted[0].path = evil.into();
-        let html = render(&r, &[]);
+        let html = render(&r);
         assert_eq!(
             html.matches("<script").count(),
             1,
@@ -938,7 +939,7 @@ mod tests {
 
     #[test]
     fn the_script_runs_by_its_hash_and_nothing_is_fetched() {
-        let html = render(&report(), &[]);
+        let html = render(&report());
         let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(SCRIPT));
         assert!(html.contains(&format!("script-src 'sha256-{hash}'")));
         assert!(html.contains("default-src 'none'"));
@@ -1001,7 +1002,7 @@ mod tests {
             }],
             ..Default::default()
         });
-        let html = render(&r, &[]);
+        let html = render(&r);
         assert!(html.contains("What changed against the baseline"));
         assert!(html.contains("+1.0 MB vs base"), "the size card's delta");
         assert!(html.contains("&lt;b&gt;requests&lt;/b&gt;"));

@@ -139,7 +139,7 @@ fn findings(r: &Report) -> Option<String> {
             out,
             "  {:<7} {:<24} {}",
             f.severity.as_str(),
-            escape(&f.rule),
+            escape(f.rule.id()),
             escape(&f.message)
         );
         if !f.fix.is_empty() {
