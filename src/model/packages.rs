@@ -1,0 +1,67 @@
+//! The installed software, and what changed in it (and in the directories) against the
+//! baseline.
+
+use serde::{Deserialize, Serialize};
+
+/// One installed package, as its package database (or metadata file) records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Package {
+    /// "deb" | "rpm" | "apk" | "pypi" | "npm" | "golang" | "cargo"
+    pub ecosystem: String,
+    pub name: String,
+    pub version: String,
+    /// Package URL (github.com/package-url/purl-spec), e.g.
+    /// `pkg:deb/debian/curl@7.88.1-10%2Bdeb12u5?arch=amd64`.
+    pub purl: String,
+    /// Bytes of this package's files visible in the final filesystem, each file counted once.
+    pub bytes: u64,
+    /// How many of its files are visible in the final filesystem.
+    pub files: u64,
+    /// The layer that installed this version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
+    /// As the metadata states it (SPDX expression where the metadata gives one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    /// Where the record was read, e.g. `/var/lib/dpkg/status` or
+    /// `/var/task/requests-2.32.3.dist-info/METADATA`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub location: String,
+}
+
+/// What changed against the baseline report: the software, and where the bytes went.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Delta {
+    #[serde(default)]
+    pub added: Vec<PackageChange>,
+    #[serde(default)]
+    pub removed: Vec<PackageChange>,
+    #[serde(default)]
+    pub upgraded: Vec<PackageChange>,
+    #[serde(default)]
+    pub downgraded: Vec<PackageChange>,
+    /// The directories that grew or shrank most, largest change first.
+    #[serde(default)]
+    pub dirs: Vec<DirChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageChange {
+    pub ecosystem: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_version: Option<String>,
+    pub old_bytes: u64,
+    pub new_bytes: u64,
+    pub bytes_delta: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirChange {
+    pub path: String,
+    pub old_bytes: u64,
+    pub new_bytes: u64,
+    pub bytes_delta: i64,
+}
