@@ -11,7 +11,7 @@ use globset::GlobMatcher;
 
 use crate::model::Level;
 use crate::model::RuleId;
-use crate::model::{Finding, Package, PackageChange, Report, Severity};
+use crate::model::{Ecosystem, Finding, Package, PackageChange, Report, Severity};
 use crate::units::{format_delta, format_size, Increase};
 use cfg::{pep503, Ban, PackagesConfig};
 
@@ -34,10 +34,10 @@ fn compile(list: &[Ban]) -> Compiled<'_> {
 
 /// The first entry naming `p` (its PyPI name compared PEP 503-normalized too).
 fn hit<'a>(list: &Compiled<'a>, p: &Package) -> Option<&'a Ban> {
-    let normalized = (p.ecosystem == "pypi").then(|| pep503(&p.name));
+    let normalized = (p.ecosystem == Ecosystem::Pypi).then(|| pep503(&p.name));
     list.iter()
         .find(|(b, (raw, norm))| {
-            b.applies_to(&p.ecosystem)
+            b.applies_to(p.ecosystem.as_str())
                 && (raw.is_match(&p.name)
                     || normalized.as_deref().is_some_and(|n| norm.is_match(n)))
         })
@@ -243,7 +243,7 @@ mod tests {
 
     fn pkg(eco: &str, name: &str, ver: &str, bytes: u64) -> Package {
         Package {
-            ecosystem: eco.into(),
+            ecosystem: eco.parse().unwrap(),
             name: name.into(),
             version: ver.into(),
             purl: String::new(),

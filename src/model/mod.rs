@@ -26,7 +26,7 @@ pub use checks::{Check, Status, Unit};
 pub use deployed::{ConfigSource, DeployedFunction, DeployedImage, SourceLocation};
 pub use findings::{Finding, Level, Severity};
 pub use image::{DirSize, ImageSummary, LayerFile, LayerSummary, WastedPath, LAYER_LARGEST};
-pub use packages::{Delta, DirChange, Package, PackageChange};
+pub use packages::{Delta, DirChange, Ecosystem, Package, PackageChange};
 pub use rule_id::{Family, RuleId, RuleKind};
 
 pub const SCHEMA: &str = "lambda-gate/report/v1";

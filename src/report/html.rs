@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use super::words::show_value;
 use super::{Finding, LayerSummary, Report, Severity};
 use crate::image::history::shorten;
-use crate::model::RuleId;
+use crate::model::{Ecosystem, RuleId};
 use crate::units::{format_delta, format_percent, format_size};
 
 /// The treemap's canvas, in SVG user units (the picture scales with the window).
@@ -264,30 +264,30 @@ impl Classifier {
         let mut packages: Vec<(String, String)> = Vec::new();
         for p in &r.packages {
             let loc = p.location.trim_end_matches('/');
-            match p.ecosystem.as_str() {
-                "deb" | "rpm" | "apk" => {
+            match p.ecosystem {
+                Ecosystem::Deb | Ecosystem::Rpm | Ecosystem::Apk => {
                     for d in OS_DIRS {
-                        packages.push((d.to_string(), p.ecosystem.clone()));
+                        packages.push((d.to_string(), p.ecosystem.as_str().to_string()));
                     }
                 }
-                "pypi" => {
+                Ecosystem::Pypi => {
                     // `<site>/<name>-<version>.dist-info/METADATA`: the import package sits
                     // beside its metadata under its normalized name.
                     let meta_dir = parent(loc);
                     let site = parent(meta_dir);
                     if site.len() > 1 {
                         let name = p.name.to_ascii_lowercase().replace(['-', '.'], "_");
-                        packages.push((format!("{site}/{name}"), p.ecosystem.clone()));
-                        packages.push((meta_dir.to_string(), p.ecosystem.clone()));
+                        packages.push((format!("{site}/{name}"), p.ecosystem.as_str().to_string()));
+                        packages.push((meta_dir.to_string(), p.ecosystem.as_str().to_string()));
                     }
                 }
-                "npm" => {
+                Ecosystem::Npm => {
                     let dir = parent(loc);
                     if dir.contains("node_modules") {
-                        packages.push((dir.to_string(), p.ecosystem.clone()));
+                        packages.push((dir.to_string(), p.ecosystem.as_str().to_string()));
                     }
                 }
-                _ => {}
+                Ecosystem::Golang | Ecosystem::Cargo => {}
             }
         }
         packages.push(("/usr/local".into(), String::new()));
@@ -952,7 +952,7 @@ mod tests {
     fn rectangles_are_coloured_by_what_the_bytes_are() {
         let mut r = report();
         r.packages = vec![Package {
-            ecosystem: "pypi".into(),
+            ecosystem: crate::model::Ecosystem::Pypi,
             name: "Pydantic-Core".into(),
             version: "2".into(),
             purl: String::new(),
@@ -992,7 +992,7 @@ mod tests {
         r.baseline = Some(crate::report::Baseline::from_report("base.json", &base));
         r.delta = Some(crate::report::Delta {
             added: vec![crate::report::PackageChange {
-                ecosystem: "pypi".into(),
+                ecosystem: crate::model::Ecosystem::Pypi,
                 name: "<b>requests</b>".into(),
                 old_version: None,
                 new_version: Some("2.32.3".into()),
