@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{DiveScore, IndexFacts};
+use crate::image::blob::Compression;
+use crate::image::overlay::HideReason;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImageSummary {
@@ -58,8 +60,8 @@ pub struct LayerSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff_id: Option<String>,
     pub media_type: String,
-    /// "gzip" | "zstd" | "none", from the blob's magic bytes.
-    pub compression: String,
+    /// From the blob's magic bytes.
+    pub compression: Compression,
     pub size_bytes: u64,
     pub compressed_bytes: u64,
     #[serde(default)]
@@ -92,8 +94,7 @@ pub struct WastedPath {
     pub layer: usize,
     /// Index of the layer that hid them.
     pub hidden_by: usize,
-    /// "overwritten" | "removed" | "opaque"
-    pub reason: String,
+    pub reason: HideReason,
 }
 
 /// Regular-file bytes visible under one directory of the final filesystem, recursively.

@@ -588,7 +588,7 @@ fn layers(r: &Report) -> Markup {
                     div.body {
                         p { "Instruction: " code.wrap { (l.created_by) } }
                         p.meta { (l.file_count) " files · " (format_size(l.compressed_bytes)) " as stored ("
-                            (l.compression) ") · " code { (l.digest) } }
+                            (l.compression.as_str()) ") · " code { (l.digest) } }
                         @if !l.largest.is_empty() {
                             h4 { "Largest files it wrote" }
                             table.files { tbody {

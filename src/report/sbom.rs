@@ -198,7 +198,7 @@ mod tests {
                     digest: "sha256:l0".into(),
                     diff_id: Some("sha256:d0".into()),
                     media_type: "x".into(),
-                    compression: "gzip".into(),
+                    compression: crate::image::blob::Compression::Gzip,
                     size_bytes: 5000,
                     compressed_bytes: 2000,
                     created_by: String::new(),

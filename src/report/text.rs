@@ -119,7 +119,7 @@ fn hidden_files(r: &Report) -> Option<String> {
             format_size(w.bytes),
             escape(&cut(&w.path, 50)),
             w.layer,
-            escape(&w.reason),
+            escape(w.reason.as_str()),
             w.hidden_by
         );
     }
