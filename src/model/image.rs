@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DiveScore, IndexFacts};
 use crate::image::blob::Compression;
+use crate::image::dive::DiveScore;
+use crate::image::index::IndexFacts;
 use crate::image::overlay::HideReason;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
