@@ -9,9 +9,9 @@ use anyhow::Result;
 use serde::Deserialize;
 
 use crate::image::Scan;
-use crate::model::{Check, ImageSummary, Level, Report, Status, Unit};
+use crate::model::{Check, ImageSummary, Level, Report, RuleId, Status, Unit};
 use crate::rules::cfg::RulesConfig;
-use crate::rules::diags::Code;
+
 use crate::rules::lambda::SIZE_LIMIT;
 use crate::units::{self, format_delta, format_size, parse_size, Increase};
 
@@ -188,7 +188,7 @@ pub fn increase_checks(report: &mut Report, base: Option<&Report>, p: &ImagePoli
 /// one fact, so the rule's level sets both: `warn` makes an over-limit image warn, `allow`
 /// drops the check with the finding.
 pub fn lambda_size(scan: &Scan, cfg: &RulesConfig) -> Option<Check> {
-    let code = Code::LambdaSizeLimit;
+    let code = RuleId::LambdaSizeLimit;
     let mut check = Check::at_most(code.id(), SIZE_LIMIT, scan.size_bytes, Unit::Bytes)
         .with_detail(format!(
             "Lambda accepts images up to 10 GiB uncompressed; {} left",

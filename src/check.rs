@@ -144,7 +144,7 @@ pub fn summarize(source: &Path, facts: &ImageFacts) -> ImageSummary {
                 digest: l.digest.clone(),
                 diff_id: l.diff_id.clone(),
                 media_type: l.media_type.clone(),
-                compression: l.compression.as_str().into(),
+                compression: l.compression,
                 size_bytes: l.size_bytes,
                 compressed_bytes: l.compressed_bytes,
                 created_by: l.created_by.clone(),
@@ -161,7 +161,7 @@ pub fn summarize(source: &Path, facts: &ImageFacts) -> ImageSummary {
                 bytes: h.bytes,
                 layer: h.layer,
                 hidden_by: h.hidden_by,
-                reason: h.reason.as_str().into(),
+                reason: h.reason,
             })
             .collect(),
         dive: scan.dive,

@@ -24,7 +24,7 @@ pub mod version;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use crate::model::{Delta, DirChange, DirSize, Package, PackageChange, Report};
+use crate::model::{Delta, DirChange, DirSize, Ecosystem, Package, PackageChange, Report};
 use crate::units::format_delta;
 
 /// How many changes of each kind the JSON keeps (largest first); renderers show fewer.
@@ -69,7 +69,7 @@ fn diff_packages(old: &[Package], new: &[Package], delta: &mut Delta) {
                 continue;
             }
             let change = change(Some(o), Some(n));
-            match version::compare(&n.ecosystem, &o.version, &n.version) {
+            match version::compare(n.ecosystem.as_str(), &o.version, &n.version) {
                 Ordering::Greater => delta.downgraded.push(change),
                 _ => delta.upgraded.push(change),
             }
@@ -91,7 +91,7 @@ fn diff_packages(old: &[Package], new: &[Package], delta: &mut Delta) {
             b.bytes_delta
                 .unsigned_abs()
                 .cmp(&a.bytes_delta.unsigned_abs())
-                .then_with(|| (&a.ecosystem, &a.name).cmp(&(&b.ecosystem, &b.name)))
+                .then_with(|| (a.ecosystem.as_str(), &a.name).cmp(&(b.ecosystem.as_str(), &b.name)))
         });
         list.truncate(MAX_PACKAGE_CHANGES);
     }
@@ -104,7 +104,7 @@ fn key(p: &Package) -> (&str, &str) {
 /// Where a copy of a package lives, without the parts that name its version.
 fn slot(p: &Package) -> &str {
     let loc = p.location.as_str();
-    if p.ecosystem == "pypi" {
+    if p.ecosystem == Ecosystem::Pypi {
         let mut start = 0;
         for part in loc.split('/') {
             if part.ends_with(".dist-info") || part.ends_with(".egg-info") {
@@ -137,7 +137,7 @@ fn change(old: Option<&Package>, new: Option<&Package>) -> PackageChange {
     let any = old.or(new).expect("one side");
     let (ob, nb) = (old.map_or(0, |p| p.bytes), new.map_or(0, |p| p.bytes));
     PackageChange {
-        ecosystem: any.ecosystem.clone(),
+        ecosystem: any.ecosystem,
         name: any.name.clone(),
         old_version: old.map(|p| p.version.clone()),
         new_version: new.map(|p| p.version.clone()),
@@ -290,7 +290,7 @@ mod tests {
 
     fn pkg(eco: &str, name: &str, ver: &str, bytes: u64, loc: &str) -> Package {
         Package {
-            ecosystem: eco.into(),
+            ecosystem: eco.parse().unwrap(),
             name: name.into(),
             version: ver.into(),
             purl: format!("pkg:{eco}/{name}@{ver}"),
@@ -575,7 +575,7 @@ mod tests {
         let mut r = report(vec![], vec![]);
         r.delta = Some(Delta {
             upgraded: vec![PackageChange {
-                ecosystem: "pypi".into(),
+                ecosystem: crate::model::Ecosystem::Pypi,
                 name: "pyarrow".into(),
                 old_version: Some("14.0".into()),
                 new_version: Some("17.0".into()),

@@ -6,15 +6,14 @@
 //! inventory and the diff, and can be tested from Report values alone.
 
 pub mod cfg;
-pub mod diags;
 
 use globset::GlobMatcher;
 
 use crate::model::Level;
-use crate::model::{Finding, Package, PackageChange, Report, Severity};
+use crate::model::RuleId;
+use crate::model::{Ecosystem, Finding, Package, PackageChange, Report, Severity};
 use crate::units::{format_delta, format_size, Increase};
 use cfg::{pep503, Ban, PackagesConfig};
-use diags::Code;
 
 /// Adds the policy's findings (and notes where a budget could not be checked) to `report`.
 /// `base` is the baseline report, when one was given.
@@ -35,10 +34,10 @@ fn compile(list: &[Ban]) -> Compiled<'_> {
 
 /// The first entry naming `p` (its PyPI name compared PEP 503-normalized too).
 fn hit<'a>(list: &Compiled<'a>, p: &Package) -> Option<&'a Ban> {
-    let normalized = (p.ecosystem == "pypi").then(|| pep503(&p.name));
+    let normalized = (p.ecosystem == Ecosystem::Pypi).then(|| pep503(&p.name));
     list.iter()
         .find(|(b, (raw, norm))| {
-            b.applies_to(&p.ecosystem)
+            b.applies_to(p.ecosystem.as_str())
                 && (raw.is_match(&p.name)
                     || normalized.as_deref().is_some_and(|n| norm.is_match(n)))
         })
@@ -50,9 +49,9 @@ fn bans(report: &Report, cfg: &PackagesConfig) -> Vec<Finding> {
     let mut out = Vec::new();
     for p in &report.packages {
         if let Some(b) = hit(&deny, p) {
-            out.push(ban_finding(report, p, b, Code::PackageDenied));
+            out.push(ban_finding(report, p, b, RuleId::PackageDenied));
         } else if let Some(b) = hit(&warn, p) {
-            out.push(ban_finding(report, p, b, Code::PackageWarned));
+            out.push(ban_finding(report, p, b, RuleId::PackageWarned));
         }
     }
     out
@@ -63,13 +62,13 @@ fn created_by(report: &Report, layer: Option<usize>) -> Option<String> {
     (!l.created_by.is_empty()).then(|| l.created_by.clone())
 }
 
-fn ban_finding(report: &Report, p: &Package, b: &Ban, code: Code) -> Finding {
-    let listed = if code == Code::PackageDenied {
+fn ban_finding(report: &Report, p: &Package, b: &Ban, code: RuleId) -> Finding {
+    let listed = if code == RuleId::PackageDenied {
         "denied"
     } else {
         "on the warn list"
     };
-    let fix = if code == Code::PackageDenied {
+    let fix = if code == RuleId::PackageDenied {
         format!(
             "Remove {} from the image (or the dependency that pulls it in: pip's --no-deps, \
              apt's --no-install-recommends, npm's --omit=dev); if it must ship, move it from \
@@ -83,8 +82,8 @@ fn ban_finding(report: &Report, p: &Package, b: &Ban, code: Code) -> Finding {
         )
     };
     Finding {
-        rule: code.id().into(),
-        severity: if code == Code::PackageDenied {
+        rule: code,
+        severity: if code == RuleId::PackageDenied {
             Severity::Error
         } else {
             Severity::Warning
@@ -147,7 +146,7 @@ fn growth(report: &mut Report, base: Option<&Report>, cfg: &PackagesConfig) -> V
                 .collect();
             let more = delta.added.len().saturating_sub(names.len());
             out.push(Finding {
-                rule: Code::PackageGrowth.id().into(),
+                rule: RuleId::PackageGrowth,
                 severity,
                 message: format!(
                     "{} packages added since the baseline (at most {max} allowed), {}: {}{}",
@@ -204,7 +203,7 @@ fn growth_finding(report: &Report, c: &PackageChange, limit: Increase, sev: Seve
         _ => String::new(),
     };
     Finding {
-        rule: Code::PackageGrowth.id().into(),
+        rule: RuleId::PackageGrowth,
         severity: sev,
         message: format!(
             "{} ({}, {versions}) grew {} to {}, more than [packages] max_package_growth allows ({})",
@@ -244,7 +243,7 @@ mod tests {
 
     fn pkg(eco: &str, name: &str, ver: &str, bytes: u64) -> Package {
         Package {
-            ecosystem: eco.into(),
+            ecosystem: eco.parse().unwrap(),
             name: name.into(),
             version: ver.into(),
             purl: String::new(),
@@ -265,7 +264,7 @@ mod tests {
     fn rules(r: &Report) -> Vec<(String, Severity, String)> {
         r.findings
             .iter()
-            .map(|f| (f.rule.clone(), f.severity, f.message.clone()))
+            .map(|f| (f.rule.id().to_string(), f.severity, f.message.clone()))
             .collect()
     }
 

@@ -440,7 +440,7 @@ fn findings_for(
     report
         .findings
         .into_iter()
-        .map(|f| (f.rule, f.severity))
+        .map(|f| (f.rule.id().to_string(), f.severity))
         .collect()
 }
 

@@ -75,7 +75,7 @@ fn sam_cli_plan_values_only_in_after_unknown_are_unknown_not_missing() {
     );
     // Unknown makes the rules say "not checked", never pass or fail.
     let (findings, notes) = run(nested, None);
-    assert!(!findings.iter().any(|f| f.rule == "lambda-tracing-off"));
+    assert!(!findings.iter().any(|f| f.rule.id() == "lambda-tracing-off"));
     assert!(
         notes
             .iter()
@@ -100,7 +100,7 @@ fn checkov_terragoat_plan_minus_one_is_no_reservation() {
     assert_eq!(f.dead_letter_target, None);
     assert_eq!(f.log_retention_days, None, "no log group in the plan");
     let (findings, _) = run(f, None);
-    let rules: Vec<&str> = findings.iter().map(|x| x.rule.as_str()).collect();
+    let rules: Vec<&str> = findings.iter().map(|x| x.rule.id()).collect();
     assert!(
         rules.contains(&"lambda-no-reserved-concurrency"),
         "{rules:?}"
@@ -125,7 +125,7 @@ fn terraform_compliance_plans_tracing_passthrough_and_log_groups() {
         .unwrap()
         .starts_with("module.lambda_TFUpgradeTest."));
     let (findings, _) = run(f, None);
-    assert!(findings.iter().any(|x| x.rule == "lambda-tracing-off"));
+    assert!(findings.iter().any(|x| x.rule.id() == "lambda-tracing-off"));
 
     let fs = read("terraform-compliance-cli-functional-test_issue_522-plan.out.json");
     assert_eq!(
@@ -167,7 +167,7 @@ fn sam_cli_hcl_module_literal_and_interpolated_image_uris() {
     let (findings, _) = run(f, None);
     let unpinned = findings
         .iter()
-        .find(|x| x.rule == "lambda-image-uri-unpinned")
+        .find(|x| x.rule.id() == "lambda-image-uri-unpinned")
         .unwrap();
     assert!(
         unpinned.message.contains("not an ECR repository"),
@@ -184,7 +184,7 @@ fn sam_cli_hcl_module_literal_and_interpolated_image_uris() {
     let (findings, notes) = run(g, None);
     assert!(!findings
         .iter()
-        .any(|x| x.rule.starts_with("lambda-image-uri")));
+        .any(|x| x.rule.id().starts_with("lambda-image-uri")));
     assert!(notes
         .iter()
         .any(|n| n.starts_with("lambda-image-uri-unpinned: not checked")));
@@ -207,7 +207,7 @@ fn sam_translator_images_ecr_like_but_not_ecr() {
     let (findings, _) = run(f, None);
     assert!(findings
         .iter()
-        .any(|x| x.rule == "lambda-image-uri-unpinned"));
+        .any(|x| x.rule.id() == "lambda-image-uri-unpinned"));
 }
 
 #[test]
@@ -220,7 +220,7 @@ fn sam_translator_image_function_without_image_uri() {
     let (findings, _) = run(f, None);
     let missing = findings
         .iter()
-        .find(|x| x.rule == "lambda-image-uri-missing")
+        .find(|x| x.rule.id() == "lambda-image-uri-missing")
         .unwrap();
     assert_eq!(missing.severity, lambda_gate::model::Severity::Error);
 }
@@ -254,10 +254,10 @@ fn sam_translator_ignore_globals_is_honoured() {
         let (findings, _) = run(f, None);
         assert!(!findings
             .iter()
-            .any(|x| x.rule == "lambda-image-zip-settings"));
+            .any(|x| x.rule.id() == "lambda-image-zip-settings"));
         assert!(findings
             .iter()
-            .any(|x| x.rule == "lambda-image-uri-unpinned"));
+            .any(|x| x.rule.id() == "lambda-image-uri-unpinned"));
     }
     // The Zip function with the globals, asked for by name.
     let zip = iac::read(
@@ -282,7 +282,7 @@ fn sam_cli_image_template_parameters_and_a_misplaced_image_uri() {
     let (findings, _) = run(raw, None);
     assert!(findings
         .iter()
-        .any(|x| x.rule == "lambda-image-uri-missing"));
+        .any(|x| x.rule.id() == "lambda-image-uri-missing"));
     // Timeout from a Number parameter whose Default is the string "5".
     assert_eq!(
         by_name(&fs, "TimeoutFunctionWithStringParameter").timeout_s,
@@ -387,7 +387,11 @@ fn run(
 }
 
 fn rules(f: &DeployedFunction) -> Vec<String> {
-    run(f, None).0.into_iter().map(|x| x.rule).collect()
+    run(f, None)
+        .0
+        .into_iter()
+        .map(|x| x.rule.id().to_string())
+        .collect()
 }
 
 #[test]
@@ -408,7 +412,7 @@ fn each_template_rule_fails_on_its_setting() {
     let (findings, _) = run(&f, None);
     let unpinned = findings
         .iter()
-        .find(|x| x.rule == "lambda-image-uri-unpinned")
+        .find(|x| x.rule.id() == "lambda-image-uri-unpinned")
         .unwrap();
     assert_eq!(unpinned.severity, lambda_gate::model::Severity::Warning);
     assert!(unpinned.message.contains("not pinned by digest"));
@@ -419,7 +423,7 @@ fn each_template_rule_fails_on_its_setting() {
     let (findings, _) = run(&f, None);
     let zip = findings
         .iter()
-        .find(|x| x.rule == "lambda-image-zip-settings")
+        .find(|x| x.rule.id() == "lambda-image-zip-settings")
         .unwrap();
     assert!(zip.message.contains("Runtime python3.12") && zip.message.contains("1 Layers"));
     // The same settings on a Zip function are its business.
@@ -465,7 +469,8 @@ fn pre_deploy_rules_stay_out_of_the_post_deploy_check() {
     let (findings, notes) = run(&f, None);
     assert!(findings
         .iter()
-        .all(|x| !x.rule.starts_with("lambda-image-uri") && x.rule != "lambda-image-zip-settings"));
+        .all(|x| !x.rule.id().starts_with("lambda-image-uri")
+            && x.rule.id() != "lambda-image-zip-settings"));
     assert!(notes.iter().all(|n| !n.starts_with("lambda-image-uri")));
 }
 
@@ -480,7 +485,7 @@ fn architecture_and_drift_against_the_image_of_the_same_run() {
     let image: ImageSummary = serde_json::from_value(report["image"].clone()).unwrap();
     assert_eq!(image.platform, "linux/amd64");
     let (findings, _) = run(&f, Some(&image));
-    let ids: Vec<&str> = findings.iter().map(|x| x.rule.as_str()).collect();
+    let ids: Vec<&str> = findings.iter().map(|x| x.rule.id()).collect();
     assert_eq!(ids, ["lambda-architecture-mismatch", "lambda-image-drift"]);
 }
 
@@ -676,7 +681,11 @@ fn an_image_and_its_template_in_one_run_architecture_and_digest() {
         .unwrap()
         .iter()
         .map(|f| f["rule"].as_str().unwrap())
-        .filter(|id| deployed::rule(id).is_some())
+        .filter(|id| {
+            lambda_gate::model::RuleId::from_id(id)
+                .and_then(deployed::rule)
+                .is_some()
+        })
         .collect();
     // (The image's own rules, entrypoint and runtime interface, fail it: not these.)
     assert_eq!(rules, Vec::<&str>::new(), "exit {code}");
@@ -883,7 +892,7 @@ fn a_plan_ties_log_group_destination_alias_and_provisioned_concurrency_by_refere
     );
     // The rules see them: a destination, a log group with retention.
     let (findings, _) = run(this, None);
-    let rules: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+    let rules: Vec<&str> = findings.iter().map(|f| f.rule.id()).collect();
     assert!(!rules.contains(&"lambda-no-dlq"), "{rules:?}");
     assert!(!rules.contains(&"lambda-log-retention"), "{rules:?}");
     // The other function in the module is tied to none of them.

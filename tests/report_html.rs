@@ -267,11 +267,7 @@ fn naive_page() -> (PathBuf, Value, tempfile::TempDir) {
     let typed: lambda_gate::report::Report = serde_json::from_str(&text).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let html = dir.path().join("naive.html");
-    std::fs::write(
-        &html,
-        lambda_gate::report::html::render(&typed, &lambda_gate::deployed::rule_docs()),
-    )
-    .unwrap();
+    std::fs::write(&html, lambda_gate::report::html::render(&typed)).unwrap();
     (html, serde_json::from_str(&text).unwrap(), dir)
 }
 
@@ -425,7 +421,7 @@ fn the_naive_functions_report_stays_under_one_megabyte() {
     let total: u64 = dirs.iter().map(|d| d.bytes).sum();
     dirs[0].bytes = total;
     r.dirs = dirs;
-    let html = lambda_gate::report::html::render(&r, &lambda_gate::deployed::rule_docs());
+    let html = lambda_gate::report::html::render(&r);
     assert!(
         html.len() < 1_000_000,
         "{} bytes for the naive function's report",

@@ -36,11 +36,7 @@ fn function_naive_image_with_trivy_sbom_and_perf() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/function-naive-report.json");
     let report = lambda_gate::report::json::read(&path, "the report").unwrap();
-    let md = lambda_gate::report::markdown::render(
-        &report,
-        &lambda_gate::rules::docs::rule_docs(),
-        &lambda_gate::deployed::rule_docs(),
-    );
+    let md = lambda_gate::report::markdown::render(&report);
     assert!(md.starts_with("### ❌ lambda-gate: **FAIL**"));
     for rule in ["pip-cache", "apt-lists", "build-toolchain", "layer-waste"] {
         assert!(md.contains(&format!("`{rule}`")), "{rule}");
@@ -158,11 +154,7 @@ fn naive_report() -> lambda_gate::report::Report {
 #[test]
 fn the_naive_comment_as_github_renders_it() {
     let report = naive_report();
-    let html = github_html(&lambda_gate::report::markdown::render(
-        &report,
-        &lambda_gate::rules::docs::rule_docs(),
-        &lambda_gate::deployed::rule_docs(),
-    ));
+    let html = github_html(&lambda_gate::report::markdown::render(&report));
 
     // Code spans are code: no backtick is left over as text.
     let prose = text_nodes(&without_code(&html));
@@ -232,11 +224,7 @@ fn the_naive_comment_as_github_renders_it() {
     image_only
         .checks
         .retain(|c| !c.name.starts_with("perf-") && !c.name.starts_with("security-"));
-    let html = github_html(&lambda_gate::report::markdown::render(
-        &image_only,
-        &lambda_gate::rules::docs::rule_docs(),
-        &lambda_gate::deployed::rule_docs(),
-    ));
+    let html = github_html(&lambda_gate::report::markdown::render(&image_only));
     let rows = rows_outside_details(&html);
     let before_first = html[..html.find("<details>").unwrap()]
         .matches("<tr>")
@@ -260,11 +248,7 @@ fn a_baseline_brings_the_vs_base_columns() {
         "base.json",
         &base,
     ));
-    let html = github_html(&lambda_gate::report::markdown::render(
-        &with_base,
-        &lambda_gate::rules::docs::rule_docs(),
-        &lambda_gate::deployed::rule_docs(),
-    ));
+    let html = github_html(&lambda_gate::report::markdown::render(&with_base));
     assert!(html.contains("<th>vs base</th>"), "{html}");
     assert!(html.contains("+12.0 MB"), "{html}");
     // Each row of each table has as many cells as its header.
@@ -308,11 +292,7 @@ fn a_hostile_image_cannot_break_the_comment() {
     // Render through the real binary: `gate comment` would post exactly this Markdown.
     let lib_md = {
         let r: lambda_gate::report::Report = serde_json::from_value(report).unwrap();
-        lambda_gate::report::markdown::render(
-            &r,
-            &lambda_gate::rules::docs::rule_docs(),
-            &lambda_gate::deployed::rule_docs(),
-        )
+        lambda_gate::report::markdown::render(&r)
     };
     // Inside code spans nothing is interpreted; outside them nothing hostile may remain.
     let outside: String = lib_md

@@ -15,19 +15,11 @@ fn report(name: &str) -> Report {
 }
 
 fn markdown(r: &Report) -> String {
-    report::markdown::render(
-        r,
-        &lambda_gate::rules::docs::rule_docs(),
-        &lambda_gate::deployed::rule_docs(),
-    )
+    report::markdown::render(r)
 }
 
 fn sarif(r: &Report) -> String {
-    report::sarif::render(
-        r,
-        "function/Dockerfile",
-        &lambda_gate::rules::docs::rule_docs(),
-    )
+    report::sarif::render(r, "function/Dockerfile")
 }
 
 /// The naive image with Trivy's secret scan and a perf run under the Runtime Interface

@@ -33,7 +33,7 @@ fn validate(doc: &Path) -> Result<(), String> {
 
 fn pkg(eco: &str, name: &str, version: &str, purl: &str, location: &str) -> Package {
     Package {
-        ecosystem: eco.into(),
+        ecosystem: eco.parse().unwrap(),
         name: name.into(),
         version: version.into(),
         purl: purl.into(),

@@ -38,7 +38,7 @@ fn packages() -> Vec<Package> {
         .iter()
         .filter(|p| p.source.as_ref().is_some_and(|s| s.is_default_registry()))
         .map(|p| Package {
-            ecosystem: "cargo".into(),
+            ecosystem: lambda_gate::model::Ecosystem::Cargo,
             name: p.name.as_str().into(),
             version: p.version.to_string(),
             purl: format!("pkg:cargo/{}@{}", p.name, p.version),
@@ -346,11 +346,7 @@ fn without_a_database_the_audit_says_it_was_skipped() {
         .starts_with("RustSec audit skipped: 5 crates"));
     assert!(json.get("security").is_none(), "{json}");
 
-    let md = lambda_gate::report::markdown::render(
-        &report,
-        &lambda_gate::rules::docs::rule_docs(),
-        &lambda_gate::deployed::rule_docs(),
-    );
+    let md = lambda_gate::report::markdown::render(&report);
     assert!(md.contains("rustsec-audit"), "{md}");
     assert!(md.contains("RustSec audit skipped: 5 crates"), "{md}");
     let text = lambda_gate::report::text::render(&report);

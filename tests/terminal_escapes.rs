@@ -175,11 +175,7 @@ fn every_string_of_a_report_is_escaped_in_the_text_report() {
     let text = lambda_gate::report::text::render(&report);
     assert_clean("text report", text.as_bytes());
     assert!(text.contains("\\x1b]0;owned"), "{text}");
-    let md = lambda_gate::report::markdown::render(
-        &report,
-        &lambda_gate::rules::docs::rule_docs(),
-        &lambda_gate::deployed::rule_docs(),
-    );
+    let md = lambda_gate::report::markdown::render(&report);
     assert_clean("markdown report", md.as_bytes());
 }
 

@@ -139,12 +139,7 @@ impl GithubArgs {
     pub fn publish(&self, report: &Report, report_path: Option<&str>) -> Result<()> {
         let in_actions = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
         if in_actions {
-            let md = markdown::render_linked(
-                report,
-                &lambda_gate::rules::docs::rule_docs(),
-                &lambda_gate::deployed::rule_docs(),
-                super::output::html_report_url().as_deref(),
-            );
+            let md = markdown::render_linked(report, super::output::html_report_url().as_deref());
             if let Err(e) = github::append_summary(&md) {
                 warn(
                     "lambda-gate summary",
@@ -185,12 +180,7 @@ impl GithubArgs {
             match comment::upsert(
                 &ctx,
                 &marker,
-                &markdown::render_linked(
-                    report,
-                    &lambda_gate::rules::docs::rule_docs(),
-                    &lambda_gate::deployed::rule_docs(),
-                    super::output::html_report_url().as_deref(),
-                ),
+                &markdown::render_linked(report, super::output::html_report_url().as_deref()),
                 &opts,
             )? {
                 comment::Outcome::Created(id) => {

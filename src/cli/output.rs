@@ -117,26 +117,15 @@ impl OutputArgs {
     pub fn emit(&self, report: &Report) -> Result<()> {
         // Each body is rendered only when asked for and dropped once written: a report of
         // 300,000 findings is 100 MB of JSON.
-        let (image_rules, deployed_rules) = (
-            lambda_gate::rules::docs::rule_docs(),
-            lambda_gate::deployed::rule_docs(),
-        );
         let files: [(&Option<PathBuf>, &dyn Fn() -> String); 5] = [
             (&self.output, &|| report::json::render(report)),
             (&self.markdown_output, &|| {
-                report::markdown::render_linked(
-                    report,
-                    &image_rules,
-                    &deployed_rules,
-                    html_report_url().as_deref(),
-                )
+                report::markdown::render_linked(report, html_report_url().as_deref())
             }),
             (&self.sarif_output, &|| {
-                report::sarif::render(report, &self.dockerfile, &image_rules)
+                report::sarif::render(report, &self.dockerfile)
             }),
-            (&self.html, &|| {
-                report::html::render(report, &deployed_rules)
-            }),
+            (&self.html, &|| report::html::render(report)),
             (&self.junit, &|| report::junit::render(report)),
         ];
         let mut staged: Vec<Staged> = Vec::new();
@@ -151,15 +140,10 @@ impl OutputArgs {
                 let rendered = match self.format {
                     OutputFormat::Text => report::text::render(report),
                     OutputFormat::Json => report::json::render(report),
-                    OutputFormat::Markdown => report::markdown::render_linked(
-                        report,
-                        &image_rules,
-                        &deployed_rules,
-                        html_report_url().as_deref(),
-                    ),
-                    OutputFormat::Sarif => {
-                        report::sarif::render(report, &self.dockerfile, &image_rules)
+                    OutputFormat::Markdown => {
+                        report::markdown::render_linked(report, html_report_url().as_deref())
                     }
+                    OutputFormat::Sarif => report::sarif::render(report, &self.dockerfile),
                 };
                 write_stdout(rendered.as_bytes())
             });

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use anyhow::{bail, Result};
 use serde::Deserialize;
 
-use crate::model::Level;
+use crate::model::{Family, Level, RuleId};
 
 /// No `deny_unknown_fields`: serde cannot combine it with `flatten` (every rule level would be
 /// refused as unknown). A misspelt key is still refused: its value is not a level, or
@@ -64,7 +64,7 @@ impl Default for LambdaConfig {
 impl LambdaConfig {
     pub fn validate(&self) -> Result<()> {
         for id in self.levels.keys() {
-            if super::rule(id).is_none() {
+            if RuleId::from_id(id).is_none_or(|r| r.family() != Family::Lambda) {
                 bail!(
                     "[lambda] {id:?} is not a post-deploy rule id (see `gate init` for the list)"
                 );
@@ -88,8 +88,13 @@ impl LambdaConfig {
         Ok(())
     }
 
-    pub fn level(&self, id: &str, default: Level) -> Level {
-        self.levels.get(id).copied().unwrap_or(default)
+    /// The level gate.toml sets for `id`, else its default. The map keeps the file's
+    /// spelling (`validate` has refused any key that is not a `[lambda]` rule).
+    pub fn level(&self, id: RuleId) -> Level {
+        self.levels
+            .get(id.id())
+            .copied()
+            .unwrap_or_else(|| id.default_level())
     }
 }
 
@@ -106,7 +111,7 @@ mod tests {
     #[test]
     fn rule_levels_are_read_beside_the_margins() {
         let c = parse("timeout_margin = 2.0\nlambda-no-dlq = \"allow\"\n").unwrap();
-        assert_eq!(c.level("lambda-no-dlq", Level::Warn), Level::Allow);
+        assert_eq!(c.level(RuleId::LambdaNoDlq), Level::Allow);
         assert_eq!(c.timeout_margin, 2.0);
     }
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::model::{
-    Check, DeployedFunction, Finding, ImageSummary, Level, Report, RuleDoc, RuleKind, Severity,
+    Check, DeployedFunction, Finding, ImageSummary, Level, Report, RuleId, RuleKind, Severity,
     Status,
 };
 use crate::perf::{pricing, PerfReport};
@@ -26,19 +26,23 @@ use cfg::LambdaConfig;
 /// Formatting lives in `units` (the renderers use it too); the rules import it from here.
 pub use crate::units::human_ms;
 
-/// One post-deploy rule: its stable id (DESIGN.md), default level and what it checks.
+/// One post-deploy rule: its id (whose variant holds its default level, its description and
+/// whether only a template or plan can break it) and what it checks.
 pub struct Rule {
-    pub id: &'static str,
-    pub default: Level,
-    pub description: &'static str,
+    pub id: RuleId,
     pub check: fn(&Ctx) -> Outcome,
     /// The `DeployedFunction` fields the verdict rests on: when a template or plan cannot tell
     /// one (`unknown`), the rule is "not checked", never a pass; a finding points at the
     /// first one's place in the file.
     pub fields: &'static [&'static str],
+}
+
+impl Rule {
     /// Only a template or plan can get this wrong (the Lambda API would have refused it):
     /// not run, nor listed, after the deploy.
-    pub pre_deploy_only: bool,
+    pub fn pre_deploy_only(&self) -> bool {
+        self.id.kind() == RuleKind::PreDeploy
+    }
 }
 
 pub enum Outcome {
@@ -62,7 +66,8 @@ pub struct Ctx<'a> {
     pub cfg: &'a LambdaConfig,
 }
 
-/// Every `[lambda]` rule, in the order their findings are listed.
+/// Every `[lambda]` rule, in the order their findings are listed: the `RuleId` variants of
+/// `Family::Lambda`, in their order (a test holds it), each with its check.
 pub const RULES: &[Rule] = &[
     rules::timeout_margin::RULE,
     rules::memory_headroom::RULE,
@@ -186,36 +191,19 @@ fn locate(
     findings
         .iter_mut()
         .filter_map(|f| {
-            let rule = rule(&f.rule)?;
+            let rule = rule(f.rule)?;
             let at = rule
                 .fields
                 .iter()
                 .find_map(|k| function.locations.get(*k))
                 .or_else(|| function.locations.get("function"))?;
             f.message = format!("{} ({at})", f.message);
-            Some((f.rule.clone(), at.clone()))
+            Some((f.rule.id().to_string(), at.clone()))
         })
         .collect()
 }
 
-/// The rules' ids and descriptions, in `RULES` order: what the Markdown renderer lists in
-/// the deployed function's table (it sits below this module and cannot read `RULES`).
-pub fn rule_docs() -> Vec<RuleDoc> {
-    RULES
-        .iter()
-        .map(|r| RuleDoc {
-            id: r.id,
-            description: r.description,
-            kind: if r.pre_deploy_only {
-                RuleKind::PreDeploy
-            } else {
-                RuleKind::Other
-            },
-        })
-        .collect()
-}
-
-pub fn rule(id: &str) -> Option<&'static Rule> {
+pub fn rule(id: RuleId) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
 }
 
@@ -224,12 +212,12 @@ pub fn run(ctx: &Ctx) -> (Vec<Finding>, Vec<String>) {
     let (mut findings, mut notes) = (Vec::new(), Vec::new());
     let before_deploy = !ctx.function.source.is_deployed();
     for r in RULES {
-        let severity = match ctx.cfg.level(r.id, r.default) {
+        let severity = match ctx.cfg.level(r.id) {
             Level::Allow => continue,
             Level::Warn => Severity::Warning,
             Level::Deny => Severity::Error,
         };
-        if r.pre_deploy_only && !before_deploy {
+        if r.pre_deploy_only() && !before_deploy {
             continue;
         }
         let unknown = r
@@ -245,7 +233,7 @@ pub fn run(ctx: &Ctx) -> (Vec<Finding>, Vec<String>) {
         match outcome {
             Outcome::Pass => {}
             Outcome::Fail { message, fix } => findings.push(Finding {
-                rule: r.id.into(),
+                rule: r.id,
                 severity,
                 message,
                 bytes: 0,
@@ -255,7 +243,7 @@ pub fn run(ctx: &Ctx) -> (Vec<Finding>, Vec<String>) {
                 fix,
                 references: Vec::new(),
             }),
-            Outcome::Unknown(why) => notes.push(format!("{}: not checked: {why}", r.id)),
+            Outcome::Unknown(why) => notes.push(format!("{}: not checked: {why}", r.id.id())),
         }
     }
     (findings, notes)
@@ -282,4 +270,17 @@ pub fn checks(ctx: &Ctx) -> Vec<Check> {
             ctx.function.qualifier.as_deref().unwrap_or("$LATEST")
         )),
     }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Family;
+
+    /// Adding a `[lambda]` rule is its variant plus its row in `RULES`: neither without the other.
+    #[test]
+    fn rules_are_the_lambda_family_in_order() {
+        let ids: Vec<RuleId> = RULES.iter().map(|r| r.id).collect();
+        assert_eq!(ids, RuleId::of(Family::Lambda).collect::<Vec<_>>());
+    }
 }

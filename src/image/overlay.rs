@@ -24,7 +24,20 @@ pub struct Node {
     pub link: Option<Box<str>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Serialized as `top_wasted[].reason` spells it (strum gives the same name to `as_str`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum HideReason {
     /// A later layer wrote the same path (or replaced a directory above it).
     Overwritten,
@@ -36,11 +49,7 @@ pub enum HideReason {
 
 impl HideReason {
     pub fn as_str(self) -> &'static str {
-        match self {
-            HideReason::Overwritten => "overwritten",
-            HideReason::Removed => "removed",
-            HideReason::Opaque => "opaque",
-        }
+        self.into()
     }
 }
 

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Report;
+use super::{Ecosystem, Report, RuleId};
 
 /// A directory that holds one package's files and nothing else, as the package inventory
 /// found it (the report's `package_dirs`). Names what a package installs beside its import
@@ -15,7 +15,7 @@ use super::Report;
 pub struct PackageDir {
     /// Absolute, no trailing slash (`/var/task/numpy.libs`).
     pub path: String,
-    pub ecosystem: String,
+    pub ecosystem: Ecosystem,
     pub name: String,
 }
 
@@ -57,13 +57,14 @@ impl Classifier {
         let mut packages: Vec<(String, String)> = Vec::new();
         for p in &r.packages {
             let loc = p.location.trim_end_matches('/');
-            match p.ecosystem.as_str() {
-                "deb" | "rpm" | "apk" => {
+            let eco = p.ecosystem.as_str().to_string();
+            match p.ecosystem {
+                Ecosystem::Deb | Ecosystem::Rpm | Ecosystem::Apk => {
                     for d in OS_DIRS {
-                        packages.push((d.to_string(), p.ecosystem.clone()));
+                        packages.push((d.to_string(), eco.clone()));
                     }
                 }
-                "pypi" => {
+                Ecosystem::Pypi => {
                     // `<site>/<name>-<version>.dist-info/METADATA`: the import package sits
                     // beside its metadata under its normalized name. Kept for reports without
                     // `package_dirs` (written by an older gate).
@@ -71,23 +72,23 @@ impl Classifier {
                     let site = parent(meta_dir);
                     if site.len() > 1 {
                         let name = p.name.to_ascii_lowercase().replace(['-', '.'], "_");
-                        packages.push((format!("{site}/{name}"), p.ecosystem.clone()));
-                        packages.push((meta_dir.to_string(), p.ecosystem.clone()));
+                        packages.push((format!("{site}/{name}"), eco.clone()));
+                        packages.push((meta_dir.to_string(), eco));
                     }
                 }
-                "npm" => {
+                Ecosystem::Npm => {
                     let dir = parent(loc);
                     if dir.contains("node_modules") {
-                        packages.push((dir.to_string(), p.ecosystem.clone()));
+                        packages.push((dir.to_string(), eco));
                     }
                 }
-                _ => {}
+                Ecosystem::Golang | Ecosystem::Cargo => {}
             }
         }
         for d in &r.package_dirs {
             packages.push((
                 d.path.trim_end_matches('/').to_string(),
-                d.ecosystem.clone(),
+                d.ecosystem.as_str().to_string(),
             ));
         }
         packages.push(("/usr/local".into(), String::new()));
@@ -96,17 +97,17 @@ impl Classifier {
         let mut leftovers = Vec::new();
         for f in &r.findings {
             // layer-waste lists hidden paths, drawn beside the map, not in it.
-            if f.rule == "layer-waste" || f.paths.is_empty() {
+            if f.rule == RuleId::LayerWaste || f.paths.is_empty() {
                 continue;
             }
             let common = common_dir(&f.paths);
             if depth(&common) >= 3 {
-                leftovers.push((common, f.rule.clone()));
+                leftovers.push((common, f.rule.id().to_string()));
             } else {
                 for p in &f.paths {
                     let d = parent(p);
                     if depth(d) >= 4 {
-                        leftovers.push((d.to_string(), f.rule.clone()));
+                        leftovers.push((d.to_string(), f.rule.id().to_string()));
                     }
                 }
             }
@@ -194,7 +195,7 @@ mod tests {
 
     fn pypi(name: &str, location: &str) -> Package {
         Package {
-            ecosystem: "pypi".into(),
+            ecosystem: Ecosystem::Pypi,
             name: name.into(),
             version: "2".into(),
             purl: String::new(),
@@ -243,7 +244,7 @@ mod tests {
         assert_eq!(c.kind("/var/task/numpy.libs"), ByteKind::Code);
         r.package_dirs = vec![PackageDir {
             path: "/var/task/numpy.libs".into(),
-            ecosystem: "pypi".into(),
+            ecosystem: Ecosystem::Pypi,
             name: "numpy".into(),
         }];
         // …the inventory says whose they are.

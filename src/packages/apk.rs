@@ -2,14 +2,15 @@
 //! `V` version, `A` arch, `L` license, `F` a directory and `R` a file in the last `F`.
 
 use super::{join, paragraphs, purl, Files, Found, OsRelease, PathBudget, Reader};
+use crate::model::Ecosystem;
 
 pub struct Apk;
 
 const DB: &str = "lib/apk/db/installed";
 
 impl Reader for Apk {
-    fn ecosystem(&self) -> &'static str {
-        "apk"
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::Apk
     }
 
     fn wants(&self, path: &str) -> bool {

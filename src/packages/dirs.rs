@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use crate::image::layer::Kind;
 use crate::image::overlay::Fs;
 use crate::model::bytes::PackageDir;
-use crate::model::Package;
+use crate::model::{Ecosystem, Package};
 
 /// `owner` maps each claimed file (real path, no leading `/`) to its index in `packages`.
 pub fn python_dirs(
@@ -23,7 +23,7 @@ pub fn python_dirs(
     let mut shared: Vec<String> = Vec::new();
     for (path, &i) in owner {
         let p = &packages[i];
-        if p.ecosystem != "pypi" {
+        if p.ecosystem != Ecosystem::Pypi {
             continue;
         }
         // `/<site>/<name>-<version>.dist-info/METADATA`.
@@ -55,7 +55,7 @@ pub fn python_dirs(
         })
         .map(|(top, i)| PackageDir {
             path: format!("/{top}"),
-            ecosystem: packages[i].ecosystem.clone(),
+            ecosystem: packages[i].ecosystem,
             name: packages[i].name.clone(),
         })
         .collect();

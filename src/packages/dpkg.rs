@@ -2,6 +2,7 @@
 //! install), distroless's `/var/lib/dpkg/status.d/<name>` (one file per package, with
 //! `<name>.md5sums` listing its files), and `/var/lib/dpkg/info/<name>[:arch].list`.
 
+use crate::model::Ecosystem;
 use std::collections::HashSet;
 
 use super::{field, paragraphs, purl, Files, Found, OsRelease, Reader};
@@ -13,8 +14,8 @@ const STATUS_D: &str = "var/lib/dpkg/status.d/";
 const INFO: &str = "var/lib/dpkg/info/";
 
 impl Reader for Dpkg {
-    fn ecosystem(&self) -> &'static str {
-        "deb"
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::Deb
     }
 
     fn wants(&self, path: &str) -> bool {

@@ -55,7 +55,7 @@ pub struct Found {
 /// A reader of one kind of package database.
 pub trait Reader: Sync {
     /// `deb`, `rpm`, `apk`, `pypi`, `npm` (the report's `ecosystem`).
-    fn ecosystem(&self) -> &'static str;
+    fn ecosystem(&self) -> crate::model::Ecosystem;
     /// Whether the file at `path` (normalized, no leading `/`) is one this reader reads.
     /// Called for every regular file of every layer: keep it to a few string comparisons.
     fn wants(&self, path: &str) -> bool;
@@ -195,7 +195,7 @@ fn read_all(files: &Files, skipped: &[String]) -> Inventory {
             let layer = install_layer(files, *reader, &f, &mut record_cache);
             let (bytes, count) = claim(files.fs(), &f.files, inv.packages.len(), &mut claimed);
             inv.packages.push(Package {
-                ecosystem: reader.ecosystem().into(),
+                ecosystem: reader.ecosystem(),
                 name: f.name,
                 version: f.version,
                 purl: f.purl,

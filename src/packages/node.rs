@@ -5,12 +5,13 @@
 //! nested `node_modules`, which hold other packages.
 
 use super::{purl, Files, Found, OsRelease, Reader};
+use crate::model::Ecosystem;
 
 pub struct Node;
 
 impl Reader for Node {
-    fn ecosystem(&self) -> &'static str {
-        "npm"
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::Npm
     }
 
     fn wants(&self, path: &str) -> bool {

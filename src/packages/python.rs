@@ -5,12 +5,13 @@
 //! files of an egg-info without `installed-files.txt` are its own directory's.
 
 use super::{join, purl, Files, Found, OsRelease, PathBudget, Reader};
+use crate::model::Ecosystem;
 
 pub struct Python;
 
 impl Reader for Python {
-    fn ecosystem(&self) -> &'static str {
-        "pypi"
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::Pypi
     }
 
     fn wants(&self, path: &str) -> bool {

@@ -8,6 +8,7 @@ mod header;
 mod sqlite;
 
 use super::{purl, Files, Found, OsRelease, Reader};
+use crate::model::Ecosystem;
 
 pub struct Rpm;
 
@@ -16,8 +17,8 @@ pub struct Rpm;
 const DIRS: [&str; 2] = ["var/lib/rpm/", "usr/lib/sysimage/rpm/"];
 
 impl Reader for Rpm {
-    fn ecosystem(&self) -> &'static str {
-        "rpm"
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::Rpm
     }
 
     fn wants(&self, path: &str) -> bool {

@@ -15,8 +15,8 @@ use anyhow::{anyhow, bail, Result};
 use super::git::{Repo, MAX_FILE_BYTES};
 use super::{Flags, Policy, DEFAULT_FILE};
 use crate::model::policy_changes::PolicyChanges;
+use crate::model::RuleId;
 use crate::model::{Finding, Severity};
-use crate::rules::diags::Code;
 use crate::rules::dive_ci::DiveCi;
 use crate::security::cfg::Ignore;
 
@@ -282,7 +282,7 @@ fn loosened(changes: &PolicyChanges, base: &Policy, path: &Path) -> Option<Findi
     if loose.is_empty() {
         return None;
     }
-    let severity: Severity = base.rules.level(Code::PolicyLoosened).severity()?;
+    let severity: Severity = base.rules.level(RuleId::PolicyLoosened).severity()?;
     const SHOWN: usize = 5;
     let more = loose.len().saturating_sub(SHOWN);
     let list = loose
@@ -292,7 +292,7 @@ fn loosened(changes: &PolicyChanges, base: &Policy, path: &Path) -> Option<Findi
         .collect::<Vec<_>>()
         .join("; ");
     Some(Finding {
-        rule: Code::PolicyLoosened.id().into(),
+        rule: RuleId::PolicyLoosened,
         severity,
         message: format!(
             "the pull request loosens the gate's policy: {list}{}",

@@ -239,7 +239,7 @@ fn rules(out: &mut Changes, base: &Policy, head: &Policy) {
         a.architecture().map(String::from),
         b.architecture().map(String::from),
     );
-    for code in crate::rules::diags::Code::all() {
+    for code in crate::model::RuleId::of(crate::model::Family::Image) {
         out.level(
             format!("[rules] {}", code.id()),
             a.level(code),
@@ -395,11 +395,7 @@ fn lambda(out: &mut Changes, base: &Policy, head: &Policy) {
         |v| v.to_string(),
     );
     for r in crate::deployed::RULES {
-        out.level(
-            format!("[lambda] {}", r.id),
-            a.level(r.id, r.default),
-            b.level(r.id, r.default),
-        );
+        out.level(format!("[lambda] {}", r.id), a.level(r.id), b.level(r.id));
     }
 }
 

@@ -52,7 +52,9 @@ fn rows(d: &Delta) -> Vec<(Kind, &PackageChange)> {
         b.1.bytes_delta
             .unsigned_abs()
             .cmp(&a.1.bytes_delta.unsigned_abs())
-            .then_with(|| (&a.1.ecosystem, &a.1.name).cmp(&(&b.1.ecosystem, &b.1.name)))
+            .then_with(|| {
+                (a.1.ecosystem.as_str(), &a.1.name).cmp(&(b.1.ecosystem.as_str(), &b.1.name))
+            })
     });
     all
 }
@@ -105,7 +107,7 @@ pub fn markdown(report: &Report) -> String {
                 s,
                 "| {} | {} | {} | {} | {} |",
                 code(&c.name),
-                code(&c.ecosystem),
+                code(c.ecosystem.as_str()),
                 version,
                 format_size(c.new_bytes),
                 format_delta(c.bytes_delta as i128)
@@ -156,7 +158,7 @@ pub fn text(report: &Report) -> String {
                 "  {:>10}  {:<10} {:<6} {} {}",
                 format_delta(c.bytes_delta as i128),
                 kind.word(),
-                clean(&c.ecosystem),
+                clean(c.ecosystem.as_str()),
                 clean(&c.name),
                 version
             );
@@ -200,7 +202,7 @@ mod tests {
 
     fn change(name: &str, old: Option<&str>, new: Option<&str>, ob: u64, nb: u64) -> PackageChange {
         PackageChange {
-            ecosystem: "pypi".into(),
+            ecosystem: crate::model::Ecosystem::Pypi,
             name: name.into(),
             old_version: old.map(Into::into),
             new_version: new.map(Into::into),

@@ -1,24 +1,25 @@
 //! The deployed function's section of the PR comment, beside the latency figures: each
 //! post-deploy rule in one row — what is configured, what the run measured, and the verdict
 //! with its reason — so a reviewer sees why "fast in the load test" is or is not "ready".
-//! The rules themselves live above the renderers; their ids arrive as data, in their order.
+//! The rules themselves live above the renderers; their ids are `RuleId`'s `[lambda]` family, in
+//! its order.
 
 use std::fmt::Write;
 
 use super::deployed_rows::{rows, Cell, Piece, Status};
 use super::markdown_escape::{code, text};
-use super::{Report, RuleDoc};
-use crate::model::DeployedFunction;
+use super::Report;
+use crate::model::{DeployedFunction, Family, RuleId};
 use crate::units::human_ms;
 
-pub fn section(r: &Report, rules: &[RuleDoc]) -> String {
+pub fn section(r: &Report) -> String {
     let Some(f) = &r.function else {
         return String::new();
     };
-    let mut s = table(r, f, rules);
+    let mut s = table(r, f);
     for more in &r.more_functions {
         s.push('\n');
-        s.push_str(&table(r, more, rules));
+        s.push_str(&table(r, more));
     }
     let perf = r.perf.as_ref();
     if let Some(init) = perf.and_then(|p| p.init_ms.as_ref()) {
@@ -34,9 +35,9 @@ pub fn section(r: &Report, rules: &[RuleDoc]) -> String {
 }
 
 /// One function's table.
-fn table(r: &Report, f: &DeployedFunction, rules: &[RuleDoc]) -> String {
+fn table(r: &Report, f: &DeployedFunction) -> String {
     let mut s = heading(f);
-    for row in rows(r, f, rules) {
+    for row in rows(r, f) {
         let status = match &row.status {
             Status::Fail(m) => format!("❌ {}", text(m)),
             Status::Warn(m) => format!("⚠️ {}", text(m)),
@@ -88,9 +89,8 @@ fn heading(f: &DeployedFunction) -> String {
 
 /// Notes this section already shows in its table (a rule that could not be checked), so
 /// the comment does not say them twice.
-pub fn shown_here(r: &Report, rules: &[RuleDoc], note: &str) -> bool {
+pub fn shown_here(r: &Report, note: &str) -> bool {
     r.function.is_some()
-        && rules
-            .iter()
-            .any(|rule| note.starts_with(&format!("{}: not checked: ", rule.id)))
+        && RuleId::of(Family::Lambda)
+            .any(|rule| note.starts_with(&format!("{}: not checked: ", rule.id())))
 }

@@ -3,8 +3,8 @@
 //! template it points. Cells are pieces (plain text or code) so each renderer escapes them its
 //! own way (Markdown by `markdown_escape`, HTML by maud) and neither trusts the other's output.
 
-use super::{Report, RuleDoc, Severity};
-use crate::model::{DeployedFunction, RuleKind, SourceLocation};
+use super::{Report, Severity};
+use crate::model::{DeployedFunction, Family, RuleId, RuleKind, SourceLocation};
 use crate::units::human_ms;
 
 /// A piece of a cell: `Code` is shown as code (an ARN, a URI, a digest), `Text` as text.
@@ -40,24 +40,23 @@ pub fn functions(r: &Report) -> impl Iterator<Item = &DeployedFunction> {
 
 /// One function's rows. With several functions (a template with more than one), its
 /// findings are the ones whose message names it, and its notes end with its name.
-pub fn rows<'a>(r: &'a Report, f: &'a DeployedFunction, rules: &'a [RuleDoc]) -> Vec<Row<'a>> {
+pub fn rows<'a>(r: &'a Report, f: &'a DeployedFunction) -> Vec<Row<'a>> {
     let several = !r.more_functions.is_empty();
     let mine = format!("{}: ", f.name);
     let suffix = format!(" ({})", f.name);
-    rules
-        .iter()
-        .filter(|rule| !(rule.kind == RuleKind::PreDeploy && f.source.is_deployed()))
+    RuleId::of(Family::Lambda)
+        .filter(|rule| !(rule.kind() == RuleKind::PreDeploy && f.source.is_deployed()))
         .map(|rule| {
-            let (configured, measured) = figures(rule.id, r, f);
+            let (configured, measured) = figures(rule.id(), r, f);
             let status = match r
                 .findings
                 .iter()
-                .find(|x| x.rule == rule.id && (!several || x.message.starts_with(&mine)))
+                .find(|x| x.rule == rule && (!several || x.message.starts_with(&mine)))
             {
                 Some(x) if x.severity == Severity::Error => Status::Fail(x.message.clone()),
                 Some(x) => Status::Warn(x.message.clone()),
                 None => match r.notes.iter().find_map(|n| {
-                    let why = n.strip_prefix(&format!("{}: not checked: ", rule.id))?;
+                    let why = n.strip_prefix(&format!("{}: not checked: ", rule.id()))?;
                     if several {
                         why.strip_suffix(&suffix)
                     } else {
@@ -70,12 +69,12 @@ pub fn rows<'a>(r: &'a Report, f: &'a DeployedFunction, rules: &'a [RuleDoc]) ->
             };
             let at = match status {
                 Status::Fail(_) | Status::Warn(_) if !f.source.is_deployed() => {
-                    f.rule_locations.get(rule.id)
+                    f.rule_locations.get(rule.id())
                 }
                 _ => None,
             };
             Row {
-                rule: rule.id,
+                rule: rule.id(),
                 configured,
                 measured,
                 status,

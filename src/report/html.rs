@@ -21,9 +21,10 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use sha2::{Digest, Sha256};
 
 use super::words::show_value;
-use super::{Finding, LayerSummary, Report, RuleDoc, Severity};
+use super::{Finding, LayerSummary, Report, Severity};
 use crate::image::history::shorten;
 use crate::model::bytes::{ByteKind, Classifier};
+
 use crate::units::{format_delta, format_percent, format_size};
 
 /// The treemap's canvas, in SVG user units (the picture scales with the window).
@@ -38,7 +39,7 @@ const SCRIPT: &str = include_str!("html/script.js");
 
 /// `deployed_rules` are the `[lambda]` rules in their order (they live above the renderers),
 /// for the deployment-configuration table; empty, the page has no such table.
-pub fn render(report: &Report, deployed_rules: &[RuleDoc]) -> String {
+pub fn render(report: &Report) -> String {
     let script_hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(SCRIPT));
     let csp = format!(
         "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; \
@@ -66,7 +67,7 @@ pub fn render(report: &Report, deployed_rules: &[RuleDoc]) -> String {
                 input #search type="search" placeholder="Filter findings, layers, packages…" hidden;
                 (checks(report))
                 (super::policy_section::html(report))
-                (deployed::section(report, deployed_rules))
+                (deployed::section(report))
                 (image_map(report))
                 (layers(report))
                 (findings(report))
@@ -420,7 +421,7 @@ fn layers(r: &Report) -> Markup {
                     div.body {
                         p { "Instruction: " code.wrap { (l.created_by) } }
                         p.meta { (l.file_count) " files · " (format_size(l.compressed_bytes)) " as stored ("
-                            (l.compression) ") · " code { (l.digest) } }
+                            (l.compression.as_str()) ") · " code { (l.digest) } }
                         @if !l.largest.is_empty() {
                             h4 { "Largest files it wrote" }
                             table.files { tbody {
@@ -673,7 +674,7 @@ fn changes(r: &Report) -> Markup {
                 h3 { "Bytes per finding rule" }
                 table { tbody {
                     @for (rule, was) in &b.finding_bytes {
-                        @let now: u64 = r.findings.iter().filter(|f| &f.rule == rule).map(|f| f.bytes).sum();
+                        @let now: u64 = r.findings.iter().filter(|f| f.rule.id() == rule).map(|f| f.bytes).sum();
                         tr { td { code { (rule) } } td { (format_size(now)) } td { "base " (format_size(*was)) }
                             td { (format_delta(now as i128 - *was as i128)) } }
                     }
@@ -759,7 +760,7 @@ mod tests {
         let img: &mut ImageSummary = r.image.as_mut().unwrap();
         img.layers[0].created_by = evil.into();
         img.top_wasted[0].path = evil.into();
-        let html = render(&r, &[]);
+        let html = render(&r);
         assert_eq!(
             html.matches("<script").count(),
             1,
@@ -771,7 +772,7 @@ mod tests {
 
     #[test]
     fn the_script_runs_by_its_hash_and_nothing_is_fetched() {
-        let html = render(&report(), &[]);
+        let html = render(&report());
         let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(SCRIPT));
         assert!(html.contains(&format!("script-src 'sha256-{hash}'")));
         assert!(html.contains("default-src 'none'"));
@@ -789,7 +790,7 @@ mod tests {
         r.baseline = Some(crate::report::Baseline::from_report("base.json", &base));
         r.delta = Some(crate::report::Delta {
             added: vec![crate::report::PackageChange {
-                ecosystem: "pypi".into(),
+                ecosystem: crate::model::Ecosystem::Pypi,
                 name: "<b>requests</b>".into(),
                 old_version: None,
                 new_version: Some("2.32.3".into()),
@@ -799,7 +800,7 @@ mod tests {
             }],
             ..Default::default()
         });
-        let html = render(&r, &[]);
+        let html = render(&r);
         assert!(html.contains("What changed against the baseline"));
         assert!(html.contains("+1.0 MB vs base"), "the size card's delta");
         assert!(html.contains("&lt;b&gt;requests&lt;/b&gt;"));

@@ -13,6 +13,7 @@ use quick_xml::Writer;
 
 use super::words::show_value;
 use super::{Check, Finding, Report, Severity, Status};
+use crate::model::{Family, RuleId};
 
 /// The job a check or finding belongs to, by its stable name.
 fn suite_of_check(name: &str) -> &'static str {
@@ -27,27 +28,11 @@ fn suite_of_check(name: &str) -> &'static str {
 
 /// DESIGN.md: the deployed-function rules come from the perf job, the package policy from
 /// the security job; every other rule looks at the image.
-fn suite_of_rule(rule: &str) -> &'static str {
-    const DEPLOYED: &[&str] = &[
-        "lambda-timeout-margin",
-        "lambda-memory-headroom",
-        "lambda-architecture-mismatch",
-        "lambda-no-dlq",
-        "lambda-tracing-off",
-        "lambda-no-reserved-concurrency",
-        "lambda-log-retention",
-        "lambda-image-drift",
-        // The same `[lambda]` table, before the deploy (`gate check --deployment`).
-        "lambda-image-uri-missing",
-        "lambda-image-uri-unpinned",
-        "lambda-image-zip-settings",
-    ];
-    if DEPLOYED.contains(&rule) {
-        "perf"
-    } else if rule.starts_with("package-") {
-        "security"
-    } else {
-        "image"
+fn suite_of_rule(rule: RuleId) -> &'static str {
+    match rule.family() {
+        Family::Lambda => "perf",
+        Family::Packages => "security",
+        Family::Image => "image",
     }
 }
 
@@ -91,7 +76,7 @@ fn check_case(c: &Check) -> Case {
 }
 
 fn finding_case(f: &Finding) -> Case {
-    let mut name = f.rule.clone();
+    let mut name = f.rule.id().to_string();
     if let Some(l) = f.layer {
         name.push_str(&format!(" (layer {l})"));
     }
@@ -105,7 +90,7 @@ fn finding_case(f: &Finding) -> Case {
     body.push_str(&format!("\nfix: {}", f.fix));
     Case {
         name,
-        classname: format!("lambda-gate.{}.findings", suite_of_rule(&f.rule)),
+        classname: format!("lambda-gate.{}.findings", suite_of_rule(f.rule)),
         outcome: match f.severity {
             Severity::Error => Outcome::Fail {
                 message: format!("{} Fix: {}", f.message, f.fix),
@@ -146,7 +131,7 @@ pub fn render(report: &Report) -> String {
     }
     for f in &report.findings {
         if f.severity != Severity::Info {
-            cases.push((suite_of_rule(&f.rule), finding_case(f)));
+            cases.push((suite_of_rule(f.rule), finding_case(f)));
         }
     }
     let failures = |cs: &[&Case]| {

@@ -11,9 +11,8 @@
 //! Messages the rules write mark code with backticks; those become real code spans.
 //!
 //! The comment is the sections in `SECTIONS`, top to bottom; a new section is one function
-//! returning `Option<String>` (None: nothing to say) and one line there. The deployed
-//! function's rules are handed in by the caller (`render`'s `deployed_rules`): they live above
-//! the renderers.
+//! returning `Option<String>` (None: nothing to say) and one line there. What a rule is (its
+//! description, what its bytes are) is looked up from `model::RuleId`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -21,7 +20,7 @@ use std::fmt::Write;
 use super::markdown_escape::{code, inline, text};
 use super::security::{FindingStatus, Severity as VulnSeverity};
 use super::words::{check_figures, count, dive_efficiency, fix_after, index_line, share};
-use super::{Check, Report, RuleDoc, RuleKind, Severity, Status, Unit, Verdict};
+use super::{Check, Report, RuleKind, Severity, Status, Unit, Verdict};
 use crate::image::history::{cut, shorten};
 use crate::units::{format_delta, format_percent, format_size};
 
@@ -38,103 +37,88 @@ const ALL_LAYERS: usize = 8;
 /// the JSON report when the comment would pass GitHub's size limit.
 struct Part {
     trim: Option<&'static str>,
-    render: fn(&Report, &Rules) -> Option<String>,
-}
-
-/// The rules' descriptions, handed down by the caller, and where the HTML report opens.
-struct Rules<'a> {
-    image: &'a [RuleDoc],
-    deployed: &'a [RuleDoc],
-    html_url: Option<&'a str>,
+    render: fn(&Report) -> Option<String>,
 }
 
 /// The comment, top to bottom: a new section plugs in as one line here.
 const SECTIONS: &[Part] = &[
     Part {
         trim: None,
-        render: |r, _| headline(r),
+        render: headline,
     },
     Part {
         trim: None,
-        render: |_, rules| rules.html_url.and_then(super::html::link_line),
-    },
-    Part {
-        trim: None,
-        render: |r, _| super::policy_section::markdown(r),
+        render: super::policy_section::markdown,
     },
     Part {
         trim: Some("what changed"),
-        render: |r, _| Some(super::changes::markdown(r)).filter(|s| !s.is_empty()),
+        render: |r| Some(super::changes::markdown(r)).filter(|s| !s.is_empty()),
     },
     Part {
         trim: None,
-        render: |r, _| checks(r),
+        render: checks,
     },
     Part {
         trim: Some("findings"),
-        render: |r, _| findings(r),
+        render: findings,
     },
     Part {
         trim: Some("image"),
-        render: |r, rules| image(r, rules.image),
+        render: image,
     },
     Part {
         trim: Some("security findings"),
-        render: |r, _| security(r),
+        render: security,
     },
     Part {
         trim: None,
-        render: |r, _| perf(r),
+        render: perf,
     },
     Part {
         trim: Some("trend"),
-        render: |r, _| super::trend::markdown(r),
+        render: super::trend::markdown,
     },
     Part {
         trim: None,
-        render: |r, rules| {
-            Some(super::deployed_md::section(r, rules.deployed)).filter(|s| !s.is_empty())
-        },
+        render: |r| Some(super::deployed_md::section(r)).filter(|s| !s.is_empty()),
     },
     Part {
         trim: None,
-        render: |r, rules| notes(r, rules.deployed),
+        render: notes,
     },
     Part {
         trim: None,
-        render: |r, _| footer(r),
+        render: footer,
     },
 ];
 
-/// `image_rules`: the image rules (what their findings' bytes are); `deployed_rules`: the
-/// post-deploy rules, in the order the deployed function's table lists them.
-pub fn render(report: &Report, image_rules: &[RuleDoc], deployed_rules: &[RuleDoc]) -> String {
-    render_linked(report, image_rules, deployed_rules, None)
+pub fn render(report: &Report) -> String {
+    render_linked(report, None)
 }
 
 /// [`render`], with a link to the HTML report at `html_url` under the headline (when it is a
 /// plain http(s) URL: see [`super::html::link_line`]).
-pub fn render_linked(
-    report: &Report,
-    image_rules: &[RuleDoc],
-    deployed_rules: &[RuleDoc],
-    html_url: Option<&str>,
-) -> String {
-    let rules = Rules {
-        image: image_rules,
-        deployed: deployed_rules,
-        html_url,
-    };
-    let sections: Vec<Section> = SECTIONS
+pub fn render_linked(report: &Report, html_url: Option<&str>) -> String {
+    let mut sections: Vec<Section> = SECTIONS
         .iter()
         .filter_map(|p| {
-            (p.render)(report, &rules).map(|body| Section {
+            (p.render)(report).map(|body| Section {
                 name: p.trim,
                 // One blank line between sections, whatever each ends with.
                 body: format!("{}\n", body.trim_end_matches('\n')),
             })
         })
-        .collect();
+        .collect::<Vec<_>>();
+    if let Some(link) = html_url.and_then(super::html::link_line) {
+        // Under the headline, which is always the first section.
+        sections.insert(
+            1.min(sections.len()),
+            Section {
+                name: None,
+                body: format!("{}\n", link.trim_end_matches('\n')),
+            },
+        );
+    }
     fit(sections, MAX_CHARS)
 }
 
@@ -395,7 +379,7 @@ fn findings(r: &Report) -> Option<String> {
         let base = r
             .baseline
             .as_ref()
-            .map(|b| b.finding_bytes.get(&f.rule).copied().unwrap_or(0));
+            .map(|b| b.finding_bytes.get(f.rule.id()).copied().unwrap_or(0));
         let bytes = if f.bytes == 0 {
             "–".into()
         } else {
@@ -404,7 +388,7 @@ fn findings(r: &Report) -> Option<String> {
         let _ = writeln!(
             s,
             "| {mark} | {} | {} | {bytes} | {} |",
-            code(&f.rule),
+            code(f.rule.id()),
             inline(&f.message),
             inline(fix_after(&f.message, &f.fix))
         );
@@ -420,7 +404,7 @@ fn findings(r: &Report) -> Option<String> {
 }
 
 /// The image in two lines, its layers in one table, and the largest hidden files folded.
-fn image(r: &Report, rules: &[RuleDoc]) -> Option<String> {
+fn image(r: &Report) -> Option<String> {
     let img = r.image.as_ref()?;
     let b = r.baseline.as_ref();
     let mut s = String::from("#### Image\n\n");
@@ -442,7 +426,7 @@ fn image(r: &Report, rules: &[RuleDoc]) -> Option<String> {
     let rule_bytes = |kind: RuleKind| -> u64 {
         r.findings
             .iter()
-            .filter(|f| rules.iter().any(|d| d.id == f.rule && d.kind == kind))
+            .filter(|f| f.rule.kind() == kind)
             .map(|f| f.bytes)
             .sum()
     };
@@ -771,13 +755,13 @@ fn perf(r: &Report) -> Option<String> {
     Some(s)
 }
 
-fn notes(r: &Report, rules: &[RuleDoc]) -> Option<String> {
+fn notes(r: &Report) -> Option<String> {
     if r.notes.is_empty() {
         return None;
     }
     let mut s = String::new();
     for n in &r.notes {
-        if super::deployed_md::shown_here(r, rules, n) {
+        if super::deployed_md::shown_here(r, n) {
             continue;
         }
         let _ = writeln!(s, "> {}", inline(n));

@@ -7,22 +7,22 @@
 
 use serde_json::{json, Value};
 
-use super::{Report, RuleDoc, Severity};
+use super::{Report, Severity};
 use crate::image::history::shorten;
+use crate::model::{Family, RuleId};
 
-/// `rules` describes the ids the findings may carry; an id it does not know is its own
-/// description.
-pub fn render(report: &Report, dockerfile: &str, rules: &[RuleDoc]) -> String {
-    let mut rule_ids: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+/// The image rules (`[rules]`) are described; any other id is its own description, as the
+/// SARIF of this version has always had it.
+pub fn render(report: &Report, dockerfile: &str) -> String {
+    let mut rule_ids: Vec<&str> = report.findings.iter().map(|f| f.rule.id()).collect();
     rule_ids.sort();
     rule_ids.dedup();
     let rules: Vec<Value> = rule_ids
         .iter()
         .map(|id| {
-            let description = rules
-                .iter()
-                .find(|r| r.id == *id)
-                .map_or(*id, |r| r.description);
+            let description = RuleId::from_id(id)
+                .filter(|r| r.family() == Family::Image)
+                .map_or(*id, RuleId::description);
             json!({
                 "id": id,
                 "name": id,
@@ -45,7 +45,7 @@ pub fn render(report: &Report, dockerfile: &str, rules: &[RuleDoc]) -> String {
             }
             json!({
                 "ruleId": f.rule,
-                "ruleIndex": rule_ids.iter().position(|r| *r == f.rule).unwrap_or(0),
+                "ruleIndex": rule_ids.iter().position(|r| *r == f.rule.id()).unwrap_or(0),
                 "level": level,
                 "message": {"text": msg},
                 "locations": [location(report, f, dockerfile)],
@@ -78,7 +78,7 @@ fn location(report: &Report, f: &super::Finding, dockerfile: &str) -> Value {
     let at = functions
         .iter()
         .filter(|func| functions.len() == 1 || f.message.starts_with(&format!("{}: ", func.name)))
-        .find_map(|func| func.rule_locations.get(&f.rule));
+        .find_map(|func| func.rule_locations.get(f.rule.id()));
     match at {
         Some(at) => json!({"physicalLocation": {
             "artifactLocation": {"uri": at.file.trim_start_matches("./")},

@@ -135,7 +135,7 @@ fn component(p: &Package, index: usize, refs: &mut HashSet<String>) -> Component
     };
     let mut c = Component::new(Classification::Library, &p.name, &p.version, Some(bom_ref));
     let purl = if p.purl.is_empty() {
-        Purl::new(&p.ecosystem, &p.name, &p.version).ok()
+        Purl::new(p.ecosystem.as_str(), &p.name, &p.version).ok()
     } else {
         p.purl.parse().ok()
     };
@@ -146,7 +146,7 @@ fn component(p: &Package, index: usize, refs: &mut HashSet<String>) -> Component
         )]));
     }
     let mut props = vec![
-        prop("package:ecosystem", &p.ecosystem),
+        prop("package:ecosystem", p.ecosystem),
         prop("package:bytes", p.bytes),
         prop("package:files", p.files),
     ];
@@ -167,7 +167,7 @@ mod tests {
 
     fn report() -> Report {
         let pkg = |eco: &str, name: &str, ver: &str, purl: &str, loc: &str| Package {
-            ecosystem: eco.into(),
+            ecosystem: eco.parse().unwrap(),
             name: name.into(),
             version: ver.into(),
             purl: purl.into(),
@@ -198,7 +198,7 @@ mod tests {
                     digest: "sha256:l0".into(),
                     diff_id: Some("sha256:d0".into()),
                     media_type: "x".into(),
-                    compression: "gzip".into(),
+                    compression: crate::image::blob::Compression::Gzip,
                     size_bytes: 5000,
                     compressed_bytes: 2000,
                     created_by: String::new(),

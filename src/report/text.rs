@@ -119,7 +119,7 @@ fn hidden_files(r: &Report) -> Option<String> {
             format_size(w.bytes),
             escape(&cut(&w.path, 50)),
             w.layer,
-            escape(&w.reason),
+            escape(w.reason.as_str()),
             w.hidden_by
         );
     }
@@ -139,7 +139,7 @@ fn findings(r: &Report) -> Option<String> {
             out,
             "  {:<7} {:<24} {}",
             f.severity.as_str(),
-            escape(&f.rule),
+            escape(f.rule.id()),
             escape(&f.message)
         );
         if !f.fix.is_empty() {

@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use super::diags::Code;
 use super::{sample_paths, Ctx, Draft, Sink};
 use crate::image::history::Program;
+use crate::model::RuleId;
 use crate::units::count;
 use crate::units::format_size;
 
 pub struct CacheKind {
-    pub code: Code,
+    pub code: RuleId,
     /// Globs over paths without the leading `/`.
     pub globs: &'static [&'static str],
     /// Where it lives, as the message names it.
@@ -28,90 +28,98 @@ const fn program(names: &'static [&'static str], subcommands: &'static [&'static
     Program { names, subcommands }
 }
 
-pub const KINDS: &[CacheKind] = &[
-    CacheKind {
-        code: Code::PipCache,
+/// The cache table: one row per cache rule. An exhaustive match, so a new `RuleId` does not
+/// compile until it has its row here, or is named among the rules that are not caches.
+pub fn row(code: RuleId) -> Option<CacheKind> {
+    use RuleId::*;
+    Some(match code {
+        PipCache => CacheKind {
+            code,
         globs: &["root/.cache/pip/**", "home/*/.cache/pip/**", "**/.cache/pip/**"],
         place: "~/.cache/pip",
         hadolint: &["DL3042"],
         fix: "add `--no-cache-dir` to the `pip` command or set `PIP_NO_CACHE_DIR=1`",
-        programs: &[program(&["pip"], &["install", "wheel", "download"])],
+        programs: const { &[program(&["pip"], &["install", "wheel", "download"])] },
     },
-    CacheKind {
-        code: Code::AptLists,
+        AptLists => CacheKind {
+            code,
         globs: &["var/lib/apt/lists/**"],
         place: "/var/lib/apt/lists",
         hadolint: &["DL3009"],
         fix: "end the same RUN with `&& rm -rf /var/lib/apt/lists/*`",
-        programs: &[program(&["apt-get", "apt"], &["update"])],
+        programs: const { &[program(&["apt-get", "apt"], &["update"])] },
     },
-    CacheKind {
-        code: Code::AptArchives,
+        AptArchives => CacheKind {
+            code,
         globs: &["var/cache/apt/archives/**", "var/cache/apt/*.bin"],
         place: "/var/cache/apt",
         hadolint: &["DL3009"],
         fix: "end the same RUN with `&& apt-get clean` (or install with `--no-install-recommends` and clean up)",
-        programs: &[program(&["apt-get", "apt"], &["install", "upgrade", "dist-upgrade", "full-upgrade"])],
+        programs: const { &[program(&["apt-get", "apt"], &["install", "upgrade", "dist-upgrade", "full-upgrade"])] },
     },
-    CacheKind {
-        code: Code::DnfCache,
+        DnfCache => CacheKind {
+            code,
         globs: &["var/cache/dnf/**", "var/cache/yum/**", "var/cache/libdnf5/**", "var/lib/dnf/repos/**"],
         place: "/var/cache/dnf",
         hadolint: &["DL3040", "DL3032"],
         fix: "end the same RUN with `&& dnf clean all && rm -rf /var/cache/dnf` (microdnf: `microdnf clean all`; yum: `yum clean all`)",
-        programs: &[program(&["dnf", "yum", "microdnf"], &["install", "update", "upgrade", "makecache", "groupinstall"])],
+        programs: const { &[program(&["dnf", "yum", "microdnf"], &["install", "update", "upgrade", "makecache", "groupinstall"])] },
     },
-    CacheKind {
-        code: Code::ApkCache,
+        ApkCache => CacheKind {
+            code,
         globs: &["var/cache/apk/**", "etc/apk/cache/**"],
         place: "/var/cache/apk",
         hadolint: &["DL3019"],
         fix: "use `apk add --no-cache`",
-        programs: &[program(&["apk"], &["add", "update", "upgrade"])],
+        programs: const { &[program(&["apk"], &["add", "update", "upgrade"])] },
     },
-    CacheKind {
-        code: Code::NpmCache,
+        NpmCache => CacheKind {
+            code,
         // The content store only: ~/.npm/_logs and the update notifier's stamp survive
         // `npm cache clean --force`, the fix this rule gives.
         globs: &["**/.npm/_cacache/**"],
         place: "~/.npm",
         hadolint: &[],
         fix: "end the same RUN with `&& npm cache clean --force`, or use `npm ci --cache /tmp/npm-cache` and remove it",
-        programs: &[program(&["npm"], &["install", "i", "ci", "add"])],
+        programs: const { &[program(&["npm"], &["install", "i", "ci", "add"])] },
     },
-    CacheKind {
-        code: Code::YarnCache,
+        YarnCache => CacheKind {
+            code,
         globs: &["usr/local/share/.cache/yarn/**", "root/.cache/yarn/**", "home/*/.cache/yarn/**", "**/.yarn/cache/**", "**/.yarn/berry/cache/**"],
         place: "the yarn cache",
         hadolint: &["DL3060"],
         fix: "end the same RUN with `&& yarn cache clean`",
-        programs: &[program(&["yarn"], &[])],
+        programs: const { &[program(&["yarn"], &[])] },
     },
-    CacheKind {
-        code: Code::CargoCache,
+        CargoCache => CacheKind {
+            code,
         globs: &["**/.cargo/registry/**", "**/.cargo/git/**", "usr/local/cargo/registry/**", "usr/local/cargo/git/**"],
         place: "~/.cargo/registry",
         hadolint: &[],
         fix: "build in a builder stage and COPY only the binary into the final stage",
-        programs: &[program(&["cargo"], &["build", "install", "fetch"])],
+        programs: const { &[program(&["cargo"], &["build", "install", "fetch"])] },
     },
-    CacheKind {
-        code: Code::GoBuildCache,
+        GoBuildCache => CacheKind {
+            code,
         globs: &["**/.cache/go-build/**", "go/pkg/mod/**", "root/go/pkg/mod/**"],
         place: "the Go build cache",
         hadolint: &[],
         fix: "build in a builder stage (or `go clean -cache -modcache` in the same RUN) and COPY only the binary",
-        programs: &[program(&["go"], &["build", "install", "get", "mod", "test"])],
+        programs: const { &[program(&["go"], &["build", "install", "get", "mod", "test"])] },
     },
-];
+        StaleBytecode | MissingBytecode | PythonTests | BuildToolchain | LayerWaste | LambdaSizeLimit | LambdaMultiArch | LambdaImageIndex | LambdaManifestFormat | LambdaArchitecture | LambdaEntrypoint | LambdaUnreadableFiles | LambdaRuntimeInterface | PolicyLoosened | PackageDenied | PackageWarned | PackageGrowth | LambdaTimeoutMargin | LambdaMemoryHeadroom | LambdaArchitectureMismatch | LambdaNoDlq | LambdaTracingOff | LambdaNoReservedConcurrency | LambdaLogRetention | LambdaImageDrift | LambdaImageUriMissing | LambdaImageUriUnpinned | LambdaImageZipSettings => return None,
+    })
+}
 
-fn matcher() -> (GlobSet, Vec<usize>) {
+/// The globs of every row, and the rule each belongs to. The enum's order is the rows'
+/// order: the first glob that matches a path owns it.
+fn matcher() -> (GlobSet, Vec<RuleId>) {
     let mut b = GlobSetBuilder::new();
     let mut owner = Vec::new();
-    for (k, kind) in KINDS.iter().enumerate() {
+    for kind in RuleId::all().filter_map(row) {
         for g in kind.globs {
             b.add(Glob::new(g).expect("cache globs are valid"));
-            owner.push(k);
+            owner.push(kind.code);
         }
     }
     (b.build().expect("cache globs build"), owner)
@@ -120,7 +128,7 @@ fn matcher() -> (GlobSet, Vec<usize>) {
 pub fn check(ctx: &Ctx, sink: &mut Sink) {
     let (set, owner) = matcher();
     // (kind, writer layer) → files
-    let mut groups: BTreeMap<(usize, usize), Vec<(&str, u64)>> = BTreeMap::new();
+    let mut groups: BTreeMap<(RuleId, usize), Vec<(&str, u64)>> = BTreeMap::new();
     let mut hits = Vec::new();
     for (path, node) in ctx.files() {
         set.matches_into(path, &mut hits);
@@ -131,8 +139,8 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
                 .push((path, node.size));
         }
     }
-    for ((k, layer), files) in groups {
-        let kind = &KINDS[k];
+    for ((code, layer), files) in groups {
+        let kind = row(code).expect("the matcher only names rules with a row");
         let bytes: u64 = files.iter().map(|f| f.1).sum();
         if bytes < ctx.cfg.min_bytes {
             continue;
@@ -166,48 +174,61 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::RuleKind;
+
+    /// The model's kind and this table agree: a cache rule has a row, and only cache rules.
+    #[test]
+    fn every_cache_rule_has_a_row_and_only_those() {
+        for c in RuleId::all() {
+            assert_eq!(row(c).is_some(), c.kind() == RuleKind::Cache, "{c}");
+            assert!(row(c).is_none_or(|k| k.code == c), "{c}");
+        }
+    }
 
     #[test]
     fn every_kind_matches_its_usual_paths_and_not_others() {
         let (set, owner) = matcher();
-        let kind_of = |p: &str| set.matches(p).first().map(|&g| KINDS[owner[g]].code);
-        assert_eq!(kind_of("root/.cache/pip/http-v2/a/b"), Some(Code::PipCache));
+        let kind_of = |p: &str| set.matches(p).first().map(|&g| owner[g]);
+        assert_eq!(
+            kind_of("root/.cache/pip/http-v2/a/b"),
+            Some(RuleId::PipCache)
+        );
         assert_eq!(
             kind_of("home/app/.cache/pip/wheels/x.whl"),
-            Some(Code::PipCache)
+            Some(RuleId::PipCache)
         );
         assert_eq!(
             kind_of("var/lib/apt/lists/deb.debian.org_dists_bookworm_InRelease"),
-            Some(Code::AptLists)
+            Some(RuleId::AptLists)
         );
         assert_eq!(
             kind_of("var/cache/apt/archives/gcc_12.deb"),
-            Some(Code::AptArchives)
+            Some(RuleId::AptArchives)
         );
         assert_eq!(
             kind_of("var/cache/dnf/amazonlinux-1/packages/x.rpm"),
-            Some(Code::DnfCache)
+            Some(RuleId::DnfCache)
         );
-        assert_eq!(kind_of("var/cache/libdnf5/repo/x"), Some(Code::DnfCache));
+        assert_eq!(kind_of("var/cache/libdnf5/repo/x"), Some(RuleId::DnfCache));
         assert_eq!(
             kind_of("var/cache/apk/APKINDEX.tar.gz"),
-            Some(Code::ApkCache)
+            Some(RuleId::ApkCache)
         );
         assert_eq!(
             kind_of("root/.npm/_cacache/content-v2/sha512/aa"),
-            Some(Code::NpmCache)
+            Some(RuleId::NpmCache)
         );
         assert_eq!(
             kind_of("usr/local/share/.cache/yarn/v6/x"),
-            Some(Code::YarnCache)
+            Some(RuleId::YarnCache)
         );
         assert_eq!(
             kind_of("root/.cargo/registry/cache/x.crate"),
-            Some(Code::CargoCache)
+            Some(RuleId::CargoCache)
         );
         assert_eq!(
             kind_of("root/.cache/go-build/aa/bb"),
-            Some(Code::GoBuildCache)
+            Some(RuleId::GoBuildCache)
         );
         assert_eq!(kind_of("var/task/app.py"), None);
         assert_eq!(

@@ -9,8 +9,8 @@ use anyhow::{anyhow, bail, Result};
 use globset::{GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
-use super::diags::Code;
 use crate::model::Level;
+use crate::model::{Family, RuleId};
 
 /// `[rules]` as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -53,7 +53,7 @@ pub struct RulesConfig {
     ignore_paths: Vec<String>,
     /// As the user wrote it (messages quote it); known to be one Lambda runs.
     architecture: Option<String>,
-    levels: BTreeMap<Code, Level>,
+    levels: BTreeMap<RuleId, Level>,
 }
 
 fn default_min_bytes() -> u64 {
@@ -73,7 +73,7 @@ impl TryFrom<RawRules> for RulesConfig {
     fn try_from(raw: RawRules) -> Result<RulesConfig> {
         let mut levels = BTreeMap::new();
         for (id, level) in raw.levels {
-            let Some(code) = Code::from_id(&id) else {
+            let Some(code) = RuleId::from_id(&id).filter(|c| c.family() == Family::Image) else {
                 bail!("[rules] {id:?} is not a rule id (see `gate init` for the list)");
             };
             levels.insert(code, level);
@@ -103,7 +103,7 @@ impl TryFrom<RawRules> for RulesConfig {
 }
 
 impl RulesConfig {
-    pub fn level(&self, code: Code) -> Level {
+    pub fn level(&self, code: RuleId) -> Level {
         self.levels
             .get(&code)
             .copied()
@@ -138,7 +138,7 @@ impl RulesConfig {
 /// `[rules]` of `gate init`'s template: the file's prose around one commented line per rule,
 /// made from `Code`, so a new rule is in the template (with its default) without an edit here.
 pub fn template() -> String {
-    let entries: Vec<(String, &str)> = Code::all()
+    let entries: Vec<(String, &str)> = RuleId::of(Family::Image)
         .map(|c| {
             let entry = format!("{} = \"{}\"", c.id(), c.default_level().as_str());
             (entry, c.template_note())
@@ -163,10 +163,10 @@ mod tests {
     #[test]
     fn levels_are_read_by_code_and_defaults_fill_the_rest() {
         let cfg = parse("pip-cache = \"deny\"\nlambda-size-limit = \"warn\"\n").unwrap();
-        assert_eq!(cfg.level(Code::PipCache), Level::Deny);
-        assert_eq!(cfg.level(Code::LambdaSizeLimit), Level::Warn);
-        assert_eq!(cfg.level(Code::AptLists), Level::Warn);
-        assert_eq!(cfg.level(Code::LambdaEntrypoint), Level::Deny);
+        assert_eq!(cfg.level(RuleId::PipCache), Level::Deny);
+        assert_eq!(cfg.level(RuleId::LambdaSizeLimit), Level::Warn);
+        assert_eq!(cfg.level(RuleId::AptLists), Level::Warn);
+        assert_eq!(cfg.level(RuleId::LambdaEntrypoint), Level::Deny);
     }
 
     #[test]
@@ -203,7 +203,7 @@ mod tests {
     fn the_template_lists_every_rule_with_its_default_and_sets_none() {
         let t = template();
         assert!(!t.contains("{levels}"));
-        for c in Code::all() {
+        for c in RuleId::of(Family::Image) {
             let line = format!("# {} = \"{}\"", c.id(), c.default_level().as_str());
             assert_eq!(t.matches(&line).count(), 1, "{line}");
         }
@@ -211,11 +211,11 @@ mod tests {
         let uncommented: String = t
             .lines()
             .filter_map(|l| l.strip_prefix("# "))
-            .filter(|l| Code::all().any(|c| l.starts_with(&format!("{} =", c.id()))))
+            .filter(|l| RuleId::of(Family::Image).any(|c| l.starts_with(&format!("{} =", c.id()))))
             .map(|l| format!("{}\n", l.split(" #").next().unwrap_or(l)))
             .collect();
         let cfg = parse(&uncommented).unwrap();
-        assert_eq!(cfg.levels.len(), Code::all().count());
+        assert_eq!(cfg.levels.len(), RuleId::of(Family::Image).count());
     }
 
     #[test]
@@ -226,7 +226,7 @@ mod tests {
             .nth(1)
             .and_then(|s| s.split("\n## ").next())
             .expect("the image section of docs/rules.md");
-        for c in Code::all() {
+        for c in RuleId::of(Family::Image) {
             assert!(
                 table.contains(&format!("`{}`", c.id())),
                 "{} is not in docs/rules.md's table",

@@ -2,12 +2,12 @@
 //! finds out — size limit, one platform, the right architecture, something to run, files the
 //! non-root runtime user can read, and a runtime interface to talk to the Runtime API.
 
-use super::diags::Code;
 use super::{Ctx, Draft, Sink};
 use crate::image::arch::Arch;
 use crate::image::index::{self, EntryKind, IndexFacts};
 use crate::image::layer::Kind;
 use crate::image::Image;
+use crate::model::RuleId;
 use crate::units::format_size;
 
 /// Lambda's limit on the uncompressed image, all layers included (10 GiB).
@@ -29,7 +29,7 @@ fn size_limit(ctx: &Ctx, sink: &mut Sink) {
     let size = ctx.scan.size_bytes;
     if size > SIZE_LIMIT {
         sink.push(Draft {
-            code: Code::LambdaSizeLimit,
+            code: RuleId::LambdaSizeLimit,
             message: format!(
                 "the image is {} uncompressed, {} over Lambda's 10 GiB limit: the deploy will fail",
                 format_size(size),
@@ -81,7 +81,7 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
             })
             .unwrap_or_default();
         sink.push(Draft {
-            code: Code::LambdaMultiArch,
+            code: RuleId::LambdaMultiArch,
             message: format!("the image is a multi-platform index ({list}){beside}; Lambda accepts only a single-platform image"),
             bytes: 0,
             layer: None,
@@ -111,7 +111,7 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
     if let Some(message) = problem {
         let target = wanted.map_or("amd64", Arch::oci_name);
         sink.push(Draft {
-            code: Code::LambdaArchitecture,
+            code: RuleId::LambdaArchitecture,
             message,
             bytes: 0,
             layer: None,
@@ -167,7 +167,7 @@ fn image_index(image: &Image, idx: &IndexFacts, sink: &mut Sink) {
         format!("push the image, not a list holding it: `buildah push IMAGE` rather than `buildah manifest push --all`, `skopeo copy` without `--all`, `docker buildx build --provenance=false`{by_digest}")
     };
     sink.push(Draft {
-        code: Code::LambdaImageIndex,
+        code: RuleId::LambdaImageIndex,
         message: format!(
             "the image to deploy is {}, not an image manifest: Lambda refuses every index ({REFUSAL}){}{own}",
             describe(idx),
@@ -261,7 +261,7 @@ fn manifest_format(ctx: &Ctx, sink: &mut Sink) {
         return;
     };
     sink.push(Draft {
-        code: Code::LambdaManifestFormat,
+        code: RuleId::LambdaManifestFormat,
         message: format!(
             "{why}: Lambda refuses it ({REFUSAL}); {}",
             index::LAMBDA_ACCEPTS
@@ -279,7 +279,7 @@ fn entrypoint(ctx: &Ctx, sink: &mut Sink) {
     let c = &ctx.image.config;
     if c.entrypoint.is_empty() && c.cmd.is_empty() {
         sink.push(Draft {
-            code: Code::LambdaEntrypoint,
+            code: RuleId::LambdaEntrypoint,
             message: "the image has no ENTRYPOINT and no CMD: Lambda has nothing to start".into(),
             bytes: 0,
             layer: None,
@@ -329,7 +329,7 @@ fn unreadable(ctx: &Ctx, sink: &mut Sink) {
     let bytes = bad.iter().map(|b| b.1).sum();
     let first = ctx.scan.fs.get(&bad[0].0).map(|n| n.layer);
     sink.push(Draft {
-        code: Code::LambdaUnreadableFiles,
+        code: RuleId::LambdaUnreadableFiles,
         message: format!(
             "{} under the task root and runtime paths {} not readable by Lambda's non-root user (e.g. {} mode {:o})",
             crate::units::count(bad.len() as u64, "file or directory", "files or directories"),
@@ -376,7 +376,7 @@ fn runtime_interface(ctx: &Ctx, sink: &mut Sink) {
         return;
     }
     sink.push(Draft {
-        code: Code::LambdaRuntimeInterface,
+        code: RuleId::LambdaRuntimeInterface,
         message: "no Lambda runtime interface found (no AWS base image bootstrap, no runtime interface client such as awslambdaric, no extension in /opt/extensions, no custom ENTRYPOINT)".into(),
         bytes: 0,
         layer: None,

@@ -2,14 +2,12 @@
 //! layer, which instruction, how many bytes, and what to change.
 //!
 //! Adding a family is one file with a `check(ctx, sink)` and one line in `FAMILIES`; adding a
-//! cache kind is one variant of `diags::Code` (its id, description and template note derive
-//! from it) and one row in `caches::KINDS`; a test holds docs/rules.md's table to the list.
+//! cache kind is one variant of `model::RuleId` (its id, description and template note derive
+//! from it) and one row in `caches::row`; a test holds docs/rules.md's table to the list.
 
 pub mod caches;
 pub mod cfg;
-pub mod diags;
 pub mod dive_ci;
-pub mod docs;
 pub mod lambda;
 pub mod python;
 pub mod toolchain;
@@ -18,9 +16,9 @@ pub mod waste;
 use crate::image::history::{self, Program};
 use crate::image::overlay::Node;
 use crate::image::{Image, Scan};
+use crate::model::RuleId;
 use crate::model::{Finding, Level, Severity};
 use cfg::RulesConfig;
-use diags::Code;
 
 /// Every rule family, in the order their findings are listed.
 const FAMILIES: &[fn(&Ctx, &mut Sink)] = &[
@@ -115,7 +113,7 @@ pub struct Sink<'a> {
 
 /// A finding as a rule writes it; the sink stamps the severity from the configured level.
 pub struct Draft {
-    pub code: Code,
+    pub code: RuleId,
     pub message: String,
     pub bytes: u64,
     pub layer: Option<usize>,
@@ -148,7 +146,7 @@ impl<'a> Sink<'a> {
 
     fn push_with(&mut self, d: Draft, severity: Severity) {
         self.findings.push(Finding {
-            rule: d.code.id().to_string(),
+            rule: d.code,
             severity,
             message: d.message,
             bytes: d.bytes,

@@ -4,9 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use super::diags::Code;
 use super::{sample_paths, Ctx, Draft, Sink};
 use crate::image::layer::Kind;
+use crate::model::RuleId;
 use crate::units::count;
 use crate::units::format_size;
 
@@ -77,7 +77,7 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
         let bytes: u64 = files.iter().map(|f| f.1).sum();
         let name = ctx.layer_name(layer);
         sink.push(Draft {
-            code: Code::StaleBytecode,
+            code: RuleId::StaleBytecode,
             message: format!(
                 "{name} ships {} of bytecode ({}) for a Python the image does not have (it has {list})",
                 format_size(bytes),
@@ -99,7 +99,7 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
         }
         let name = ctx.layer_name(layer);
         sink.push(Draft {
-            code: Code::PythonTests,
+            code: RuleId::PythonTests,
             message: format!("{name} ships {} of test suites inside site-packages ({})", format_size(bytes), count(files.len() as u64, "file", "files")),
             bytes,
             layer: Some(layer),
@@ -126,7 +126,7 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
                 .map(|n| n.size)
                 .sum();
             sink.inform(Draft {
-                code: Code::MissingBytecode,
+                code: RuleId::MissingBytecode,
                 message: format!(
                     "{} of {} have no bytecode for Python {list}: Lambda's filesystem is read-only, so every cold start compiles them",
                     crate::units::number(missing.len() as u64),
@@ -202,7 +202,8 @@ mod built {
             .build();
         assert!(findings(&built, &rules(""))
             .iter()
-            .all(|f| !f.rule.contains("bytecode") && f.rule != "python-tests"));
+            .all(|f| !f.rule.id().contains("bytecode")
+                && f.rule != crate::model::RuleId::PythonTests));
     }
 
     #[test]

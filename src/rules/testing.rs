@@ -261,5 +261,5 @@ pub fn findings(built: &(Image, Scan), cfg: &RulesConfig) -> Vec<Finding> {
 
 /// The findings of one rule id.
 pub fn of<'a>(findings: &'a [Finding], rule: &str) -> Vec<&'a Finding> {
-    findings.iter().filter(|f| f.rule == rule).collect()
+    findings.iter().filter(|f| f.rule.id() == rule).collect()
 }

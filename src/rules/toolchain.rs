@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use globset::{Glob, GlobSetBuilder};
 
-use super::diags::Code;
 use super::{sample_paths, Ctx, Draft, Sink};
 use crate::image::history::Program;
+use crate::model::RuleId;
 use crate::units::count;
 use crate::units::format_size;
 
@@ -102,7 +102,7 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
         let paths: Vec<&str> = first.iter().map(String::as_str).collect();
         let name = ctx.layer_command(layer, INSTALLERS, &paths);
         sink.push(Draft {
-            code: Code::BuildToolchain,
+            code: RuleId::BuildToolchain,
             message: format!("{name} ships build tools ({tools}): {} in {}", format_size(bytes), count(files.len() as u64, "file", "files")),
             bytes,
             layer: Some(layer),

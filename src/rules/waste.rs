@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use super::diags::Code;
 use super::{sample_paths, Ctx, Draft, Sink};
 use crate::image::history::Program;
 use crate::image::overlay::HideReason;
+use crate::model::RuleId;
 use crate::units::count;
 use crate::units::format_size;
 
@@ -65,7 +65,7 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
             )
         };
         drafts.push(Draft {
-            code: Code::LayerWaste,
+            code: RuleId::LayerWaste,
             message,
             bytes,
             layer: Some(hider),

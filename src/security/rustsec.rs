@@ -21,7 +21,7 @@ use rustsec::advisory::Informational;
 use rustsec::cargo_lock::{self, package::Name, Lockfile, ResolveVersion, SourceId};
 
 use super::{ParseOptions, Parsed};
-use crate::model::{Check, Package, Status};
+use crate::model::{Check, Ecosystem, Package, Status};
 
 /// The name findings carry in `source`.
 pub const SOURCE: &str = "RustSec";
@@ -43,7 +43,7 @@ pub struct Crate {
 /// crates.io crate, and cargo-audit skips those too.
 pub fn crates(packages: &[Package]) -> Vec<Crate> {
     let mut by: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    for p in packages.iter().filter(|p| p.ecosystem == "cargo") {
+    for p in packages.iter().filter(|p| p.ecosystem == Ecosystem::Cargo) {
         let qualifiers = p.purl.split_once('?').map(|(_, q)| q).unwrap_or("");
         if qualifiers
             .split('&')
@@ -247,7 +247,7 @@ mod tests {
 
     fn pkg(name: &str, version: &str, purl: &str, at: &str) -> Package {
         Package {
-            ecosystem: "cargo".into(),
+            ecosystem: Ecosystem::Cargo,
             name: name.into(),
             version: version.into(),
             purl: purl.into(),
@@ -262,7 +262,7 @@ mod tests {
     #[test]
     fn crates_are_crates_io_ones_once_per_version_with_every_binary() {
         let mut deb = pkg("smallvec", "1.6.0", "pkg:deb/debian/smallvec@1.6.0", "/x");
-        deb.ecosystem = "deb".into();
+        deb.ecosystem = Ecosystem::Deb;
         let got = crates(&[
             pkg("smallvec", "1.6.0", "pkg:cargo/smallvec@1.6.0", "/b"),
             pkg("smallvec", "1.6.0", "pkg:cargo/smallvec@1.6.0", "/a"),

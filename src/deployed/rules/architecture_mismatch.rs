@@ -4,15 +4,12 @@
 
 use super::super::{Ctx, Outcome, Rule};
 use crate::image::arch::Arch;
-use crate::model::Level;
+use crate::model::RuleId;
 
 pub const RULE: Rule = Rule {
-    id: "lambda-architecture-mismatch",
-    default: Level::Deny,
-    description: "the configured architecture is not the image's",
+    id: RuleId::LambdaArchitectureMismatch,
     check,
     fields: &["architecture"],
-    pre_deploy_only: false,
 };
 
 fn check(ctx: &Ctx) -> Outcome {

@@ -2,15 +2,12 @@
 //! picked another tag, or someone deployed by hand. What was checked is then not what runs.
 
 use super::super::{Ctx, Outcome, Rule};
-use crate::model::Level;
+use crate::model::RuleId;
 
 pub const RULE: Rule = Rule {
-    id: "lambda-image-drift",
-    default: Level::Deny,
-    description: "the deployed image digest differs from the image gated in the same run",
+    id: RuleId::LambdaImageDrift,
     check,
     fields: &["image_uri"],
-    pre_deploy_only: false,
 };
 
 fn check(ctx: &Ctx) -> Outcome {

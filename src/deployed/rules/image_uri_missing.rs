@@ -2,16 +2,13 @@
 //! the stack (Terraform the apply) only when it is deployed; the pull request can say so.
 
 use super::super::{Ctx, Outcome, Rule};
-use crate::model::Level;
+use crate::model::RuleId;
 
 pub const RULE: Rule = Rule {
-    id: "lambda-image-uri-missing",
-    default: Level::Deny,
-    description: "an image function (PackageType Image) with no image URI",
+    id: RuleId::LambdaImageUriMissing,
     check,
     // An unknown URI (an unresolved `!Ref`) is set all the same: not weighed by `run`.
     fields: &["package_type"],
-    pre_deploy_only: true,
 };
 
 fn check(ctx: &Ctx) -> Outcome {

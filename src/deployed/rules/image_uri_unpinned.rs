@@ -4,15 +4,12 @@
 //! what was gated.
 
 use super::super::{Ctx, Outcome, Rule};
-use crate::model::Level;
+use crate::model::RuleId;
 
 pub const RULE: Rule = Rule {
-    id: "lambda-image-uri-unpinned",
-    default: Level::Warn,
-    description: "the image URI is not an ECR repository, or not pinned by @sha256: digest",
+    id: RuleId::LambdaImageUriUnpinned,
     check,
     fields: &["image_uri"],
-    pre_deploy_only: true,
 };
 
 fn check(ctx: &Ctx) -> Outcome {

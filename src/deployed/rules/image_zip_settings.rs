@@ -3,15 +3,12 @@
 //! their place), so the deploy fails; a template's `Globals` often brings them in unseen.
 
 use super::super::{Ctx, Outcome, Rule};
-use crate::model::Level;
+use crate::model::RuleId;
 
 pub const RULE: Rule = Rule {
-    id: "lambda-image-zip-settings",
-    default: Level::Deny,
-    description: "Runtime, Handler or Layers set on an image function",
+    id: RuleId::LambdaImageZipSettings,
     check,
     fields: &["package_type", "runtime", "handler", "layers"],
-    pre_deploy_only: true,
 };
 
 fn check(ctx: &Ctx) -> Outcome {

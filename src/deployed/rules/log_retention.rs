@@ -2,15 +2,12 @@
 //! forever; the policy may also cap how long logs are kept.
 
 use super::super::{Ctx, Outcome, Rule};
-use crate::model::Level;
+use crate::model::RuleId;
 
 pub const RULE: Rule = Rule {
-    id: "lambda-log-retention",
-    default: Level::Warn,
-    description: "the function's logs never expire, or are kept longer than the policy allows",
+    id: RuleId::LambdaLogRetention,
     check,
     fields: &["log_group", "log_retention_days"],
-    pre_deploy_only: false,
 };
 
 fn check(ctx: &Ctx) -> Outcome {

@@ -3,16 +3,13 @@
 //! loose and every invocation pays for memory it never touches.
 
 use super::super::{Ctx, Outcome, Rule};
-use crate::model::Level;
+use crate::model::RuleId;
 use crate::perf::pricing;
 
 pub const RULE: Rule = Rule {
-    id: "lambda-memory-headroom",
-    default: Level::Warn,
-    description: "max memory used is too close to the configured size, or far below it",
+    id: RuleId::LambdaMemoryHeadroom,
     check,
     fields: &["memory_mb"],
-    pre_deploy_only: false,
 };
 
 /// Lambda's smallest size; suggestions are rounded up to a multiple of this step.

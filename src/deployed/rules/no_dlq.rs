@@ -2,16 +2,13 @@
 //! silently, unless a dead-letter queue or an on-failure destination catches it.
 
 use super::super::{Ctx, Outcome, Rule};
-use crate::model::Level;
+use crate::model::RuleId;
 
 pub const RULE: Rule = Rule {
-    id: "lambda-no-dlq",
-    default: Level::Warn,
-    description: "asynchronous invocations with no dead-letter queue and no on-failure destination",
+    id: RuleId::LambdaNoDlq,
     check,
     // Either one is enough, so an unknown one is weighed here, not by `run`.
     fields: &[],
-    pre_deploy_only: false,
 };
 
 fn check(ctx: &Ctx) -> Outcome {

@@ -3,15 +3,12 @@
 //! them, and nothing caps what a runaway caller costs.
 
 use super::super::{Ctx, Outcome, Rule};
-use crate::model::Level;
+use crate::model::RuleId;
 
 pub const RULE: Rule = Rule {
-    id: "lambda-no-reserved-concurrency",
-    default: Level::Warn,
-    description: "no reserved concurrency: the function shares (and can drain) the account's pool",
+    id: RuleId::LambdaNoReservedConcurrency,
     check,
     fields: &["reserved_concurrency"],
-    pre_deploy_only: false,
 };
 
 fn check(ctx: &Ctx) -> Outcome {

@@ -3,15 +3,12 @@
 //! whole timeout.
 
 use super::super::{human_ms, Ctx, Outcome, Rule};
-use crate::model::Level;
+use crate::model::RuleId;
 
 pub const RULE: Rule = Rule {
-    id: "lambda-timeout-margin",
-    default: Level::Deny,
-    description: "the timeout is below the margin over the measured p99/max, or far above it",
+    id: RuleId::LambdaTimeoutMargin,
     check,
     fields: &["timeout_s"],
-    pre_deploy_only: false,
 };
 
 /// Timeouts up to this are never called too long: API Gateway's own limit is 29 s, and a

@@ -2,15 +2,12 @@
 //! broken down into init, handler and downstream time.
 
 use super::super::{Ctx, Outcome, Rule};
-use crate::model::Level;
+use crate::model::RuleId;
 
 pub const RULE: Rule = Rule {
-    id: "lambda-tracing-off",
-    default: Level::Warn,
-    description: "X-Ray tracing is not Active",
+    id: RuleId::LambdaTracingOff,
     check,
     fields: &["tracing"],
-    pre_deploy_only: false,
 };
 
 fn check(ctx: &Ctx) -> Outcome {

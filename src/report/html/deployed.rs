@@ -6,22 +6,22 @@
 use maud::{html, Markup};
 
 use super::super::deployed_rows::{functions, rows, Cell, Piece, Status};
-use super::super::{Report, RuleDoc};
+use super::super::Report;
 use crate::model::DeployedFunction;
 
-pub fn section(r: &Report, rules: &[RuleDoc]) -> Markup {
-    if r.function.is_none() || rules.is_empty() {
+pub fn section(r: &Report) -> Markup {
+    if r.function.is_none() {
         return html! {};
     }
     html! {
         section #deployment {
             h2 { "Deployment configuration" }
-            @for f in functions(r) { (table(r, f, rules)) }
+            @for f in functions(r) { (table(r, f)) }
         }
     }
 }
 
-fn table(r: &Report, f: &DeployedFunction, rules: &[RuleDoc]) -> Markup {
+fn table(r: &Report, f: &DeployedFunction) -> Markup {
     html! {
         h3 {
             @if f.source.is_deployed() {
@@ -40,7 +40,7 @@ fn table(r: &Report, f: &DeployedFunction, rules: &[RuleDoc]) -> Markup {
         table.deployment {
             thead { tr { th { "check" } th { "configured" } th { "measured" } th { "status" } } }
             tbody {
-                @for row in rows(r, f, rules) {
+                @for row in rows(r, f) {
                     tr data-rule=(row.rule) data-search {
                         td { code { (row.rule) } }
                         td { (cell(&row.configured)) }
