@@ -286,6 +286,10 @@ impl Classifier {
                         packages.push((dir.to_string(), p.ecosystem.clone()));
                     }
                 }
+                // The executable the crates or Go modules are compiled into.
+                "cargo" | "golang" if loc.starts_with('/') => {
+                    packages.push((loc.to_string(), p.ecosystem.clone()));
+                }
                 _ => {}
             }
         }
@@ -593,7 +597,8 @@ fn layers(r: &Report) -> Markup {
                             table.files { tbody {
                                 @for f in &l.largest {
                                     tr { td.size { (format_size(f.bytes)) } td { code { (f.path) } }
-                                        td { @if f.hidden { span.badge.warn { "hidden later" } } } }
+                                        td { @if f.hidden { span.badge.warn { "hidden later" } }
+                                            @if let Some(b) = &f.binary { span.badge { (b) ", " (format_size(f.bytes)) } } } }
                                 }
                             } }
                         }

@@ -226,9 +226,18 @@ mod tests {
             .nth(1)
             .and_then(|s| s.split("\n## ").next())
             .expect("the README's findings section");
+        // The reference is moving to docs/: a rule a page there documents in its own
+        // findings table counts too.
+        let pages = [include_str!("../../docs/binaries.md")];
+        let page_tables: Vec<&str> = pages
+            .iter()
+            .filter_map(|p| p.split("## Findings").nth(1))
+            .map(|s| s.split("\n## ").next().unwrap_or(s))
+            .collect();
         for c in Code::all() {
+            let id = format!("`{}`", c.id());
             assert!(
-                table.contains(&format!("`{}`", c.id())),
+                table.contains(&id) || page_tables.iter().any(|t| t.contains(&id)),
                 "{} is not in the README's table",
                 c.id()
             );

@@ -133,6 +133,11 @@ pub enum Code {
         detailed_message = "the pull request loosens the base's policy (deny: require a review)"
     )]
     PolicyLoosened,
+    #[strum(
+        message = "a Rust executable without cargo-auditable's dependency list (.dep-v0): its crates are missing from the inventory, the SBOM and the RustSec audit",
+        detailed_message = "info only: a Rust binary not built with `cargo auditable`"
+    )]
+    RustNotAuditable,
 }
 
 impl Code {

@@ -5,6 +5,7 @@
 //! cache kind is one variant of `diags::Code` (its id, description and template note derive
 //! from it) and one row in `caches::KINDS`; a test holds the README's table to the list.
 
+pub mod binaries;
 pub mod caches;
 pub mod cfg;
 pub mod diags;
