@@ -6,8 +6,10 @@
 # sources are newer than it, so a warm CI spends a second here.
 . "$(dirname "$0")/lib.sh"
 apt_install golang-go golang-github-google-uuid-dev binutils buildah
-if [ "$("$bin/cargo-auditable" auditable --version 2>/dev/null | awk '{print $NF}')" != "$CARGO_AUDITABLE" ] &&
-   [ "$("$bin/cargo-auditable" --version 2>/dev/null | awk '{print $NF}')" != "$CARGO_AUDITABLE" ]; then
+# cargo-auditable has no version flag of its own (`--version` goes to cargo): cargo install's
+# record says which version is there.
+if [ ! -x "$bin/cargo-auditable" ] ||
+   ! grep -q "^\"cargo-auditable $CARGO_AUDITABLE " "$tools/.crates.toml" 2>/dev/null; then
   cargo install --quiet --locked --force cargo-auditable --version "=$CARGO_AUDITABLE" --root "$tools"
 fi
 export PATH="$bin:$PATH"

@@ -286,9 +286,15 @@ impl Classifier {
                         packages.push((dir.to_string(), p.ecosystem.clone()));
                     }
                 }
-                // The executable the crates or Go modules are compiled into.
+                // The executable the crates or Go modules are compiled into; the map draws
+                // directories, so its directory too (`/var/runtime` for a `bootstrap`),
+                // unless that is a system directory others share.
                 "cargo" | "golang" if loc.starts_with('/') => {
                     packages.push((loc.to_string(), p.ecosystem.clone()));
+                    let dir = parent(loc);
+                    if !OS_DIRS.iter().any(|d| under(dir, d)) {
+                        packages.push((dir.to_string(), p.ecosystem.clone()));
+                    }
                 }
                 _ => {}
             }
