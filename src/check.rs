@@ -109,6 +109,7 @@ pub fn check_image(
                 crate::packages::binary::Record::RustUnaudited { .. }
             )
         })
+        .filter(|e| !crate::packages::binary::library_name(&e.path))
         .map(|e| (e.path.clone(), e.layer, e.bytes))
         .collect();
     let ctx = crate::rules::Ctx::new(&facts.image, &facts.scan, &policy.rules);

@@ -90,7 +90,7 @@ impl Capture {
         if !(self.wanted)(path) {
             return match self.executables {
                 Some(e) if mode & 0o111 != 0 && size >= SNIFF as u64 => {
-                    self.executable(&e, size, r)
+                    self.executable(&e, path, size, r)
                 }
                 _ => Ok(None),
             };
@@ -114,7 +114,13 @@ impl Capture {
         Ok(Some(data))
     }
 
-    fn executable(&self, e: &Executables, size: u64, r: &mut impl Read) -> Result<Option<Vec<u8>>> {
+    fn executable(
+        &self,
+        e: &Executables,
+        path: &str,
+        size: u64,
+        r: &mut impl Read,
+    ) -> Result<Option<Vec<u8>>> {
         let mut head = [0u8; SNIFF];
         r.read_exact(&mut head)?;
         if !(e.magic)(&head) {
@@ -124,7 +130,7 @@ impl Capture {
             let mut data = Vec::with_capacity(size as usize);
             data.extend_from_slice(&head);
             r.take(size - SNIFF as u64).read_to_end(&mut data)?;
-            (e.extract)(&data, size)
+            (e.extract)(&data, data.len() as u64)
         } else {
             (e.extract)(&head, size)
         };
@@ -136,6 +142,15 @@ impl Capture {
                     .filter(|t| *t <= self.max_total)
             })
             .is_ok();
+        if !fits {
+            self.skipped
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(format!(
+                    "/{path} (an executable's build metadata, {} bytes)",
+                    kept.len()
+                ));
+        }
         Ok(fits.then_some(kept))
     }
 
@@ -154,6 +169,33 @@ mod tests {
 
     fn wants_db(p: &str) -> bool {
         p.ends_with("status")
+    }
+
+    #[test]
+    fn executables_are_read_by_magic_within_their_cap() {
+        let e = Executables {
+            magic: |h| h.starts_with(b"\x7fELF"),
+            extract: |d, size| format!("{} of {size}", d.len()).into_bytes(),
+            max_binary: 100,
+        };
+        let c = Capture::with_limits(wants_db, 10, 1000).with_executables(e);
+        let mut elf = b"\x7fELF".to_vec();
+        elf.resize(80, 0);
+        let take = |mode, data: &[u8]| {
+            let mut r = data;
+            let kept = c.take("opt/bin", data.len() as u64, mode, &mut r).unwrap();
+            (
+                kept.map(|k| String::from_utf8(k).unwrap()),
+                data.len() - r.len(),
+            )
+        };
+        assert_eq!(take(0o755, &elf), (Some("80 of 80".into()), 80));
+        // No execute bit, or no magic: not read past the sniff (or at all).
+        assert_eq!(take(0o644, &elf), (None, 0));
+        assert_eq!(take(0o755, &[b'#'; 80]), (None, SNIFF));
+        // Over the cap: only the first bytes are read and handed over, with the real size.
+        elf.resize(150, 0);
+        assert_eq!(take(0o755, &elf), (Some(format!("{SNIFF} of 150")), SNIFF));
     }
 
     #[test]

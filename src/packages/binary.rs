@@ -145,6 +145,18 @@ pub fn visible<'a>(files: &super::Files<'a>) -> Vec<(&'a str, Record)> {
         .collect()
 }
 
+/// Whether `path` is named as a shared library (`.so`, `.so.1`, `.dylib`, `.dll`, `.pyd`): a
+/// Python or Node extension module is Rust or Go as often as not (pydantic-core, orjson), but
+/// it came in a wheel the function's team does not build, so no finding asks them to.
+pub fn library_name(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.ends_with(".so")
+        || name.contains(".so.")
+        || [".dylib", ".dll", ".pyd", ".node"]
+            .iter()
+            .any(|e| name.ends_with(e))
+}
+
 /// What a whole executable says about itself.
 pub fn record(data: &[u8]) -> Record {
     let fmt = format(data).unwrap_or("?").to_string();
@@ -508,6 +520,16 @@ mod tests {
             let _ = go_build_info(&good[..i]);
             let _ = record(&good[..i]);
         }
+    }
+
+    #[test]
+    fn tells_libraries_by_name() {
+        assert!(library_name(
+            "/var/task/pydantic_core/_pydantic_core.cpython-311-x86_64-linux-gnu.so"
+        ));
+        assert!(library_name("/usr/lib/libssl.so.3"));
+        assert!(!library_name("/var/runtime/bootstrap"));
+        assert!(!library_name("/opt/sonic"));
     }
 
     #[test]
