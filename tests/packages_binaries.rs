@@ -187,8 +187,8 @@ fn go_inventory_is_the_modules_and_the_standard_library() {
     let Some(r) = report() else { return };
     let ours = packages(&r, "golang", "/opt/go/uuid");
     let want: BTreeSet<(String, String)> = [
-        // `(devel)`: built from a checkout, no version of its own.
-        ("example.com/gatefixture", ""),
+        // `(devel)`: built from a checkout, no version of its own (none in the purl).
+        ("example.com/gatefixture", "(devel)"),
         // Replaced by Debian's sources in a directory: the required module and version.
         ("github.com/google/uuid", "v1.3.0"),
         ("stdlib", "v1.19.8"),
@@ -217,6 +217,13 @@ fn go_inventory_is_the_modules_and_the_standard_library() {
         .find(|p| p["name"] == "github.com/google/uuid")
         .unwrap();
     assert_eq!(uuid["purl"], "pkg:golang/github.com/google/uuid@v1.3.0");
+    let main = r["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "example.com/gatefixture")
+        .unwrap();
+    assert_eq!(main["purl"], "pkg:golang/example.com/gatefixture");
 }
 
 /// Trivy's components of the image: (purl type, name, version).

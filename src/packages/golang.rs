@@ -26,7 +26,7 @@ impl Reader for Golang {
         for (path, rec) in binary::visible(files) {
             let Record::Go(bi) = rec else { continue };
             let found = |name: &str, version: &str, owns: bool| Found {
-                purl: module_purl(name, version),
+                purl: module_purl(name, version_of(version)),
                 name: name.into(),
                 version: version.into(),
                 license: None,
@@ -34,7 +34,7 @@ impl Reader for Golang {
                 files: if owns { vec![path.to_string()] } else { vec![] },
             };
             if let Some(m) = &bi.main {
-                out.push(found(&m.path, version_of(m), true));
+                out.push(found(&m.path, &m.version, true));
             }
             for d in &bi.deps {
                 let m = effective(d);
@@ -68,11 +68,14 @@ fn effective(d: &GoModule) -> &GoModule {
     }
 }
 
-fn version_of(m: &GoModule) -> &str {
-    if m.version == DEVEL {
+/// The version a purl carries: none for `(devel)`, Go's word for a main module built from a
+/// checkout (the report keeps the word, so the diff and the comment show it; Trivy leaves the
+/// version empty).
+fn version_of(v: &str) -> &str {
+    if v == DEVEL {
         ""
     } else {
-        &m.version
+        v
     }
 }
 
