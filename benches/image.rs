@@ -584,6 +584,75 @@ fn main() {
         "-",
         format!("{:.1} MB", rss_m as f64 * 1024.0 / 1e6)
     );
+    compiled_binaries(&gate, root, runs);
+}
+
+/// The cost of reading compiled binaries: scripts/tools/80-binaries.sh's image with a 30 MB
+/// Rust (cargo-auditable) and a 20 MB Go executable, checked with the inventory and without
+/// it (`--no-packages`: no executable is read past its first bytes). The image holds no
+/// package database, so the difference is the executables' reading. Skipped, saying so, when
+/// the install script has not built it.
+fn compiled_binaries(gate: &Path, root: &Path, runs: usize) {
+    let tar = root.join("build/binaries/binaries-big.tar");
+    if !tar.exists() {
+        println!(
+            "(no {}: run scripts/tools/80-binaries.sh for the compiled-binaries row)",
+            tar.display()
+        );
+        return;
+    }
+    // Trust the time only once the inventory is what the binaries hold.
+    let out = Command::new(gate)
+        .args(["check", "--format", "json"])
+        .arg(&tar)
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let count = |eco: &str| {
+        r["packages"]
+            .as_array()
+            .map(|a| a.iter().filter(|p| p["ecosystem"] == eco).count())
+            .unwrap_or(0)
+    };
+    assert!(
+        count("cargo") > 0 && count("golang") > 0,
+        "no crates or modules read: {r}"
+    );
+    let (t_with, rss_with) = best_of(runs, || measure(Command::new(gate).arg("check").arg(&tar)));
+    let (t_without, rss_without) = best_of(runs, || {
+        measure(
+            Command::new(gate)
+                .args(["check", "--no-packages"])
+                .arg(&tar),
+        )
+    });
+    let mb = std::fs::metadata(&tar).unwrap().len() as f64 / 1e6;
+    for (name, t, rss) in [
+        (
+            "gate check, 30 MB Rust + 20 MB Go binaries",
+            t_with,
+            rss_with,
+        ),
+        (
+            "  the same, --no-packages (binaries unread)",
+            t_without,
+            rss_without,
+        ),
+    ] {
+        println!(
+            "{:<44} {:>8.3} {:>10.0} {:>10}",
+            name,
+            t.as_secs_f64(),
+            mb / t.as_secs_f64(),
+            format!("{:.1} MB", rss as f64 * 1024.0 / 1e6)
+        );
+    }
+    println!(
+        "reading the binaries: {:+.1}% wall time ({} crates, {} Go modules)",
+        (t_with.as_secs_f64() / t_without.as_secs_f64() - 1.0) * 100.0,
+        count("cargo"),
+        count("golang")
+    );
 }
 
 /// An OCI archive whose one gzip layer holds 1,000,000 empty files in 1,000 directories,

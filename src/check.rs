@@ -99,6 +99,23 @@ pub fn check_image(
         .checks
         .extend(crate::budget::lambda_size(&facts.scan, &policy.rules));
     report.findings.extend(findings);
+    let unaudited: Vec<crate::rules::binaries::Unaudited> = facts
+        .inventory
+        .executables
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.record,
+                crate::packages::binary::Record::RustUnaudited { .. }
+            )
+        })
+        .filter(|e| !crate::packages::binary::library_name(&e.path))
+        .map(|e| (e.path.clone(), e.layer, e.bytes))
+        .collect();
+    let ctx = crate::rules::Ctx::new(&facts.image, &facts.scan, &policy.rules);
+    report
+        .findings
+        .extend(crate::rules::binaries::check(&ctx, &unaudited));
 }
 
 /// The directory-size summary of the final filesystem, paths absolute.
@@ -118,6 +135,17 @@ pub fn summarize(source: &Path, facts: &ImageFacts) -> ImageSummary {
     let mut hidden: Vec<_> = scan.fs.hidden().iter().collect();
     hidden.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
     let mut largest = largest_files(scan);
+    // Executables are named by what they are ("unknown binary" too), not dropped.
+    for files in largest.values_mut() {
+        for f in files.iter_mut().filter(|f| !f.hidden) {
+            f.binary = facts
+                .inventory
+                .executables
+                .iter()
+                .find(|e| e.path == f.path)
+                .map(|e| e.record.label());
+        }
+    }
     ImageSummary {
         source: source.display().to_string(),
         reference: image
@@ -192,6 +220,7 @@ fn largest_files(scan: &Scan) -> std::collections::HashMap<usize, Vec<LayerFile>
             path: format!("/{path}"),
             bytes,
             hidden,
+            binary: None,
         });
         if files.len() >= 2 * LAYER_LARGEST {
             trim(files);

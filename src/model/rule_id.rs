@@ -144,6 +144,11 @@ pub enum RuleId {
         detailed_message = "the pull request loosens the base's policy (deny: require a review)"
     )]
     PolicyLoosened,
+    #[strum(
+        message = "a Rust executable without cargo-auditable's dependency list (.dep-v0): its crates are missing from the inventory, the SBOM and the RustSec audit",
+        detailed_message = "info only: a Rust binary not built with `cargo auditable`"
+    )]
+    RustNotAuditable,
     #[strum(message = "a package that [packages] deny names is installed")]
     PackageDenied,
     #[strum(message = "a package that [packages] warn names is installed")]
@@ -264,7 +269,8 @@ impl RuleId {
             | LambdaEntrypoint
             | LambdaUnreadableFiles
             | LambdaRuntimeInterface
-            | PolicyLoosened => Family::Image,
+            | PolicyLoosened
+            | RustNotAuditable => Family::Image,
             PackageDenied | PackageWarned | PackageGrowth => Family::Packages,
             LambdaTimeoutMargin
             | LambdaMemoryHeadroom
@@ -303,6 +309,7 @@ impl RuleId {
             | LambdaUnreadableFiles
             | LambdaRuntimeInterface
             | PolicyLoosened
+            | RustNotAuditable
             | PackageDenied
             | PackageWarned
             | PackageGrowth
@@ -351,6 +358,7 @@ impl RuleId {
             | LayerWaste
             | LambdaRuntimeInterface
             | PolicyLoosened
+            | RustNotAuditable
             | PackageWarned
             | LambdaMemoryHeadroom
             | LambdaNoDlq

@@ -21,8 +21,11 @@
 //!   to the system package that installed it.
 
 mod apk;
+pub mod binary;
+mod cargo;
 mod dirs;
 mod dpkg;
+mod golang;
 mod node;
 mod os;
 mod python;
@@ -73,6 +76,8 @@ pub static READERS: &[&dyn Reader] = &[
     &apk::Apk,
     &python::Python,
     &node::Node,
+    &cargo::Cargo,
+    &golang::Golang,
 ];
 
 /// The capture predicate the scan is given: any reader's file, or the os-release.
@@ -80,9 +85,11 @@ pub fn wanted(path: &str) -> bool {
     os::wants(path) || READERS.iter().any(|r| r.wants(path))
 }
 
-/// A `Capture` for `ScanOptions::capture`.
+/// A `Capture` for `ScanOptions::capture`: the readers' files by path, executables by magic.
 pub fn capture() -> std::sync::Arc<crate::image::capture::Capture> {
-    std::sync::Arc::new(crate::image::capture::Capture::new(wanted))
+    std::sync::Arc::new(
+        crate::image::capture::Capture::new(wanted).with_executables(binary::executables()),
+    )
 }
 
 /// The captured files of one scan, by path, every layer's copy.
@@ -160,6 +167,19 @@ pub struct Inventory {
     pub unpackaged_bytes: u64,
     /// Directories one Python distribution fills alone (the report's `package_dirs`).
     pub package_dirs: Vec<crate::model::bytes::PackageDir>,
+    /// The executables visible in the final filesystem (ELF, PE, Mach-O with an execute bit)
+    /// and what each told about its build, by path.
+    pub executables: Vec<Executable>,
+}
+
+/// One visible executable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Executable {
+    /// Absolute (`/var/runtime/bootstrap`).
+    pub path: String,
+    pub layer: usize,
+    pub bytes: u64,
+    pub record: binary::Record,
 }
 
 /// Reads every package database the scan captured. `skipped` are the capture's over-limit
@@ -204,6 +224,16 @@ fn read_all(files: &Files, skipped: &[String]) -> Inventory {
                 layer,
                 license: f.license,
                 location: format!("/{}", f.db),
+            });
+        }
+    }
+    for (path, record) in binary::visible(files) {
+        if let Some(node) = files.fs().get(path) {
+            inv.executables.push(Executable {
+                path: format!("/{path}"),
+                layer: node.layer,
+                bytes: node.size,
+                record,
             });
         }
     }

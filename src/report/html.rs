@@ -427,7 +427,8 @@ fn layers(r: &Report) -> Markup {
                             table.files { tbody {
                                 @for f in &l.largest {
                                     tr { td.size { (format_size(f.bytes)) } td { code { (f.path) } }
-                                        td { @if f.hidden { span.badge.warn { "hidden later" } } } }
+                                        td { @if f.hidden { span.badge.warn { "hidden later" } }
+                                            @if let Some(b) = &f.binary { span.badge { (b) ", " (format_size(f.bytes)) } } } }
                                 }
                             } }
                         }

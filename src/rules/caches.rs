@@ -107,7 +107,7 @@ pub fn row(code: RuleId) -> Option<CacheKind> {
         fix: "build in a builder stage (or `go clean -cache -modcache` in the same RUN) and COPY only the binary",
         programs: const { &[program(&["go"], &["build", "install", "get", "mod", "test"])] },
     },
-        StaleBytecode | MissingBytecode | PythonTests | BuildToolchain | LayerWaste | LambdaSizeLimit | LambdaMultiArch | LambdaImageIndex | LambdaManifestFormat | LambdaArchitecture | LambdaEntrypoint | LambdaUnreadableFiles | LambdaRuntimeInterface | PolicyLoosened | PackageDenied | PackageWarned | PackageGrowth | LambdaTimeoutMargin | LambdaMemoryHeadroom | LambdaArchitectureMismatch | LambdaNoDlq | LambdaTracingOff | LambdaNoReservedConcurrency | LambdaLogRetention | LambdaImageDrift | LambdaImageUriMissing | LambdaImageUriUnpinned | LambdaImageZipSettings => return None,
+        StaleBytecode | MissingBytecode | PythonTests | BuildToolchain | LayerWaste | LambdaSizeLimit | LambdaMultiArch | LambdaImageIndex | LambdaManifestFormat | LambdaArchitecture | LambdaEntrypoint | LambdaUnreadableFiles | LambdaRuntimeInterface | PolicyLoosened | RustNotAuditable | PackageDenied | PackageWarned | PackageGrowth | LambdaTimeoutMargin | LambdaMemoryHeadroom | LambdaArchitectureMismatch | LambdaNoDlq | LambdaTracingOff | LambdaNoReservedConcurrency | LambdaLogRetention | LambdaImageDrift | LambdaImageUriMissing | LambdaImageUriUnpinned | LambdaImageZipSettings => return None,
     })
 }
 

@@ -5,6 +5,7 @@
 //! cache kind is one variant of `model::RuleId` (its id, description and template note derive
 //! from it) and one row in `caches::row`; a test holds docs/rules.md's table to the list.
 
+pub mod binaries;
 pub mod caches;
 pub mod cfg;
 pub mod dive_ci;

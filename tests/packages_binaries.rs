@@ -1,0 +1,474 @@
+//! Compiled binaries in the inventory, held to the tools that made them and the tools our
+//! users trust. `scripts/tools/80-binaries.sh` builds, at install time: a Rust program with
+//! `cargo auditable build` (smallvec 1.6.0, a build-only `cc`), the same program stripped
+//! without auditable data, a Go program with Debian's Go (a `replace` onto Debian's uuid
+//! sources), and an image holding them and a C executable (`/usr/bin/true`) with buildah.
+//! The oracles: the `.dep-v0` section dumped by `objcopy` and inflated here, the program's
+//! Cargo.lock, `cargo audit bin`, `go version -m`, and Trivy's CycloneDX of the image.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::{gate, gate_json, run};
+
+fn built(name: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("build/binaries")
+        .join(name);
+    if p.exists() {
+        return Some(p);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "CI: {} missing; scripts/install-tools.sh builds it",
+            p.display()
+        );
+    }
+    eprintln!(
+        "skipping: {} missing (run scripts/tools/80-binaries.sh)",
+        p.display()
+    );
+    None
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn report() -> Option<serde_json::Value> {
+    let tar = built("binaries.tar")?;
+    let (code, r) = gate_json(&["check", s(&tar)]);
+    assert!(code < 2, "{r}");
+    Some(r)
+}
+
+/// (name, version) of the report's packages of `eco` found in the binary at `location`.
+fn packages(r: &serde_json::Value, eco: &str, location: &str) -> BTreeSet<(String, String)> {
+    r["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["ecosystem"] == eco && p["location"] == location)
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["version"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The `.dep-v0` section as cargo-auditable wrote it: dumped by binutils, inflated by zlib,
+/// parsed as JSON — no code shared with the gate's reader (auditable-info).
+fn dep_v0(bin: &Path) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let section = dir.path().join("dep-v0");
+    run(Command::new("objcopy")
+        .arg(format!("--dump-section=.dep-v0={}", section.display()))
+        .arg(bin)
+        .arg(dir.path().join("copy")));
+    let mut json = Vec::new();
+    flate2::read::ZlibDecoder::new(&std::fs::read(&section).unwrap()[..])
+        .read_to_end(&mut json)
+        .unwrap();
+    serde_json::from_slice(&json).unwrap()
+}
+
+#[test]
+fn cargo_inventory_is_the_dep_v0_section_and_the_lock_file() {
+    let (Some(bin), Some(r)) = (built("rust-auditable"), report()) else {
+        return;
+    };
+    let ours = packages(&r, "cargo", "/var/runtime/bootstrap");
+    let section = dep_v0(&bin);
+    let theirs: BTreeSet<(String, String)> = section["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["version"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(ours, theirs);
+    assert!(ours.contains(&("smallvec".into(), "1.6.0".into())));
+    // The program's Cargo.lock lists the same crates (its root included): the binary is
+    // what was built from it.
+    let lock: toml::Value = toml::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/binaries/rust/Cargo.lock"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let locked: BTreeSet<(String, String)> = lock["package"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["version"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(ours, locked);
+    // Every crate is found in the binary; its own crate owns the binary's bytes.
+    let root = r["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "gate-rust-fixture")
+        .unwrap();
+    assert_eq!(root["bytes"], std::fs::metadata(&bin).unwrap().len());
+    assert_eq!(root["purl"], "pkg:cargo/gate-rust-fixture@0.1.0");
+}
+
+#[test]
+fn cargo_audit_counts_the_same_crates() {
+    if !support::require_tools(&["cargo-audit"]) {
+        return;
+    }
+    let (Some(bin), Some(r)) = (built("rust-auditable"), report()) else {
+        return;
+    };
+    let out = Command::new("cargo-audit")
+        .args(["audit", "--db"])
+        .arg(support::fixtures().join("advisory-db"))
+        .args(["--no-fetch", "--json", "bin"])
+        .arg(&bin)
+        .output()
+        .unwrap();
+    // Exit 1: it found RUSTSEC-2021-0003, which is what the fixture is for.
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let audit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        audit["lockfile"]["dependency-count"],
+        packages(&r, "cargo", "/var/runtime/bootstrap").len()
+    );
+    assert_eq!(
+        audit["vulnerabilities"]["list"][0]["package"]["name"],
+        "smallvec"
+    );
+}
+
+#[test]
+fn go_build_info_is_go_version_m_line_by_line() {
+    if !support::require_tools(&["go"]) {
+        return;
+    }
+    let Some(bin) = built("go-uuid") else { return };
+    let printed =
+        String::from_utf8(run(Command::new("go").args(["version", "-m"]).arg(&bin))).unwrap();
+    let mut lines = printed.lines();
+    let first = lines.next().unwrap();
+    let bi = lambda_gate::packages::binary::go_build_info(&std::fs::read(&bin).unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(first, format!("{}: {}", bin.display(), bi.go_version));
+    // Go 1.19's BuildInfo.String writes an empty line after a replacement (`=>`), which `go
+    // version -m` prints as a lone tab; it carries nothing, so it is left out here.
+    let theirs: Vec<&str> = lines
+        .map(|l| l.strip_prefix('\t').unwrap())
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(bi.lines(), theirs);
+    assert!(theirs.iter().any(|l| l.starts_with("=>\t")), "{printed}");
+}
+
+#[test]
+fn go_inventory_is_the_modules_and_the_standard_library() {
+    let Some(r) = report() else { return };
+    let ours = packages(&r, "golang", "/opt/go/uuid");
+    let want: BTreeSet<(String, String)> = [
+        // `(devel)`: built from a checkout, no version of its own (none in the purl).
+        ("example.com/gatefixture", "(devel)"),
+        // Replaced by Debian's sources in a directory: the required module and version.
+        ("github.com/google/uuid", "v1.3.0"),
+        ("stdlib", "v1.19.8"),
+    ]
+    .iter()
+    .map(|(n, v)| (n.to_string(), v.to_string()))
+    .collect();
+    // The Go version is Debian's: take it from the binary rather than pin the point release.
+    let stdlib = ours.iter().find(|(n, _)| n == "stdlib").unwrap().1.clone();
+    assert!(stdlib.starts_with("v1.19."), "{stdlib}");
+    let want: BTreeSet<_> = want
+        .into_iter()
+        .map(|(n, v)| {
+            if n == "stdlib" {
+                (n, stdlib.clone())
+            } else {
+                (n, v)
+            }
+        })
+        .collect();
+    assert_eq!(ours, want);
+    let uuid = r["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "github.com/google/uuid")
+        .unwrap();
+    assert_eq!(uuid["purl"], "pkg:golang/github.com/google/uuid@v1.3.0");
+    let main = r["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "example.com/gatefixture")
+        .unwrap();
+    assert_eq!(main["purl"], "pkg:golang/example.com/gatefixture");
+}
+
+/// Trivy's components of the image: (purl type, name, version).
+fn trivy(tar: &Path) -> BTreeSet<(String, String, String)> {
+    let cache = tempfile::tempdir().unwrap();
+    let out = cache.path().join("bom.json");
+    run(Command::new("trivy")
+        .args(["image", "--quiet", "--scanners", "license"])
+        .args(["--format", "cyclonedx", "--cache-dir"])
+        .arg(cache.path().join("cache"))
+        .arg("--input")
+        .arg(tar)
+        .arg("--output")
+        .arg(&out));
+    let bom: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| {
+            let purl = c["purl"].as_str()?;
+            let ty = purl.strip_prefix("pkg:")?.split('/').next()?.to_string();
+            Some((
+                ty,
+                c["name"].as_str()?.to_string(),
+                c["version"].as_str().unwrap_or("").to_string(),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn trivy_lists_the_same_crates_and_modules_but_where_it_says_otherwise() {
+    if !support::require_tools(&["trivy"]) {
+        return;
+    }
+    let (Some(tar), Some(r)) = (built("binaries.tar"), report()) else {
+        return;
+    };
+    let t = trivy(&tar);
+    let of = |ty: &str| -> BTreeSet<(String, String)> {
+        t.iter()
+            .filter(|c| c.0 == ty)
+            .map(|c| (c.1.clone(), c.2.clone()))
+            .collect()
+    };
+    // Cargo: Trivy (purl type `rustbinary`, not purl-spec's `cargo`) leaves out the build-only
+    // crates (`kind: build` in .dep-v0: cc and the libc it pulls in); we list them, as
+    // cargo-audit counts them.
+    let mut ours = packages(&r, "cargo", "/var/runtime/bootstrap");
+    let build_only = [("cc", "1.0.83"), ("libc", "0.2.191")];
+    for (n, v) in build_only {
+        assert!(ours.remove(&(n.into(), v.into())), "{n} {v}");
+    }
+    assert_eq!(of("rustbinary"), ours);
+    // Go: this Trivy lists neither the `(devel)` main module nor the standard library, and
+    // names a module replaced by a local directory by the directory, version `(devel)`; we
+    // name it by the module and version go.mod required (the directory has none).
+    let ours = packages(&r, "golang", "/opt/go/uuid");
+    let theirs = of("golang");
+    assert_eq!(
+        theirs,
+        BTreeSet::from([(
+            "/usr/share/gocode/src/github.com/google/uuid".to_string(),
+            "(devel)".to_string()
+        )]),
+        "Trivy's Go components changed: {theirs:?}"
+    );
+    assert!(ours.contains(&("github.com/google/uuid".into(), "v1.3.0".into())));
+    // Neither of us takes the stripped Rust binary or the C one for a package.
+    assert!(t.iter().all(|c| !c.1.contains("stripped")));
+}
+
+#[test]
+fn a_rust_binary_without_dep_v0_gets_a_note_and_others_are_unknown_binaries() {
+    let Some(r) = report() else { return };
+    let notes: Vec<&serde_json::Value> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "rust-not-auditable")
+        .collect();
+    assert_eq!(notes.len(), 1, "{}", r["findings"]);
+    assert_eq!(notes[0]["severity"], "info");
+    assert_eq!(notes[0]["paths"][0], "/opt/rust/stripped");
+    assert!(notes[0]["fix"]
+        .as_str()
+        .unwrap()
+        .contains("cargo auditable build"));
+    // The layer's largest files name what each executable is; the C one is unknown.
+    let largest: Vec<(String, String)> = r["image"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|l| l["largest"].as_array().unwrap())
+        .filter_map(|f| {
+            Some((
+                f["path"].as_str()?.to_string(),
+                f["binary"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    let label = |p: &str| {
+        largest
+            .iter()
+            .find(|(path, _)| path == p)
+            .map(|(_, b)| b.as_str())
+    };
+    assert_eq!(label("/opt/other/true"), Some("unknown binary"));
+    assert_eq!(
+        label("/opt/rust/stripped"),
+        Some("Rust, no dependency list")
+    );
+    assert_eq!(
+        label("/var/runtime/bootstrap"),
+        Some("Rust, cargo-auditable")
+    );
+    assert!(label("/opt/go/uuid").unwrap().starts_with("Go go1.19"));
+    // The SARIF level of an info finding is `note`.
+    let tar = built("binaries.tar").unwrap();
+    let out = gate(&["check", s(&tar), "--format", "sarif"]);
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let result = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["ruleId"] == "rust-not-auditable")
+        .cloned()
+        .unwrap();
+    assert_eq!(result["level"], "note");
+}
+
+#[test]
+fn the_sbom_the_diff_the_map_and_the_deny_list_see_them() {
+    let Some(tar) = built("binaries.tar") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let bom = dir.path().join("bom.json");
+    let html = dir.path().join("r.html");
+    let out = dir.path().join("r.json");
+    let o = gate(&[
+        "check",
+        s(&tar),
+        "--sbom-output",
+        s(&bom),
+        "--html",
+        s(&html),
+        "--format",
+        "json",
+        "--output",
+        s(&out),
+    ]);
+    assert!(o.status.code().unwrap() < 2, "{o:?}");
+    // The SBOM: schema-valid CycloneDX 1.5, the crates and modules with their purls.
+    let v = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cyclonedx-1.5/validate.py"))
+        .arg(&bom)
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&bom).unwrap()).unwrap();
+    let purls: BTreeSet<&str> = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["purl"].as_str())
+        .collect();
+    for p in [
+        "pkg:cargo/smallvec@1.6.0",
+        "pkg:golang/github.com/google/uuid@v1.3.0",
+    ] {
+        assert!(purls.contains(p), "{p} not in {purls:?}");
+    }
+    // The map colours the executables by their ecosystem.
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("k-pkg k-cargo"), "no cargo in the map");
+    assert!(page.contains("k-pkg k-golang"), "no golang in the map");
+    // The diff: against a baseline where smallvec was 1.5.0 and uuid v1.2.0 (the report edited:
+    // no older toolchain output to build one from offline), both read as upgrades.
+    let mut base: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    for p in base["packages"].as_array_mut().unwrap() {
+        if p["name"] == "smallvec" {
+            p["version"] = "1.5.0".into();
+        }
+        if p["name"] == "github.com/google/uuid" {
+            p["version"] = "v1.2.0".into();
+        }
+    }
+    let base_file = dir.path().join("base.json");
+    std::fs::write(&base_file, base.to_string()).unwrap();
+    let (_, r) = gate_json(&["check", s(&tar), "--baseline", s(&base_file)]);
+    let upgraded: BTreeSet<(String, String, String, String)> = r["delta"]["upgraded"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", r["delta"]))
+        .iter()
+        .map(|c| {
+            (
+                c["ecosystem"].as_str().unwrap().into(),
+                c["name"].as_str().unwrap().into(),
+                c["old_version"].as_str().unwrap().into(),
+                c["new_version"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        upgraded,
+        BTreeSet::from([
+            (
+                "cargo".into(),
+                "smallvec".into(),
+                "1.5.0".into(),
+                "1.6.0".into()
+            ),
+            (
+                "golang".into(),
+                "github.com/google/uuid".into(),
+                "v1.2.0".into(),
+                "v1.3.0".into()
+            ),
+        ])
+    );
+    // The deny list: a crate by ecosystem, a module by glob.
+    let policy = dir.path().join("gate.toml");
+    std::fs::write(
+        &policy,
+        r#"
+[packages]
+deny = [{ name = "smallvec", ecosystem = "cargo", reason = "RUSTSEC-2021-0003" }]
+warn = [{ name = "github.com/google/*", ecosystem = "golang", reason = "use the stdlib" }]
+"#,
+    )
+    .unwrap();
+    let (code, r) = gate_json(&["check", s(&tar), "--policy", s(&policy)]);
+    assert_eq!(code, 1, "{}", r["findings"]);
+    let by_rule = |rule: &str| -> Vec<String> {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .map(|f| f["paths"][0].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(by_rule("package-denied"), ["/var/runtime/bootstrap"]);
+    assert_eq!(by_rule("package-warned"), ["/opt/go/uuid"]);
+}
