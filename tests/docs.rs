@@ -303,7 +303,6 @@ fn gate_toml_md_documents_every_key_gate_init_writes() {
     );
 }
 
-
 #[test]
 fn every_relative_link_in_the_readme_and_docs_resolves() {
     let mut pages = vec![root().join("README.md")];

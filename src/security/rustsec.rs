@@ -155,7 +155,7 @@ pub fn audit(db: &Database, crates: &[Crate], opts: &ParseOptions) -> Result<Aud
     let vulns = report.vulnerabilities.count;
     let warnings: usize = report.warnings.values().map(Vec::len).sum();
     let mut detail = format!(
-        "{audited} crates from the image's Rust binaries against {} ({} advisories): {vulns} vulnerabilities, {warnings} informational warnings (unmaintained, unsound, notice); yanked crates not checked (needs the crates.io index)",
+        "{audited} crates from the image's Rust binaries against {} ({} advisories): vulnerabilities {vulns}, informational warnings {warnings} (unmaintained, unsound, notice); yanked crates not checked (needs the crates.io index)",
         db.path,
         db.advisories()
     );
