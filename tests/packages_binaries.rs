@@ -158,6 +158,78 @@ fn cargo_audit_counts_the_same_crates() {
     );
 }
 
+/// The whole path a user takes: `gate check IMAGE --rustsec-db DB` audits the crates the
+/// image's Rust binary was built from, and says what `cargo audit bin` says of that binary,
+/// advisory by advisory (warnings included), against the same database, offline.
+#[test]
+fn rustsec_on_the_image_is_cargo_audit_bin_on_its_binary() {
+    if !support::require_tools(&["cargo-audit"]) {
+        return;
+    }
+    let (Some(bin), Some(tar)) = (built("rust-auditable"), built("binaries.tar")) else {
+        return;
+    };
+    let db = support::fixtures().join("advisory-db");
+    let out = Command::new("cargo-audit")
+        .arg("audit")
+        .arg("--db")
+        .arg(&db)
+        .args(["--no-fetch", "--json", "bin"])
+        .arg(&bin)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let audit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expected: BTreeSet<(String, String, String)> = audit["vulnerabilities"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(
+            audit["warnings"]
+                .as_object()
+                .unwrap()
+                .values()
+                .flat_map(|v| v.as_array().unwrap()),
+        )
+        .map(|v| {
+            (
+                v["advisory"]["id"].as_str().unwrap().to_string(),
+                v["package"]["name"].as_str().unwrap().to_string(),
+                v["package"]["version"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        !expected.is_empty(),
+        "the fixture binary has an advisory: {audit}"
+    );
+
+    let (code, r) = gate_json(&["check", s(&tar), "--rustsec-db", s(&db)]);
+    assert_eq!(code, 1, "a critical advisory fails the gate: {r}");
+    let findings = r["security"]["findings"].as_array().unwrap();
+    let got: BTreeSet<(String, String, String)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["package"].as_str().unwrap().to_string(),
+                f["installed"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    for f in findings {
+        assert_eq!(f["location"], "/var/runtime/bootstrap", "{f}");
+    }
+    let check = r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "rustsec-audit")
+        .unwrap();
+    assert_eq!(check["status"], "pass", "{check}");
+}
+
 #[test]
 fn go_build_info_is_go_version_m_line_by_line() {
     if !support::require_tools(&["go"]) {

@@ -5,9 +5,9 @@
 //! Adding a rule is one variant here (its kebab-case id comes from the name; `message` is
 //! what it finds, `detailed_message` its note in `gate init`'s template) plus one row in its
 //! family's table: `rules::caches::row` for a cache, `deployed::RULES` for the function's
-//! configuration, the family's `check` otherwise. `family`, `kind` and `default_level` are
-//! exhaustive matches, so the compiler names each place a new variant must be placed, and
-//! the tests below hold the rest (a description, a template note, a unique id).
+//! configuration, the family's `check` otherwise. Its family, kind and default level are one
+//! row of `row`, an exhaustive match, so a variant without its row does not compile, and the
+//! tests below hold the rest (a description, a template note, a unique id).
 
 use serde::{Deserialize, Serialize};
 use strum::{EnumMessage, IntoEnumIterator};
@@ -244,129 +244,68 @@ impl RuleId {
         self.get_detailed_message().unwrap_or_default()
     }
 
-    pub fn family(self) -> Family {
+    /// The rule table: one row per rule — its family, what its findings' bytes are, its
+    /// level when gate.toml does not set one. One exhaustive match, so a new variant does
+    /// not compile until it has its row.
+    fn row(self) -> (Family, RuleKind, Level) {
+        use Family as F;
+        use Level as L;
         use RuleId::*;
+        use RuleKind as K;
         match self {
-            PipCache
-            | AptLists
-            | AptArchives
-            | DnfCache
-            | ApkCache
-            | NpmCache
-            | YarnCache
-            | CargoCache
-            | GoBuildCache
-            | StaleBytecode
-            | MissingBytecode
-            | PythonTests
-            | BuildToolchain
-            | LayerWaste
-            | LambdaSizeLimit
-            | LambdaMultiArch
-            | LambdaImageIndex
-            | LambdaManifestFormat
-            | LambdaArchitecture
-            | LambdaEntrypoint
-            | LambdaUnreadableFiles
-            | LambdaRuntimeInterface
-            | PolicyLoosened
-            | RustNotAuditable => Family::Image,
-            PackageDenied | PackageWarned | PackageGrowth => Family::Packages,
-            LambdaTimeoutMargin
-            | LambdaMemoryHeadroom
-            | LambdaArchitectureMismatch
-            | LambdaNoDlq
-            | LambdaTracingOff
-            | LambdaNoReservedConcurrency
-            | LambdaLogRetention
-            | LambdaImageDrift
-            | LambdaImageUriMissing
-            | LambdaImageUriUnpinned
-            | LambdaImageZipSettings => Family::Lambda,
+            PipCache => (F::Image, K::Cache, L::Warn),
+            AptLists => (F::Image, K::Cache, L::Warn),
+            AptArchives => (F::Image, K::Cache, L::Warn),
+            DnfCache => (F::Image, K::Cache, L::Warn),
+            ApkCache => (F::Image, K::Cache, L::Warn),
+            NpmCache => (F::Image, K::Cache, L::Warn),
+            YarnCache => (F::Image, K::Cache, L::Warn),
+            CargoCache => (F::Image, K::Cache, L::Warn),
+            GoBuildCache => (F::Image, K::Cache, L::Warn),
+            StaleBytecode => (F::Image, K::Other, L::Warn),
+            MissingBytecode => (F::Image, K::Other, L::Warn),
+            PythonTests => (F::Image, K::Other, L::Warn),
+            BuildToolchain => (F::Image, K::BuildTools, L::Warn),
+            LayerWaste => (F::Image, K::Other, L::Warn),
+            LambdaSizeLimit => (F::Image, K::Other, L::Deny),
+            LambdaMultiArch => (F::Image, K::Other, L::Deny),
+            LambdaImageIndex => (F::Image, K::Other, L::Deny),
+            LambdaManifestFormat => (F::Image, K::Other, L::Deny),
+            LambdaArchitecture => (F::Image, K::Other, L::Deny),
+            LambdaEntrypoint => (F::Image, K::Other, L::Deny),
+            LambdaUnreadableFiles => (F::Image, K::Other, L::Deny),
+            LambdaRuntimeInterface => (F::Image, K::Other, L::Warn),
+            PolicyLoosened => (F::Image, K::Other, L::Warn),
+            RustNotAuditable => (F::Image, K::Other, L::Warn),
+            PackageDenied => (F::Packages, K::Other, L::Deny),
+            PackageWarned => (F::Packages, K::Other, L::Warn),
+            PackageGrowth => (F::Packages, K::Other, L::Deny),
+            LambdaTimeoutMargin => (F::Lambda, K::Other, L::Deny),
+            LambdaMemoryHeadroom => (F::Lambda, K::Other, L::Warn),
+            LambdaArchitectureMismatch => (F::Lambda, K::Other, L::Deny),
+            LambdaNoDlq => (F::Lambda, K::Other, L::Warn),
+            LambdaTracingOff => (F::Lambda, K::Other, L::Warn),
+            LambdaNoReservedConcurrency => (F::Lambda, K::Other, L::Warn),
+            LambdaLogRetention => (F::Lambda, K::Other, L::Warn),
+            LambdaImageDrift => (F::Lambda, K::Other, L::Deny),
+            // The Lambda API would have refused these: only a template or plan has them.
+            LambdaImageUriMissing => (F::Lambda, K::PreDeploy, L::Deny),
+            LambdaImageUriUnpinned => (F::Lambda, K::PreDeploy, L::Warn),
+            LambdaImageZipSettings => (F::Lambda, K::PreDeploy, L::Deny),
         }
     }
 
+    pub fn family(self) -> Family {
+        self.row().0
+    }
+
     pub fn kind(self) -> RuleKind {
-        use RuleId::*;
-        match self {
-            PipCache | AptLists | AptArchives | DnfCache | ApkCache | NpmCache | YarnCache
-            | CargoCache | GoBuildCache => RuleKind::Cache,
-            BuildToolchain => RuleKind::BuildTools,
-            // The Lambda API would have refused these: only a template or plan has them.
-            LambdaImageUriMissing | LambdaImageUriUnpinned | LambdaImageZipSettings => {
-                RuleKind::PreDeploy
-            }
-            StaleBytecode
-            | MissingBytecode
-            | PythonTests
-            | LayerWaste
-            | LambdaSizeLimit
-            | LambdaMultiArch
-            | LambdaImageIndex
-            | LambdaManifestFormat
-            | LambdaArchitecture
-            | LambdaEntrypoint
-            | LambdaUnreadableFiles
-            | LambdaRuntimeInterface
-            | PolicyLoosened
-            | RustNotAuditable
-            | PackageDenied
-            | PackageWarned
-            | PackageGrowth
-            | LambdaTimeoutMargin
-            | LambdaMemoryHeadroom
-            | LambdaArchitectureMismatch
-            | LambdaNoDlq
-            | LambdaTracingOff
-            | LambdaNoReservedConcurrency
-            | LambdaLogRetention
-            | LambdaImageDrift => RuleKind::Other,
-        }
+        self.row().1
     }
 
     /// The level when gate.toml does not set one.
     pub fn default_level(self) -> Level {
-        use RuleId::*;
-        match self {
-            LambdaSizeLimit
-            | LambdaMultiArch
-            | LambdaImageIndex
-            | LambdaManifestFormat
-            | LambdaEntrypoint
-            | LambdaUnreadableFiles
-            | LambdaArchitecture
-            | PackageDenied
-            | PackageGrowth
-            | LambdaTimeoutMargin
-            | LambdaArchitectureMismatch
-            | LambdaImageDrift
-            | LambdaImageUriMissing
-            | LambdaImageZipSettings => Level::Deny,
-            PipCache
-            | AptLists
-            | AptArchives
-            | DnfCache
-            | ApkCache
-            | NpmCache
-            | YarnCache
-            | CargoCache
-            | GoBuildCache
-            | StaleBytecode
-            | MissingBytecode
-            | PythonTests
-            | BuildToolchain
-            | LayerWaste
-            | LambdaRuntimeInterface
-            | PolicyLoosened
-            | RustNotAuditable
-            | PackageWarned
-            | LambdaMemoryHeadroom
-            | LambdaNoDlq
-            | LambdaTracingOff
-            | LambdaNoReservedConcurrency
-            | LambdaLogRetention
-            | LambdaImageUriUnpinned => Level::Warn,
-        }
+        self.row().2
     }
 }
 
