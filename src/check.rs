@@ -152,7 +152,7 @@ pub fn summarize(source: &Path, facts: &ImageFacts) -> ImageSummary {
             .reference
             .clone()
             .or_else(|| image.config_digest.clone()),
-        format: image.format.as_str().into(),
+        format: image.format,
         platform: image.platform.to_string(),
         platforms: image.platforms.iter().map(|p| p.to_string()).collect(),
         config_digest: image.config_digest.clone(),

@@ -226,3 +226,29 @@ fn the_parser_sees_what_it_must() {
     assert_eq!(module_of(&["report", "sarif"]), Some("report"));
     assert_eq!(module_of(&["cli", "perf"]), None);
 }
+
+/// docs/architecture.md lists the ranks as this test defines them: a module added here without
+/// its place on that page (or moved) fails.
+#[test]
+fn the_architecture_page_lists_these_ranks() {
+    let page =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/architecture.md"))
+            .unwrap();
+    let flat = page.split_whitespace().collect::<Vec<_>>().join(" ");
+    let top = RANKS.iter().map(|(_, r)| *r).max().unwrap();
+    let groups: Vec<String> = (0..=top)
+        .map(|rank| {
+            let names: Vec<String> = RANKS
+                .iter()
+                .filter(|(_, r)| *r == rank)
+                .map(|(m, _)| format!("`{m}`"))
+                .collect();
+            format!("{} {rank}", names.join(", "))
+        })
+        .collect();
+    let listed = format!("({})", groups.join("; "));
+    assert!(
+        flat.contains(&listed),
+        "docs/architecture.md should list the ranks as {listed}"
+    );
+}

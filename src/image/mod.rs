@@ -30,7 +30,20 @@ use serde::Deserialize;
 
 pub use scan::{scan, LayerScan, Scan, ScanOptions};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Serialized as `image.format` spells it (strum gives `as_str` the same name).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Format {
     DockerArchive,
     OciArchive,
@@ -41,12 +54,7 @@ pub enum Format {
 
 impl Format {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Format::DockerArchive => "docker-archive",
-            Format::OciArchive => "oci-archive",
-            Format::OciLayout => "oci-layout",
-            Format::Registry => "registry",
-        }
+        self.into()
     }
 }
 

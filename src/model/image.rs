@@ -14,8 +14,8 @@ pub struct ImageSummary {
     /// The image's name where the archive records one (`repo:tag`), else its digest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
-    /// "docker-archive" | "oci-archive" | "oci-layout"
-    pub format: String,
+    /// Where the image was read from: "docker-archive", "oci-archive", "oci-layout", "registry".
+    pub format: crate::image::Format,
     /// e.g. "linux/amd64" or "linux/arm64/v8"
     pub platform: String,
     /// Every platform the index offered (one for a single-platform image).

@@ -411,7 +411,7 @@ fn image(r: &Report) -> Option<String> {
     let _ = writeln!(
         s,
         "{} · {} · {} · {} · {} ({} stored)\n",
-        code(&img.format),
+        code(img.format.as_str()),
         code(&img.platform),
         count(img.layers.len() as u64, "layer", "layers"),
         count(img.file_count, "file", "files"),

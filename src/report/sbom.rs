@@ -95,7 +95,7 @@ fn root(report: &Report) -> Component {
     if let Some(i) = img {
         let mut props = vec![
             prop("image:source", &i.source),
-            prop("image:format", &i.format),
+            prop("image:format", i.format.as_str()),
             prop("image:platform", &i.platform),
             prop("image:size_bytes", i.size_bytes),
             prop("image:compressed_bytes", i.compressed_bytes),
@@ -181,7 +181,7 @@ mod tests {
             image: Some(ImageSummary {
                 source: "app.tar".into(),
                 reference: Some("localhost/app:1".into()),
-                format: "oci-archive".into(),
+                format: crate::image::Format::OciArchive,
                 platform: "linux/amd64".into(),
                 platforms: vec![],
                 config_digest: Some("sha256:abc".into()),

@@ -52,7 +52,7 @@ fn image(r: &Report) -> Option<String> {
     let _ = writeln!(
         out,
         "         {} · {} · {} · {}",
-        escape(&img.format),
+        img.format.as_str(),
         escape(&img.platform),
         count(img.layers.len() as u64, "layer", "layers"),
         count(img.file_count, "file", "files")

@@ -73,12 +73,12 @@ pub struct Flags {
 /// Each family documents its own table next to its code.
 pub fn template() -> String {
     [
-        include_str!("image/gate.toml"),
+        include_str!("../image/gate.toml"),
         crate::rules::cfg::template().as_str(),
-        include_str!("security/gate.toml"),
-        include_str!("perf/gate.toml"),
-        include_str!("package_policy/gate.toml"),
-        include_str!("deployed/gate.toml"),
+        include_str!("../security/gate.toml"),
+        include_str!("../perf/gate.toml"),
+        include_str!("../package_policy/gate.toml"),
+        include_str!("../deployed/gate.toml"),
     ]
     .iter()
     .map(|s| s.trim())

@@ -34,8 +34,8 @@ pub const TREEMAP_H: f64 = 520.0;
 /// Rows of the long tables (security findings, packages) before the rest is left to the JSON.
 const MAX_ROWS: usize = 300;
 
-const STYLE: &str = include_str!("html/style.css");
-const SCRIPT: &str = include_str!("html/script.js");
+const STYLE: &str = include_str!("style.css");
+const SCRIPT: &str = include_str!("script.js");
 
 /// `deployed_rules` are the `[lambda]` rules in their order (they live above the renderers),
 /// for the deployment-configuration table; empty, the page has no such table.
@@ -728,9 +728,10 @@ mod tests {
     use crate::report::{DirSize, ImageSummary};
 
     fn report() -> Report {
-        let mut r: Report =
-            serde_json::from_str(include_str!("../../tests/data/function-naive-report.json"))
-                .unwrap();
+        let mut r: Report = serde_json::from_str(include_str!(
+            "../../../tests/data/function-naive-report.json"
+        ))
+        .unwrap();
         r.dirs = vec![
             DirSize {
                 path: "/".into(),
