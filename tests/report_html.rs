@@ -635,7 +635,7 @@ fn the_comment_links_the_html_report_when_its_url_is_known() {
 /// numpy's wheel ships its vendored libraries (OpenBLAS, libgfortran: 28 MB) in `numpy.libs/`
 /// beside `numpy/`, and its RECORD lists them, so `packages[]` counts them in numpy's bytes.
 /// The treemap must paint them numpy's too, not the function's code: pip installs the real
-/// wheel into a function directory, buildah builds the image, and the page gate writes is
+/// wheel (fetched by scripts/tools/60-python.sh) into a function directory, buildah builds the image, and the page gate writes is
 /// read back with Python's html.parser.
 #[test]
 fn a_wheels_vendored_libraries_are_painted_as_its_package() {
@@ -647,6 +647,9 @@ fn a_wheels_vendored_libraries_are_painted_as_its_package() {
     support::run(
         Command::new("python3")
             .args(["-m", "pip", "install", "--quiet", "--no-deps"])
+            // From the wheel scripts/tools/60-python.sh fetched: no network here.
+            .args(["--no-index", "--find-links"])
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("build/tools/wheels"))
             .args(["--disable-pip-version-check", "--target"])
             .arg(ctx.join("task"))
             .arg("numpy==2.4.6"),

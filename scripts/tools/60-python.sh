@@ -13,3 +13,11 @@ venv="$tools/venv"
   "moto[server]==$PY_MOTO" "cfn-lint==$PY_CFN_LINT" "aws-sam-translator==$PY_AWS_SAM_TRANSLATOR" \
   "check-jsonschema==$PY_CHECK_JSONSCHEMA" "jsonschema==$PY_JSONSCHEMA" \
   "referencing==$PY_REFERENCING" "xmlschema==$PY_XMLSCHEMA" "junitparser==$PY_JUNITPARSER"
+# A real wheel that vendors shared libraries (numpy.libs/), for tests/report_html.rs: fetched
+# here, with the virtualenv's own interpreter (the one the tests run), so the test installs it
+# from this folder and needs no network.
+wheels="$tools/wheels"
+if ! ls "$wheels"/numpy-2.4.6-*.whl >/dev/null 2>&1; then
+  "$venv/bin/python3" -m pip download --quiet --disable-pip-version-check --no-deps \
+    --only-binary=:all: -d "$wheels" numpy==2.4.6
+fi
