@@ -46,13 +46,11 @@ fn report() -> Option<serde_json::Value> {
     Some(r)
 }
 
-/// (name, version) of the report's packages of `eco` found in the binary at `location`.
-fn packages(r: &serde_json::Value, eco: &str, location: &str) -> BTreeSet<(String, String)> {
-    r["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["ecosystem"] == eco && p["location"] == location)
+/// (name, version) of each entry: the report's packages, `.dep-v0`'s, Cargo.lock's.
+fn name_versions<'a>(
+    items: impl Iterator<Item = &'a serde_json::Value>,
+) -> BTreeSet<(String, String)> {
+    items
         .map(|p| {
             (
                 p["name"].as_str().unwrap().to_string(),
@@ -60,6 +58,17 @@ fn packages(r: &serde_json::Value, eco: &str, location: &str) -> BTreeSet<(Strin
             )
         })
         .collect()
+}
+
+/// (name, version) of the report's packages of `eco` found in the binary at `location`.
+fn packages(r: &serde_json::Value, eco: &str, location: &str) -> BTreeSet<(String, String)> {
+    name_versions(
+        r["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["ecosystem"] == eco && p["location"] == location),
+    )
 }
 
 /// The `.dep-v0` section as cargo-auditable wrote it: dumped by binutils, inflated by zlib,
@@ -85,39 +94,19 @@ fn cargo_inventory_is_the_dep_v0_section_and_the_lock_file() {
     };
     let ours = packages(&r, "cargo", "/var/runtime/bootstrap");
     let section = dep_v0(&bin);
-    let theirs: BTreeSet<(String, String)> = section["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["name"].as_str().unwrap().to_string(),
-                p["version"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let theirs = name_versions(section["packages"].as_array().unwrap().iter());
     assert_eq!(ours, theirs);
     assert!(ours.contains(&("smallvec".into(), "1.6.0".into())));
     // The program's Cargo.lock lists the same crates (its root included): the binary is
     // what was built from it.
-    let lock: toml::Value = toml::from_str(
+    let lock: serde_json::Value = toml::from_str(
         &std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/binaries/rust/Cargo.lock"),
         )
         .unwrap(),
     )
     .unwrap();
-    let locked: BTreeSet<(String, String)> = lock["package"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["name"].as_str().unwrap().to_string(),
-                p["version"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let locked = name_versions(lock["package"].as_array().unwrap().iter());
     assert_eq!(ours, locked);
     // Every crate is found in the binary; its own crate owns the binary's bytes.
     let root = r["packages"]
@@ -300,17 +289,7 @@ fn go_inventory_is_the_modules_and_the_standard_library() {
 
 /// Trivy's components of the image: (purl type, name, version).
 fn trivy(tar: &Path) -> BTreeSet<(String, String, String)> {
-    let cache = tempfile::tempdir().unwrap();
-    let out = cache.path().join("bom.json");
-    run(Command::new("trivy")
-        .args(["image", "--quiet", "--scanners", "license"])
-        .args(["--format", "cyclonedx", "--cache-dir"])
-        .arg(cache.path().join("cache"))
-        .arg("--input")
-        .arg(tar)
-        .arg("--output")
-        .arg(&out));
-    let bom: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let bom = support::trivy_cyclonedx(tar);
     bom["components"]
         .as_array()
         .unwrap()

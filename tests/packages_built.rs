@@ -439,24 +439,7 @@ fn package<'a>(r: &'a serde_json::Value, eco: &str, name: &str) -> &'a serde_jso
 /// Trivy's CycloneDX inventory of the image: (purl type, name, version), run offline with a
 /// fresh cache (NOTES.md: the only way this Trivy build writes one).
 fn trivy(tar: &Path) -> BTreeSet<(String, String, String)> {
-    let cache = tempfile::tempdir().unwrap();
-    let out = cache.path().join("bom.json");
-    run(Command::new("trivy")
-        .args([
-            "image",
-            "--quiet",
-            "--scanners",
-            "license",
-            "--format",
-            "cyclonedx",
-        ])
-        .arg("--cache-dir")
-        .arg(cache.path().join("cache"))
-        .arg("--input")
-        .arg(tar)
-        .arg("--output")
-        .arg(&out));
-    let bom: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let bom = support::trivy_cyclonedx(tar);
     bom["components"]
         .as_array()
         .unwrap()

@@ -365,6 +365,22 @@ pub fn run(cmd: &mut Command) -> Vec<u8> {
     out.stdout
 }
 
+/// Trivy's CycloneDX BOM of an image archive, run offline with a fresh cache (NOTES.md: the
+/// only way this Trivy build writes one), license scanner only: the inventory, no database.
+pub fn trivy_cyclonedx(tar: &Path) -> serde_json::Value {
+    let cache = tempfile::tempdir().unwrap();
+    let out = cache.path().join("bom.json");
+    run(Command::new("trivy")
+        .args(["image", "--quiet", "--scanners", "license"])
+        .args(["--format", "cyclonedx", "--cache-dir"])
+        .arg(cache.path().join("cache"))
+        .arg("--input")
+        .arg(tar)
+        .arg("--output")
+        .arg(&out));
+    serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap()
+}
+
 /// buildah on the storage every test image is built in (scripts/build-base-image.sh puts the
 /// base there too). Overlay: vfs copied the whole root filesystem for every step.
 pub fn buildah() -> Command {
