@@ -44,3 +44,45 @@ fn check(ctx: &Ctx) -> Outcome {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{assert_fail, assert_pass, assert_unknown, Given};
+    use super::check;
+
+    #[test]
+    fn without_an_image_it_is_not_checked() {
+        assert_unknown(check(&Given::function().ctx()), &["no image in this run"]);
+    }
+
+    #[test]
+    fn the_same_architecture_under_its_oci_name_passes() {
+        assert_pass(check(&Given::function().image("linux/amd64", &[]).ctx()));
+        let mut g = Given::function().image("linux/arm64/v8", &[]);
+        g.function.architecture = "arm64".into();
+        assert_pass(check(&g.ctx()));
+    }
+
+    #[test]
+    fn an_arm64_function_on_an_amd64_image_fails_with_both_ways_out() {
+        let mut g = Given::function().image("linux/amd64", &[]);
+        g.function.architecture = "arm64".into();
+        assert_fail(
+            check(&g.ctx()),
+            &[
+                "the function runs arm64 but the image is linux/amd64",
+                "cannot start it",
+            ],
+            &[
+                "set Architectures to [x86_64]",
+                "build the image for linux/arm64",
+            ],
+        );
+    }
+
+    #[test]
+    fn an_architecture_lambda_does_not_run_is_not_a_verdict() {
+        let g = Given::function().image("linux/s390x", &[]);
+        assert_unknown(check(&g.ctx()), &["are not Lambda's", "linux/s390x"]);
+    }
+}

@@ -91,3 +91,53 @@ mod tests {
         assert!(!is_digest("sha256:abc"));
     }
 }
+
+#[cfg(test)]
+mod rule_tests {
+    use super::super::testing::{assert_fail, assert_pass, Given};
+    use super::check;
+
+    const ECR: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app";
+
+    fn uri(u: &str) -> Given {
+        let mut g = Given::template();
+        g.function.image_uri = Some(u.into());
+        g
+    }
+
+    #[test]
+    fn ecr_by_digest_passes_with_or_without_a_tag() {
+        let d = super::super::testing::digest('a');
+        assert_pass(check(&uri(&format!("{ECR}@{d}")).ctx()));
+        assert_pass(check(&uri(&format!("{ECR}:1.2@{d}")).ctx()));
+        assert_pass(check(&Given::template().ctx()));
+    }
+
+    #[test]
+    fn a_tag_or_a_malformed_digest_is_unpinned() {
+        for u in [
+            format!("{ECR}:latest"),
+            ECR.to_string(),
+            format!("{ECR}@sha256:abc"),
+        ] {
+            assert_fail(
+                check(&uri(&u).ctx()),
+                &["is not pinned by digest", "the tag can move"],
+                &["REPO@sha256:…"],
+            );
+        }
+    }
+
+    #[test]
+    fn another_registry_is_not_ecr_even_by_digest() {
+        let d = super::super::testing::digest('a');
+        assert_fail(
+            check(&uri(&format!("public.ecr.aws/lambda/python@{d}")).ctx()),
+            &[
+                "is not an ECR repository",
+                "Lambda runs images from ECR only",
+            ],
+            &["push the gated image to ECR"],
+        );
+    }
+}

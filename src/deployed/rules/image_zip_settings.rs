@@ -38,3 +38,41 @@ fn check(ctx: &Ctx) -> Outcome {
         fix: "remove them (for SAM Globals: `IgnoreGlobals: [Runtime, Handler, Layers]` on the function); set the handler as the image's CMD or `ImageConfig.Command`".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{assert_fail, assert_pass, Given};
+    use super::check;
+
+    fn image_function() -> Given {
+        let mut g = Given::template();
+        g.function.package_type = Some("Image".into());
+        g
+    }
+
+    #[test]
+    fn an_image_function_with_zip_settings_fails_naming_each() {
+        let mut g = image_function();
+        g.function.runtime = Some("python3.12".into());
+        g.function.handler = Some("app.handler".into());
+        g.function.layers = vec!["arn:l1".into(), "arn:l2".into()];
+        assert_fail(
+            check(&g.ctx()),
+            &["fn is an image function but sets Runtime python3.12, Handler app.handler, 2 Layers"],
+            &["IgnoreGlobals: [Runtime, Handler, Layers]", "ImageConfig.Command"],
+        );
+        let mut one = image_function();
+        one.function.layers = vec!["arn:l1".into()];
+        assert_fail(check(&one.ctx()), &["sets 1 Layers"], &[]);
+    }
+
+    #[test]
+    fn a_zip_function_may_set_them_and_a_clean_image_function_passes() {
+        assert_pass(check(&image_function().ctx()));
+        let mut zip = Given::template();
+        zip.function.package_type = Some("Zip".into());
+        zip.function.runtime = Some("python3.12".into());
+        zip.function.handler = Some("app.handler".into());
+        assert_pass(check(&zip.ctx()));
+    }
+}

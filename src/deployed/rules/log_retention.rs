@@ -40,3 +40,45 @@ fn check(ctx: &Ctx) -> Outcome {
         _ => Outcome::Pass,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{assert_fail, assert_pass, assert_unknown, Given};
+    use super::check;
+
+    #[test]
+    fn a_group_that_never_expires_fails() {
+        let mut g = Given::function();
+        g.function.log_retention_days = None;
+        assert_fail(
+            check(&g.ctx()),
+            &["log group /aws/lambda/fn never expires", "billed forever"],
+            &["set a retention on /aws/lambda/fn", "RetentionInDays"],
+        );
+    }
+
+    #[test]
+    fn the_policys_cap_is_inclusive() {
+        let mut g = Given::function();
+        assert_pass(check(&g.ctx()));
+        g.cfg.max_log_retention_days = Some(30);
+        assert_pass(check(&g.ctx()));
+        g.function.log_retention_days = Some(31);
+        assert_fail(
+            check(&g.ctx()),
+            &["keeps logs 31 days, over the policy's 30"],
+            &["RetentionInDays"],
+        );
+    }
+
+    #[test]
+    fn an_unreadable_group_is_not_checked() {
+        let mut g = Given::function();
+        g.function.log_group_read = false;
+        g.function.log_retention_days = None;
+        assert_unknown(
+            check(&g.ctx()),
+            &["could not be read", "logs:DescribeLogGroups"],
+        );
+    }
+}

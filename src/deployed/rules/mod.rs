@@ -9,5 +9,7 @@ pub mod log_retention;
 pub mod memory_headroom;
 pub mod no_dlq;
 pub mod no_reserved_concurrency;
+#[cfg(test)]
+mod testing;
 pub mod timeout_margin;
 pub mod tracing_off;

@@ -24,3 +24,28 @@ fn check(ctx: &Ctx) -> Outcome {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{assert_fail, assert_pass, Given};
+    use super::check;
+
+    #[test]
+    fn none_fails_zero_throttles_and_one_passes() {
+        let mut g = Given::function();
+        g.function.reserved_concurrency = None;
+        assert_fail(
+            check(&g.ctx()),
+            &["no reserved concurrency", "the account's whole pool"],
+            &["ReservedConcurrentExecutions"],
+        );
+        g.function.reserved_concurrency = Some(0);
+        assert_fail(
+            check(&g.ctx()),
+            &["reserved concurrency is 0", "every invocation is throttled"],
+            &["ReservedConcurrentExecutions"],
+        );
+        g.function.reserved_concurrency = Some(1);
+        assert_pass(check(&g.ctx()));
+    }
+}

@@ -22,3 +22,24 @@ fn check(ctx: &Ctx) -> Outcome {
         fix: "set `Tracing: Active` on the function (SAM), or `TracingConfig: {Mode: Active}`".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{assert_fail, assert_pass, Given};
+    use super::check;
+
+    #[test]
+    fn active_passes_and_anything_else_fails() {
+        assert_pass(check(&Given::function().ctx()));
+        for mode in ["PassThrough", ""] {
+            let mut g = Given::function();
+            g.function.tracing = mode.into();
+            let said = format!("tracing is {mode}:");
+            assert_fail(
+                check(&g.ctx()),
+                &[said.as_str(), "cannot be traced"],
+                &["Tracing: Active"],
+            );
+        }
+    }
+}
