@@ -223,6 +223,78 @@ fn rules_md_lists_every_rule_id_and_no_other() {
     );
 }
 
+/// What `src/…` file `rel` holds, its test module cut (a rule raised only by a test is no rule).
+fn source(rel: &str) -> String {
+    let text = read(rel);
+    match text.find("#[cfg(test)]") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+/// docs/rules.md's "Adding a rule" says where each family's rules live: every id is where it
+/// says, and every file it names exists.
+#[test]
+fn every_rule_id_is_raised_where_adding_a_rule_says() {
+    use lambda_gate::model::{Family, RuleId, RuleKind};
+    let page = read("docs/rules.md");
+    let (_, adding) = sections(&page)
+        .into_iter()
+        .find(|(h, _)| h == "Adding a rule")
+        .expect("docs/rules.md has an \"Adding a rule\" section");
+    for rel in adding.split('`').skip(1).step_by(2) {
+        if rel.starts_with("src/") && !rel.contains("NAME") {
+            assert!(
+                root().join(rel).exists(),
+                "\"Adding a rule\" names {rel}, which is not there"
+            );
+        }
+    }
+    let image_files: Vec<String> = std::fs::read_dir(root().join("src/rules"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .map(|p| format!("src/rules/{}", p.file_name().unwrap().to_string_lossy()))
+        .chain(["src/policy/base.rs".to_string()])
+        .collect();
+    for id in RuleId::all() {
+        let variant = format!("RuleId::{id:?}");
+        let raised_in = |files: &[String]| files.iter().any(|f| source(f).contains(&variant));
+        match id.family() {
+            Family::Image if id.kind() == RuleKind::Cache => assert!(
+                lambda_gate::rules::caches::row(id).is_some(),
+                "{id}: a cache rule without its caches::row arm"
+            ),
+            Family::Image => assert!(
+                raised_in(&image_files),
+                "{id}: an image rule no file of src/rules/ raises ({variant})"
+            ),
+            Family::Packages => assert!(
+                raised_in(&["src/package_policy/mod.rs".to_string()]),
+                "{id}: a package rule src/package_policy/mod.rs does not raise"
+            ),
+            Family::Lambda => {
+                let name = id.id().strip_prefix("lambda-").unwrap().replace('-', "_");
+                let file = format!("src/deployed/rules/{name}.rs");
+                assert!(root().join(&file).exists(), "{id}: no {file}");
+                let code = source(&file);
+                assert!(
+                    code.contains("pub const RULE: Rule") && code.contains(&variant),
+                    "{file} is not {id}'s RULE"
+                );
+                assert!(
+                    read("src/deployed/rules/mod.rs").contains(&format!("pub mod {name};")),
+                    "{file} is not declared in src/deployed/rules/mod.rs"
+                );
+                assert!(
+                    lambda_gate::deployed::rule(id).is_some(),
+                    "{id}: not in deployed::RULES"
+                );
+            }
+        }
+    }
+}
+
 /// The keys `gate init` writes, by table: `# key = …` lines, and the keys of the inline
 /// tables in its examples (`{ name = …, reason = … }`).
 fn init_keys(dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
