@@ -4,7 +4,8 @@
 //! `policy` → verdict (`model::Report`) → renderers (`report`) → sinks (`github`, files, the
 //! terminal). The imports follow it, lowest first:
 //!
-//! - `units`, `term`: figures and escapes people read;
+//! - `units`, `term`: figures and escapes people read; `runtime`, `retry`: how async and HTTP
+//!   calls are run and tried again;
 //! - `image`, `aws`: bytes of an image, calls to AWS;
 //! - `model`: the report's data, which every layer above fills or reads;
 //! - `packages`, `security`, `perf`, `rules`, and the renderers in `report`;
@@ -27,6 +28,7 @@ pub mod packages;
 pub mod perf;
 pub mod policy;
 pub mod report;
+pub mod retry;
 pub mod rules;
 pub mod runtime;
 pub mod security;

@@ -16,6 +16,7 @@ const RANKS: &[(&str, u8)] = &[
     ("units", 0),
     ("term", 0),
     ("runtime", 0),
+    ("retry", 0),
     ("image", 1),
     ("aws", 1),
     ("model", 2),

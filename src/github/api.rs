@@ -411,7 +411,7 @@ impl Api {
             match self.once(method.clone(), url, body).await {
                 Ok(r) => return Ok(r),
                 Err(mut f) => {
-                    if attempt >= retry::ATTEMPTS || !self.wait(&mut f, attempt).await {
+                    if !retry::SCHEDULE.another(attempt) || !self.wait(&mut f, attempt).await {
                         return Err(f);
                     }
                     attempt += 1;

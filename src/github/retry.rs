@@ -3,17 +3,22 @@
 //! comment.rs). GitHub's rules (docs.github.com, "Rate limits for the REST API"): after a
 //! 429 or a rate-limit 403, wait `retry-after` seconds when given, else until
 //! `x-ratelimit-reset` when `x-ratelimit-remaining` is 0, else at least a minute; server
-//! errors and lost connections are worth a few tries with a growing backoff.
+//! errors and lost connections are worth a few tries with a growing backoff. The schedule and
+//! `retry-after` are the crate's one (`crate::retry`); what is GitHub's is here.
 
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
-/// Calls in all, the first included.
-pub const ATTEMPTS: u32 = 4;
-/// The first backoff after a server error or a lost answer; doubled each time.
-pub const BACKOFF: Duration = Duration::from_secs(1);
+use crate::retry::{self, Backoff};
+
+/// Four calls in all; 1 s after a server error or a lost answer, doubled each time.
+pub const SCHEDULE: Backoff = Backoff {
+    attempts: 4,
+    first: Duration::from_secs(1),
+    cap: Duration::from_secs(64),
+};
 /// GitHub's advice for a rate limit that names no time.
 const RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
 
@@ -60,31 +65,21 @@ pub fn delay(fault: &Fault, attempt: u32, now: SystemTime) -> Option<Duration> {
             if is_rate_limit(*status, headers, message) {
                 Some(asked(headers, now).unwrap_or(RATE_LIMIT_WAIT))
             } else if status.is_server_error() {
-                Some(asked(headers, now).unwrap_or_else(|| backoff(attempt)))
+                Some(asked(headers, now).unwrap_or_else(|| SCHEDULE.after(attempt)))
             } else {
                 None
             }
         }
-        Fault::Lost => Some(backoff(attempt)),
+        Fault::Lost => Some(SCHEDULE.after(attempt)),
         Fault::Final => None,
     }
-}
-
-/// 1 s, 2 s, 4 s, … after the first, second, third call.
-fn backoff(attempt: u32) -> Duration {
-    BACKOFF * 2u32.saturating_pow(attempt.saturating_sub(1).min(6))
 }
 
 /// The wait GitHub asks for: `retry-after` (seconds, or an HTTP date), else the reset time
 /// of an exhausted primary limit.
 fn asked(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    if let Some(v) = header(headers, "retry-after") {
-        if let Ok(secs) = v.trim().parse::<u64>() {
-            return Some(Duration::from_secs(secs));
-        }
-        if let Some(at) = http_date(v) {
-            return Some(at.duration_since(now).unwrap_or_default());
-        }
+    if let Some(wait) = retry::retry_after(headers, now) {
+        return Some(wait);
     }
     if header(headers, "x-ratelimit-remaining") == Some("0") {
         let reset: u64 = header(headers, "x-ratelimit-reset")?.trim().parse().ok()?;
@@ -97,14 +92,6 @@ fn asked(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name)?.to_str().ok()
-}
-
-/// `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110's IMF-fixdate, the form servers send).
-fn http_date(v: &str) -> Option<SystemTime> {
-    let t = time::OffsetDateTime::parse(v.trim(), &time::format_description::well_known::Rfc2822)
-        .ok()?;
-    let secs = u64::try_from(t.unix_timestamp()).ok()?;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
 }
 
 #[cfg(test)]
@@ -132,8 +119,11 @@ mod tests {
     #[test]
     fn server_errors_back_off_and_client_errors_stop() {
         let none = HeaderMap::new();
-        assert_eq!(status(502, &none, "Server Error"), Some(BACKOFF));
-        assert_eq!(delay(&Fault::Lost, 3, SystemTime::now()), Some(4 * BACKOFF));
+        assert_eq!(status(502, &none, "Server Error"), Some(SCHEDULE.first));
+        assert_eq!(
+            delay(&Fault::Lost, 3, SystemTime::now()),
+            Some(4 * SCHEDULE.first)
+        );
         for code in [400, 401, 404, 405, 422] {
             assert_eq!(status(code, &none, "x"), None, "{code}");
         }

@@ -2,7 +2,7 @@
 //! flow from `WWW-Authenticate`), redirects followed by hand so a blob redirected to object
 //! storage never carries our Authorization header and every hop passes `trust`'s rules,
 //! timeouts, and retries with backoff for the GETs (429, 5xx, `Retry-After`, connection
-//! failures). Only the registry's own origin is authenticated to: a 401 from wherever it
+//! failures; the schedule is `crate::retry`'s, shared with the GitHub comment). Only the registry's own origin is authenticated to: a 401 from wherever it
 //! redirected us is that host's refusal, never a challenge we answer.
 //!
 //! Chosen: reqwest's blocking client (already a dependency, rustls) rather than a registry
@@ -13,20 +13,21 @@
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::{anyhow, bail, Result};
 use reqwest::blocking::{Client, Response};
-use reqwest::header::{
-    HeaderMap, HeaderValue, AUTHORIZATION, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE,
-};
+use reqwest::header::{HeaderMap, AUTHORIZATION, LOCATION, WWW_AUTHENTICATE};
 use reqwest::StatusCode;
 
 use super::auth::{self, Credentials};
 use super::trust::{self, Reach};
+use crate::retry::{self, Backoff};
 
 /// Attempts for one GET (the first plus retries).
 pub const ATTEMPTS: u32 = 4;
+/// The longest pause between two tries, however many came before.
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// Redirect hops followed for one request.
 const MAX_REDIRECTS: usize = 5;
 /// The longest a `Retry-After` is honoured; longer waits are a failure, not a pause.
@@ -44,7 +45,7 @@ pub struct Options {
     pub read_timeout: Duration,
     /// Explicit credentials (ECR's token); else the auth files.
     pub credentials: Option<Credentials>,
-    /// First backoff between retries; doubles each time.
+    /// First backoff between retries; doubles each time, up to 8 s.
     pub backoff: Duration,
 }
 
@@ -90,7 +91,7 @@ pub struct Repo {
     creds: Option<Credentials>,
     /// The Authorization header that last worked (Basic, or a Bearer token).
     authz: Mutex<Option<String>>,
-    backoff: Duration,
+    schedule: Backoff,
     /// Connect and read timeouts, for the clients pinned to a checked address.
     timeouts: (Duration, Duration),
 }
@@ -146,7 +147,11 @@ impl Repo {
             repository: repository.to_string(),
             creds,
             authz: Mutex::new(None),
-            backoff: opts.backoff,
+            schedule: Backoff {
+                attempts: ATTEMPTS,
+                first: opts.backoff,
+                cap: MAX_BACKOFF,
+            },
             timeouts,
         }))
     }
@@ -178,7 +183,7 @@ impl Repo {
             let sent = self.send_following(url, accept, authz.as_deref(), offset);
             let resp = match sent {
                 Ok(r) => r,
-                Err(Sent::Http(e)) if attempt < ATTEMPTS && retryable_error(&e) => {
+                Err(Sent::Http(e)) if self.schedule.another(attempt) && retryable_error(&e) => {
                     std::thread::sleep(self.backoff_for(attempt, None));
                     continue;
                 }
@@ -199,8 +204,8 @@ impl Repo {
                 attempt -= 1;
                 continue;
             }
-            if retryable_status(status) && attempt < ATTEMPTS {
-                let wait = retry_after(resp.headers());
+            if retry::transient(status) && self.schedule.another(attempt) {
+                let wait = retry::retry_after(resp.headers(), SystemTime::now());
                 if wait.is_some_and(|w| w > MAX_RETRY_AFTER) {
                     bail!(
                         "{what}: {} asks to retry after {}s (HTTP {}); giving up",
@@ -219,7 +224,7 @@ impl Repo {
 
     /// The pause before retry number `attempt` (1, 2, …).
     pub fn backoff_for(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        retry_after.unwrap_or_else(|| backoff(self.backoff, attempt))
+        retry_after.unwrap_or_else(|| self.schedule.after(attempt))
     }
 
     /// Sends one GET and follows redirects; the Authorization header goes only to the
@@ -397,7 +402,7 @@ impl Repo {
             .unwrap_or_else(|| format!("repository:{}:pull", self.repository));
         let service = c.params.get("service").cloned().unwrap_or_default();
         let mut last: Option<String> = None;
-        for attempt in 1..=ATTEMPTS {
+        for attempt in 1..=self.schedule.attempts {
             let req = match self.usable_creds() {
                 Some(cr) if cr.is_identity_token() => http.post(realm_url.clone()).form(&[
                     ("grant_type", "refresh_token"),
@@ -424,16 +429,18 @@ impl Repo {
             };
             let resp = match req.send() {
                 Ok(r) => r,
-                Err(e) if attempt < ATTEMPTS && retryable_error(&e) => {
-                    std::thread::sleep(backoff(self.backoff, attempt));
+                Err(e) if self.schedule.another(attempt) && retryable_error(&e) => {
+                    std::thread::sleep(self.schedule.after(attempt));
                     continue;
                 }
                 Err(e) => bail!("{what}: token from {realm}: {}", describe_error(&e, realm)),
             };
             let status = resp.status();
-            if retryable_status(status) && attempt < ATTEMPTS {
-                let wait =
-                    retry_after(resp.headers()).unwrap_or_else(|| backoff(self.backoff, attempt));
+            if retry::transient(status) && self.schedule.another(attempt) {
+                let wait = self.backoff_for(
+                    attempt,
+                    retry::retry_after(resp.headers(), SystemTime::now()),
+                );
                 std::thread::sleep(wait.min(MAX_RETRY_AFTER));
                 last = Some(format!("HTTP {}", status.as_u16()));
                 continue;
@@ -578,12 +585,6 @@ fn registry_error(body: &[u8]) -> String {
     }
 }
 
-pub fn retryable_status(s: StatusCode) -> bool {
-    s == StatusCode::TOO_MANY_REQUESTS
-        || s == StatusCode::REQUEST_TIMEOUT
-        || matches!(s.as_u16(), 500 | 502 | 503 | 504)
-}
-
 /// Connection failures and timeouts may pass; a certificate the CA store refuses will not.
 fn retryable_error(e: &reqwest::Error) -> bool {
     let mut chain = String::new();
@@ -622,20 +623,6 @@ fn describe_error(e: &reqwest::Error, base: &str) -> String {
     }
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is rare from registries and is ignored).
-pub fn retry_after(h: &HeaderMap) -> Option<Duration> {
-    h.get(RETRY_AFTER)
-        .and_then(|v: &HeaderValue| v.to_str().ok())
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
-}
-
-/// first × 2^(attempt-1), at most 8 s.
-pub fn backoff(first: Duration, attempt: u32) -> Duration {
-    let f = first.saturating_mul(1u32 << attempt.saturating_sub(1).min(10));
-    f.min(Duration::from_secs(8))
-}
-
 /// Reads a small body whole, refusing more than `max` bytes.
 pub fn read_limited(resp: Response, max: u64, what: &str) -> Result<Vec<u8>> {
     if let Some(len) = resp.content_length() {
@@ -658,16 +645,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_and_is_capped() {
-        let f = Duration::from_millis(500);
-        assert_eq!(backoff(f, 1), Duration::from_millis(500));
-        assert_eq!(backoff(f, 3), Duration::from_secs(2));
-        assert_eq!(backoff(f, 9), Duration::from_secs(8));
-        let mut h = HeaderMap::new();
-        h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
-        assert!(retryable_status(StatusCode::TOO_MANY_REQUESTS));
-        assert!(!retryable_status(StatusCode::NOT_FOUND));
+    fn the_pause_is_the_options_backoff_doubled_up_to_8_s() {
+        // Credentials given: no auth file is read.
+        let opts = Options {
+            plain_http: true,
+            credentials: Some(Credentials {
+                username: "u".into(),
+                secret: "p".into(),
+                source: "a test".into(),
+            }),
+            ..Options::default()
+        };
+        let repo = Repo::new("127.0.0.1:5000", "127.0.0.1:5000", "app", &opts).unwrap();
+        assert_eq!(repo.backoff_for(1, None), Duration::from_millis(500));
+        assert_eq!(repo.backoff_for(3, None), Duration::from_secs(2));
+        assert_eq!(repo.backoff_for(9, None), Duration::from_secs(8));
+        // The registry's own wait, when it names one, takes the backoff's place.
+        let asked = Some(Duration::from_secs(7));
+        assert_eq!(repo.backoff_for(1, asked), Duration::from_secs(7));
     }
 
     #[test]
