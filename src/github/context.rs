@@ -25,26 +25,36 @@ impl std::fmt::Debug for Overrides {
     }
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Context {
     pub owner: String,
     pub repo: String,
     pub api_url: String,
     /// None outside a pull request (push, schedule): nothing to comment on.
     pub pr: Option<u64>,
-    pub token: Option<String>,
+    pub token: Option<Secret>,
 }
 
-impl std::fmt::Debug for Context {
-    // Never print the token.
+/// A token, which `{:?}` never prints: whatever holds one may derive `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(token: impl Into<String>) -> Secret {
+        Secret(token.into())
+    }
+}
+
+impl std::ops::Deref for Secret {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Context")
-            .field("owner", &self.owner)
-            .field("repo", &self.repo)
-            .field("api_url", &self.api_url)
-            .field("pr", &self.pr)
-            .field("token", &self.token.as_ref().map(|_| "***"))
-            .finish()
+        f.write_str("<redacted>")
     }
 }
 
@@ -80,7 +90,7 @@ impl Context {
         let pr =
             o.pr.or_else(|| env("GITHUB_EVENT_PATH").and_then(|p| pr_from_event(&p)));
         let token = match o.token.clone().or_else(|| env("GITHUB_TOKEN")) {
-            Some(t) => Some(token(&t)?).filter(|t| !t.is_empty()),
+            Some(t) => Some(token(&t)?).filter(|t| !t.is_empty()).map(Secret),
             None => None,
         };
         Ok(Context {
@@ -228,7 +238,7 @@ mod tests {
             repo: "r".into(),
             api_url: "https://api.github.com".into(),
             pr: Some(1),
-            token: Some(secret.into()),
+            token: Some(Secret::new(secret)),
         };
         let api = super::super::api::Api::new(
             "https://api.github.com",
