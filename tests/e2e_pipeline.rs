@@ -9,7 +9,7 @@
 mod support;
 
 use std::io::Read;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -317,11 +317,7 @@ struct Emulator {
 impl Emulator {
     fn start(dir: &Path) -> Emulator {
         // The OS picks a free port; the emulator takes it a moment later.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = support::free_port();
         let log = dir.join(format!("rie-{port}.log"));
         let child = Command::new("bash")
             .arg(repo().join("function/run-local.sh"))

@@ -8,13 +8,13 @@
 mod support;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
+
 use std::time::{Duration, Instant};
+use support::{http, Request};
 
 const MARKER: &str = "<!-- lambda-gate:comment -->";
 /// The workflow's own token: `GET /user` is refused, its comments are github-actions[bot]'s.
@@ -81,8 +81,6 @@ struct State {
     log: Vec<Req>,
     /// Every next-page URL handed out in a Link header (the client may only follow those).
     links: Vec<String>,
-    /// Connections accepted and never answered, kept open.
-    held: Vec<TcpStream>,
 }
 
 /// A GitHub on 127.0.0.1: issue 7 of o/r and its comments, two per page (GitHub's page size is
@@ -90,6 +88,8 @@ struct State {
 struct Fake {
     base: String,
     state: Arc<Mutex<State>>,
+    /// Serves it, one request per connection, as GitHub's front end may close after each.
+    _http: http::Fake,
 }
 
 const PAGE: usize = 2;
@@ -97,8 +97,8 @@ const PAGE: usize = 2;
 impl Fake {
     /// `comments`: (login, body) in order, ids from 1.
     fn start(comments: &[(&str, &str)], faults: Vec<Fault>) -> Fake {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        // The base URL is in the answers (links, urls), and known once the port is bound.
+        let base: Arc<OnceLock<String>> = Arc::default();
         let state = Arc::new(Mutex::new(State {
             comments: comments
                 .iter()
@@ -119,13 +119,14 @@ impl Fake {
             ..State::default()
         }));
         let (b, s) = (base.clone(), state.clone());
-        thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { break };
-                serve(&b, &s, stream);
-            }
-        });
-        Fake { base, state }
+        let http =
+            http::Fake::start(move |r: &Request| serve(b.get().expect("set once bound"), &s, r));
+        base.set(http.url()).unwrap();
+        Fake {
+            base: http.url(),
+            state,
+            _http: http,
+        }
     }
 
     fn requests(&self) -> Vec<Req> {
@@ -253,61 +254,13 @@ fn message(text: &str) -> serde_json::Value {
     serde_json::json!({"message": text, "documentation_url": "https://docs.github.com/rest"})
 }
 
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        _ => "Whatever",
-    }
-}
-
-fn read_request(stream: &TcpStream) -> Option<(String, String, HashMap<String, String>, String)> {
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
-    let mut line = String::new();
-    if reader.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_string();
-    let path = parts.next()?.to_string();
-    let mut headers = HashMap::new();
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h).ok()?;
-        if h.trim().is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-        }
-    }
-    let len = headers
-        .get("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0usize);
-    let mut body = vec![0u8; len];
-    reader.read_exact(&mut body).ok()?;
-    Some((method, path, headers, String::from_utf8_lossy(&body).into()))
-}
-
-fn serve(base: &str, state: &Arc<Mutex<State>>, mut stream: TcpStream) {
-    let Some((method, path, headers, body)) = read_request(&stream) else {
-        return;
-    };
+fn serve(base: &str, state: &Arc<Mutex<State>>, r: &Request) -> http::Answer {
+    let (method, path) = (r.method().to_string(), r.path().to_string());
+    let headers: HashMap<String, String> = r.headers.iter().cloned().collect();
+    let body = String::from_utf8_lossy(&r.body).into_owned();
     if path == "/health" {
         // The perf target of `gate perf --comment`: not GitHub, not logged.
-        let _ = write!(
-            stream,
-            "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
-        );
-        return;
+        return http::Reply::ok("ok").header("connection", "close").into();
     }
     let mut st = state.lock().unwrap();
     let req = Req {
@@ -315,7 +268,7 @@ fn serve(base: &str, state: &Arc<Mutex<State>>, mut stream: TcpStream) {
         path: path.clone(),
         headers: headers.clone(),
         body: body.clone(),
-        at: Instant::now(),
+        at: r.at,
     };
     let line = req.line();
     st.log.push(req);
@@ -331,10 +284,7 @@ fn serve(base: &str, state: &Arc<Mutex<State>>, mut stream: TcpStream) {
         Some(Fault {
             answer: Answer::Hang,
             ..
-        }) => {
-            st.held.push(stream);
-            return;
-        }
+        }) => return http::Answer::Hang,
         Some(f) if !f.after_doing => None,
         _ => Some(github(base, &mut st, &method, &path, &headers, &body)),
     };
@@ -347,14 +297,16 @@ fn serve(base: &str, state: &Arc<Mutex<State>>, mut stream: TcpStream) {
     }
     drop(st);
     let (code, extra, json) = answer.unwrap();
-    let payload = json.to_string();
-    let extra: String = extra.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {code} {}\r\ncontent-type: application/json; charset=utf-8\r\nx-github-request-id: 0400:1:2:3:4\r\n{extra}content-length: {}\r\nconnection: close\r\n\r\n{payload}",
-        reason(code),
-        payload.len()
-    );
+    let mut reply = http::Reply::status(code)
+        .header("content-type", "application/json; charset=utf-8")
+        .header("x-github-request-id", "0400:1:2:3:4");
+    for (k, v) in extra {
+        reply = reply.header(k, v);
+    }
+    reply
+        .header("connection", "close")
+        .body(json.to_string())
+        .into()
 }
 
 type Reply = (u16, Vec<(&'static str, String)>, serde_json::Value);

@@ -5,14 +5,13 @@
 
 mod support;
 
-use std::io::{BufReader, Write};
-use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use support::{check, gate, gate_json};
+use support::http::{Fake, Reply};
+use support::{check, gate, gate_json, Request};
 
 /// A keep-alive HTTP/1.1 server whose replies wait log-normal times around `median_ms` (σ
 /// `sigma` in log space); every `outlier_every`-th request (0: never) waits 5× as long.
@@ -23,24 +22,10 @@ use support::{check, gate, gate_json};
 /// follow the distribution however the client's scheduling orders them, and a run's mean wait
 /// is the distribution's mean to well within the bootstrap's interval.
 fn server(median_ms: f64, sigma: f64, outlier_every: u64) -> (String, Arc<AtomicU64>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
     let count = Arc::new(AtomicU64::new(0));
     let c2 = count.clone();
-    thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let count = c2.clone();
-            thread::spawn(move || serve(stream, median_ms, sigma, outlier_every, &count));
-        }
-    });
-    (format!("http://{addr}/"), count)
-}
-
-fn serve(stream: TcpStream, median_ms: f64, sigma: f64, outlier_every: u64, count: &AtomicU64) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut stream = stream;
-    while support::read_request(&mut reader).is_some() {
-        let n = count.fetch_add(1, Ordering::SeqCst);
+    let fake = Fake::start(move |_: &Request| {
+        let n = c2.fetch_add(1, Ordering::SeqCst);
         let u = ((n as f64 + 0.5) * 0.618_033_988_749_895).fract();
         let z = normal_quantile(u);
         let mut ms = median_ms * (sigma * z).exp();
@@ -48,11 +33,9 @@ fn serve(stream: TcpStream, median_ms: f64, sigma: f64, outlier_every: u64, coun
             ms *= 5.0;
         }
         thread::sleep(Duration::from_secs_f64(ms / 1000.0));
-        let resp = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-cold-start: false\r\n\r\n{}";
-        if stream.write_all(resp.as_bytes()).is_err() {
-            return;
-        }
-    }
+        Reply::ok("{}").header("x-cold-start", "false")
+    });
+    (format!("{}/", fake.url()), count)
 }
 
 /// Φ⁻¹(u), the standard normal quantile (Abramowitz & Stegun 26.2.23, error < 4.5e-4).
@@ -400,37 +383,24 @@ fn a_b_shards_merge_exactly_per_side() {
 /// 30% dearer in billed duration and 150 ms slower to initialise than `live`; every 5th
 /// invocation of each is a cold start (an Init Duration on its REPORT line).
 fn invoke_server() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let counts = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
-    thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let counts = counts.clone();
-            thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut stream = stream;
-                while let Some(req) = support::read_request(&mut reader) {
-                    let pr = req.line.contains("Qualifier=pr");
-                    let n = counts[usize::from(pr)].fetch_add(1, Ordering::SeqCst);
-                    let (billed, init) = if pr { (130, 450.0) } else { (100, 300.0) };
-                    let init = if n % 5 == 0 {
-                        format!("\tInit Duration: {init:.2} ms")
-                    } else {
-                        String::new()
-                    };
-                    let report = format!("START RequestId: r{n}\nEND RequestId: r{n}\nREPORT RequestId: r{n}\tDuration: {billed}.00 ms\tBilled Duration: {billed} ms\tMemory Size: 512 MB\tMax Memory Used: 100 MB{init}\t\n");
-                    use base64::Engine;
-                    let log = base64::engine::general_purpose::STANDARD.encode(report);
-                    let body = r#"{"statusCode":200,"body":"ok"}"#;
-                    let resp = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nx-amz-log-result: {log}\r\nx-amzn-requestid: r{n}\r\n\r\n{body}", body.len());
-                    if stream.write_all(resp.as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
+    let counts = [AtomicU64::new(0), AtomicU64::new(0)];
+    let fake = Fake::start(move |req: &Request| {
+        let pr = req.line.contains("Qualifier=pr");
+        let n = counts[usize::from(pr)].fetch_add(1, Ordering::SeqCst);
+        let (billed, init) = if pr { (130, 450.0) } else { (100, 300.0) };
+        let init = if n % 5 == 0 {
+            format!("\tInit Duration: {init:.2} ms")
+        } else {
+            String::new()
+        };
+        let report = format!("START RequestId: r{n}\nEND RequestId: r{n}\nREPORT RequestId: r{n}\tDuration: {billed}.00 ms\tBilled Duration: {billed} ms\tMemory Size: 512 MB\tMax Memory Used: 100 MB{init}\t\n");
+        use base64::Engine;
+        let log = base64::engine::general_purpose::STANDARD.encode(report);
+        Reply::ok(r#"{"statusCode":200,"body":"ok"}"#)
+            .header("x-amz-log-result", log)
+            .header("x-amzn-requestid", format!("r{n}"))
     });
-    format!("http://{addr}")
+    fake.url()
 }
 
 #[test]

@@ -198,9 +198,7 @@ fn resets_and_refused_connections_are_named() {
         "{errors}"
     );
     // A port nobody listens on.
-    let free = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = free.local_addr().unwrap().port();
-    drop(free);
+    let port = support::free_port();
     let (_, r) = gate_json(&[
         "perf",
         "--url",

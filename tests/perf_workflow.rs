@@ -13,11 +13,8 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
@@ -264,46 +261,6 @@ impl Runner {
     }
 }
 
-/// A keep-alive HTTP/1.1 server answering 200 to everything, counting requests.
-fn server() -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/health", listener.local_addr().unwrap());
-    let count = Arc::new(AtomicUsize::new(0));
-    let c = count.clone();
-    thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let c = c.clone();
-            thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut stream = stream;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    loop {
-                        let mut h = String::new();
-                        if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if h.trim().is_empty() {
-                            break;
-                        }
-                    }
-                    c.fetch_add(1, Ordering::SeqCst);
-                    if stream
-                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (url, count)
-}
-
 #[test]
 fn the_perf_workflow_runs_shards_and_merges_them_into_one_verdict() {
     if !support::require_tools(&["bash", "python3", "seq"]) {
@@ -314,7 +271,9 @@ fn the_perf_workflow_runs_shards_and_merges_them_into_one_verdict() {
         return;
     };
     let call = &on(&w)["workflow_call"];
-    let (url, served) = server();
+    // A keep-alive server answering 200 to everything, counting requests.
+    let served = support::http::Fake::start(|_| support::http::Reply::ok("ok"));
+    let url = format!("{}/health", served.url());
     // The inputs a caller gives; the rest take the workflow's declared defaults.
     let given = [
         ("url", url.as_str()),
@@ -381,7 +340,7 @@ fn the_perf_workflow_runs_shards_and_merges_them_into_one_verdict() {
             .unwrap();
     let p = &report["perf"];
     assert_eq!(p["requests"], 90);
-    assert_eq!(served.load(Ordering::SeqCst), 90, "what the server counted");
+    assert_eq!(served.requests().len(), 90, "what the server counted");
     let rows = p["shards"].as_array().unwrap();
     assert_eq!(rows.len(), 3);
     for (i, r) in rows.iter().enumerate() {

@@ -10,8 +10,7 @@
 mod support;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -20,7 +19,8 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use support::{free_port, image, require_tools, run, tied};
+use support::http::{Fake, Reply};
+use support::{free_port, image, require_tools, run, tied, Request};
 
 const KEY_ID: &str = "AKIDGATETEST";
 const SECRET: &str = "gate/secret/key";
@@ -276,68 +276,62 @@ fn the_deployed_image_is_read_by_digest_through_moto() {
 /// (and recorded in `seen`); STS hands out KEY_ID/SECRET with session token `web-session`
 /// for the right token and role. Returns its address.
 fn fake_aws(e: &Env, seen: &Arc<Mutex<Vec<Signed>>>) -> String {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let fake = l.local_addr().unwrap().to_string();
-    {
-        let seen = Arc::clone(seen);
-        let registry = e.registry.clone();
-        let digest = e.digest.clone();
-        let password = e.ecr_password.clone();
-        std::thread::spawn(move || {
-            for s in l.incoming() {
-                let Ok(mut s) = s else { continue };
-                let Some(req) = read_req(&mut s) else {
-                    continue;
-                };
-                if let Some(reply) = sts(&req) {
-                    seen.lock()
-                        .unwrap()
-                        .push(("STS AssumeRoleWithWebIdentity".into(), Ok(())));
-                    let _ = write!(s, "HTTP/1.1 {} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", reply.0, reply.1.len(), reply.1);
-                    continue;
-                }
-                let target = req.headers.get("x-amz-target").cloned().unwrap_or_default();
-                let service = if target.contains("ContainerRegistry") {
-                    "ecr"
-                } else if target.starts_with("Logs_") {
-                    "logs"
-                } else {
-                    "lambda"
-                };
-                let verdict = verify_sigv4(&req, service);
-                let token = req
-                    .headers
-                    .get("x-amz-security-token")
-                    .map(|t| format!(" [session {t}]"))
-                    .unwrap_or_default();
-                seen.lock().unwrap().push((
-                    format!("{} {} {target}{token}", req.method, req.path),
-                    verdict.clone(),
-                ));
-                let (status, body) = match (verdict, service) {
-                    (Err(why), _) => (403, json!({"message": why})),
-                    (Ok(()), "logs") => (200, json!({"logGroups": []})),
-                    (Ok(()), "ecr") => (
-                        200,
-                        json!({"authorizationData": [{
-                        "authorizationToken": base64::engine::general_purpose::STANDARD.encode(format!("AWS:{password}")),
-                        "proxyEndpoint": format!("https://{registry}")}]}),
-                    ),
-                    (Ok(()), _) => (
-                        200,
-                        json!({
-                        "Configuration": {"FunctionName": "app", "FunctionArn": format!("arn:aws:lambda:{REGION}:123456789012:function:app:7"),
-                            "Version": "7", "PackageType": "Image", "MemorySize": 512, "Timeout": 10, "CodeSha256": digest.trim_start_matches("sha256:")},
-                        "Code": {"RepositoryType": "ECR", "ImageUri": format!("{registry}/app:v1"),
-                            "ResolvedImageUri": format!("{registry}/app@{digest}")}}),
-                    ),
-                };
-                let body = body.to_string();
-                let _ = write!(s, "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
-            }
-        });
-    }
-    fake
+    let seen = Arc::clone(seen);
+    let registry = e.registry.clone();
+    let digest = e.digest.clone();
+    let password = e.ecr_password.clone();
+    let fake = Fake::start(move |r: &Request| {
+        let req = Req::from(r);
+        if let Some((status, xml)) = sts(&req) {
+            seen.lock()
+                .unwrap()
+                .push(("STS AssumeRoleWithWebIdentity".into(), Ok(())));
+            return Reply::status(status)
+                .header("Content-Type", "text/xml")
+                .header("Connection", "close")
+                .body(xml);
+        }
+        let target = req.headers.get("x-amz-target").cloned().unwrap_or_default();
+        let service = if target.contains("ContainerRegistry") {
+            "ecr"
+        } else if target.starts_with("Logs_") {
+            "logs"
+        } else {
+            "lambda"
+        };
+        let verdict = verify_sigv4(&req, service);
+        let token = req
+            .headers
+            .get("x-amz-security-token")
+            .map(|t| format!(" [session {t}]"))
+            .unwrap_or_default();
+        seen.lock().unwrap().push((
+            format!("{} {} {target}{token}", req.method, req.path),
+            verdict.clone(),
+        ));
+        let (status, body) = match (verdict, service) {
+            (Err(why), _) => (403, json!({"message": why})),
+            (Ok(()), "logs") => (200, json!({"logGroups": []})),
+            (Ok(()), "ecr") => (
+                200,
+                json!({"authorizationData": [{
+                "authorizationToken": base64::engine::general_purpose::STANDARD.encode(format!("AWS:{password}")),
+                "proxyEndpoint": format!("https://{registry}")}]}),
+            ),
+            (Ok(()), _) => (
+                200,
+                json!({
+                "Configuration": {"FunctionName": "app", "FunctionArn": format!("arn:aws:lambda:{REGION}:123456789012:function:app:7"),
+                    "Version": "7", "PackageType": "Image", "MemorySize": 512, "Timeout": 10, "CodeSha256": digest.trim_start_matches("sha256:")},
+                "Code": {"RepositoryType": "ECR", "ImageUri": format!("{registry}/app:v1"),
+                    "ResolvedImageUri": format!("{registry}/app@{digest}")}}),
+            ),
+        };
+        Reply::status(status)
+            .header("Connection", "close")
+            .json(&body)
+    });
+    fake.addr.to_string()
 }
 
 const WEB_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.gate-test-token.sig";
@@ -483,43 +477,17 @@ struct Req {
     body: Vec<u8>,
 }
 
-fn read_req(s: &mut TcpStream) -> Option<Req> {
-    let mut r = BufReader::new(s.try_clone().ok()?);
-    let mut line = String::new();
-    r.read_line(&mut line).ok()?;
-    let mut it = line.split_whitespace();
-    let method = it.next()?.to_string();
-    let target = it.next()?.to_string();
-    let (path, query) = match target.split_once('?') {
-        Some((p, q)) => (p.to_string(), q.to_string()),
-        None => (target, String::new()),
-    };
-    let mut headers = HashMap::new();
-    loop {
-        let mut h = String::new();
-        r.read_line(&mut h).ok()?;
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
+impl From<&Request> for Req {
+    fn from(r: &Request) -> Req {
+        let (path, query) = r.path().split_once('?').unwrap_or((r.path(), ""));
+        Req {
+            method: r.method().to_string(),
+            path: path.to_string(),
+            query: query.to_string(),
+            headers: r.headers.iter().cloned().collect(),
+            body: r.body.clone(),
         }
-        let (k, v) = h.split_once(':')?;
-        headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
     }
-    let mut body = vec![
-        0;
-        headers
-            .get("content-length")
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
-    ];
-    r.read_exact(&mut body).ok()?;
-    Some(Req {
-        method,
-        path,
-        query,
-        headers,
-        body,
-    })
 }
 
 /// Recomputes the request's SigV4 signature (AWS's published algorithm) and says what is

@@ -12,8 +12,8 @@
 mod support;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Read;
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,7 +21,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{free_port, image, require_tools, run, tied};
+use support::http::{Fake, Reply};
+use support::{free_port, image, require_tools, run, tied, Request};
 
 const USER: &str = "gate";
 const PASS: &str = "s3cret-pw";
@@ -598,81 +599,24 @@ struct Req {
     headers: HashMap<String, String>,
 }
 
-fn read_req(stream: &mut TcpStream) -> Option<Req> {
-    let mut r = BufReader::new(stream.try_clone().ok()?);
-    let mut line = String::new();
-    r.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_string();
-    let path = parts.next()?.to_string();
-    let mut headers = HashMap::new();
-    loop {
-        let mut h = String::new();
-        r.read_line(&mut h).ok()?;
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+impl From<&Request> for Req {
+    fn from(r: &Request) -> Req {
+        Req {
+            method: r.method().to_string(),
+            path: r.path().to_string(),
+            headers: r.headers.iter().cloned().collect(),
         }
     }
-    if let Some(n) = headers
-        .get("content-length")
-        .and_then(|n| n.parse::<usize>().ok())
-    {
-        let mut body = vec![0; n];
-        r.read_exact(&mut body).ok()?;
-    }
-    Some(Req {
-        method,
-        path,
-        headers,
-    })
 }
 
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-    /// Send only this many body bytes, then close (Content-Length stays the full length).
-    cut_at: Option<usize>,
-}
+/// An answer; each closes its connection, as a registry's may.
+type Resp = Reply;
 
-fn respond(stream: &mut TcpStream, r: Resp) {
-    let mut head = format!(
-        "HTTP/1.1 {} X\r\nConnection: close\r\nContent-Length: {}\r\n",
-        r.status,
-        r.body.len()
-    );
-    for (k, v) in &r.headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    let _ = stream.write_all(head.as_bytes());
-    let n = r.cut_at.unwrap_or(r.body.len()).min(r.body.len());
-    let _ = stream.write_all(&r.body[..n]);
-    let _ = stream.flush();
-}
-
-/// Serves `handler` on a port the OS picks, one thread per connection, for the test binary's
-/// life.
+/// Serves `handler` on a port the OS picks, for the test binary's life.
 fn serve(handler: impl Fn(Req) -> Resp + Send + Sync + 'static) -> String {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap().to_string();
-    let h = Arc::new(handler);
-    std::thread::spawn(move || {
-        for s in l.incoming() {
-            let Ok(mut s) = s else { continue };
-            let h = Arc::clone(&h);
-            std::thread::spawn(move || {
-                if let Some(req) = read_req(&mut s) {
-                    respond(&mut s, h(req));
-                }
-            });
-        }
-    });
-    addr
+    Fake::start(move |r: &Request| handler(Req::from(r)).header("Connection", "close"))
+        .addr
+        .to_string()
 }
 
 /// Forwards a GET to the plain registry.

@@ -7,6 +7,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod http;
+
 /// `../shared/fixtures` beside the repo (as CI lays it out), or `$LAMBDA_GATE_FIXTURES`.
 pub fn fixtures() -> PathBuf {
     if let Ok(p) = std::env::var("LAMBDA_GATE_FIXTURES") {
@@ -445,12 +447,34 @@ pub fn free_port() -> u16 {
 }
 
 /// One request as a loopback test server sees it.
+#[derive(Debug, Clone)]
 pub struct Request {
     /// `GET /path?query HTTP/1.1`.
     pub line: String,
     /// Names lower-cased, values trimmed.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// When its head was read.
+    pub at: std::time::Instant,
+}
+
+impl Request {
+    pub fn method(&self) -> &str {
+        self.line.split_whitespace().next().unwrap_or_default()
+    }
+
+    /// The path with its query, as sent.
+    pub fn path(&self) -> &str {
+        self.line.split_whitespace().nth(1).unwrap_or_default()
+    }
+
+    /// The first header of that (lower-case) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// One HTTP/1.1 request off a keep-alive connection, as the loopback test servers read it:
@@ -478,11 +502,13 @@ pub fn read_request(reader: &mut impl std::io::BufRead) -> Option<Request> {
             headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
         }
     }
+    let at = std::time::Instant::now();
     let mut body = vec![0; len];
     reader.read_exact(&mut body).ok()?;
     Some(Request {
         line,
         headers,
         body,
+        at,
     })
 }
