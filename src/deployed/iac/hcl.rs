@@ -161,40 +161,47 @@ impl Reader<'_> {
         let s = |v: &Value| v.as_str().map(str::to_string);
         let n = |v: &Value| as_i64(v).and_then(|i| u64::try_from(i).ok());
         b.f.package_type = self
-            .value(&mut b, r, "package_type", body, "package_type", s)
+            .value(&mut b, At::new(r, "package_type", body, "package_type"), s)
             .or_else(|| Some("Zip".into()).filter(|_| !b.f.unknown.contains_key("package_type")));
-        b.f.image_uri = self.value(&mut b, r, "image_uri", body, "image_uri", s);
-        if let Some(v) = self.value(&mut b, r, "memory_mb", body, "memory_size", n) {
+        b.f.image_uri = self.value(&mut b, At::new(r, "image_uri", body, "image_uri"), s);
+        if let Some(v) = self.value(&mut b, At::new(r, "memory_mb", body, "memory_size"), n) {
             b.f.memory_mb = v;
         }
-        if let Some(v) = self.value(&mut b, r, "timeout_s", body, "timeout", n) {
+        if let Some(v) = self.value(&mut b, At::new(r, "timeout_s", body, "timeout"), n) {
             b.f.timeout_s = v;
         }
         let first = |v: &Value| v.get(0).and_then(Value::as_str).map(str::to_string);
-        if let Some(v) = self.value(&mut b, r, "architecture", body, "architectures", first) {
+        if let Some(v) = self.value(
+            &mut b,
+            At::new(r, "architecture", body, "architectures"),
+            first,
+        ) {
             b.f.architecture = v;
         }
         if let Some(t) = block(body, "tracing_config") {
-            if let Some(v) = self.value(&mut b, r, "tracing", t, "mode", s) {
+            if let Some(v) = self.value(&mut b, At::new(r, "tracing", t, "mode"), s) {
                 b.f.tracing = v;
             }
         }
         if let Some(d) = block(body, "dead_letter_config") {
-            b.f.dead_letter_target = self.target(&mut b, r, "dead_letter_target", d, "target_arn");
+            b.f.dead_letter_target =
+                self.target(&mut b, At::new(r, "dead_letter_target", d, "target_arn"));
         }
         // -1 (the provider's default) is no reservation.
         b.f.reserved_concurrency = self
             .value(
                 &mut b,
-                r,
-                "reserved_concurrency",
-                body,
-                "reserved_concurrent_executions",
+                At::new(
+                    r,
+                    "reserved_concurrency",
+                    body,
+                    "reserved_concurrent_executions",
+                ),
                 as_i64,
             )
             .and_then(|i| u64::try_from(i).ok());
-        b.f.runtime = self.value(&mut b, r, "runtime", body, "runtime", s);
-        b.f.handler = self.value(&mut b, r, "handler", body, "handler", s);
+        b.f.runtime = self.value(&mut b, At::new(r, "runtime", body, "runtime"), s);
+        b.f.handler = self.value(&mut b, At::new(r, "handler", body, "handler"), s);
         if let Some(l) = attr(body, "layers") {
             b.at("layers", attr_line(r, "layers"), None);
             b.f.layers = match (l, l.evaluate(&self.ctx)) {
@@ -238,7 +245,11 @@ impl Reader<'_> {
                 b.at("log_group", g.line, Some(&format!("{}.{}", g.kind, g.name)));
                 b.at("log_retention_days", g.line, None);
                 b.f.log_retention_days = self
-                    .value(&mut b, g, "log_retention_days", gb, "retention_in_days", n)
+                    .value(
+                        &mut b,
+                        At::new(g, "log_retention_days", gb, "retention_in_days"),
+                        n,
+                    )
                     .filter(|&d| d > 0);
             }
             None => match (&wanted, configured) {
@@ -270,18 +281,22 @@ impl Reader<'_> {
                     if let Some(of) =
                         block(ob, "destination_config").and_then(|d| block(d, "on_failure"))
                     {
-                        b.f.on_failure_destination =
-                            self.target(&mut b, o, "on_failure_destination", of, "destination");
+                        b.f.on_failure_destination = self.target(
+                            &mut b,
+                            At::new(o, "on_failure_destination", of, "destination"),
+                        );
                     }
                 }
                 "aws_lambda_provisioned_concurrency_config" => {
                     b.f.provisioned_concurrency = self
                         .value(
                             &mut b,
-                            o,
-                            "provisioned_concurrency",
-                            ob,
-                            "provisioned_concurrent_executions",
+                            At::new(
+                                o,
+                                "provisioned_concurrency",
+                                ob,
+                                "provisioned_concurrent_executions",
+                            ),
                             n,
                         )
                         .filter(|&p| p > 0);
@@ -310,17 +325,14 @@ impl Reader<'_> {
         b.finish()
     }
 
-    /// One attribute of `body` (a block of resource `r`) into `field`: located, evaluated,
-    /// or unknown with why.
-    fn value<T>(
-        &self,
-        b: &mut Builder,
-        r: &Resource,
-        field: &str,
-        body: &Body,
-        key: &str,
-        conv: impl Fn(&Value) -> Option<T>,
-    ) -> Option<T> {
+    /// One attribute into its field: located, evaluated, or unknown with why.
+    fn value<T>(&self, b: &mut Builder, at: At, conv: impl Fn(&Value) -> Option<T>) -> Option<T> {
+        let At {
+            r,
+            field,
+            body,
+            key,
+        } = at;
         let e = attr(body, key)?;
         b.at(field, attr_line(r, key), None);
         match e.evaluate(&self.ctx) {
@@ -343,22 +355,15 @@ impl Reader<'_> {
     }
 
     /// A DLQ or destination: a resource of this module exists whatever its ARN will be.
-    fn target(
-        &self,
-        b: &mut Builder,
-        r: &Resource,
-        field: &str,
-        body: &Body,
-        key: &str,
-    ) -> Option<String> {
-        let e = attr(body, key)?;
+    fn target(&self, b: &mut Builder, at: At) -> Option<String> {
+        let e = attr(at.body, at.key)?;
         if let Some((k, n)) = resource_ref(e)
             .filter(|(k, n)| self.resources.iter().any(|x| x.kind == k && x.name == n))
         {
-            b.at(field, attr_line(r, key), None);
+            b.at(at.field, attr_line(at.r, at.key), None);
             return Some(format!("{k}.{n}"));
         }
-        self.value(b, r, field, body, key, |v| v.as_str().map(str::to_string))
+        self.value(b, at, |v| v.as_str().map(str::to_string))
             .filter(|t| !t.is_empty())
     }
 
@@ -372,6 +377,27 @@ impl Reader<'_> {
             return format!("var.{v} has no default (give it with --parameter {v}=…)");
         }
         format!("`{}` is known only after apply", shorten(&text))
+    }
+}
+
+/// Where a value of the function is read: attribute `key` of `body`, a block of resource `r`,
+/// into the `DeployedFunction` field `field`.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    r: &'a Resource<'a>,
+    field: &'a str,
+    body: &'a Body,
+    key: &'a str,
+}
+
+impl<'a> At<'a> {
+    fn new(r: &'a Resource<'a>, field: &'a str, body: &'a Body, key: &'a str) -> At<'a> {
+        At {
+            r,
+            field,
+            body,
+            key,
+        }
     }
 }
 
