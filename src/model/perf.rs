@@ -19,11 +19,11 @@ pub struct PerfReport {
     pub missing_headers: BTreeMap<String, u64>,
     #[serde(default)]
     pub target: String,
-    /// "url" | "invoke"
-    #[serde(default)]
-    pub mode: String,
     /// None (written "") when nothing ran: a shard that could not start.
-    #[serde(default, with = "model_or_empty")]
+    #[serde(default, with = "super::empty_is_none")]
+    pub mode: Option<Mode>,
+    /// None (written "") when nothing ran, as `mode`.
+    #[serde(default, with = "super::empty_is_none")]
     pub model: Option<LoadModel>,
     #[serde(default)]
     pub duration_s: f64,
@@ -129,8 +129,20 @@ pub struct Samples {
 /// "interleaved": both targets driven in one run, each request sent to one of them in a
 /// seeded random order; "baseline": against a report stored earlier (`--baseline`), which
 /// ran at another time and is noisier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum ComparisonKind {
     #[default]
     Interleaved,
@@ -139,10 +151,7 @@ pub enum ComparisonKind {
 
 impl ComparisonKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            ComparisonKind::Interleaved => "interleaved",
-            ComparisonKind::Baseline => "baseline",
-        }
+        self.into()
     }
 }
 
@@ -253,8 +262,11 @@ pub struct ShardRow {
 
 /// How the load was shaped: "closed" (N requests over C connections) or "open" (a fixed rate,
 /// whatever the latency).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumIter,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum LoadModel {
     Closed,
     Open,
@@ -262,10 +274,25 @@ pub enum LoadModel {
 
 impl LoadModel {
     pub fn as_str(self) -> &'static str {
-        match self {
-            LoadModel::Closed => "closed",
-            LoadModel::Open => "open",
-        }
+        self.into()
+    }
+}
+
+/// What the load was sent to: "url" (HTTP requests to a URL) or "invoke" (Lambda's Invoke
+/// API, the function named by `--function`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumIter,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Mode {
+    Url,
+    Invoke,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        self.into()
     }
 }
 
@@ -274,29 +301,10 @@ impl PerfReport {
     pub fn model_name(&self) -> &'static str {
         self.model.map_or("", LoadModel::as_str)
     }
-}
 
-/// The report has always written "" for a run that did not happen; kept so the JSON is the
-/// same, while the code sees an Option.
-mod model_or_empty {
-    use serde::de::IntoDeserializer;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    use super::LoadModel;
-
-    pub fn serialize<S: Serializer>(m: &Option<LoadModel>, s: S) -> Result<S::Ok, S::Error> {
-        match m {
-            Some(m) => m.serialize(s),
-            None => s.serialize_str(""),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LoadModel>, D::Error> {
-        let text = String::deserialize(d)?;
-        if text.is_empty() {
-            return Ok(None);
-        }
-        LoadModel::deserialize(text.as_str().into_deserializer()).map(Some)
+    /// The mode's name as the report writes it ("" when nothing ran).
+    pub fn mode_name(&self) -> &'static str {
+        self.mode.map_or("", Mode::as_str)
     }
 }
 
@@ -304,24 +312,18 @@ mod model_or_empty {
 mod tests {
     use super::*;
 
+    /// The renderers print `as_str` where the JSON has serde's name: one spelling.
     #[test]
-    fn the_load_model_reads_and_writes_as_before() {
-        for (model, text) in [
-            (None, ""),
-            (Some(LoadModel::Closed), "closed"),
-            (Some(LoadModel::Open), "open"),
-        ] {
-            let p = PerfReport {
-                model,
-                ..PerfReport::default()
-            };
-            let v = serde_json::to_value(&p).unwrap();
-            assert_eq!(v["model"], text);
-            let back: PerfReport = serde_json::from_value(v).unwrap();
-            assert_eq!(back.model, model);
+    fn names_are_the_json_names() {
+        use strum::IntoEnumIterator;
+        for m in Mode::iter() {
+            assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
         }
-        let mut v = serde_json::to_value(PerfReport::default()).unwrap();
-        v["model"] = "sideways".into();
-        assert!(serde_json::from_value::<PerfReport>(v).is_err());
+        for m in LoadModel::iter() {
+            assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
+        }
+        for k in ComparisonKind::iter() {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
     }
 }

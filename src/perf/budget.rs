@@ -15,12 +15,17 @@ use super::bootstrap::{self, Stat, StatUnit};
 
 /// The comparison of a threshold, and of a relative budget (`perf::budget`, which takes all
 /// but `==`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
 pub enum Op {
+    #[strum(serialize = "<")]
     Lt,
+    #[strum(serialize = "<=")]
     Le,
+    #[strum(serialize = ">")]
     Gt,
+    #[strum(serialize = ">=")]
     Ge,
+    #[strum(serialize = "==")]
     Eq,
 }
 
@@ -35,13 +40,15 @@ impl Op {
         }
     }
     pub fn as_str(self) -> &'static str {
-        match self {
-            Op::Lt => "<",
-            Op::Le => "<=",
-            Op::Gt => ">",
-            Op::Ge => ">=",
-            Op::Eq => "==",
-        }
+        self.into()
+    }
+
+    /// The operator `text` starts with, and what follows it (trimmed). The two-character
+    /// operators are tried first, so `<=` is not read as `<`.
+    pub fn split_prefix(text: &str) -> Option<(Op, &str)> {
+        [Op::Le, Op::Ge, Op::Eq, Op::Lt, Op::Gt]
+            .into_iter()
+            .find_map(|op| text.strip_prefix(op.as_str()).map(|v| (op, v.trim())))
     }
 }
 
@@ -55,7 +62,8 @@ pub struct Budget {
     pub source: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum Verdict {
     Pass,
     Fail,
@@ -66,12 +74,9 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// As `perf.compare.metrics[].verdict` spells it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Pass => "pass",
-            Verdict::Fail => "fail",
-            Verdict::Inconclusive { .. } => "inconclusive",
-        }
+        self.into()
     }
 }
 
@@ -98,9 +103,8 @@ impl Budget {
                 Stat::names()
             ))
         })?;
-        let (op, value) = [("<=", Op::Le), (">=", Op::Ge), ("<", Op::Lt), (">", Op::Gt)]
-            .iter()
-            .find_map(|(s, op)| rest.strip_prefix(s).map(|v| (*op, v.trim())))
+        let (op, value) = Op::split_prefix(rest)
+            .filter(|(op, _)| *op != Op::Eq)
             .ok_or_else(|| bad("expected <, <=, > or >= after \"change\""))?;
         let end = value
             .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '+' | '-')))
@@ -214,12 +218,36 @@ mod tests {
         for (text, want) in [
             ("p96 change < 10%", "unknown metric \"p96\""),
             ("p95 change ~ 10%", "expected <, <=, > or >="),
+            ("p95 change == 10%", "expected <, <=, > or >="),
             ("p95 change < ten%", "not a signed number"),
             ("p95 change < 10pp", "unit \"pp\" does not fit"),
             ("success_rate change > -1ms", "unit \"ms\" does not fit"),
         ] {
             let e = Budget::parse(text).unwrap_err().to_string();
             assert!(e.contains(want), "{text}: {e}");
+        }
+    }
+
+    /// The report's `verdict` and a check's `limit` are written with these names.
+    #[test]
+    fn names_are_spelled_as_the_report_writes_them() {
+        let verdicts = [
+            (Verdict::Pass, "pass"),
+            (Verdict::Fail, "fail"),
+            (Verdict::Inconclusive { more: Some(3) }, "inconclusive"),
+        ];
+        for (v, name) in verdicts {
+            assert_eq!(v.as_str(), name);
+        }
+        for (op, name) in [
+            (Op::Lt, "<"),
+            (Op::Le, "<="),
+            (Op::Gt, ">"),
+            (Op::Ge, ">="),
+            (Op::Eq, "=="),
+        ] {
+            assert_eq!(op.as_str(), name);
+            assert_eq!(Op::split_prefix(&format!("{name} 5")), Some((op, "5")));
         }
     }
 

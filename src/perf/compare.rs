@@ -220,6 +220,7 @@ fn show(b: &Budget, v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::perf::Mode;
     use crate::perf::stats::{Sample, Stats};
 
     fn side(ms: impl Iterator<Item = u64>) -> (PerfReport, Reservoir) {
@@ -232,7 +233,7 @@ mod tests {
                 ..Default::default()
             });
         }
-        let p = crate::perf::summarize(&st, "t", "url", None, None, Arch::X86_64);
+        let p = crate::perf::summarize(&st, "t", Some(Mode::Url), None, None, Arch::X86_64);
         (p, st.samples.clone())
     }
 

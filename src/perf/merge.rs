@@ -137,7 +137,7 @@ fn merge_side<'a>(
     let mut p = super::summarize(
         &total,
         &f.target,
-        &f.mode,
+        f.mode,
         None,
         requested_rate,
         Arch::X86_64,

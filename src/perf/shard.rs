@@ -172,7 +172,7 @@ pub fn compatible(inputs: &[Input]) -> Result<Option<u64>> {
             continue;
         }
         if a.mode != b.mode {
-            return Err(differ("modes", &a.mode, &b.mode));
+            return Err(differ("modes", &a.mode_name(), &b.mode_name()));
         }
         if a.model != b.model {
             return Err(differ("load models", &a.model_name(), &b.model_name()));
