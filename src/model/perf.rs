@@ -290,12 +290,6 @@ pub enum Mode {
     Invoke,
 }
 
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
-
 impl PerfReport {
     /// The load model's name as the report writes it ("" when nothing ran).
     pub fn model_name(&self) -> &'static str {
@@ -304,7 +298,7 @@ impl PerfReport {
 
     /// The mode's name as the report writes it ("" when nothing ran).
     pub fn mode_name(&self) -> &'static str {
-        self.mode.map_or("", Mode::as_str)
+        self.mode.map_or("", Into::into)
     }
 }
 
@@ -317,7 +311,7 @@ mod tests {
     fn names_are_the_json_names() {
         use strum::IntoEnumIterator;
         for m in Mode::iter() {
-            assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
+            assert_eq!(serde_json::to_value(m).unwrap(), <&str>::from(m));
         }
         for m in LoadModel::iter() {
             assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());

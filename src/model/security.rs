@@ -190,12 +190,6 @@ pub enum FindingKind {
     Code,
 }
 
-impl FindingKind {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
-
 /// Whether the baseline report already had a finding.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumIter,
@@ -359,7 +353,7 @@ mod tests {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
         for k in FindingKind::iter() {
-            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+            assert_eq!(serde_json::to_value(k).unwrap(), <&str>::from(k));
         }
     }
 }
