@@ -193,15 +193,24 @@ pub struct MetricChange {
     pub diff: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff_ci: Option<[f64; 2]>,
-    /// The budget this metric was held to (`p95 change < +10%`), and how it went: "pass",
-    /// "fail" or "inconclusive".
+    /// The budget this metric was held to (`p95 change < +10%`), and how it went.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<String>,
+    pub verdict: Option<BudgetVerdict>,
     /// Inconclusive: about how many more requests would settle it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub more_requests: Option<u64>,
+}
+
+/// How a metric went against its budget: within it, past it, or not settled by the requests
+/// there were (src/perf/budget.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BudgetVerdict {
+    Pass,
+    Fail,
+    Inconclusive,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -240,8 +249,7 @@ pub struct PlanRecord {
 pub struct ShardRow {
     /// "2/4"
     pub shard: String,
-    /// "ok" | "late" | "failed" | "missing"
-    pub status: String,
+    pub status: ShardStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runner: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -258,6 +266,31 @@ pub struct ShardRow {
     pub dropped: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+}
+
+/// How one shard of a distributed run went: started on time and sent its share, started late,
+/// failed (could not start, or sent nothing it was due to send), or left no result.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum ShardStatus {
+    Ok,
+    Late,
+    Failed,
+    /// Also a row's default: nothing known of the shard.
+    #[default]
+    Missing,
 }
 
 /// How the load was shaped: "closed" (N requests over C connections) or "open" (a fixed rate,
@@ -318,6 +351,9 @@ mod tests {
         }
         for k in ComparisonKind::iter() {
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        for s in ShardStatus::iter() {
+            assert_eq!(serde_json::to_value(s).unwrap(), <&str>::from(s));
         }
     }
 }

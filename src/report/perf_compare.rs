@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use maud::{html, Markup};
 
-use crate::model::perf::{Comparison, ComparisonKind, MetricChange, PerfReport};
+use crate::model::perf::{BudgetVerdict, Comparison, ComparisonKind, MetricChange, PerfReport};
 
 /// A value in its unit: "212 ms", "99.5%", "$0.41".
 fn value(unit: &str, v: f64) -> String {
@@ -61,13 +61,13 @@ fn budget(m: &MetricChange, marks: bool) -> String {
         .strip_prefix("<= ")
         .or_else(|| limit.strip_prefix("< "))
         .unwrap_or(limit);
-    let (mark, word) = match m.verdict.as_deref() {
-        Some("pass") => ("✅", "pass"),
-        Some("fail") => ("❌", "FAIL"),
+    let (mark, word) = match m.verdict {
+        Some(BudgetVerdict::Pass) => ("✅", "pass"),
+        Some(BudgetVerdict::Fail) => ("❌", "FAIL"),
         _ => ("⚠️", "inconclusive"),
     };
-    let more = match (m.verdict.as_deref(), m.more_requests) {
-        (Some("pass" | "fail"), _) => String::new(),
+    let more = match (m.verdict, m.more_requests) {
+        (Some(BudgetVerdict::Pass | BudgetVerdict::Fail), _) => String::new(),
         (_, Some(n)) => format!(": inconclusive, need about {n} more requests"),
         (_, None) => ": inconclusive, the change sits at the budget".into(),
     };
@@ -208,7 +208,7 @@ mod tests {
             diff: 32.0,
             diff_ci: Some([16.0, 48.0]),
             budget: Some("p95 change < +10%".into()),
-            verdict: Some("fail".into()),
+            verdict: Some(BudgetVerdict::Fail),
             more_requests: None,
         };
         assert_eq!(

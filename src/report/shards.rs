@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::model::perf::PerfReport;
+use crate::model::perf::{PerfReport, ShardStatus};
 
 /// A string from a shard's environment (the runner name) made safe for a terminal.
 fn plain(raw: &str) -> String {
@@ -66,10 +66,11 @@ pub fn markdown(p: &PerfReport) -> String {
         "\n| shard | runner | requests | req/s | errors | p95 | start skew | status |\n|---|---|---|---|---|---|---|---|"
     );
     for r in &p.shards {
-        let status = match r.status.as_str() {
-            "ok" => "✅ ok".to_string(),
+        let status = match r.status {
+            ShardStatus::Ok => "✅ ok".to_string(),
             other => format!(
-                "❌ {other}{}",
+                "❌ {}{}",
+                <&str>::from(other),
                 r.detail
                     .as_deref()
                     .map(|d| format!(": {}", text(d)))
@@ -127,7 +128,7 @@ pub fn text(p: &PerfReport) -> String {
             r.rps,
             r.p95_ms.map_or("–".into(), |v| format!("{v:.1}")),
             skew(r.start_skew_ms),
-            r.status,
+            <&str>::from(r.status),
             errors(&r.errors),
             r.detail
                 .as_deref()
