@@ -2,7 +2,7 @@
 
 use maud::{html, Markup};
 
-use super::super::{LayerSummary, Report};
+use super::super::{LayerSummary, Report, WastedPath};
 use super::{num, TREEMAP_W};
 use crate::image::history::shorten;
 use crate::units::format_size;
@@ -67,27 +67,29 @@ pub(super) fn section(r: &Report) -> Markup {
                                 }
                             } }
                         }
-                        @if !hides.is_empty() {
-                            h4 { "What it hides (of the largest hidden paths)" }
-                            table.files { tbody {
-                                @for h in &hides {
-                                    tr { td.size { (format_size(h.bytes)) } td { code { (h.path) } }
-                                        td { (h.reason) ", written by layer " (h.layer) } }
-                                }
-                            } }
-                        }
-                        @if !lost.is_empty() {
-                            h4 { "Its bytes that later layers hide" }
-                            table.files { tbody {
-                                @for h in &lost {
-                                    tr { td.size { (format_size(h.bytes)) } td { code { (h.path) } }
-                                        td { (h.reason) " by layer " (h.hidden_by) } }
-                                }
-                            } }
-                        }
+                        (hidden("What it hides (of the largest hidden paths)", &hides,
+                            |h| format!("{}, written by layer {}", h.reason, h.layer)))
+                        (hidden("Its bytes that later layers hide", &lost,
+                            |h| format!("{} by layer {}", h.reason, h.hidden_by)))
                     }
                 }
             }
         }
+    }
+}
+
+/// Hidden paths a layer is party to, under `title`, with `how` it hid them or they were hidden;
+/// nothing when there are none.
+fn hidden(title: &str, paths: &[&WastedPath], how: impl Fn(&WastedPath) -> String) -> Markup {
+    if paths.is_empty() {
+        return html! {};
+    }
+    html! {
+        h4 { (title) }
+        table.files { tbody {
+            @for h in paths {
+                tr { td.size { (format_size(h.bytes)) } td { code { (h.path) } } td { (how(h)) } }
+            }
+        } }
     }
 }
