@@ -1,6 +1,7 @@
 //! The parts of the perf section that say how the load itself went: requests dropped by the
 //! bound on requests in flight, a run cut short (deadline, Ctrl-C), and after `gate perf
-//! merge` a row per shard. Kept apart from the Markdown and text renderers, which each call it once.
+//! merge` a row per shard. Kept apart from the Markdown and text renderers, which each call
+//! it once.
 
 use std::fmt::Write;
 
