@@ -17,7 +17,9 @@ use std::process::Command;
 
 use lambda_gate::model::{Package, Report, Status};
 use lambda_gate::security::cfg::{Expiry, Ignore, SecurityConfig};
-use lambda_gate::security::{self, rustsec, FindingStatus, ParseOptions, SecurityFinding};
+use lambda_gate::security::{
+    self, rustsec, FindingKind, FindingStatus, ParseOptions, SecurityFinding,
+};
 use serde_json::Value;
 use support::{fixtures, gate, require_tools};
 
@@ -112,7 +114,7 @@ fn findings_equal_cargo_audits_advisory_by_advisory() {
         .collect();
     let ours: BTreeSet<Key> = found
         .iter()
-        .filter(|f| f.kind == "vulnerability")
+        .filter(|f| f.kind == Some(FindingKind::Vulnerability))
         .map(|f| (f.id.clone(), f.package.clone(), f.installed.clone()))
         .collect();
     assert_eq!(ours, vulns);
@@ -129,7 +131,7 @@ fn findings_equal_cargo_audits_advisory_by_advisory() {
     }
     let ours: BTreeSet<(String, Key)> = found
         .iter()
-        .filter(|f| f.kind == "advisory")
+        .filter(|f| f.kind == Some(FindingKind::Advisory))
         .map(|f| {
             let kind = f
                 .note
@@ -174,7 +176,7 @@ fn severity_and_fix_come_out_as_the_cargo_audit_reader_maps_them() {
             f.id.clone(),
             f.package.clone(),
             f.installed.clone(),
-            f.kind.clone(),
+            f.kind,
             f.severity,
             f.fixed.clone(),
             f.title.clone(),

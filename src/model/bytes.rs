@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Ecosystem, Report, RuleId};
+use super::{Ecosystem, Report, RuleId, RuleKind};
 
 /// A directory that holds one package's files and nothing else, as the package inventory
 /// found it (the report's `package_dirs`). Names what a package installs beside its import
@@ -157,6 +157,30 @@ impl Classifier {
     }
 }
 
+/// The bytes the rules found left over, by what they are (`RuleId::kind`): the comment's
+/// "of which 40 MB leftover caches and 120 MB build tools". Summed from the findings' own
+/// byte counts, each file once, not from the directory summary: a toolchain's files are
+/// scattered through shared directories (`/usr/bin`) that the treemap cannot paint as theirs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Leftovers {
+    pub caches: u64,
+    pub build_tools: u64,
+}
+
+impl Leftovers {
+    pub fn of(r: &Report) -> Leftovers {
+        let mut l = Leftovers::default();
+        for f in &r.findings {
+            match f.rule.kind() {
+                RuleKind::Cache => l.caches += f.bytes,
+                RuleKind::BuildTools => l.build_tools += f.bytes,
+                RuleKind::Other | RuleKind::PreDeploy => {}
+            }
+        }
+        l
+    }
+}
+
 /// `path` is `dir` or below it.
 fn under(path: &str, dir: &str) -> bool {
     dir == "/"
@@ -244,6 +268,26 @@ mod tests {
         assert_eq!(c.kind("/usr/bin"), ByteKind::Other);
         // A shared directory that holds a few toolchain files is not a leftover.
         assert_eq!(c.kind("/usr/lib/x86_64-linux-gnu"), ByteKind::Other);
+    }
+
+    #[test]
+    fn leftovers_are_the_cache_and_toolchain_findings_bytes() {
+        let r = report();
+        let sum = |rule: RuleId| -> u64 {
+            r.findings
+                .iter()
+                .filter(|f| f.rule == rule)
+                .map(|f| f.bytes)
+                .sum()
+        };
+        let l = Leftovers::of(&r);
+        assert_eq!(l.build_tools, sum(RuleId::BuildToolchain));
+        assert!(l.build_tools > 0);
+        assert!(l.caches >= sum(RuleId::AptLists) + sum(RuleId::PipCache));
+        assert!(l.caches > 0);
+        // Neither counts what is not a leftover: bytes later layers hide, bytecode.
+        let all: u64 = r.findings.iter().map(|f| f.bytes).sum();
+        assert!(l.caches + l.build_tools < all);
     }
 
     #[test]

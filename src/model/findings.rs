@@ -32,8 +32,21 @@ pub struct Finding {
 /// `info` only informs. Rules map their lint level (deny/warn/allow) onto it.
 /// A scanner's vulnerability severity is another scale with its own type
 /// (`model::security::Severity`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Severity {
     Info,
     Warning,
@@ -42,19 +55,16 @@ pub enum Severity {
 
 impl Severity {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
+        self.into()
     }
 }
 
 /// cargo-deny's levels, as gate.toml spells them: `deny` fails the gate, `warn` warns, `allow`
 /// drops the finding. Kept beside `Severity` because every rule table (image rules, deployed
 /// rules, package policy) maps one onto the other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, strum::IntoStaticStr, strum::EnumIter)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Level {
     Allow,
     Warn,
@@ -64,11 +74,7 @@ pub enum Level {
 impl Level {
     /// As gate.toml spells it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Allow => "allow",
-            Level::Warn => "warn",
-            Level::Deny => "deny",
-        }
+        self.into()
     }
 
     /// The severity a finding at this level carries; `None` for `allow`, which drops it.
@@ -77,6 +83,25 @@ impl Level {
             Level::Allow => None,
             Level::Warn => Some(Severity::Warning),
             Level::Deny => Some(Severity::Error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strum::IntoEnumIterator;
+
+    /// The renderers print `as_str` where the JSON (and gate.toml) has serde's name: one
+    /// spelling.
+    #[test]
+    fn names_are_the_json_names() {
+        for s in Severity::iter() {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for l in Level::iter() {
+            let read: Level = serde_json::from_value(l.as_str().into()).unwrap();
+            assert_eq!(read, l);
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod baseline;
 pub mod bytes;
 pub mod checks;
 pub mod deployed;
+mod empty_is_none;
 pub mod findings;
 pub mod history;
 pub mod image;
@@ -147,8 +148,21 @@ impl Report {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Verdict {
     Pass,
     Warn,
@@ -157,11 +171,7 @@ pub enum Verdict {
 
 impl Verdict {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Pass => "pass",
-            Verdict::Warn => "warn",
-            Verdict::Fail => "fail",
-        }
+        self.into()
     }
     /// DESIGN.md: 0 pass (warnings allowed), 1 the gate failed.
     pub fn exit_code(self) -> i32 {
@@ -184,5 +194,15 @@ mod tests {
         r.checks.push(Check::at_most("b", 1, 2, Unit::Bytes));
         assert_eq!(r.compute_verdict(), Verdict::Fail);
         assert_eq!(serde_json::to_value(Status::Warn).unwrap(), "warn");
+    }
+
+    /// The renderers print `as_str` (the comment's badge, JUnit, the job outputs) where the
+    /// JSON has serde's name: one spelling.
+    #[test]
+    fn verdict_names_are_the_json_names() {
+        use strum::IntoEnumIterator;
+        for v in Verdict::iter() {
+            assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());
+        }
     }
 }

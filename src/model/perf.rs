@@ -19,11 +19,11 @@ pub struct PerfReport {
     pub missing_headers: BTreeMap<String, u64>,
     #[serde(default)]
     pub target: String,
-    /// "url" | "invoke"
-    #[serde(default)]
-    pub mode: String,
     /// None (written "") when nothing ran: a shard that could not start.
-    #[serde(default, with = "model_or_empty")]
+    #[serde(default, with = "super::empty_is_none")]
+    pub mode: Option<Mode>,
+    /// None (written "") when nothing ran, as `mode`.
+    #[serde(default, with = "super::empty_is_none")]
     pub model: Option<LoadModel>,
     #[serde(default)]
     pub duration_s: f64,
@@ -129,8 +129,20 @@ pub struct Samples {
 /// "interleaved": both targets driven in one run, each request sent to one of them in a
 /// seeded random order; "baseline": against a report stored earlier (`--baseline`), which
 /// ran at another time and is noisier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum ComparisonKind {
     #[default]
     Interleaved,
@@ -139,10 +151,7 @@ pub enum ComparisonKind {
 
 impl ComparisonKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            ComparisonKind::Interleaved => "interleaved",
-            ComparisonKind::Baseline => "baseline",
-        }
+        self.into()
     }
 }
 
@@ -184,15 +193,24 @@ pub struct MetricChange {
     pub diff: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff_ci: Option<[f64; 2]>,
-    /// The budget this metric was held to (`p95 change < +10%`), and how it went: "pass",
-    /// "fail" or "inconclusive".
+    /// The budget this metric was held to (`p95 change < +10%`), and how it went.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<String>,
+    pub verdict: Option<BudgetVerdict>,
     /// Inconclusive: about how many more requests would settle it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub more_requests: Option<u64>,
+}
+
+/// How a metric went against its budget: within it, past it, or not settled by the requests
+/// there were (src/perf/budget.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BudgetVerdict {
+    Pass,
+    Fail,
+    Inconclusive,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -231,8 +249,7 @@ pub struct PlanRecord {
 pub struct ShardRow {
     /// "2/4"
     pub shard: String,
-    /// "ok" | "late" | "failed" | "missing"
-    pub status: String,
+    pub status: ShardStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runner: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -251,10 +268,38 @@ pub struct ShardRow {
     pub detail: Option<String>,
 }
 
+/// How one shard of a distributed run went: started on time and sent its share, started late,
+/// failed (could not start, or sent nothing it was due to send), or left no result.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum ShardStatus {
+    Ok,
+    Late,
+    Failed,
+    /// Also a row's default: nothing known of the shard.
+    #[default]
+    Missing,
+}
+
 /// How the load was shaped: "closed" (N requests over C connections) or "open" (a fixed rate,
 /// whatever the latency).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumIter,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum LoadModel {
     Closed,
     Open,
@@ -262,11 +307,20 @@ pub enum LoadModel {
 
 impl LoadModel {
     pub fn as_str(self) -> &'static str {
-        match self {
-            LoadModel::Closed => "closed",
-            LoadModel::Open => "open",
-        }
+        self.into()
     }
+}
+
+/// What the load was sent to: "url" (HTTP requests to a URL) or "invoke" (Lambda's Invoke
+/// API, the function named by `--function`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumIter,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Mode {
+    Url,
+    Invoke,
 }
 
 impl PerfReport {
@@ -274,29 +328,10 @@ impl PerfReport {
     pub fn model_name(&self) -> &'static str {
         self.model.map_or("", LoadModel::as_str)
     }
-}
 
-/// The report has always written "" for a run that did not happen; kept so the JSON is the
-/// same, while the code sees an Option.
-mod model_or_empty {
-    use serde::de::IntoDeserializer;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    use super::LoadModel;
-
-    pub fn serialize<S: Serializer>(m: &Option<LoadModel>, s: S) -> Result<S::Ok, S::Error> {
-        match m {
-            Some(m) => m.serialize(s),
-            None => s.serialize_str(""),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LoadModel>, D::Error> {
-        let text = String::deserialize(d)?;
-        if text.is_empty() {
-            return Ok(None);
-        }
-        LoadModel::deserialize(text.as_str().into_deserializer()).map(Some)
+    /// The mode's name as the report writes it ("" when nothing ran).
+    pub fn mode_name(&self) -> &'static str {
+        self.mode.map_or("", Into::into)
     }
 }
 
@@ -304,24 +339,21 @@ mod model_or_empty {
 mod tests {
     use super::*;
 
+    /// The renderers print `as_str` where the JSON has serde's name: one spelling.
     #[test]
-    fn the_load_model_reads_and_writes_as_before() {
-        for (model, text) in [
-            (None, ""),
-            (Some(LoadModel::Closed), "closed"),
-            (Some(LoadModel::Open), "open"),
-        ] {
-            let p = PerfReport {
-                model,
-                ..PerfReport::default()
-            };
-            let v = serde_json::to_value(&p).unwrap();
-            assert_eq!(v["model"], text);
-            let back: PerfReport = serde_json::from_value(v).unwrap();
-            assert_eq!(back.model, model);
+    fn names_are_the_json_names() {
+        use strum::IntoEnumIterator;
+        for m in Mode::iter() {
+            assert_eq!(serde_json::to_value(m).unwrap(), <&str>::from(m));
         }
-        let mut v = serde_json::to_value(PerfReport::default()).unwrap();
-        v["model"] = "sideways".into();
-        assert!(serde_json::from_value::<PerfReport>(v).is_err());
+        for m in LoadModel::iter() {
+            assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
+        }
+        for k in ComparisonKind::iter() {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        for s in ShardStatus::iter() {
+            assert_eq!(serde_json::to_value(s).unwrap(), <&str>::from(s));
+        }
     }
 }

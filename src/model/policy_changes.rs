@@ -51,8 +51,11 @@ pub struct PolicyChange {
 }
 
 /// Which way a change moves the gate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumIter,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Direction {
     /// Easier to pass: a budget raised, a rule lowered, an ignore added or extended.
     Loosening,
@@ -65,10 +68,20 @@ pub enum Direction {
 
 impl Direction {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Loosening => "loosening",
-            Direction::Tightening => "tightening",
-            Direction::Changed => "changed",
+        self.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strum::IntoEnumIterator;
+
+    /// The comment prints `as_str` where the JSON has serde's name: one spelling.
+    #[test]
+    fn direction_names_are_the_json_names() {
+        for d in Direction::iter() {
+            assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());
         }
     }
 }

@@ -10,9 +10,22 @@ use serde::{Deserialize, Serialize};
 /// severity counts toward the verdict only through `[security] fail_on`, which turns it into
 /// a check. Code that sees both names this one through `security::` (or `VulnSeverity`).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    Default,
+    strum::IntoStaticStr,
+    strum::EnumIter,
 )]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Severity {
     #[default]
     Unknown,
@@ -49,13 +62,7 @@ impl Severity {
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Unknown => "unknown",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
+        self.into()
     }
 
     /// GitHub's bands for a CVSS-like score (SARIF `security-severity`).
@@ -90,9 +97,9 @@ pub struct SecurityFinding {
     pub aliases: Vec<String>,
     /// The tool(s) that reported it.
     pub source: Vec<String>,
-    /// "vulnerability" | "secret" | "misconfiguration" | "license" | "code" | "advisory"
-    #[serde(default)]
-    pub kind: String,
+    /// None (written "") when a report does not say.
+    #[serde(default, with = "super::empty_is_none")]
+    pub kind: Option<FindingKind>,
     pub severity: Severity,
     #[serde(default)]
     pub package: String,
@@ -125,7 +132,10 @@ impl SecurityFinding {
     /// The key two tools agree on: the vulnerability (by its preferred id) in one package
     /// version. Secrets and code findings also key on their location.
     pub fn key(&self) -> (String, String, String, String) {
-        let loc = if self.kind == "vulnerability" || self.kind == "advisory" {
+        let loc = if matches!(
+            self.kind,
+            Some(FindingKind::Vulnerability | FindingKind::Advisory)
+        ) {
             String::new()
         } else {
             self.location.clone()
@@ -152,9 +162,40 @@ impl SecurityFinding {
     }
 }
 
-/// Whether the baseline report already had a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What a scanner reported: a known vulnerability in a package version, an advisory that is
+/// not one (cargo-audit's unmaintained, unsound, yanked), a secret, a misconfiguration, a
+/// license, or a finding in source code (SARIF).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum FindingKind {
+    Vulnerability,
+    Advisory,
+    Secret,
+    Misconfiguration,
+    License,
+    Code,
+}
+
+/// Whether the baseline report already had a finding.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumIter,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum FindingStatus {
     New,
     Existing,
@@ -162,10 +203,7 @@ pub enum FindingStatus {
 
 impl FindingStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            FindingStatus::New => "new",
-            FindingStatus::Existing => "existing",
-        }
+        self.into()
     }
 }
 
@@ -300,6 +338,22 @@ mod tests {
         ] {
             assert_eq!(serde_json::to_value(s).unwrap(), name);
             assert_eq!(s.as_str(), name);
+        }
+    }
+
+    /// The renderers print `as_str` where the JSON has serde's name: one spelling.
+    #[test]
+    fn names_are_the_json_names() {
+        use strum::IntoEnumIterator;
+        for s in Severity::iter() {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(Severity::parse(s.as_str()), Some(s));
+        }
+        for s in FindingStatus::iter() {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for k in FindingKind::iter() {
+            assert_eq!(serde_json::to_value(k).unwrap(), <&str>::from(k));
         }
     }
 }

@@ -12,15 +12,21 @@ use std::fmt;
 use anyhow::{anyhow, bail, Result};
 
 use super::bootstrap::{self, Stat, StatUnit};
+use crate::model::perf::BudgetVerdict;
 
 /// The comparison of a threshold, and of a relative budget (`perf::budget`, which takes all
 /// but `==`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
 pub enum Op {
+    #[strum(serialize = "<")]
     Lt,
+    #[strum(serialize = "<=")]
     Le,
+    #[strum(serialize = ">")]
     Gt,
+    #[strum(serialize = ">=")]
     Ge,
+    #[strum(serialize = "==")]
     Eq,
 }
 
@@ -35,13 +41,15 @@ impl Op {
         }
     }
     pub fn as_str(self) -> &'static str {
-        match self {
-            Op::Lt => "<",
-            Op::Le => "<=",
-            Op::Gt => ">",
-            Op::Ge => ">=",
-            Op::Eq => "==",
-        }
+        self.into()
+    }
+
+    /// The operator `text` starts with, and what follows it (trimmed). The two-character
+    /// operators are tried first, so `<=` is not read as `<`.
+    pub fn split_prefix(text: &str) -> Option<(Op, &str)> {
+        [Op::Le, Op::Ge, Op::Eq, Op::Lt, Op::Gt]
+            .into_iter()
+            .find_map(|op| text.strip_prefix(op.as_str()).map(|v| (op, v.trim())))
     }
 }
 
@@ -66,11 +74,12 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn as_str(self) -> &'static str {
+    /// As the report keeps it (`perf.compare.metrics[].verdict`, with `more_requests`).
+    pub fn kind(self) -> BudgetVerdict {
         match self {
-            Verdict::Pass => "pass",
-            Verdict::Fail => "fail",
-            Verdict::Inconclusive { .. } => "inconclusive",
+            Verdict::Pass => BudgetVerdict::Pass,
+            Verdict::Fail => BudgetVerdict::Fail,
+            Verdict::Inconclusive { .. } => BudgetVerdict::Inconclusive,
         }
     }
 }
@@ -98,9 +107,8 @@ impl Budget {
                 Stat::names()
             ))
         })?;
-        let (op, value) = [("<=", Op::Le), (">=", Op::Ge), ("<", Op::Lt), (">", Op::Gt)]
-            .iter()
-            .find_map(|(s, op)| rest.strip_prefix(s).map(|v| (*op, v.trim())))
+        let (op, value) = Op::split_prefix(rest)
+            .filter(|(op, _)| *op != Op::Eq)
             .ok_or_else(|| bad("expected <, <=, > or >= after \"change\""))?;
         let end = value
             .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '+' | '-')))
@@ -214,12 +222,28 @@ mod tests {
         for (text, want) in [
             ("p96 change < 10%", "unknown metric \"p96\""),
             ("p95 change ~ 10%", "expected <, <=, > or >="),
+            ("p95 change == 10%", "expected <, <=, > or >="),
             ("p95 change < ten%", "not a signed number"),
             ("p95 change < 10pp", "unit \"pp\" does not fit"),
             ("success_rate change > -1ms", "unit \"ms\" does not fit"),
         ] {
             let e = Budget::parse(text).unwrap_err().to_string();
             assert!(e.contains(want), "{text}: {e}");
+        }
+    }
+
+    /// A check's `limit` is written with these names.
+    #[test]
+    fn operators_are_spelled_as_the_report_writes_them() {
+        for (op, name) in [
+            (Op::Lt, "<"),
+            (Op::Le, "<="),
+            (Op::Gt, ">"),
+            (Op::Ge, ">="),
+            (Op::Eq, "=="),
+        ] {
+            assert_eq!(op.as_str(), name);
+            assert_eq!(Op::split_prefix(&format!("{name} 5")), Some((op, "5")));
         }
     }
 

@@ -7,7 +7,7 @@ use anyhow::{anyhow, Result};
 use strum::IntoEnumIterator;
 
 use crate::image::arch::Arch;
-use crate::model::perf::{Comparison, ComparisonKind, MetricChange, PerfReport};
+use crate::model::perf::{BudgetVerdict, Comparison, ComparisonKind, MetricChange, PerfReport};
 use crate::model::{Check, Status, Unit};
 
 use super::bootstrap::{self, Side, Stat, StatUnit};
@@ -99,7 +99,7 @@ pub fn compare(
             m.budget = Some(budget.to_string());
             if let Some([lo, hi]) = ci {
                 let v = budget.judge((lo, hi), n);
-                m.verdict = Some(v.as_str().into());
+                m.verdict = Some(v.kind());
                 if let Verdict::Inconclusive { more } = v {
                     m.more_requests = more;
                 }
@@ -173,9 +173,9 @@ pub fn checks(c: Option<&Comparison>, budgets: &[Budget]) -> Vec<Check> {
                 show(b, lo),
                 show(b, hi)
             );
-            let (status, detail) = match m.verdict.as_deref() {
-                Some("pass") => (Status::Pass, None),
-                Some("fail") => (
+            let (status, detail) = match m.verdict {
+                Some(BudgetVerdict::Pass) => (Status::Pass, None),
+                Some(BudgetVerdict::Fail) => (
                     Status::Fail,
                     Some(format!(
                         "budget {b}: the whole interval is past it (vs {shown})"
@@ -220,6 +220,7 @@ fn show(b: &Budget, v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::perf::Mode;
     use crate::perf::stats::{Sample, Stats};
 
     fn side(ms: impl Iterator<Item = u64>) -> (PerfReport, Reservoir) {
@@ -232,7 +233,7 @@ mod tests {
                 ..Default::default()
             });
         }
-        let p = crate::perf::summarize(&st, "t", "url", None, None, Arch::X86_64);
+        let p = crate::perf::summarize(&st, "t", Some(Mode::Url), None, None, Arch::X86_64);
         (p, st.samples.clone())
     }
 
@@ -263,7 +264,7 @@ mod tests {
             (p95.a - 28.0).abs() < 0.05 && (p95.b - 24.0).abs() < 0.05,
             "{p95:?}"
         );
-        assert_eq!(p95.verdict.as_deref(), Some("fail"));
+        assert_eq!(p95.verdict, Some(BudgetVerdict::Fail));
         let checks = checks(Some(&c), &budgets);
         let status: Vec<Status> = checks.iter().map(|c| c.status).collect();
         assert_eq!(status, [Status::Fail, Status::Pass, Status::Warn]);

@@ -283,19 +283,10 @@ async fn drive(targets: Vec<Arc<Load>>, plan: Plan, seed: u64) -> Result<Run> {
                 let mut timer = Timer::new(timeout);
                 let mut aborted = pin!(abort.wait());
                 listen(aborted.as_mut()).await;
-                let s = one(
-                    pin!(t.call_pooled()),
-                    &mut timer,
-                    &abort.fired,
-                    scheduled,
-                    until,
-                    deadline_at,
-                )
-                .await;
-                done.fetch_add(1, Ordering::Relaxed);
-                if !s.success {
-                    errors.fetch_add(1, Ordering::Relaxed);
-                }
+                let requests = Requests::new(&abort.fired, deadline_at, &done, &errors);
+                let s = requests
+                    .send(pin!(t.call_pooled()), &mut timer, scheduled, until)
+                    .await;
                 (side, s)
             });
             peak_in_flight = peak_in_flight.max(set.len() as u64);
@@ -329,6 +320,7 @@ async fn drive(targets: Vec<Arc<Load>>, plan: Plan, seed: u64) -> Result<Run> {
                 // then reads a flag instead of polling it.
                 let mut aborted = pin!(abort.wait());
                 listen(aborted.as_mut()).await;
+                let requests = Requests::new(&abort.fired, deadline_at, &done, &errors);
                 loop {
                     if stop.load(Ordering::Relaxed)
                         || plan.duration.is_some_and(|d| start.elapsed() >= d)
@@ -350,19 +342,8 @@ async fn drive(targets: Vec<Arc<Load>>, plan: Plan, seed: u64) -> Result<Run> {
                     let until =
                         (tokio::time::Instant::from_std(from) + plan.timeout).min(deadline_at);
                     // Pinned where it is built: a request's future is ~1 KB, not moved again.
-                    let s = one(
-                        pin!(targets[side].call(&mut slots[side])),
-                        &mut timer,
-                        &abort.fired,
-                        from,
-                        until,
-                        deadline_at,
-                    )
-                    .await;
-                    done.fetch_add(1, Ordering::Relaxed);
-                    if !s.success {
-                        errors.fetch_add(1, Ordering::Relaxed);
-                    }
+                    let call = pin!(targets[side].call(&mut slots[side]));
+                    let s = requests.send(call, &mut timer, from, until).await;
                     local[side].record(&s);
                 }
                 local
@@ -405,6 +386,47 @@ async fn listen(wait: Pin<&mut impl Future<Output = ()>>) {
         Poll::Ready(())
     })
     .await
+}
+
+/// What every request of a run stops by (a signal, the run's deadline) and is counted in (the
+/// progress line's figures), the same in both load models.
+struct Requests<'a> {
+    aborted: &'a AtomicBool,
+    deadline_at: tokio::time::Instant,
+    done: &'a AtomicU64,
+    errors: &'a AtomicU64,
+}
+
+impl<'a> Requests<'a> {
+    fn new(
+        aborted: &'a AtomicBool,
+        deadline_at: tokio::time::Instant,
+        done: &'a AtomicU64,
+        errors: &'a AtomicU64,
+    ) -> Self {
+        Requests {
+            aborted,
+            deadline_at,
+            done,
+            errors,
+        }
+    }
+
+    /// One request (see [`one`]), counted when it ends.
+    async fn send(
+        &self,
+        call: Pin<&mut impl Future<Output = Sample>>,
+        timer: &mut Timer,
+        from: Instant,
+        until: tokio::time::Instant,
+    ) -> Sample {
+        let s = one(call, timer, self.aborted, from, until, self.deadline_at).await;
+        self.done.fetch_add(1, Ordering::Relaxed);
+        if !s.success {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        s
+    }
 }
 
 /// One request, timed from `from` (its scheduled start in the open model), cut off at `until`

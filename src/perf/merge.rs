@@ -137,7 +137,7 @@ fn merge_side<'a>(
     let mut p = super::summarize(
         &total,
         &f.target,
-        &f.mode,
+        f.mode,
         None,
         requested_rate,
         Arch::X86_64,
@@ -161,7 +161,11 @@ fn merge_side<'a>(
     p.shard = Some(format!("merged {} shards", sides.len()));
     if let Some(n) = expect {
         p.shards = shard::rows(&sides, n, max_skew);
-        let ok = p.shards.iter().filter(|r| r.status != "missing").count();
+        let ok = p
+            .shards
+            .iter()
+            .filter(|r| r.status != shard::ShardStatus::Missing)
+            .count();
         p.shard = Some(format!("merged {ok} of {n} shards"));
     }
     Ok((p, total))

@@ -27,7 +27,7 @@ use crate::image::arch::Arch;
 use crate::model::{Check, Status, Unit};
 use stats::Stats;
 
-pub use crate::model::perf::{Latency, LoadModel, PerfReport};
+pub use crate::model::perf::{Latency, LoadModel, Mode, PerfReport};
 use threshold::Threshold;
 
 fn latency(h: &hdrhistogram::Histogram<u64>) -> Latency {
@@ -50,7 +50,7 @@ fn latency(h: &hdrhistogram::Histogram<u64>) -> Latency {
 pub fn summarize(
     stats: &Stats,
     target: &str,
-    mode: &str,
+    mode: Option<Mode>,
     run: Option<&driver::Run>,
     rate: Option<f64>,
     arch: Arch,
@@ -74,7 +74,7 @@ pub fn summarize(
         cold_start_rate: stats.cold_starts as f64 / n,
         missing_headers: stats.missing_headers.clone(),
         target: target.to_string(),
-        mode: mode.into(),
+        mode,
         model: run.map(|r| r.model),
         duration_s: elapsed,
         rps: if elapsed > 0.0 {
@@ -180,7 +180,7 @@ pub fn checks(
                 Some(format!(
                     "{} is not measured in {} mode",
                     t.metric.name(),
-                    p.mode
+                    p.mode_name()
                 )),
             ),
         };

@@ -9,7 +9,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::image::arch::Arch;
-use crate::model::perf::{ComparisonKind, PerfReport, PlanRecord};
+use crate::model::perf::{ComparisonKind, Mode, PerfReport, PlanRecord};
 use crate::model::{Check, Report, Status};
 
 use super::budget::Budget;
@@ -76,8 +76,7 @@ pub struct Plan {
     pub target: Target,
     /// What the report calls the target: the URL as given, or the Invoke API's URL.
     pub label: String,
-    /// "url" or "invoke".
-    pub mode: &'static str,
+    pub mode: Mode,
     /// This runner's share of the load.
     pub load: driver::Plan,
     pub thresholds: Vec<Threshold>,
@@ -276,9 +275,9 @@ impl Plan {
             (Some(_), _) => {
                 let (t, label) =
                     invoke(a.endpoint.as_deref(), a.qualifier.as_deref(), body.clone())?;
-                (t, label, "invoke")
+                (t, label, Mode::Invoke)
             }
-            (None, Some(u)) => (http("--url", u)?, u.clone(), "url"),
+            (None, Some(u)) => (http("--url", u)?, u.clone(), Mode::Url),
             (None, None) => {
                 bail!("nothing to drive: give --url or --function (or [perf] url in gate.toml)")
             }
@@ -344,7 +343,7 @@ impl Plan {
         let mut p = super::summarize(
             &run.stats,
             &self.label,
-            self.mode,
+            Some(self.mode),
             Some(&run),
             load.rate,
             self.arch,
@@ -366,7 +365,7 @@ impl Plan {
             let mut r = super::summarize(
                 b,
                 &reference_label,
-                self.mode,
+                Some(self.mode),
                 Some(&run),
                 load.rate,
                 self.arch,
@@ -506,7 +505,10 @@ mod tests {
         assert_eq!(p.load.timeout, DEFAULT_TIMEOUT);
         assert_eq!(p.load.deadline, DEFAULT_DEADLINE);
         assert_eq!(p.load.max_in_flight, driver::DEFAULT_MAX_IN_FLIGHT);
-        assert_eq!((p.mode, p.label.as_str()), ("url", "http://127.0.0.1:9/"));
+        assert_eq!(
+            (p.mode, p.label.as_str()),
+            (Mode::Url, "http://127.0.0.1:9/")
+        );
         assert_eq!(p.thresholds, threshold::defaults());
         assert!(p.runner.is_none() && p.record.is_none());
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{anyhow, bail, Result};
 
 use super::PerfReport;
-pub use crate::model::perf::{PlanRecord, ShardRow};
+pub use crate::model::perf::{PlanRecord, ShardRow, ShardStatus};
 use crate::model::{Check, Status};
 
 /// How late a shard may start, when the policy does not say (`[perf] max_start_skew`).
@@ -172,7 +172,7 @@ pub fn compatible(inputs: &[Input]) -> Result<Option<u64>> {
             continue;
         }
         if a.mode != b.mode {
-            return Err(differ("modes", &a.mode, &b.mode));
+            return Err(differ("modes", &a.mode_name(), &b.mode_name()));
         }
         if a.model != b.model {
             return Err(differ("load models", &a.model_name(), &b.model_name()));
@@ -202,7 +202,7 @@ pub fn rows(inputs: &[Input], expect: u64, max_skew: Duration) -> Vec<ShardRow> 
             let Some(i) = by_index.get(&index) else {
                 return ShardRow {
                     shard: shard.to_string(),
-                    status: "missing".into(),
+                    status: ShardStatus::Missing,
                     detail: Some("no result".into()),
                     ..Default::default()
                 };
@@ -214,23 +214,23 @@ pub fn rows(inputs: &[Input], expect: u64, max_skew: Duration) -> Vec<ShardRow> 
                 .and_then(|pl| pl.requests)
                 .is_some_and(|r| shard.share(r) == 0);
             let (status, detail) = if let Some(why) = &p.failed {
-                ("failed", Some(format!("could not start: {why}")))
+                (ShardStatus::Failed, Some(format!("could not start: {why}")))
             } else if p.requests == 0 && !planned_none {
-                ("failed", Some("sent no request".to_string()))
+                (ShardStatus::Failed, Some("sent no request".to_string()))
             } else if p.start_skew_ms.is_some_and(|s| s > bound_ms) {
                 (
-                    "late",
+                    ShardStatus::Late,
                     Some(format!(
                         "started {:.1} s late",
                         p.start_skew_ms.unwrap_or(0.0) / 1000.0
                     )),
                 )
             } else {
-                ("ok", None)
+                (ShardStatus::Ok, None)
             };
             ShardRow {
                 shard: shard.to_string(),
-                status: status.into(),
+                status,
                 runner: p.runner.clone(),
                 file: Some(i.file.clone()),
                 requests: p.requests,
@@ -248,34 +248,34 @@ pub fn rows(inputs: &[Input], expect: u64, max_skew: Duration) -> Vec<ShardRow> 
 /// The checks a distributed run adds: every shard present, every shard started, and none
 /// later than the bound.
 pub fn checks(rows: &[ShardRow], max_skew: Duration) -> Vec<Check> {
-    let named = |status: &str| -> Vec<String> {
+    let named = |status: ShardStatus| -> Vec<String> {
         rows.iter()
             .filter(|r| r.status == status)
             .map(|r| r.shard.clone())
             .collect()
     };
-    let count = |names: &[String], what: &str| Check {
-        name: format!("perf-shards-{what}"),
-        limit: 0.into(),
-        actual: names.len().into(),
-        status: if names.is_empty() {
-            Status::Pass
-        } else {
-            Status::Fail
-        },
-        unit: Some(crate::model::Unit::Count),
-        detail: (!names.is_empty())
-            .then(|| format!("shard {} of {} {what}", names.join(", "), rows.len(),)),
+    let count = |status: ShardStatus| {
+        let (names, what): (_, &str) = (named(status), status.into());
+        Check {
+            name: format!("perf-shards-{what}"),
+            limit: 0.into(),
+            actual: names.len().into(),
+            status: if names.is_empty() {
+                Status::Pass
+            } else {
+                Status::Fail
+            },
+            unit: Some(crate::model::Unit::Count),
+            detail: (!names.is_empty())
+                .then(|| format!("shard {} of {} {what}", names.join(", "), rows.len(),)),
+        }
     };
-    let mut out = vec![
-        count(&named("missing"), "missing"),
-        count(&named("failed"), "failed"),
-    ];
+    let mut out = vec![count(ShardStatus::Missing), count(ShardStatus::Failed)];
     let skews: Vec<f64> = rows.iter().filter_map(|r| r.start_skew_ms).collect();
     if !skews.is_empty() {
         let worst = skews.iter().copied().fold(f64::MIN, f64::max);
         let bound_ms = max_skew.as_secs_f64() * 1000.0;
-        let late = named("late");
+        let late = named(ShardStatus::Late);
         out.push(Check {
             name: "perf-start-skew".into(),
             limit: serde_json::json!(bound_ms),

@@ -47,16 +47,8 @@ impl Threshold {
         })?;
         let name = t[..op_at].trim();
         let rest = &t[op_at..];
-        let (op, value) = [
-            ("<=", Op::Le),
-            (">=", Op::Ge),
-            ("==", Op::Eq),
-            ("<", Op::Lt),
-            (">", Op::Gt),
-        ]
-        .iter()
-        .find_map(|(s, op)| rest.strip_prefix(s).map(|v| (*op, v.trim())))
-        .ok_or_else(|| anyhow::anyhow!("threshold {text:?}: unknown operator at {:?}", rest))?;
+        let (op, value) = Op::split_prefix(rest)
+            .ok_or_else(|| anyhow::anyhow!("threshold {text:?}: unknown operator at {:?}", rest))?;
         let Some(metric) = Metric::parse(name) else {
             bail!(
                 "threshold {text:?}: unknown metric {name:?} ({})",

@@ -21,7 +21,8 @@ use crate::rules::dive_ci::DiveCi;
 use crate::security::cfg::Ignore;
 
 /// Whose policy the gate obeys when there is a base to compare with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive)]
 pub enum PolicyFrom {
     /// The base commit's: the pull request cannot change what it is held to.
     #[default]
@@ -32,18 +33,14 @@ pub enum PolicyFrom {
 
 impl PolicyFrom {
     pub fn parse(s: &str) -> Result<PolicyFrom, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "base" => Ok(PolicyFrom::Base),
-            "head" => Ok(PolicyFrom::Head),
-            _ => Err(format!("{s:?}: expected base or head")),
-        }
+        s.trim()
+            .parse()
+            .map_err(|_| format!("{s:?}: expected base or head"))
     }
 
+    /// As `policy_changes.obeyed` writes it.
     fn as_str(self) -> &'static str {
-        match self {
-            PolicyFrom::Base => "base",
-            PolicyFrom::Head => "head",
-        }
+        self.into()
     }
 }
 
@@ -311,4 +308,23 @@ fn loosened(changes: &PolicyChanges, base: &Policy, path: &Path) -> Option<Findi
             .into(),
         references: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--policy-from` reads what `policy_changes.obeyed` writes, in any case.
+    #[test]
+    fn policy_from_reads_what_it_writes() {
+        for from in [PolicyFrom::Base, PolicyFrom::Head] {
+            assert_eq!(PolicyFrom::parse(from.as_str()), Ok(from));
+        }
+        assert_eq!(PolicyFrom::parse(" HEAD "), Ok(PolicyFrom::Head));
+        assert_eq!(
+            PolicyFrom::parse("main").unwrap_err(),
+            "\"main\": expected base or head"
+        );
+        assert_eq!(PolicyFrom::Base.as_str(), "base");
+    }
 }

@@ -5,7 +5,6 @@
 //! is re-exported here so callers above (the binary, the tests) keep one path for both.
 
 pub mod changes;
-pub mod deployed_md;
 pub mod deployed_rows;
 pub mod history;
 pub mod html;

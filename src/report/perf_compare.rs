@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use maud::{html, Markup};
 
-use crate::model::perf::{Comparison, ComparisonKind, MetricChange, PerfReport};
+use crate::model::perf::{BudgetVerdict, Comparison, ComparisonKind, MetricChange, PerfReport};
 
 /// A value in its unit: "212 ms", "99.5%", "$0.41".
 fn value(unit: &str, v: f64) -> String {
@@ -61,13 +61,13 @@ fn budget(m: &MetricChange, marks: bool) -> String {
         .strip_prefix("<= ")
         .or_else(|| limit.strip_prefix("< "))
         .unwrap_or(limit);
-    let (mark, word) = match m.verdict.as_deref() {
-        Some("pass") => ("✅", "pass"),
-        Some("fail") => ("❌", "FAIL"),
+    let (mark, word) = match m.verdict {
+        Some(BudgetVerdict::Pass) => ("✅", "pass"),
+        Some(BudgetVerdict::Fail) => ("❌", "FAIL"),
         _ => ("⚠️", "inconclusive"),
     };
-    let more = match (m.verdict.as_deref(), m.more_requests) {
-        (Some("pass" | "fail"), _) => String::new(),
+    let more = match (m.verdict, m.more_requests) {
+        (Some(BudgetVerdict::Pass | BudgetVerdict::Fail), _) => String::new(),
         (_, Some(n)) => format!(": inconclusive, need about {n} more requests"),
         (_, None) => ": inconclusive, the change sits at the budget".into(),
     };
@@ -90,6 +90,23 @@ fn line(m: &MetricChange, name: &str) -> String {
         value(&m.unit, m.a),
         value(&m.unit, m.b)
     )
+}
+
+/// Each metric as its name, its line and its budget (after a space in the comment, two in a
+/// terminal; empty without one), the strings from the report escaped by `escape`. `marks`:
+/// the budget's verdict as ✅/❌/⚠️ (the comment) or in words (a terminal).
+fn rows<'a>(
+    c: &'a Comparison,
+    name: &'a str,
+    marks: bool,
+    escape: impl Fn(&str) -> String + 'a,
+) -> impl Iterator<Item = (String, String, String)> + 'a {
+    let gap = if marks { " " } else { "  " };
+    c.metrics.iter().map(move |m| {
+        let b = escape(&budget(m, marks));
+        let b = if b.is_empty() { b } else { format!("{gap}{b}") };
+        (escape(&m.metric), line(m, name), b)
+    })
 }
 
 fn how(c: &Comparison, name: &str, requests: u64) -> String {
@@ -117,19 +134,8 @@ pub fn markdown(p: &PerfReport) -> String {
         "\n**Against {name}** ({})\n\n| metric | this run against {name} |\n|---|---|\n",
         how(c, &name, p.requests)
     );
-    for m in &c.metrics {
-        let b = super::markdown_escape::text(&budget(m, true));
-        let _ = writeln!(
-            s,
-            "| {} | {}{} |",
-            super::markdown_escape::text(&m.metric),
-            line(m, &name),
-            if b.is_empty() {
-                String::new()
-            } else {
-                format!(" {b}")
-            }
-        );
+    for (metric, line, budget) in rows(c, &name, true, super::markdown_escape::text) {
+        let _ = writeln!(s, "| {metric} | {line}{budget} |");
     }
     s
 }
@@ -148,19 +154,9 @@ pub fn text(p: &PerfReport) -> String {
         c.seed,
         c.resamples
     );
-    for m in &c.metrics {
-        let b = crate::term::escape(&budget(m, false)).into_owned();
-        let _ = writeln!(
-            s,
-            "         {:<17}{}{}",
-            crate::term::escape(&m.metric),
-            line(m, &name),
-            if b.is_empty() {
-                String::new()
-            } else {
-                format!("  {b}")
-            }
-        );
+    let escape = |t: &str| crate::term::escape(t).into_owned();
+    for (metric, line, budget) in rows(c, &name, false, escape) {
+        let _ = writeln!(s, "         {metric:<17}{line}{budget}");
     }
     s
 }
@@ -212,7 +208,7 @@ mod tests {
             diff: 32.0,
             diff_ci: Some([16.0, 48.0]),
             budget: Some("p95 change < +10%".into()),
-            verdict: Some("fail".into()),
+            verdict: Some(BudgetVerdict::Fail),
             more_requests: None,
         };
         assert_eq!(

@@ -1,10 +1,11 @@
 //! The parts of the perf section that say how the load itself went: requests dropped by the
 //! bound on requests in flight, a run cut short (deadline, Ctrl-C), and after `gate perf
-//! merge` a row per shard. Kept apart from markdown.rs and text.rs, which each call it once.
+//! merge` a row per shard. Kept apart from the Markdown and text renderers, which each call
+//! it once.
 
 use std::fmt::Write;
 
-use crate::model::perf::PerfReport;
+use crate::model::perf::{PerfReport, ShardStatus};
 
 /// A string from a shard's environment (the runner name) made safe for a terminal.
 fn plain(raw: &str) -> String {
@@ -66,10 +67,11 @@ pub fn markdown(p: &PerfReport) -> String {
         "\n| shard | runner | requests | req/s | errors | p95 | start skew | status |\n|---|---|---|---|---|---|---|---|"
     );
     for r in &p.shards {
-        let status = match r.status.as_str() {
-            "ok" => "✅ ok".to_string(),
+        let status = match r.status {
+            ShardStatus::Ok => "✅ ok".to_string(),
             other => format!(
-                "❌ {other}{}",
+                "❌ {}{}",
+                <&str>::from(other),
                 r.detail
                     .as_deref()
                     .map(|d| format!(": {}", text(d)))
@@ -127,7 +129,7 @@ pub fn text(p: &PerfReport) -> String {
             r.rps,
             r.p95_ms.map_or("–".into(), |v| format!("{v:.1}")),
             skew(r.start_skew_ms),
-            r.status,
+            <&str>::from(r.status),
             errors(&r.errors),
             r.detail
                 .as_deref()

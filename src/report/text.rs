@@ -11,7 +11,7 @@
 use std::fmt::Write;
 
 use super::words::{
-    check_figures, count, dive_efficiency, fix_after, index_line, visible_and_hidden,
+    check_figures, count, dive_efficiency, fix_after, index_line, listed, visible_and_hidden,
 };
 use super::{Report, Status};
 use crate::image::history::{cut, shorten};
@@ -174,16 +174,8 @@ fn security(r: &Report) -> Option<String> {
         out,
         "security {} ({}) from {} · {} fixable · {} suppressed{}",
         count(sec.findings.len() as u64, "finding", "findings"),
-        if counts.is_empty() {
-            "none".into()
-        } else {
-            counts.join(", ")
-        },
-        if sources.is_empty() {
-            "no reports".into()
-        } else {
-            sources.join(", ")
-        },
+        listed(&counts, "none"),
+        listed(&sources, "no reports"),
         sec.counts.fixable,
         sec.suppressed.len(),
         if sec.counts.new > 0 {
@@ -233,7 +225,7 @@ fn perf(r: &Report) -> Option<String> {
         out,
         "perf     {} ({} mode, {} model) · {} in {:.1} s · {:.0} req/s",
         escape(&cut(&p.target, 50)),
-        escape(&p.mode),
+        escape(p.mode_name()),
         escape(p.model_name()),
         count(p.requests, "request", "requests"),
         p.duration_s,

@@ -53,6 +53,18 @@ struct Figure {
     down: &'static str,
 }
 
+/// A figure in bytes, which grows and shrinks.
+const fn bytes(label: &'static str, value: fn(&HistoryEntry) -> Option<f64>) -> Figure {
+    Figure {
+        label,
+        value,
+        show: |v| format_size(v as u64),
+        change: |v| format_delta(v as i128),
+        up: "grew",
+        down: "shrank",
+    }
+}
+
 fn ms(v: f64) -> String {
     format!("{v:.0} ms")
 }
@@ -74,22 +86,8 @@ fn usd_delta(v: f64) -> String {
 }
 
 const FIGURES: &[Figure] = &[
-    Figure {
-        label: "image size",
-        value: |e| e.size_bytes.map(|b| b as f64),
-        show: |v| format_size(v as u64),
-        change: |v| format_delta(v as i128),
-        up: "grew",
-        down: "shrank",
-    },
-    Figure {
-        label: "compressed",
-        value: |e| e.compressed_bytes.map(|b| b as f64),
-        show: |v| format_size(v as u64),
-        change: |v| format_delta(v as i128),
-        up: "grew",
-        down: "shrank",
-    },
+    bytes("image size", |e| e.size_bytes.map(|b| b as f64)),
+    bytes("compressed", |e| e.compressed_bytes.map(|b| b as f64)),
     Figure {
         label: "packages",
         value: |e| e.packages.map(|n| n as f64),

@@ -83,6 +83,15 @@ pub fn check_figures(c: &Check, report: &Report) -> (String, String) {
     (limit, actual)
 }
 
+/// "a, b, c", or `none` for an empty list: a count's parts, the reports read.
+pub fn listed(items: &[String], none: &str) -> String {
+    if items.is_empty() {
+        none.to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
 /// A finding's fix without its opening "in layer 4 `…`: " when the message already names
 /// that layer and command: the renderers show both side by side.
 pub fn fix_after<'a>(message: &str, fix: &'a str) -> &'a str {

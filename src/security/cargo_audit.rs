@@ -9,7 +9,7 @@ use std::io::Read;
 use anyhow::Result;
 use serde::Deserialize;
 
-use super::{ParseOptions, Parsed, SecurityFinding, Severity};
+use super::{FindingKind, ParseOptions, Parsed, SecurityFinding, Severity};
 
 pub fn detect(head: &str) -> bool {
     head.contains("\"vulnerabilities\"")
@@ -78,7 +78,7 @@ fn finding(
     a: Advisory,
     p: Package,
     v: Option<Versions>,
-    kind: &str,
+    kind: FindingKind,
     severity: Severity,
     note: Option<String>,
 ) -> SecurityFinding {
@@ -90,7 +90,7 @@ fn finding(
         id: a.id,
         aliases: a.aliases,
         source: vec!["cargo-audit".into()],
-        kind: kind.into(),
+        kind: Some(kind),
         severity,
         package: p.name,
         installed: p.version,
@@ -114,7 +114,7 @@ pub fn parse(r: &mut dyn Read, opts: &ParseOptions) -> Result<Parsed> {
             e.advisory,
             e.package,
             e.versions,
-            "vulnerability",
+            FindingKind::Vulnerability,
             severity,
             note,
         ));
@@ -126,7 +126,7 @@ pub fn parse(r: &mut dyn Read, opts: &ParseOptions) -> Result<Parsed> {
                 out.findings.push(SecurityFinding {
                     id: format!("{}-{}", w.kind, w.package.name),
                     source: vec!["cargo-audit".into()],
-                    kind: "advisory".into(),
+                    kind: Some(FindingKind::Advisory),
                     severity: Severity::Low,
                     title: format!("{} {} is {}", w.package.name, w.package.version, w.kind),
                     package: w.package.name,
@@ -144,7 +144,7 @@ pub fn parse(r: &mut dyn Read, opts: &ParseOptions) -> Result<Parsed> {
                 a,
                 w.package,
                 w.versions,
-                "advisory",
+                FindingKind::Advisory,
                 sev,
                 Some(format!("cargo-audit warning: {kind}")),
             ));

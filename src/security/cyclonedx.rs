@@ -11,7 +11,7 @@ use std::io::Read;
 use anyhow::Result;
 use serde::Deserialize;
 
-use super::{Inventory, ParseOptions, Parsed, SecurityFinding, Severity};
+use super::{FindingKind, Inventory, ParseOptions, Parsed, SecurityFinding, Severity};
 
 pub fn detect(head: &str) -> bool {
     head.contains("\"bomFormat\"") && head.contains("CycloneDX")
@@ -221,14 +221,7 @@ pub fn parse(r: &mut dyn Read, _opts: &ParseOptions) -> Result<Parsed> {
                 format!("VEX {state}: {why}")
             })
         });
-        let title = v
-            .description
-            .lines()
-            .next()
-            .unwrap_or("")
-            .chars()
-            .take(200)
-            .collect::<String>();
+        let title = super::title(&v.description);
         let fixed_from_rec = v
             .recommendation
             .rsplit_once("to version ")
@@ -242,7 +235,7 @@ pub fn parse(r: &mut dyn Read, _opts: &ParseOptions) -> Result<Parsed> {
             id: v.id.clone(),
             aliases: aliases.clone(),
             source: vec![tool.clone()],
-            kind: "vulnerability".into(),
+            kind: Some(FindingKind::Vulnerability),
             severity,
             package: pkg,
             installed: ver,

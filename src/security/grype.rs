@@ -6,7 +6,7 @@ use std::io::Read;
 use anyhow::Result;
 use serde::Deserialize;
 
-use super::{ParseOptions, Parsed, SecurityFinding, Severity};
+use super::{FindingKind, ParseOptions, Parsed, SecurityFinding, Severity};
 
 pub fn detect(head: &str) -> bool {
     head.contains("\"matches\"")
@@ -93,20 +93,12 @@ pub fn parse(r: &mut dyn Read, _opts: &ParseOptions) -> Result<Parsed> {
                 .collect(),
             id: v.id,
             source: vec!["grype".into()],
-            kind: "vulnerability".into(),
+            kind: Some(FindingKind::Vulnerability),
             severity: Severity::from_scanner(&v.severity),
             package: m.artifact.name,
             installed: m.artifact.version,
             fixed,
-            title: v
-                .description
-                .unwrap_or_default()
-                .lines()
-                .next()
-                .unwrap_or("")
-                .chars()
-                .take(200)
-                .collect(),
+            title: super::title(&v.description.unwrap_or_default()),
             location: m
                 .artifact
                 .locations

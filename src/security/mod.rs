@@ -21,8 +21,8 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Result};
 
 pub use crate::model::security::{
-    BySeverity, Counts, FindingStatus, Inventory, SecurityFinding, SecurityReport, Severity,
-    SourceFile,
+    BySeverity, Counts, FindingKind, FindingStatus, Inventory, SecurityFinding, SecurityReport,
+    Severity, SourceFile,
 };
 
 /// What one scanner file said.
@@ -84,6 +84,17 @@ pub const FORMATS: &[Format] = &[
         parse: cargo_audit::parse,
     },
 ];
+
+/// A scanner's description as a finding's title: its first line, at most 200 characters.
+pub(crate) fn title(description: &str) -> String {
+    description
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect()
+}
 
 /// How much of a file is looked at to tell its format: enough for every format's first keys.
 const SNIFF_BYTES: usize = 64 * 1024;
@@ -293,7 +304,7 @@ mod tests {
             id: id.into(),
             aliases: aliases.iter().map(|s| s.to_string()).collect(),
             source: vec![tool.into()],
-            kind: "vulnerability".into(),
+            kind: Some(FindingKind::Vulnerability),
             severity: sev,
             package: "smallvec".into(),
             installed: "1.6.0".into(),

@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::{anyhow, Result};
 
 use super::cfg::{Expiry, Ignore, SecurityConfig};
-use super::{count, SecurityFinding, SecurityReport, Severity};
+use super::{count, FindingKind, SecurityFinding, SecurityReport, Severity};
 use crate::model::{Check, Report, Status};
 
 /// Reads a .trivyignore: one id per line, `#` comments, optional `exp:YYYY-MM-DD`.
@@ -179,7 +179,9 @@ pub fn apply(
         .findings
         .iter()
         .filter(|f| {
-            f.kind != "secret" && f.severity >= cfg.fail_on && f.severity != Severity::Unknown
+            f.kind != Some(FindingKind::Secret)
+                && f.severity >= cfg.fail_on
+                && f.severity != Severity::Unknown
         })
         .filter(counts_toward_gate)
         .collect();
@@ -222,7 +224,7 @@ pub fn apply(
     let secrets: Vec<&SecurityFinding> = report
         .findings
         .iter()
-        .filter(|f| f.kind == "secret")
+        .filter(|f| f.kind == Some(FindingKind::Secret))
         .filter(counts_toward_gate)
         .collect();
     if cfg.secrets || !secrets.is_empty() {
@@ -262,7 +264,7 @@ mod tests {
         SecurityFinding {
             id: id.into(),
             source: vec!["trivy".into()],
-            kind: "vulnerability".into(),
+            kind: Some(FindingKind::Vulnerability),
             severity: sev,
             package: "openssl".into(),
             installed: "1.0".into(),
@@ -439,7 +441,7 @@ mod tests {
     #[test]
     fn any_secret_fails_by_default() {
         let mut s = f("aws-access-key-id", Severity::Critical, "");
-        s.kind = "secret".into();
+        s.kind = Some(FindingKind::Secret);
         s.location = "/app/secret.env".into();
         let mut r = report(vec![s]);
         let checks = apply(&mut r, &SecurityConfig::default(), &[], None, today());

@@ -8,7 +8,7 @@ use std::io::Read;
 use anyhow::Result;
 use serde::Deserialize;
 
-use super::{ParseOptions, Parsed, SecurityFinding, Severity};
+use super::{FindingKind, ParseOptions, Parsed, SecurityFinding, Severity};
 
 pub fn detect(head: &str) -> bool {
     head.contains("\"runs\"") && (head.contains("sarif") || head.contains("\"2.1.0\""))
@@ -192,15 +192,9 @@ pub fn parse(r: &mut dyn Read, _opts: &ParseOptions) -> Result<Parsed> {
             let f = SecurityFinding {
                 id,
                 source: vec![tool.clone()],
-                kind: "code".into(),
+                kind: Some(FindingKind::Code),
                 severity,
-                title: title
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .chars()
-                    .take(200)
-                    .collect(),
+                title: super::title(&title),
                 location,
                 link: rule.and_then(|r| r.help_uri.clone()).unwrap_or_default(),
                 suppressed: (!res.suppressions.is_empty())

@@ -11,7 +11,7 @@ use anyhow::Result;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use super::{ParseOptions, Parsed, SecurityFinding, Severity};
+use super::{FindingKind, ParseOptions, Parsed, SecurityFinding, Severity};
 
 pub fn detect(head: &str) -> bool {
     head.contains("\"SchemaVersion\"")
@@ -125,7 +125,7 @@ fn vuln(v: Vuln) -> SecurityFinding {
             .collect(),
         id: v.vulnerability_id,
         source: vec!["trivy".into()],
-        kind: "vulnerability".into(),
+        kind: Some(FindingKind::Vulnerability),
         severity: Severity::from_scanner(&v.severity),
         package: v.pkg_name,
         installed: v.installed_version,
@@ -142,7 +142,7 @@ pub fn parse(r: &mut dyn Read, _opts: &ParseOptions) -> Result<Parsed> {
     // at a time, so a 400 MB report never sits in memory; only the findings kept do.
     let mut out = Parsed::default();
     let mut de = serde_json::Deserializer::from_reader(r);
-    let found = de::DeserializeSeed::deserialize(ReportSeed(&mut out), &mut de)?;
+    let found = de::DeserializeSeed::deserialize(OrNull(ReportSeed(&mut out)), &mut de)?;
     de.end()?;
     if !found {
         anyhow::bail!("the report is null");
@@ -150,14 +150,47 @@ pub fn parse(r: &mut dyn Read, _opts: &ParseOptions) -> Result<Parsed> {
     Ok(out)
 }
 
+/// `null`, read as the seed's default value, or what the seed reads: Trivy writes `null` for
+/// an empty list, and a document may be `null` too.
+struct OrNull<S>(S);
+
+impl<'de, S: de::DeserializeSeed<'de>> de::DeserializeSeed<'de> for OrNull<S>
+where
+    S::Value: Default,
+{
+    type Value = S::Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de, S: de::DeserializeSeed<'de>> Visitor<'de> for OrNull<S>
+where
+    S::Value: Default,
+{
+    type Value = S::Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("null or a value")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<S::Value, E> {
+        Ok(S::Value::default())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<S::Value, E> {
+        Ok(S::Value::default())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
+        self.0.deserialize(d)
+    }
+}
+
 /// The top-level object: `SchemaVersion` checked, `Results` streamed, the rest skipped.
-/// Yields false for a `null` document.
+/// Yields true (a `null` document, under `OrNull`, false).
 struct ReportSeed<'a>(&'a mut Parsed);
 
 impl<'de> de::DeserializeSeed<'de> for ReportSeed<'_> {
     type Value = bool;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_option(self)
+        d.deserialize_map(self)
     }
 }
 
@@ -165,15 +198,6 @@ impl<'de> Visitor<'de> for ReportSeed<'_> {
     type Value = bool;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a Trivy JSON report (an object with SchemaVersion and Results)")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_map(self)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
         while let Some(key) = map.next_key::<String>()? {
@@ -187,7 +211,7 @@ impl<'de> Visitor<'de> for ReportSeed<'_> {
                         }
                     }
                 }
-                "Results" => map.next_value_seed(ResultsSeed(&mut *self.0))?,
+                "Results" => map.next_value_seed(OrNull(ResultsSeed(&mut *self.0)))?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -203,7 +227,7 @@ struct ResultsSeed<'a>(&'a mut Parsed);
 impl<'de> de::DeserializeSeed<'de> for ResultsSeed<'_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_option(self)
+        d.deserialize_seq(self)
     }
 }
 
@@ -211,15 +235,6 @@ impl<'de> Visitor<'de> for ResultsSeed<'_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an array of results")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while seq.next_element_seed(ResultSeed(&mut *self.0))?.is_some() {}
@@ -288,14 +303,14 @@ impl<'de> Visitor<'de> for ResultSeed<'_> {
 /// An array (or null) whose items are handed to a closure one at a time.
 struct Each<T, F>(F, PhantomData<T>);
 
-fn each<T, F: FnMut(T)>(f: F) -> Each<T, F> {
-    Each(f, PhantomData)
+fn each<T, F: FnMut(T)>(f: F) -> OrNull<Each<T, F>> {
+    OrNull(Each(f, PhantomData))
 }
 
 impl<'de, T: Deserialize<'de>, F: FnMut(T)> de::DeserializeSeed<'de> for Each<T, F> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_option(self)
+        d.deserialize_seq(self)
     }
 }
 
@@ -303,15 +318,6 @@ impl<'de, T: Deserialize<'de>, F: FnMut(T)> Visitor<'de> for Each<T, F> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an array")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
     }
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         while let Some(item) = seq.next_element::<T>()? {
@@ -343,7 +349,7 @@ fn misconf(m: Misconf) -> Option<SecurityFinding> {
         id,
         aliases,
         source: vec!["trivy".into()],
-        kind: "misconfiguration".into(),
+        kind: Some(FindingKind::Misconfiguration),
         severity: Severity::from_scanner(&m.severity),
         title: if m.resolution.is_empty() {
             m.title
@@ -359,7 +365,7 @@ fn secret(s: Secret) -> SecurityFinding {
     SecurityFinding {
         id: s.rule_id,
         source: vec!["trivy".into()],
-        kind: "secret".into(),
+        kind: Some(FindingKind::Secret),
         severity: Severity::from_scanner(&s.severity),
         title: s.title,
         location: s.start_line.map(|l| format!(":{l}")).unwrap_or_default(),
@@ -372,7 +378,7 @@ fn license(l: License) -> SecurityFinding {
     SecurityFinding {
         id: l.name.clone(),
         source: vec!["trivy".into()],
-        kind: "license".into(),
+        kind: Some(FindingKind::License),
         severity: Severity::from_scanner(&l.severity),
         package: l.pkg_name,
         title: format!("license {} ({})", l.name, l.category),

@@ -18,8 +18,8 @@ const STEP_MB: u64 = 64;
 
 fn check(ctx: &Ctx) -> Outcome {
     let Some(used) = ctx.perf.and_then(|p| p.max_memory_used_mb) else {
-        let why = match ctx.perf.map(|p| p.mode.as_str()) {
-            Some("invoke") => "the Invoke API sent no REPORT line (Lambda puts Max Memory Used in the log tail of each call; this endpoint did not)",
+        let why = match ctx.perf.map(|p| p.mode) {
+            Some(Some(crate::model::perf::Mode::Invoke)) => "the Invoke API sent no REPORT line (Lambda puts Max Memory Used in the log tail of each call; this endpoint did not)",
             Some(_) => "a URL run has no REPORT lines: Max Memory Used comes from gate perf --function (the Invoke API)",
             None => "no load test in this run",
         };

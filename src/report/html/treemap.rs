@@ -61,53 +61,44 @@ pub fn squarify(sizes: &[f64], r: Rect) -> Vec<Rect> {
         }
         let last_row = end == areas.len();
         let row: f64 = areas[start..end].iter().sum();
-        if rest.w >= rest.h {
-            // A column on the left.
-            let cw = if last_row { rest.w } else { row / rest.h };
-            let mut y = rest.y;
-            for k in start..end {
-                let h = if k + 1 == end {
-                    rest.y + rest.h - y
-                } else {
-                    areas[k] / cw
-                };
-                out[order[k]] = Rect {
-                    x: rest.x,
-                    y,
-                    w: cw,
-                    h,
-                };
-                y += h;
+        // A column on the left of a wide rectangle, a row along the top of a tall one: the
+        // row is the column of the rectangle turned on its diagonal, so one piece of code
+        // lays both (the same arithmetic, on swapped coordinates).
+        let tall = rest.w < rest.h;
+        let turn = move |r: Rect| {
+            if !tall {
+                r
+            } else {
+                Rect {
+                    x: r.y,
+                    y: r.x,
+                    w: r.h,
+                    h: r.w,
+                }
             }
-            rest = Rect {
-                x: rest.x + cw,
-                w: rest.w - cw,
-                ..rest
+        };
+        let wide = turn(rest);
+        let cw = if last_row { wide.w } else { row / wide.h };
+        let mut y = wide.y;
+        for k in start..end {
+            let h = if k + 1 == end {
+                wide.y + wide.h - y
+            } else {
+                areas[k] / cw
             };
-        } else {
-            // A row along the top.
-            let rh = if last_row { rest.h } else { row / rest.w };
-            let mut x = rest.x;
-            for k in start..end {
-                let w = if k + 1 == end {
-                    rest.x + rest.w - x
-                } else {
-                    areas[k] / rh
-                };
-                out[order[k]] = Rect {
-                    x,
-                    y: rest.y,
-                    w,
-                    h: rh,
-                };
-                x += w;
-            }
-            rest = Rect {
-                y: rest.y + rh,
-                h: rest.h - rh,
-                ..rest
-            };
+            out[order[k]] = turn(Rect {
+                x: wide.x,
+                y,
+                w: cw,
+                h,
+            });
+            y += h;
         }
+        rest = turn(Rect {
+            x: wide.x + cw,
+            w: wide.w - cw,
+            ..wide
+        });
         start = end;
     }
     out

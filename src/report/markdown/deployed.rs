@@ -6,9 +6,9 @@
 
 use std::fmt::Write;
 
-use super::deployed_rows::{rows, Cell, Piece, Status};
-use super::markdown_escape::{code, text};
-use super::Report;
+use super::super::deployed_rows::{rows, Cell, Piece, Status};
+use super::super::markdown_escape::{code, text};
+use super::super::Report;
 use crate::model::{DeployedFunction, Family, RuleId};
 use crate::units::human_ms;
 
