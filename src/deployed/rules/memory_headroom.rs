@@ -107,7 +107,7 @@ mod rule_tests {
             check(&invoke.ctx()),
             &["the Invoke API sent no REPORT line"],
         );
-        let url = Given::function().with_perf(|p| p.mode = "url".into());
+        let url = Given::function().with_perf(|p| p.mode = Some(crate::model::perf::Mode::Url));
         assert_unknown(check(&url.ctx()), &["a URL run has no REPORT lines"]);
     }
 

@@ -61,7 +61,7 @@ impl Given {
         self.perf = Some(PerfReport {
             requests: 100,
             success_rate: 1.0,
-            mode: "invoke".into(),
+            mode: Some(crate::model::perf::Mode::Invoke),
             latency_ms: Latency {
                 p99: p99_ms,
                 max: max_ms,
