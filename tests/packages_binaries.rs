@@ -119,6 +119,56 @@ fn cargo_inventory_is_the_dep_v0_section_and_the_lock_file() {
     assert_eq!(root["purl"], "pkg:cargo/gate-rust-fixture@0.1.0");
 }
 
+/// A reader that hands out at most `.1` bytes per read, as a layer's tar reader may.
+struct Chunked<'a>(&'a [u8], usize);
+
+impl Read for Chunked<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.len().min(self.1).min(buf.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+/// The layer walk streams each ELF executable by (`binary::stream`), keeping only a few
+/// ranges of it: what it says is what the whole file says, on every binary built here, read in
+/// chunks of odd sizes so that every matcher's carry-over across a boundary is exercised.
+#[test]
+fn the_streamed_record_is_the_whole_files_record() {
+    use lambda_gate::packages::binary;
+    let names = [
+        "rust-auditable",
+        "rust-stripped",
+        "go-uuid",
+        "elf-other",
+        "rust-big",
+        "go-big",
+    ];
+    let mut seen = 0;
+    for name in names {
+        let Some(path) = built(name) else { continue };
+        let data = std::fs::read(&path).unwrap();
+        let whole = binary::record(&data);
+        let (head, rest) = data.split_at(binary::SNIFF);
+        let small = data.len() < 4 << 20;
+        let chunks: &[usize] = if small {
+            &[1, 7, 4096, 65_536 + 13]
+        } else {
+            &[7, 4096, 65_536 + 13]
+        };
+        for &chunk in chunks {
+            let streamed =
+                binary::read(head, data.len() as u64, &mut Chunked(rest, chunk)).unwrap();
+            assert_eq!(streamed, whole, "{name}, chunks of {chunk}");
+        }
+        seen += 1;
+    }
+    if seen > 0 {
+        assert_eq!(seen, names.len(), "some binaries were not built");
+    }
+}
+
 #[test]
 fn cargo_audit_counts_the_same_crates() {
     if !support::require_tools(&["cargo-audit"]) {
