@@ -60,6 +60,14 @@ pub struct Package {
     /// `/var/task/requests-2.32.3.dist-info/METADATA`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub location: String,
+    /// Where a crate came from when not crates.io (`git`, `local`, `registry`, as
+    /// cargo-auditable records it); absent for crates.io's and every other ecosystem's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Only a build dependency (a build script's or a proc-macro's): compiled into the build,
+    /// not into the binary that runs. Present only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub build_only: bool,
 }
 
 /// What changed against the baseline report: the software, and where the bytes went.

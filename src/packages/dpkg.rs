@@ -168,6 +168,8 @@ fn found(r: Record, db: &str, files: Vec<String>, os: &OsRelease) -> Found {
         license: None,
         db: db.to_string(),
         files,
+        source: None,
+        build_only: false,
     }
 }
 

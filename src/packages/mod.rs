@@ -53,6 +53,10 @@ pub struct Found {
     pub db: String,
     /// The package's files as its database lists them, normalized, no leading `/`.
     pub files: Vec<String>,
+    /// [`Package::source`](crate::model::Package::source).
+    pub source: Option<String>,
+    /// [`Package::build_only`](crate::model::Package::build_only).
+    pub build_only: bool,
 }
 
 /// A reader of one kind of package database.
@@ -224,6 +228,8 @@ fn read_all(files: &Files, skipped: &[String]) -> Inventory {
                 layer,
                 license: f.license,
                 location: format!("/{}", f.db),
+                source: f.source,
+                build_only: f.build_only,
             });
         }
     }
