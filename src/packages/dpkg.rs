@@ -252,24 +252,7 @@ mod tests {
             (STATUS, status.as_bytes()),
             ("var/lib/dpkg/info/a.list", list.as_bytes()),
         ];
-        let mut fs = Fs::new();
-        fs.apply_layer(
-            0,
-            files
-                .iter()
-                .map(|(p, d)| {
-                    Change::Add(Entry {
-                        path: p.to_string(),
-                        kind: Kind::File,
-                        size: d.len() as u64,
-                        mode: 0o644,
-                        uid: 0,
-                        gid: 0,
-                        link: None,
-                    })
-                })
-                .collect(),
-        );
+        let fs = super::super::one_layer(&files);
         let files = Files::from_captures(&fs, files.iter().map(|(p, d)| (0, *p, *d)));
         let mut notes = Vec::new();
         let found = Dpkg.read(&files, &OsRelease::default(), &mut notes);
