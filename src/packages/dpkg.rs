@@ -176,7 +176,7 @@ fn found(r: Record, db: &str, files: Vec<String>, os: &OsRelease) -> Found {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::image::layer::{Change, Entry, Kind};
+    use crate::image::layer::Change;
     use crate::image::overlay::Fs;
 
     #[test]
@@ -192,17 +192,7 @@ mod tests {
             .iter()
             .map(|(p, d)| (p.to_string(), d.len() as u64))
             .chain([("usr/lib/x86_64-linux-gnu/libssl.so.3".to_string(), 700)])
-            .map(|(path, size)| {
-                Change::Add(Entry {
-                    path,
-                    kind: Kind::File,
-                    size,
-                    mode: 0o644,
-                    uid: 0,
-                    gid: 0,
-                    link: None,
-                })
-            })
+            .map(|(path, size)| crate::image::overlay::test_file(&path, size))
             .collect();
         fs.apply_layer(0, std::mem::take(&mut adds));
         let files = Files::from_captures(&fs, files.iter().map(|(p, d)| (0, *p, *d)));
