@@ -119,6 +119,56 @@ fn cargo_inventory_is_the_dep_v0_section_and_the_lock_file() {
     assert_eq!(root["purl"], "pkg:cargo/gate-rust-fixture@0.1.0");
 }
 
+/// A reader that hands out at most `.1` bytes per read, as a layer's tar reader may.
+struct Chunked<'a>(&'a [u8], usize);
+
+impl Read for Chunked<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.len().min(self.1).min(buf.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+/// The layer walk streams each ELF executable by (`binary::stream`), keeping only a few
+/// ranges of it: what it says is what the whole file says, on every binary built here, read in
+/// chunks of odd sizes so that every matcher's carry-over across a boundary is exercised.
+#[test]
+fn the_streamed_record_is_the_whole_files_record() {
+    use lambda_gate::packages::binary;
+    let names = [
+        "rust-auditable",
+        "rust-stripped",
+        "go-uuid",
+        "elf-other",
+        "rust-big",
+        "go-big",
+    ];
+    let mut seen = 0;
+    for name in names {
+        let Some(path) = built(name) else { continue };
+        let data = std::fs::read(&path).unwrap();
+        let whole = binary::record(&data);
+        let (head, rest) = data.split_at(binary::SNIFF);
+        let small = data.len() < 4 << 20;
+        let chunks: &[usize] = if small {
+            &[1, 7, 4096, 65_536 + 13]
+        } else {
+            &[7, 4096, 65_536 + 13]
+        };
+        for &chunk in chunks {
+            let streamed =
+                binary::read(head, data.len() as u64, &mut Chunked(rest, chunk)).unwrap();
+            assert_eq!(streamed, whole, "{name}, chunks of {chunk}");
+        }
+        seen += 1;
+    }
+    if seen > 0 {
+        assert_eq!(seen, names.len(), "some binaries were not built");
+    }
+}
+
 #[test]
 fn cargo_audit_counts_the_same_crates() {
     if !support::require_tools(&["cargo-audit"]) {
@@ -522,4 +572,170 @@ warn = [{ name = "github.com/google/*", ecosystem = "golang", reason = "use the 
     };
     assert_eq!(by_rule("package-denied"), ["/var/runtime/bootstrap"]);
     assert_eq!(by_rule("package-warned"), ["/opt/go/uuid"]);
+}
+
+/// A docker-archive of one layer holding `files` (path, bytes) with mode 755, built here.
+fn docker_archive(dir: &Path, files: &[(&str, &[u8])]) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let mut layer = tar::Builder::new(Vec::new());
+    for (path, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o755);
+        h.set_entry_type(tar::EntryType::Regular);
+        layer.append_data(&mut h, path, *data).unwrap();
+    }
+    let layer = layer.into_inner().unwrap();
+    let diff_id = format!("sha256:{}", hex::encode(Sha256::digest(&layer)));
+    let config = serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {"Entrypoint": ["/var/runtime/bootstrap"]},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+    })
+    .to_string();
+    let manifest = serde_json::json!([{
+        "Config": "config.json",
+        "RepoTags": ["gate-binaries/local:latest"],
+        "Layers": ["layer.tar"],
+    }])
+    .to_string();
+    let out = dir.join("image.tar");
+    let mut b = tar::Builder::new(std::fs::File::create(&out).unwrap());
+    for (name, data) in [
+        ("layer.tar", &layer[..]),
+        ("config.json", config.as_bytes()),
+        ("manifest.json", manifest.as_bytes()),
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, name, data).unwrap();
+    }
+    b.finish().unwrap();
+    out
+}
+
+/// A path dependency named and versioned like a crates.io crate with an advisory (`time`
+/// 0.1.43, RUSTSEC-2020-0071) is not that crate: `cargo audit bin` leaves it out (its binary
+/// scan gives a non-crates.io source no registry, and the report skips it), and so does the
+/// gate, which lists it with `source: local`; the crates.io crate beside it (smallvec 1.6.0)
+/// is still reported by both. Built here with `cargo auditable build`, offline, from
+/// tests/data/binaries/rust-local (smallvec from the local cargo cache, as
+/// scripts/tools/80-binaries.sh builds the other fixture).
+#[test]
+fn a_path_dependency_named_like_a_vulnerable_crate_is_not_audited() {
+    if !support::require_tools(&["cargo-auditable", "cargo-audit"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/binaries/rust-local");
+    run(Command::new("cargo")
+        .args([
+            "auditable",
+            "build",
+            "--release",
+            "--offline",
+            "--locked",
+            "--quiet",
+        ])
+        .current_dir(&src)
+        .env("CARGO_TARGET_DIR", dir.path().join("target")));
+    let bin = dir.path().join("target/release/gate-rust-local-fixture");
+    let db = support::fixtures().join("advisory-db");
+    let out = Command::new("cargo-audit")
+        .arg("audit")
+        .arg("--db")
+        .arg(&db)
+        .args(["--no-fetch", "--json", "bin"])
+        .arg(&bin)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let audit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let theirs: BTreeSet<(String, String)> = audit["vulnerabilities"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["advisory"]["id"].as_str().unwrap().to_string(),
+                v["package"]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(theirs.contains(&("RUSTSEC-2021-0003".into(), "smallvec".into())));
+    assert!(theirs.iter().all(|(_, p)| p != "time"), "{theirs:?}");
+
+    let tar = docker_archive(
+        dir.path(),
+        &[("var/runtime/bootstrap", &std::fs::read(&bin).unwrap())],
+    );
+    let (code, r) = gate_json(&["check", s(&tar), "--rustsec-db", s(&db)]);
+    assert!(code < 2, "{r}");
+    let pkg = |name: &str| {
+        r["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} in {}", r["packages"]))
+    };
+    assert_eq!(pkg("time")["version"], "0.1.43");
+    assert_eq!(pkg("time")["source"], "local");
+    assert!(
+        pkg("smallvec").get("source").is_none(),
+        "crates.io: no source"
+    );
+    let ours: BTreeSet<(String, String)> = r["security"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["package"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(ours, theirs);
+}
+
+/// The build-only crates (`kind: build` in `.dep-v0`: cc and the libc it pulls in) are marked
+/// so in `packages[]` and have CycloneDX scope `excluded` in the SBOM; the others carry
+/// neither, so their JSON is as it was.
+#[test]
+fn build_only_crates_are_marked_in_the_inventory_and_the_sbom() {
+    let Some(tar) = built("binaries.tar") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let bom = dir.path().join("bom.json");
+    let (code, r) = gate_json(&["check", s(&tar), "--sbom-output", s(&bom)]);
+    assert!(code < 2, "{r}");
+    let build_only: BTreeSet<&str> = r["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["build_only"] == true)
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(build_only, BTreeSet::from(["cc", "libc"]));
+    for p in r["packages"].as_array().unwrap() {
+        assert!(
+            p["build_only"] == true || p.get("build_only").is_none(),
+            "{p}"
+        );
+    }
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&bom).unwrap()).unwrap();
+    let excluded: BTreeSet<&str> = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["scope"] == "excluded")
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(excluded, build_only);
 }

@@ -42,6 +42,8 @@ fn pkg(eco: &str, name: &str, version: &str, purl: &str, location: &str) -> Pack
         layer: Some(1),
         license: Some("MIT".into()),
         location: location.into(),
+        source: None,
+        build_only: false,
     }
 }
 

@@ -49,6 +49,8 @@ fn packages() -> Vec<Package> {
             layer: None,
             license: None,
             location: BINARY.into(),
+            source: None,
+            build_only: false,
         })
         .collect()
 }
@@ -448,4 +450,62 @@ fn an_image_without_crates_is_audited_over_none() {
     let c = support::check(&r, "rustsec-audit");
     assert_eq!(c["status"], "pass");
     assert!(c["detail"].as_str().unwrap().starts_with("0 crates"), "{c}");
+}
+
+/// A vulnerable crate that is only a build dependency (in every binary that has it) is still
+/// reported, as `cargo audit bin` reports it (its binary scan audits every crate `.dep-v0`
+/// lists, build-only or not), and the finding says what it is; a crate that one binary runs
+/// is not build-only, whatever another binary does with it.
+#[test]
+fn a_build_only_crate_is_reported_and_said_to_be_build_only() {
+    let db = rustsec::Database::open(&db()).unwrap();
+    let runtime = packages();
+    let build_only: Vec<Package> = runtime
+        .iter()
+        .cloned()
+        .map(|mut p| {
+            p.build_only = true;
+            p
+        })
+        .collect();
+    let ids = |a: &rustsec::Audit| -> BTreeSet<(String, String)> {
+        a.parsed
+            .findings
+            .iter()
+            .map(|f| (f.id.clone(), f.package.clone()))
+            .collect()
+    };
+    let opts = ParseOptions::default();
+    let plain = rustsec::audit(&db, &rustsec::crates(&runtime), &opts).unwrap();
+    let built = rustsec::audit(&db, &rustsec::crates(&build_only), &opts).unwrap();
+    assert!(!plain.parsed.findings.is_empty());
+    assert_eq!(ids(&plain), ids(&built), "the same advisories");
+    for f in &built.parsed.findings {
+        assert!(
+            f.note
+                .as_deref()
+                .is_some_and(|n| n.contains(rustsec::BUILD_ONLY_NOTE)),
+            "{f:?}"
+        );
+    }
+    for f in &plain.parsed.findings {
+        assert!(
+            !f.note
+                .as_deref()
+                .is_some_and(|n| n.contains(rustsec::BUILD_ONLY_NOTE)),
+            "{f:?}"
+        );
+    }
+    // The same crates also run in a second binary: not build-only.
+    let mut both = build_only.clone();
+    both.extend(runtime.iter().cloned().map(|mut p| {
+        p.location = "/opt/other".into();
+        p
+    }));
+    let mixed = rustsec::audit(&db, &rustsec::crates(&both), &opts).unwrap();
+    assert!(mixed.parsed.findings.iter().all(|f| !f
+        .note
+        .as_deref()
+        .unwrap_or("")
+        .contains("build-only")));
 }

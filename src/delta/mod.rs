@@ -299,6 +299,8 @@ mod tests {
             layer: Some(1),
             license: None,
             location: loc.into(),
+            source: None,
+            build_only: false,
         }
     }
 

@@ -19,18 +19,18 @@ pub const MAX_FILE: u64 = 64 << 20;
 pub const MAX_TOTAL: u64 = 256 << 20;
 
 /// Executables kept by what they are, not where they are: a regular file with an execute bit
-/// whose first [`SNIFF`] bytes `magic` accepts (ELF, PE, Mach-O) is read into memory — at most
-/// `max_binary` bytes of it, and only that one file at a time per reading thread — and handed
-/// to `extract`, which returns the little it keeps (a few kB of build metadata); the
-/// executable's bytes are freed before the next entry. A file over `max_binary` is not read
-/// past its first bytes: `extract` gets those alone and says it was too large.
+/// whose first [`SNIFF`] bytes `magic` accepts (ELF, PE, Mach-O) is handed to `read` with those
+/// bytes, its declared size and a reader of the rest; `read` returns the little it keeps (a few
+/// kB of build metadata) and says what it buffers meanwhile (`packages::binary`). What it
+/// leaves unread the tar reader skips.
 #[derive(Clone, Copy)]
 pub struct Executables {
     pub magic: fn(&[u8]) -> bool,
-    /// (the whole file, or its first bytes when over the cap; its declared size) → what to keep.
-    pub extract: fn(&[u8], u64) -> Vec<u8>,
-    pub max_binary: u64,
+    pub read: ReadExecutable,
 }
+
+/// (the first bytes, the declared size, the rest of the file) → what to keep.
+pub type ReadExecutable = fn(&[u8], u64, &mut dyn Read) -> std::io::Result<Vec<u8>>;
 
 /// How many leading bytes decide whether a file is an executable.
 pub const SNIFF: usize = 64;
@@ -126,14 +126,7 @@ impl Capture {
         if !(e.magic)(&head) {
             return Ok(None);
         }
-        let kept = if size <= e.max_binary {
-            let mut data = Vec::with_capacity(size as usize);
-            data.extend_from_slice(&head);
-            r.take(size - SNIFF as u64).read_to_end(&mut data)?;
-            (e.extract)(&data, data.len() as u64)
-        } else {
-            (e.extract)(&head, size)
-        };
+        let kept = (e.read)(&head, size, &mut r.take(size - SNIFF as u64))?;
         // What is kept counts against the capture's total like any captured file.
         let fits = self
             .used
@@ -173,10 +166,16 @@ mod tests {
 
     #[test]
     fn executables_are_read_by_magic_within_their_cap() {
+        // Reads the rest up to 100 bytes in all, as a reader with a cap would.
         let e = Executables {
             magic: |h| h.starts_with(b"\x7fELF"),
-            extract: |d, size| format!("{} of {size}", d.len()).into_bytes(),
-            max_binary: 100,
+            read: |h, size, rest| {
+                let mut n = h.len() as u64;
+                if size <= 100 {
+                    n += std::io::copy(rest, &mut std::io::sink())?;
+                }
+                Ok(format!("{n} of {size}").into_bytes())
+            },
         };
         let c = Capture::with_limits(wants_db, 10, 1000).with_executables(e);
         let mut elf = b"\x7fELF".to_vec();

@@ -373,19 +373,8 @@ impl DiveAccumulator {
 #[cfg(test)]
 mod tests {
     use super::super::layer::Entry;
+    use super::super::overlay::test_file as file;
     use super::*;
-
-    fn file(path: &str, size: u64) -> Change {
-        Change::Add(Entry {
-            path: path.into(),
-            kind: Kind::File,
-            size,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            link: None,
-        })
-    }
 
     #[test]
     fn duplicated_and_removed_files_cost_efficiency() {

@@ -274,21 +274,25 @@ impl Fs {
     }
 }
 
+/// A regular file `path` of `size` bytes as a layer adds it (mode 644, root's): what the tests
+/// of the overlay, the dive score and the package readers build their layers from.
+#[cfg(test)]
+pub(crate) fn test_file(path: &str, size: u64) -> Change {
+    Change::Add(Entry {
+        path: path.into(),
+        kind: Kind::File,
+        size,
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        link: None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_file as file;
     use super::*;
-
-    fn file(path: &str, size: u64) -> Change {
-        Change::Add(Entry {
-            path: path.into(),
-            kind: Kind::File,
-            size,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            link: None,
-        })
-    }
     fn dir(path: &str) -> Change {
         Change::Add(Entry {
             path: path.into(),

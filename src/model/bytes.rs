@@ -239,6 +239,8 @@ mod tests {
             layer: None,
             license: None,
             location: location.into(),
+            source: None,
+            build_only: false,
         }
     }
 

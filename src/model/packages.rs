@@ -3,8 +3,17 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A package's ecosystem, as `packages[].ecosystem` spells it (DESIGN.md). Adding one is a
-/// variant here plus its reader in `packages/` (the compiler names each `match` on it).
+/// A package's ecosystem, as `packages[].ecosystem` spells it (DESIGN.md). Adding one is:
+/// - a variant here (its JSON and `gate.toml` name derived from it);
+/// - its reader, `src/packages/NAME.rs` (a `packages::Reader` whose `ecosystem()` is the
+///   variant), and one row in `packages::READERS` (the order in which readers claim files);
+/// - the arms the compiler then asks for: which of its files count as its bytes
+///   (`model/bytes.rs`); and, by name, its version ordering (`delta/version.rs`; without one
+///   it falls back to the generic ordering) and its purl type (the reader writes the purl);
+/// - its name in the two docs lists: `packages[].ecosystem` in docs/report-json.md and the
+///   `[packages]` lists' `ecosystem` in docs/gate-toml.md.
+///
+/// `tests/packages_ecosystems.rs` holds the reader row and the two docs lists to this enum.
 #[derive(
     Debug,
     Clone,
@@ -60,6 +69,14 @@ pub struct Package {
     /// `/var/task/requests-2.32.3.dist-info/METADATA`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub location: String,
+    /// Where a crate came from when not crates.io (`git`, `local`, `registry`, as
+    /// cargo-auditable records it); absent for crates.io's and every other ecosystem's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Only a build dependency (a build script's or a proc-macro's): compiled into the build,
+    /// not into the binary that runs. Present only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub build_only: bool,
 }
 
 /// What changed against the baseline report: the software, and where the bytes went.

@@ -252,6 +252,8 @@ mod tests {
             layer: Some(0),
             license: None,
             location: format!("/loc/{name}"),
+            source: None,
+            build_only: false,
         }
     }
 

@@ -39,6 +39,8 @@ impl Reader for Apk {
                 license: r.license,
                 db: DB.to_string(),
                 files: r.files,
+                source: None,
+                build_only: false,
             })
             .collect()
     }

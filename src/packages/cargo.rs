@@ -2,11 +2,23 @@
 //! `cargo lambda build` too, with auditable on): the `.dep-v0` list `binary.rs` extracted in
 //! the layer walk. Each crate is a package of ecosystem `cargo` found at the binary's path; the
 //! binary's own (root) crate owns the binary's bytes.
+//!
+//! Where a crate came from: purl-spec's `pkg:cargo` is a crates.io crate; for one from git, a
+//! path or another registry, purl-spec would add `vcs_url` or `repository_url`, but
+//! cargo-auditable records only the kind of source (`git`, `local`, `registry`), not its URL.
+//! Such a crate keeps `pkg:cargo/NAME@VERSION`, as syft and Trivy write every crate, and
+//! `source` says where it came from (absent for crates.io): the RustSec audit skips it as
+//! `cargo audit bin` does, and the SBOM carries it as a property. Build-only crates (build
+//! scripts, proc-macros) are listed with `build_only` (syft and Trivy leave them out;
+//! `cargo audit bin` audits them).
 
 use super::binary::{self, Record};
 use super::{purl, Files, Found, OsRelease, Reader};
 
 pub struct Cargo;
+
+/// cargo-auditable's name for crates.io, the registry `pkg:cargo` purls mean.
+const CRATES_IO: &str = "crates.io";
 
 impl Reader for Cargo {
     fn ecosystem(&self) -> crate::model::Ecosystem {
@@ -36,6 +48,8 @@ impl Reader for Cargo {
                     } else {
                         vec![]
                     },
+                    source: (c.source != CRATES_IO).then_some(c.source),
+                    build_only: c.build_only,
                 });
             }
         }

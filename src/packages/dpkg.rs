@@ -168,13 +168,15 @@ fn found(r: Record, db: &str, files: Vec<String>, os: &OsRelease) -> Found {
         license: None,
         db: db.to_string(),
         files,
+        source: None,
+        build_only: false,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::image::layer::{Change, Entry, Kind};
+    use crate::image::layer::Change;
     use crate::image::overlay::Fs;
 
     #[test]
@@ -190,17 +192,7 @@ mod tests {
             .iter()
             .map(|(p, d)| (p.to_string(), d.len() as u64))
             .chain([("usr/lib/x86_64-linux-gnu/libssl.so.3".to_string(), 700)])
-            .map(|(path, size)| {
-                Change::Add(Entry {
-                    path,
-                    kind: Kind::File,
-                    size,
-                    mode: 0o644,
-                    uid: 0,
-                    gid: 0,
-                    link: None,
-                })
-            })
+            .map(|(path, size)| crate::image::overlay::test_file(&path, size))
             .collect();
         fs.apply_layer(0, std::mem::take(&mut adds));
         let files = Files::from_captures(&fs, files.iter().map(|(p, d)| (0, *p, *d)));
@@ -250,24 +242,7 @@ mod tests {
             (STATUS, status.as_bytes()),
             ("var/lib/dpkg/info/a.list", list.as_bytes()),
         ];
-        let mut fs = Fs::new();
-        fs.apply_layer(
-            0,
-            files
-                .iter()
-                .map(|(p, d)| {
-                    Change::Add(Entry {
-                        path: p.to_string(),
-                        kind: Kind::File,
-                        size: d.len() as u64,
-                        mode: 0o644,
-                        uid: 0,
-                        gid: 0,
-                        link: None,
-                    })
-                })
-                .collect(),
-        );
+        let fs = super::super::one_layer(&files);
         let files = Files::from_captures(&fs, files.iter().map(|(p, d)| (0, *p, *d)));
         let mut notes = Vec::new();
         let found = Dpkg.read(&files, &OsRelease::default(), &mut notes);

@@ -32,6 +32,8 @@ impl Reader for Golang {
                 license: None,
                 db: path.to_string(),
                 files: if owns { vec![path.to_string()] } else { vec![] },
+                source: None,
+                build_only: false,
             };
             if let Some(m) = &bi.main {
                 out.push(found(&m.path, &m.version, true));

@@ -53,6 +53,10 @@ pub struct Found {
     pub db: String,
     /// The package's files as its database lists them, normalized, no leading `/`.
     pub files: Vec<String>,
+    /// [`Package::source`](crate::model::Package::source).
+    pub source: Option<String>,
+    /// [`Package::build_only`](crate::model::Package::build_only).
+    pub build_only: bool,
 }
 
 /// A reader of one kind of package database.
@@ -224,6 +228,8 @@ fn read_all(files: &Files, skipped: &[String]) -> Inventory {
                 layer,
                 license: f.license,
                 location: format!("/{}", f.db),
+                source: f.source,
+                build_only: f.build_only,
             });
         }
     }
@@ -246,6 +252,22 @@ fn read_all(files: &Files, skipped: &[String]) -> Inventory {
 /// Every reader on one layer holding `files` (path, bytes): the records found (with their file
 /// lists) and the notes. For the `packages` fuzz target, which holds the lists to their input.
 pub fn read_layer(files: &[(&str, &[u8])]) -> (Vec<Found>, Vec<String>) {
+    let fs = one_layer(files);
+    let captured = Files::from_captures(&fs, files.iter().map(|(p, d)| (0, *p, *d)));
+    let os = OsRelease::read(&captured);
+    let mut notes = Vec::new();
+    let mut found = Vec::new();
+    for reader in READERS {
+        found.extend(reader.read(&captured, &os, &mut notes));
+        for (p, d) in files.iter().filter(|(p, _)| reader.wants(p)) {
+            let _ = reader.records(p, d);
+        }
+    }
+    (found, notes)
+}
+
+/// A filesystem of one layer holding `files` (path, bytes) as regular files.
+fn one_layer(files: &[(&str, &[u8])]) -> Fs {
     let mut fs = Fs::new();
     fs.apply_layer(
         0,
@@ -264,17 +286,7 @@ pub fn read_layer(files: &[(&str, &[u8])]) -> (Vec<Found>, Vec<String>) {
             })
             .collect(),
     );
-    let captured = Files::from_captures(&fs, files.iter().map(|(p, d)| (0, *p, *d)));
-    let os = OsRelease::read(&captured);
-    let mut notes = Vec::new();
-    let mut found = Vec::new();
-    for reader in READERS {
-        found.extend(reader.read(&captured, &os, &mut notes));
-        for (p, d) in files.iter().filter(|(p, _)| reader.wants(p)) {
-            let _ = reader.records(p, d);
-        }
-    }
-    (found, notes)
+    fs
 }
 
 /// The layer that installed `f`'s version: see the module doc.
@@ -581,14 +593,16 @@ mod tests {
         for (i, c) in copies.iter().enumerate() {
             fs.apply_layer(i, vec![add(DB, Kind::File, c.len() as u64, None)]);
         }
-        let files = Files::from_captures(
-            &fs,
-            copies
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (i, DB, c.as_slice())),
-        );
-        let inv = read_all(&files, &[]);
+        fn captured<'a>(fs: &'a Fs, copies: &'a [Vec<u8>]) -> Files<'a> {
+            Files::from_captures(
+                fs,
+                copies
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (i, DB, c.as_slice())),
+            )
+        }
+        let inv = read_all(&captured(&fs, &copies), &[]);
         let layer = |n: &str| {
             inv.packages
                 .iter()
@@ -601,14 +615,7 @@ mod tests {
         // Copies the final filesystem does not show are history only: once a later layer
         // removed the database, nothing is installed.
         fs.apply_layer(5, vec![Change::Whiteout(DB.into())]);
-        let files = Files::from_captures(
-            &fs,
-            copies
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (i, DB, c.as_slice())),
-        );
-        assert!(read_all(&files, &[]).packages.is_empty());
+        assert!(read_all(&captured(&fs, &copies), &[]).packages.is_empty());
     }
 
     #[test]

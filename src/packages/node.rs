@@ -55,6 +55,8 @@ impl Reader for Node {
                 license: m.license,
                 db: path.to_string(),
                 files: listed,
+                source: None,
+                build_only: false,
             });
         }
         out

@@ -78,6 +78,8 @@ impl Reader for Python {
                 license: meta.license,
                 db: path.to_string(),
                 files: listed,
+                source: None,
+                build_only: false,
             });
         }
         out

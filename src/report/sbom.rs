@@ -5,7 +5,8 @@
 //! image is the root `metadata.component` (type `container`), its digest, platform, sizes
 //! and layers as properties; each package is a `library` component with its purl, license,
 //! and the gate's own facts (layer, bytes, files, where it was read) as `lambda-gate:*`
-//! properties. The root depends on every package, so consumers see one tree.
+//! properties. The root depends on every package, so consumers see one tree. A build-only
+//! crate has `scope: excluded`; a crate not from crates.io, its source as a property.
 
 use std::collections::HashSet;
 
@@ -156,6 +157,15 @@ fn component(p: &Package, index: usize, refs: &mut HashSet<String>) -> Component
     if !p.location.is_empty() {
         props.push(prop("package:location", &p.location));
     }
+    if let Some(s) = &p.source {
+        props.push(prop("package:source", s));
+    }
+    // CycloneDX 1.5's `scope`: "excluded" is for components not part of the runtime, which a
+    // build-only crate is (Trivy and syft leave those out of their SBOMs instead). Other
+    // components keep no scope (the spec's default, "required"), as before.
+    if p.build_only {
+        c.scope = Some(cyclonedx_bom::models::component::Scope::Excluded);
+    }
     c.properties = Some(Properties(props));
     c
 }
@@ -176,6 +186,8 @@ mod tests {
             layer: Some(1),
             license: Some("MIT".into()),
             location: loc.into(),
+            source: None,
+            build_only: false,
         };
         Report {
             image: Some(ImageSummary {
@@ -279,5 +291,51 @@ mod tests {
         let deps = &doc["dependencies"][0];
         assert_eq!(deps["ref"], "image");
         assert_eq!(deps["dependsOn"].as_array().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn build_only_crates_are_excluded_and_other_sources_said() {
+        let mut r = report();
+        let cargo = |name: &str, source: Option<&str>, build_only: bool| Package {
+            ecosystem: crate::model::Ecosystem::Cargo,
+            name: name.into(),
+            version: "1.0.0".into(),
+            purl: format!("pkg:cargo/{name}@1.0.0"),
+            bytes: 0,
+            files: 0,
+            layer: Some(0),
+            license: None,
+            location: "/var/runtime/bootstrap".into(),
+            source: source.map(Into::into),
+            build_only,
+        };
+        r.packages = vec![
+            cargo("cc", None, true),
+            cargo("mine", Some("local"), false),
+            cargo("serde", None, false),
+        ];
+        let doc: serde_json::Value = serde_json::from_str(&render(&r).unwrap()).unwrap();
+        let c = |name: &str| {
+            doc["components"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == name)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(c("cc")["scope"], "excluded");
+        assert!(c("serde").get("scope").is_none());
+        assert!(c("mine").get("scope").is_none());
+        let source = |name: &str| {
+            c(name)["properties"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == "lambda-gate:package:source")
+                .map(|p| p["value"].clone())
+        };
+        assert_eq!(source("mine"), Some("local".into()));
+        assert_eq!(source("serde"), None);
     }
 }

@@ -36,37 +36,51 @@ pub struct Crate {
     pub version: String,
     /// The binaries' paths (`Package::location`), sorted, each once.
     pub locations: Vec<String>,
+    /// A build dependency only, in every binary that has it (`Package::build_only`).
+    pub build_only: bool,
 }
 
 /// The crates of the inventory: packages of ecosystem `cargo`, one entry per name and version.
-/// A purl that names another registry (`repository_url`) or a git source (`vcs_url`) is not a
-/// crates.io crate, and cargo-audit skips those too.
+/// Only crates.io's, as `cargo audit bin` audits (rustsec's binary scanning gives every other
+/// source no `SourceId`, and the report skips those): a crate whose `source` is `git`, `local`
+/// or `registry`, or whose purl names another registry (`repository_url`) or a git source
+/// (`vcs_url`), shares a name with a crates.io crate at most, and its advisories are not its.
 pub fn crates(packages: &[Package]) -> Vec<Crate> {
-    let mut by: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut by: BTreeMap<(String, String), (Vec<String>, bool)> = BTreeMap::new();
     for p in packages.iter().filter(|p| p.ecosystem == Ecosystem::Cargo) {
         let qualifiers = p.purl.split_once('?').map(|(_, q)| q).unwrap_or("");
-        if qualifiers
-            .split('&')
-            .any(|q| q.starts_with("repository_url=") || q.starts_with("vcs_url="))
+        if p.source.is_some()
+            || qualifiers
+                .split('&')
+                .any(|q| q.starts_with("repository_url=") || q.starts_with("vcs_url="))
         {
             continue;
         }
-        let at = by.entry((p.name.clone(), p.version.clone())).or_default();
+        let (at, build_only) = by
+            .entry((p.name.clone(), p.version.clone()))
+            .or_insert((Vec::new(), true));
+        *build_only &= p.build_only;
         if !p.location.is_empty() && !at.contains(&p.location) {
             at.push(p.location.clone());
         }
     }
     by.into_iter()
-        .map(|((name, version), mut locations)| {
+        .map(|((name, version), (mut locations, build_only))| {
             locations.sort();
             Crate {
                 name,
                 version,
                 locations,
+                build_only,
             }
         })
         .collect()
 }
+
+/// What a finding in a build-only crate adds to its note: cargo-audit reports it (its binary
+/// scan audits every crate `.dep-v0` lists), and so does the gate, saying what it is.
+pub const BUILD_ONLY_NOTE: &str =
+    "build-only crate: compiled into a build script or proc-macro, not into the binary that runs";
 
 /// A loaded advisory database.
 pub struct Database {
@@ -117,14 +131,14 @@ pub fn audit(db: &Database, crates: &[Crate], opts: &ParseOptions) -> Result<Aud
         patch: Default::default(),
     };
     let mut unreadable = Vec::new();
-    let mut locations: BTreeMap<(String, String), &[String]> = BTreeMap::new();
+    let mut locations: BTreeMap<(String, String), &Crate> = BTreeMap::new();
     for c in crates {
         // The versions come from the image: one cargo cannot read is reported, not matched.
         let (Ok(name), Ok(version)) = (Name::from_str(&c.name), c.version.parse()) else {
             unreadable.push(format!("{} {}", c.name, c.version));
             continue;
         };
-        locations.insert((c.name.clone(), c.version.clone()), &c.locations);
+        locations.insert((c.name.clone(), c.version.clone()), c);
         lockfile.packages.push(cargo_lock::Package {
             name,
             version,
@@ -147,8 +161,14 @@ pub fn audit(db: &Database, crates: &[Crate], opts: &ParseOptions) -> Result<Aud
     let mut parsed = super::cargo_audit::parse(&mut json.as_slice(), opts)?;
     for f in &mut parsed.findings {
         f.source = vec![SOURCE.into()];
-        if let Some(at) = locations.get(&(f.package.clone(), f.installed.clone())) {
-            f.location = places(at);
+        if let Some(c) = locations.get(&(f.package.clone(), f.installed.clone())) {
+            f.location = places(&c.locations);
+            if c.build_only {
+                f.note = Some(match f.note.take() {
+                    Some(n) => format!("{n}; {BUILD_ONLY_NOTE}"),
+                    None => BUILD_ONLY_NOTE.into(),
+                });
+            }
         }
     }
     let audited = lockfile.packages.len();
@@ -256,6 +276,8 @@ mod tests {
             layer: None,
             license: None,
             location: at.into(),
+            source: None,
+            build_only: false,
         }
     }
 
@@ -280,6 +302,12 @@ mod tests {
                 "pkg:cargo/hyper@0.14.9?vcs_url=git%2Bhttps://example.test/hyper",
                 "/a",
             ),
+            // A path dependency of the same name and version (cargo-auditable: `local`).
+            {
+                let mut p = pkg("time", "0.1.43", "pkg:cargo/time@0.1.43", "/a");
+                p.source = Some("local".into());
+                p
+            },
             deb,
         ]);
         assert_eq!(
@@ -288,6 +316,7 @@ mod tests {
                 name: "smallvec".into(),
                 version: "1.6.0".into(),
                 locations: vec!["/a".into(), "/b".into()],
+                build_only: false,
             }]
         );
     }

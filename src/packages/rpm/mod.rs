@@ -139,5 +139,7 @@ fn found(h: &header::Header, db: &str, os: &OsRelease, budget: usize) -> Result<
         license: h.string(header::LICENSE).filter(|l| !l.is_empty()),
         db: db.to_string(),
         files,
+        source: None,
+        build_only: false,
     }))
 }

@@ -2,22 +2,32 @@
 //! how they were built: cargo-auditable's dependency tree (Rust) and Go's build info.
 //!
 //! What is buffered, and the bound: the walk reads the first [`SNIFF`] bytes of every regular
-//! file with an execute bit; an ELF, PE or Mach-O one is read whole into memory, up to
-//! [`MAX_BINARY`] (256 MiB; Rust and Go Lambda binaries are 5–80 MB), one file at a time per
-//! reading thread, and freed as soon as [`extract`] has taken what it keeps: a [`Record`] of a
-//! few kB (the crate list, the Go module list). A larger file is not read past its first bytes
-//! and is listed as an unknown binary too large to read. Why whole files and not a stream: the
-//! section headers that say where `.dep-v0` is sit at the end of an ELF file, after the section,
-//! and Go's pre-1.18 build info points at addresses anywhere in the file.
+//! file with an execute bit. An ELF one is read as it streams by ([`stream`]): the loadable
+//! segments (code and read-only data, most of the file) are scanned for Go's build-info magic
+//! and Rust's std paths and not kept; what is kept is the headers, the section header table,
+//! `.shstrtab` and `.dep-v0` (before the section header table is read, every byte outside the
+//! loadable segments, at most [`stream::MAX_UNLOADED`], 64 MiB) and Go's build info — for a
+//! Lambda binary a few hundred kB, whatever its size. A PE or Mach-O one (not what Lambda runs)
+//! is read whole. Either way at most [`MAX_BINARY`] (256 MiB) is read, one file at a time per
+//! reading thread, and freed as soon as the [`Record`] is made: a few kB (the crate list, the
+//! Go module list). A larger file is not read past its first bytes and is listed as an unknown
+//! binary too large to read. The stream says what [`record`] says of the whole file (tests
+//! hold it to that on every binary the tests build, in chunks of 1, 7, 4096 … bytes); the one
+//! thing it cannot do is Go before 1.18 with its strings behind the build info (see
+//! [`stream`]).
 //!
 //! Within the file, every reader is held to the bytes it was given: cargo-auditable's zlib data
 //! may inflate to at most [`MAX_AUDIT_JSON`] (the `auditable-info` crate's limit, so a zip bomb
 //! stops there), and a Go build-info string to the file's own length and [`MAX_GO_STRING`].
 
+use std::io::Read;
+
 use serde::{Deserialize, Serialize};
 
 use crate::image::capture::Executables;
 pub use crate::image::capture::SNIFF;
+
+pub mod stream;
 
 /// Largest executable read whole (see the module doc).
 pub const MAX_BINARY: u64 = 256 << 20;
@@ -95,9 +105,30 @@ pub struct GoModule {
 pub fn executables() -> Executables {
     Executables {
         magic: |h| format(h).is_some(),
-        extract,
-        max_binary: MAX_BINARY,
+        read: |head, size, rest| Ok(keep(&read(head, size, rest)?)),
     }
+}
+
+/// What the executable whose first bytes are `head` (of `size` in all; `rest` reads the others)
+/// says about itself: an ELF file as it streams by ([`stream`]), another format read whole, a
+/// file over [`MAX_BINARY`] not read past `head`.
+pub fn read(head: &[u8], size: u64, rest: &mut dyn std::io::Read) -> std::io::Result<Record> {
+    if size > MAX_BINARY {
+        return Ok(Record::Unknown {
+            format: format(head).unwrap_or("?").into(),
+            reason: Some(format!(
+                "{size} bytes, over the {} MiB an executable is read to",
+                MAX_BINARY >> 20
+            )),
+        });
+    }
+    if let Some(rec) = stream::read(head, size, rest)? {
+        return Ok(rec);
+    }
+    let mut data = Vec::with_capacity(size as usize);
+    data.extend_from_slice(head);
+    rest.take(size - head.len() as u64).read_to_end(&mut data)?;
+    Ok(record(&data))
 }
 
 /// The executable format named by the first bytes, if any.
@@ -112,23 +143,19 @@ pub fn format(head: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// The tagged [`Record`] of one executable: `data` is the whole file, or only its first bytes
-/// when `size` is over [`MAX_BINARY`].
-pub fn extract(data: &[u8], size: u64) -> Vec<u8> {
+/// What the capture keeps of the executable `data`, read as the layer walk reads it (for the
+/// fuzz target, which holds it to [`record`] of the whole).
+pub fn extract(data: &[u8]) -> Vec<u8> {
+    let (head, mut rest) = data.split_at(SNIFF.min(data.len()));
+    // Reading from a slice does not fail.
+    keep(&read(head, data.len() as u64, &mut rest).unwrap_or_else(|_| record(data)))
+}
+
+/// The tagged [`Record`], as the capture keeps it.
+fn keep(rec: &Record) -> Vec<u8> {
     let mut out = TAG.to_vec();
-    let rec = if size > data.len() as u64 {
-        Record::Unknown {
-            format: format(data).unwrap_or("?").into(),
-            reason: Some(format!(
-                "{size} bytes, over the {} MiB an executable is read to",
-                MAX_BINARY >> 20
-            )),
-        }
-    } else {
-        record(data)
-    };
     // A Record always serializes (strings and numbers only).
-    out.extend(serde_json::to_vec(&rec).unwrap_or_default());
+    out.extend(serde_json::to_vec(rec).unwrap_or_default());
     out
 }
 
@@ -157,9 +184,28 @@ pub fn library_name(path: &str) -> bool {
             .any(|e| name.ends_with(e))
 }
 
-/// What a whole executable says about itself.
+/// What a whole executable says about itself: cargo-auditable's data first, then Go's build
+/// info, then Rust's std paths. [`stream`] makes the same record from an ELF file's stream.
 pub fn record(data: &[u8]) -> Record {
     let fmt = format(data).unwrap_or("?").to_string();
+    if let Some(rec) = auditable(data) {
+        return rec;
+    }
+    if let Some(bi) = go_build_info(data).transpose() {
+        return go_record(bi, fmt);
+    }
+    if is_rust(data) {
+        return Record::RustUnaudited { format: fmt };
+    }
+    Record::Unknown {
+        format: fmt,
+        reason: None,
+    }
+}
+
+/// The record cargo-auditable's `.dep-v0` makes of `data`, read by `auditable-info`; `None`
+/// when there is none (or the file's headers do not hold together: then it may be Go).
+fn auditable(data: &[u8]) -> Option<Record> {
     match auditable_info::audit_info_from_slice(data, MAX_AUDIT_JSON) {
         Ok(info) => {
             let crates = info
@@ -173,35 +219,25 @@ pub fn record(data: &[u8]) -> Record {
                     root: p.root,
                 })
                 .collect();
-            return Record::Rust { crates };
+            Some(Record::Rust { crates })
         }
-        Err(auditable_info::Error::NoAuditData) => {}
-        Err(e) if !matches!(e, auditable_info::Error::BinaryParsing(_)) => {
-            return Record::Unknown {
-                format: fmt,
-                reason: Some(format!(
-                    "its cargo-auditable data (.dep-v0) is unreadable: {e}"
-                )),
-            };
-        }
-        Err(_) => {}
+        Err(auditable_info::Error::NoAuditData | auditable_info::Error::BinaryParsing(_)) => None,
+        Err(e) => Some(Record::Unknown {
+            format: format(data).unwrap_or("?").into(),
+            reason: Some(format!(
+                "its cargo-auditable data (.dep-v0) is unreadable: {e}"
+            )),
+        }),
     }
-    match go_build_info(data) {
-        Ok(Some(bi)) => return Record::Go(bi),
-        Ok(None) => {}
-        Err(e) => {
-            return Record::Unknown {
-                format: fmt,
-                reason: Some(format!("its Go build info is unreadable: {e}")),
-            }
-        }
-    }
-    if is_rust(data) {
-        return Record::RustUnaudited { format: fmt };
-    }
-    Record::Unknown {
-        format: fmt,
-        reason: None,
+}
+
+fn go_record(bi: Result<GoBuildInfo, String>, format: String) -> Record {
+    match bi {
+        Ok(bi) => Record::Go(bi),
+        Err(e) => Record::Unknown {
+            format,
+            reason: Some(format!("its Go build info is unreadable: {e}")),
+        },
     }
 }
 
@@ -214,12 +250,17 @@ fn source_name(s: &auditable_serde::Source) -> String {
 /// executable that links std, stripped or not (`strip` removes symbols, not `.rodata`).
 /// A `.rustc` section is only in dylibs and proc-macros, so it cannot tell executables.
 pub fn is_rust(data: &[u8]) -> bool {
-    memchr::memmem::find_iter(data, b"/rustc/").any(|i| {
-        let rest = &data[i + 7..];
-        rest.len() > 49
-            && rest[..40].iter().all(u8::is_ascii_hexdigit)
-            && rest[40..].starts_with(b"/library/")
-    })
+    let finder = memchr::memmem::Finder::new(b"/rustc/");
+    let found = stream::overlapping(&finder, data).any(|i| rust_std_path(&data[i..]));
+    found
+}
+
+/// Whether `b`, which starts with `/rustc/`, goes on as a std source path (and one byte more).
+fn rust_std_path(b: &[u8]) -> bool {
+    let rest = &b[7..];
+    rest.len() > 49
+        && rest[..40].iter().all(u8::is_ascii_hexdigit)
+        && rest[40..].starts_with(b"/library/")
 }
 
 const GO_MAGIC: &[u8] = b"\xff Go buildinf:";
@@ -240,12 +281,63 @@ const GO_ALIGN: usize = 16;
 ///
 /// `Ok(None)`: not a Go executable. `Err`: it is one, and its build info does not hold together.
 pub fn go_build_info(data: &[u8]) -> Result<Option<GoBuildInfo>, String> {
-    let Some(at) = memchr::memmem::find_iter(data, GO_MAGIC)
-        .find(|&i| i % GO_ALIGN == 0 && data.len() - i >= GO_HEADER)
-    else {
+    let Some(at) = go_magic(data) else {
         return Ok(None);
     };
-    let h = &data[at..];
+    let read = |off: u64, len: u64| {
+        let o = usize::try_from(off).map_err(|_| "outside the file")?;
+        let n = usize::try_from(len).map_err(|_| "outside the file")?;
+        data.get(o..o.checked_add(n).ok_or("outside the file")?)
+            .ok_or("outside the file")
+    };
+    go_parse(&data[at..], elf_segments(data).as_deref(), read).map(Some)
+}
+
+/// Where Go's build info starts: its magic on a 16-byte boundary with a whole header after it.
+fn go_magic(data: &[u8]) -> Option<usize> {
+    memchr::memmem::find_iter(data, GO_MAGIC)
+        .find(|&i| i % GO_ALIGN == 0 && data.len() - i >= GO_HEADER)
+}
+
+/// How many bytes from the magic the build info in `h` (its first bytes) takes: the header,
+/// and in the inline layout the two strings, as far as the lengths read so far tell. A length
+/// over [`MAX_GO_STRING`] ends it there (the parse then says so).
+fn go_extent(h: &[u8]) -> u64 {
+    if h.len() < GO_HEADER || h[15] & 2 == 0 {
+        return GO_HEADER as u64;
+    }
+    let mut at = GO_HEADER;
+    for _ in 0..2 {
+        let (mut len, mut shift, mut i) = (0u64, 0u32, at);
+        loop {
+            let Some(&byte) = h.get(i) else {
+                return i as u64 + 1;
+            };
+            if shift > 63 {
+                return i as u64;
+            }
+            len |= ((byte & 0x7f) as u64) << shift;
+            i += 1;
+            if byte & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+        }
+        if len > MAX_GO_STRING {
+            return i as u64;
+        }
+        at = i + len as usize;
+    }
+    at as u64
+}
+
+/// The build info `h` (from the magic on) holds; `read(offset, len)` gives the file's bytes
+/// the pre-1.18 layout points at, through the ELF segments `segs`.
+fn go_parse<'a>(
+    h: &[u8],
+    segs: Option<&[(u64, u64, u64)]>,
+    read: impl Fn(u64, u64) -> Result<&'a [u8], &'static str>,
+) -> Result<GoBuildInfo, String> {
     let ptr_size = h[14] as usize;
     let flags = h[15];
     let (vers, modinfo) = if flags & 2 != 0 {
@@ -265,26 +357,24 @@ pub fn go_build_info(data: &[u8]) -> Result<Option<GoBuildInfo>, String> {
             }
             v
         };
-        let segs = elf_segments(data).ok_or("pre-1.18 build info outside an ELF file")?;
-        let read = |addr: u64, len: u64| -> Result<&[u8], String> {
-            segs.iter()
+        let segs = segs.ok_or("pre-1.18 build info outside an ELF file")?;
+        let at = |addr: u64, len: u64| -> Result<&'a [u8], String> {
+            let off = segs
+                .iter()
                 .find_map(|&(vaddr, off, filesz)| {
                     let rel = addr.checked_sub(vaddr)?;
                     (rel.checked_add(len)? <= filesz).then_some(off.checked_add(rel)?)
                 })
-                .and_then(|o| {
-                    let o = usize::try_from(o).ok()?;
-                    data.get(o..o.checked_add(usize::try_from(len).ok()?)?)
-                })
-                .ok_or_else(|| format!("address {addr:#x} (+{len}) is outside the file"))
+                .ok_or_else(|| format!("address {addr:#x} (+{len}) is outside the file"))?;
+            read(off, len).map_err(|e| format!("address {addr:#x} (+{len}) is {e}"))
         };
         let string = |addr: u64| -> Result<Vec<u8>, String> {
-            let hdr = read(addr, 2 * ptr_size as u64)?;
+            let hdr = at(addr, 2 * ptr_size as u64)?;
             let (p, n) = (read_ptr(hdr), read_ptr(&hdr[ptr_size..]));
             if n > MAX_GO_STRING {
                 return Err(format!("a string of {n} bytes"));
             }
-            Ok(read(p, n)?.to_vec())
+            Ok(at(p, n)?.to_vec())
         };
         (
             string(read_ptr(&h[16..]))?,
@@ -303,7 +393,7 @@ pub fn go_build_info(data: &[u8]) -> Result<Option<GoBuildInfo>, String> {
     if bi.go_version.is_empty() {
         return Err("no Go version".into());
     }
-    Ok(Some(bi))
+    Ok(bi)
 }
 
 fn varint_string(b: &[u8]) -> Result<(&[u8], &[u8]), String> {
@@ -321,7 +411,13 @@ fn varint_string(b: &[u8]) -> Result<(&[u8], &[u8]), String> {
         shift += 7;
     }
     let rest = &b[i..];
-    if len > rest.len() as u64 || len > MAX_GO_STRING {
+    if len > MAX_GO_STRING {
+        return Err(format!(
+            "a string of {len} bytes, over the {} MiB read",
+            MAX_GO_STRING >> 20
+        ));
+    }
+    if len > rest.len() as u64 {
         return Err(format!(
             "a string of {len} bytes where {} remain",
             rest.len()
@@ -496,6 +592,21 @@ mod tests {
     }
 
     #[test]
+    fn the_stream_reads_the_pre_1_18_layout_as_the_whole_file() {
+        for f in [pointer_layout_elf(None), pointer_layout_elf(Some(0x1000))] {
+            let whole = record(&f);
+            for chunk in [1, 7, 16, 4096] {
+                assert_eq!(
+                    stream::tests::streamed(&f, chunk),
+                    whole,
+                    "chunks of {chunk}"
+                );
+            }
+        }
+        assert!(matches!(record(&pointer_layout_elf(None)), Record::Go(_)));
+    }
+
+    #[test]
     fn hostile_build_info_is_an_error_not_a_panic() {
         // A string length pointing past the segment, and a huge one.
         for n in [0x1000, u64::MAX, 1 << 40] {
@@ -549,7 +660,8 @@ mod tests {
 
     #[test]
     fn records_round_trip_through_the_capture() {
-        let kept = extract(b"\x7fELF\x02\x01\x01", 300 << 20);
+        let head = b"\x7fELF\x02\x01\x01";
+        let kept = keep(&read(head, 300 << 20, &mut &[][..]).unwrap());
         assert!(matches!(
             decode(&kept),
             Some(Record::Unknown { reason: Some(r), .. }) if r.contains("256 MiB")
