@@ -51,14 +51,7 @@ impl Changes {
         new: Option<T>,
         show: impl Fn(T) -> String,
     ) {
-        let d = match (old, new) {
-            (Some(a), Some(b)) if a == b => return,
-            (None, None) => return,
-            (Some(a), Some(b)) if b > a => Direction::Loosening,
-            (Some(_), None) => Direction::Loosening,
-            _ => Direction::Tightening,
-        };
-        self.push(setting.into(), old.map(&show), new.map(&show), d);
+        self.bound(setting, old, new, show, |a, b| b > a);
     }
 
     /// A lower bound: `None` is unchecked, the loosest.
@@ -69,12 +62,24 @@ impl Changes {
         new: Option<T>,
         show: impl Fn(T) -> String,
     ) {
+        self.bound(setting, old, new, show, |a, b| b < a);
+    }
+
+    /// A limit that `None` lifts; `looser(old, new)` says which way a changed value moved.
+    fn bound<T: PartialOrd + Copy>(
+        &mut self,
+        setting: &str,
+        old: Option<T>,
+        new: Option<T>,
+        show: impl Fn(T) -> String,
+        looser: fn(T, T) -> bool,
+    ) {
         let d = match (old, new) {
             (Some(a), Some(b)) if a == b => return,
             (None, None) => return,
-            (Some(a), Some(b)) if b < a => Direction::Loosening,
+            (Some(a), Some(b)) => by(looser(a, b)),
             (Some(_), None) => Direction::Loosening,
-            _ => Direction::Tightening,
+            (None, Some(_)) => Direction::Tightening,
         };
         self.push(setting.into(), old.map(&show), new.map(&show), d);
     }
