@@ -10,10 +10,11 @@ use serde::Deserialize;
 
 use crate::image::Scan;
 use crate::model::{
-    Check, CheckName, DirSize, Finding, FixedCheck, ImageSummary, Package, Report, RuleId,
-    Severity, Sink, Status, Unit,
+    Check, CheckName, DirSize, FixedCheck, ImageSummary, Package, Report, RuleId, Severity, Sink,
+    Status, Unit,
 };
 use crate::rules::cfg::RulesConfig;
+use crate::rules::Draft;
 use crate::units::{self, format_delta, format_size, parse_size, Increase};
 
 /// Declares `[image]` once: every budget is an optional field whose doc comment is the flag's
@@ -106,35 +107,27 @@ pub fn image(
     rules: &RulesConfig,
     sink: &mut Sink,
 ) {
+    use FixedCheck::{MaxCompressed, MaxLayers, MaxSize, MaxWasted, MinEfficiency};
+    let at_most = |name: FixedCheck, limit: Option<u64>, actual: u64, unit: Unit| {
+        limit.map(|max| Check::at_most(name, max, actual, unit))
+    };
     let set = [
-        p.max_size
-            .map(|max| Check::at_most(FixedCheck::MaxSize, max, scan.size_bytes, Unit::Bytes)),
-        p.max_compressed.map(|max| {
-            Check::at_most(
-                FixedCheck::MaxCompressed,
-                max,
-                scan.compressed_bytes,
-                Unit::Bytes,
-            )
-        }),
-        p.max_wasted
-            .map(|max| Check::at_most(FixedCheck::MaxWasted, max, scan.wasted_bytes, Unit::Bytes)),
-        p.min_efficiency.map(|min| {
-            Check::at_least_f64(
-                FixedCheck::MinEfficiency,
-                min,
-                scan.dive.efficiency,
-                Unit::Ratio,
-            )
-        }),
-        p.max_layers.map(|max| {
-            Check::at_most(
-                FixedCheck::MaxLayers,
-                max as u64,
-                layer_count as u64,
-                Unit::Count,
-            )
-        }),
+        at_most(MaxSize, p.max_size, scan.size_bytes, Unit::Bytes),
+        at_most(
+            MaxCompressed,
+            p.max_compressed,
+            scan.compressed_bytes,
+            Unit::Bytes,
+        ),
+        at_most(MaxWasted, p.max_wasted, scan.wasted_bytes, Unit::Bytes),
+        p.min_efficiency
+            .map(|min| Check::at_least_f64(MinEfficiency, min, scan.dive.efficiency, Unit::Ratio)),
+        at_most(
+            MaxLayers,
+            p.max_layers.map(|n| n as u64),
+            layer_count as u64,
+            Unit::Count,
+        ),
     ];
     sink.checks.extend(set.into_iter().flatten());
     lambda_size(scan.size_bytes, rules, sink);
@@ -158,21 +151,22 @@ fn lambda_size(size: u64, cfg: &RulesConfig, sink: &mut Sink) {
     }
     sink.checks.push(check);
     if size > SIZE_LIMIT {
-        sink.findings.push(Finding {
-            rule: code,
-            severity,
-            message: format!(
+        let finding = Draft::whole(
+            code,
+            format!(
                 "the image is {} uncompressed, {} over Lambda's 10 GiB limit: the deploy will fail",
                 format_size(size),
                 format_size(size - SIZE_LIMIT)
             ),
-            bytes: size - SIZE_LIMIT,
-            layer: None,
-            created_by: None,
-            paths: Vec::new(),
-            fix: "shrink the image: remove caches and toolchains (see the other findings), use a multi-stage build, or move large data to S3/EFS".into(),
-            references: Vec::new(),
-        });
+            "shrink the image: remove caches and toolchains (see the other findings), use a multi-stage build, or move large data to S3/EFS".into(),
+        );
+        sink.findings.push(
+            Draft {
+                bytes: size - SIZE_LIMIT,
+                ..finding
+            }
+            .finding(severity),
+        );
     }
 }
 

@@ -21,6 +21,7 @@ use crate::model::{
     Sink, Status,
 };
 use crate::perf::{pricing, PerfReport};
+use crate::rules::Draft;
 use cfg::LambdaConfig;
 
 /// Formatting lives in `units` (the renderers use it too); the rules import it from here.
@@ -218,17 +219,9 @@ pub fn run(ctx: &Ctx, sink: &mut Sink) {
         };
         match outcome {
             Outcome::Pass => {}
-            Outcome::Fail { message, fix } => sink.findings.push(Finding {
-                rule: r.id,
-                severity,
-                message,
-                bytes: 0,
-                layer: None,
-                created_by: None,
-                paths: Vec::new(),
-                fix,
-                references: Vec::new(),
-            }),
+            Outcome::Fail { message, fix } => sink
+                .findings
+                .push(Draft::whole(r.id, message, fix).finding(severity)),
             Outcome::Unknown(why) => sink.note(format!("{}: not checked: {why}", r.id.id())),
         }
     }

@@ -21,20 +21,6 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
     runtime_interface(ctx, sink);
 }
 
-/// A finding about the image as a whole: no bytes, layer or path to point at.
-fn whole_image(code: RuleId, message: String, fix: String) -> Draft {
-    Draft {
-        code,
-        message,
-        bytes: 0,
-        layer: None,
-        created_by: None,
-        paths: Vec::new(),
-        fix,
-        references: Vec::new(),
-    }
-}
-
 /// Lambda's words when it refuses an index or a manifest format, quoted so a user searching
 /// for the deploy error finds the finding.
 const REFUSAL: &str =
@@ -70,7 +56,7 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
                 )
             })
             .unwrap_or_default();
-        sink.push(whole_image(
+        sink.push(Draft::whole(
             RuleId::LambdaMultiArch,
             format!("the image is a multi-platform index ({list}){beside}; Lambda accepts only a single-platform image"),
             format!("build one platform: `docker buildx build --platform linux/arm64 --provenance=false` (or linux/amd64) and push that{by_digest}"),
@@ -95,7 +81,7 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
     };
     if let Some(message) = problem {
         let target = wanted.map_or("amd64", Arch::oci_name);
-        sink.push(whole_image(
+        sink.push(Draft::whole(
             RuleId::LambdaArchitecture,
             message,
             format!("build with `--platform linux/{target}` (or change the function's Architectures to match the image)"),
@@ -146,7 +132,7 @@ fn image_index(image: &Image, idx: &IndexFacts, sink: &mut Sink) {
     } else {
         format!("push the image, not a list holding it: `buildah push IMAGE` rather than `buildah manifest push --all`, `skopeo copy` without `--all`, `docker buildx build --provenance=false`{by_digest}")
     };
-    sink.push(whole_image(
+    sink.push(Draft::whole(
         RuleId::LambdaImageIndex,
         format!(
             "the image to deploy is {}, not an image manifest: Lambda refuses every index ({REFUSAL}){}{own}",
@@ -235,7 +221,7 @@ fn manifest_format(ctx: &Ctx, sink: &mut Sink) {
     let Some(why) = ctx.image.manifest.lambda_problem() else {
         return;
     };
-    sink.push(whole_image(
+    sink.push(Draft::whole(
         RuleId::LambdaManifestFormat,
         format!(
             "{why}: Lambda refuses it ({REFUSAL}); {}",
@@ -248,7 +234,7 @@ fn manifest_format(ctx: &Ctx, sink: &mut Sink) {
 fn entrypoint(ctx: &Ctx, sink: &mut Sink) {
     let c = &ctx.image.config;
     if c.entrypoint.is_empty() && c.cmd.is_empty() {
-        sink.push(whole_image(
+        sink.push(Draft::whole(
             RuleId::LambdaEntrypoint,
             "the image has no ENTRYPOINT and no CMD: Lambda has nothing to start".into(),
             "set the handler: `CMD [\"app.handler\"]` on an AWS base image, or an ENTRYPOINT that runs your runtime interface client".into(),
@@ -340,7 +326,7 @@ fn runtime_interface(ctx: &Ctx, sink: &mut Sink) {
     if found || custom {
         return;
     }
-    sink.push(whole_image(
+    sink.push(Draft::whole(
         RuleId::LambdaRuntimeInterface,
         "no Lambda runtime interface found (no AWS base image bootstrap, no runtime interface client such as awslambdaric, no extension in /opt/extensions, no custom ENTRYPOINT)".into(),
         "build FROM an AWS base image (public.ecr.aws/lambda/…), or install a runtime interface client (`pip install awslambdaric`) and set `ENTRYPOINT [\"python\", \"-m\", \"awslambdaric\"]`".into(),
