@@ -2,8 +2,8 @@
 //! or the same-named flags), Lambda's own size limit, and the growth allowed against the
 //! base branch's report, all checked here. Each budget is defined once, in `image_policy!`
 //! below: its field, its flag (clap) and its gate.toml key (serde) are one declaration; its
-//! check is one line of `image` or `increase`. A failed size budget says what it is made of
-//! (`explain`).
+//! check is one line of `image` or `increase`, and the policy diff compares it by its kind
+//! (`side_by_side`). A failed size budget says what it is made of (`explain`).
 
 use anyhow::Result;
 use serde::Deserialize;
@@ -41,6 +41,12 @@ macro_rules! image_policy {
             pub fn overlay(&mut self, flags: &ImagePolicy) {
                 $( if flags.$name.is_some() { self.$name = flags.$name.clone(); } )*
             }
+
+            /// Every budget of `base` beside the same one of `head`, by its gate.toml key:
+            /// what the policy diff compares.
+            pub fn side_by_side(base: &ImagePolicy, head: &ImagePolicy) -> Vec<(&'static str, Pair)> {
+                vec![$( (stringify!($name), Pair::from((base.$name, head.$name))), )*]
+            }
         }
     };
 }
@@ -74,6 +80,43 @@ image_policy! {
     #[arg(long, value_name = "SIZE|PCT", value_parser = Increase::parse)]
     #[serde(default, deserialize_with = "units::de::increase_opt")]
     max_compressed_increase: Increase,
+}
+
+/// One budget in two policies, by what kind of limit it is (which says which way is looser).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pair {
+    /// An upper bound on bytes.
+    Size(Option<u64>, Option<u64>),
+    /// An upper bound on a count.
+    Count(Option<usize>, Option<usize>),
+    /// A lower bound on a ratio.
+    Ratio(Option<f64>, Option<f64>),
+    /// Growth allowed against the baseline.
+    Increase(Option<Increase>, Option<Increase>),
+}
+
+impl From<(Option<u64>, Option<u64>)> for Pair {
+    fn from((a, b): (Option<u64>, Option<u64>)) -> Pair {
+        Pair::Size(a, b)
+    }
+}
+
+impl From<(Option<usize>, Option<usize>)> for Pair {
+    fn from((a, b): (Option<usize>, Option<usize>)) -> Pair {
+        Pair::Count(a, b)
+    }
+}
+
+impl From<(Option<f64>, Option<f64>)> for Pair {
+    fn from((a, b): (Option<f64>, Option<f64>)) -> Pair {
+        Pair::Ratio(a, b)
+    }
+}
+
+impl From<(Option<Increase>, Option<Increase>)> for Pair {
+    fn from((a, b): (Option<Increase>, Option<Increase>)) -> Pair {
+        Pair::Increase(a, b)
+    }
 }
 
 impl ImagePolicy {
