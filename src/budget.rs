@@ -95,29 +95,18 @@ pub enum Pair {
     Increase(Option<Increase>, Option<Increase>),
 }
 
-impl From<(Option<u64>, Option<u64>)> for Pair {
-    fn from((a, b): (Option<u64>, Option<u64>)) -> Pair {
-        Pair::Size(a, b)
-    }
+/// A budget's field type says its kind: bytes are sizes, `usize` counts, `f64` ratios.
+macro_rules! pair_from {
+    ($($ty:ty => $kind:ident),*) => {$(
+        impl From<(Option<$ty>, Option<$ty>)> for Pair {
+            fn from((base, head): (Option<$ty>, Option<$ty>)) -> Pair {
+                Pair::$kind(base, head)
+            }
+        }
+    )*};
 }
 
-impl From<(Option<usize>, Option<usize>)> for Pair {
-    fn from((a, b): (Option<usize>, Option<usize>)) -> Pair {
-        Pair::Count(a, b)
-    }
-}
-
-impl From<(Option<f64>, Option<f64>)> for Pair {
-    fn from((a, b): (Option<f64>, Option<f64>)) -> Pair {
-        Pair::Ratio(a, b)
-    }
-}
-
-impl From<(Option<Increase>, Option<Increase>)> for Pair {
-    fn from((a, b): (Option<Increase>, Option<Increase>)) -> Pair {
-        Pair::Increase(a, b)
-    }
-}
+pair_from!(u64 => Size, usize => Count, f64 => Ratio, Increase => Increase);
 
 impl ImagePolicy {
     /// What serde's types cannot say: a ratio is between 0 and 1 (NaN is not), a platform is
