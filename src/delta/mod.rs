@@ -379,48 +379,27 @@ mod tests {
 
     #[test]
     fn nested_npm_copies_pair_by_location() {
+        let ms = |version: &str, bytes: u64, under: &str| {
+            pkg(
+                "npm",
+                "ms",
+                version,
+                bytes,
+                &format!("/var/task/node_modules/{under}ms/package.json"),
+            )
+        };
         let base = report(
             vec![
-                pkg(
-                    "npm",
-                    "ms",
-                    "2.0.0",
-                    100,
-                    "/var/task/node_modules/debug/node_modules/ms/package.json",
-                ),
-                pkg(
-                    "npm",
-                    "ms",
-                    "2.1.3",
-                    200,
-                    "/var/task/node_modules/ms/package.json",
-                ),
+                ms("2.0.0", 100, "debug/node_modules/"),
+                ms("2.1.3", 200, ""),
             ],
             vec![],
         );
         let now = report(
             vec![
-                pkg(
-                    "npm",
-                    "ms",
-                    "2.0.0",
-                    100,
-                    "/var/task/node_modules/debug/node_modules/ms/package.json",
-                ),
-                pkg(
-                    "npm",
-                    "ms",
-                    "2.1.2",
-                    190,
-                    "/var/task/node_modules/ms/package.json",
-                ),
-                pkg(
-                    "npm",
-                    "ms",
-                    "3.0.0",
-                    300,
-                    "/var/task/node_modules/send/node_modules/ms/package.json",
-                ),
+                ms("2.0.0", 100, "debug/node_modules/"),
+                ms("2.1.2", 190, ""),
+                ms("3.0.0", 300, "send/node_modules/"),
             ],
             vec![],
         );

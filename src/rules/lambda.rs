@@ -336,8 +336,16 @@ fn runtime_interface(ctx: &Ctx, sink: &mut Sink) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Severity;
+    use crate::model::{Finding, Severity};
     use crate::rules::testing::{findings, of, rules, ImageBuilder};
+
+    /// The one finding of `rule`, its message holding `text`.
+    fn one_saying<'a>(f: &'a [Finding], rule: &str, text: &str) -> &'a Finding {
+        let hits = of(f, rule);
+        assert_eq!(hits.len(), 1, "{f:#?}");
+        assert!(hits[0].message.contains(text), "{}", hits[0].message);
+        hits[0]
+    }
 
     fn lambda_image() -> ImageBuilder {
         ImageBuilder::new()
@@ -408,16 +416,12 @@ mod tests {
             .index(index::DOCKER_LIST, &[("image", "linux/arm64")])
             .build();
         let f = findings(&built, &rules(""));
-        let idx = of(&f, "lambda-image-index");
-        assert_eq!(idx.len(), 1);
-        assert!(
-            idx[0]
-                .message
-                .contains("a Docker manifest list of 1 image (linux/arm64), not an image manifest"),
-            "{}",
-            idx[0].message
+        let idx = one_saying(
+            &f,
+            "lambda-image-index",
+            "a Docker manifest list of 1 image (linux/arm64), not an image manifest",
         );
-        assert!(idx[0].fix.contains("without `--all`"), "{}", idx[0].fix);
+        assert!(idx.fix.contains("without `--all`"), "{}", idx.fix);
     }
 
     #[test]
@@ -435,19 +439,15 @@ mod tests {
             .build();
         let f = findings(&built, &rules(""));
         assert!(of(&f, "lambda-image-index").is_empty(), "{f:#?}");
-        let multi = of(&f, "lambda-multi-arch");
-        assert_eq!(multi.len(), 1);
-        assert!(
-            multi[0]
-                .message
-                .contains("(linux/amd64, linux/arm64) + 2 attestation manifests (SLSA provenance)"),
-            "{}",
-            multi[0].message
+        let multi = one_saying(
+            &f,
+            "lambda-multi-arch",
+            "(linux/amd64, linux/arm64) + 2 attestation manifests (SLSA provenance)",
         );
         assert!(
-            multi[0].fix.contains(&format!("sha256:{:064x}", 1)),
+            multi.fix.contains(&format!("sha256:{:064x}", 1)),
             "{}",
-            multi[0].fix
+            multi.fix
         );
     }
 
