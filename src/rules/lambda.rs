@@ -45,17 +45,13 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
             .as_ref()
             .map(|i| non_images(i, false))
             .unwrap_or_default();
-        let by_digest = image
-            .manifest_digest
-            .as_ref()
-            .map(|d| {
-                format!(
-                    ", or deploy one platform's manifest by its own digest ({} is {})",
-                    image.platform,
-                    deploy_name(d)
-                )
-            })
-            .unwrap_or_default();
+        let by_digest = own_digest(image, |d| {
+            format!(
+                ", or deploy one platform's manifest by its own digest ({} is {})",
+                image.platform,
+                deploy_name(d)
+            )
+        });
         sink.push(Draft::whole(
             RuleId::LambdaMultiArch,
             format!("the image is a multi-platform index ({list}){beside}; Lambda accepts only a single-platform image"),
@@ -94,26 +90,18 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
 /// `skopeo copy --all`). Lambda refuses it all the same.
 fn image_index(image: &Image, idx: &IndexFacts, sink: &mut Sink) {
     let attested = idx.entries.iter().any(|e| e.kind == EntryKind::Attestation);
-    let own = image
-        .manifest_digest
-        .as_ref()
-        .map(|d| {
-            format!(
-                "; the image manifest's own digest is {d} ({})",
-                image.platform
-            )
-        })
-        .unwrap_or_default();
-    let by_digest = image
-        .manifest_digest
-        .as_ref()
-        .map(|d| {
-            format!(
-                "; or deploy the image by its own digest: {}",
-                deploy_name(d)
-            )
-        })
-        .unwrap_or_default();
+    let own = own_digest(image, |d| {
+        format!(
+            "; the image manifest's own digest is {d} ({})",
+            image.platform
+        )
+    });
+    let by_digest = own_digest(image, |d| {
+        format!(
+            "; or deploy the image by its own digest: {}",
+            deploy_name(d)
+        )
+    });
     let fix = if attested {
         let sbom = idx.entries.iter().any(|e| {
             e.predicate_types
@@ -206,6 +194,15 @@ fn non_images(idx: &IndexFacts, nested: bool) -> String {
         }
     }
     out
+}
+
+/// `say(digest)` when the image manifest's own digest is known, else nothing.
+fn own_digest(image: &Image, say: impl FnOnce(&str) -> String) -> String {
+    image
+        .manifest_digest
+        .as_deref()
+        .map(say)
+        .unwrap_or_default()
 }
 
 /// How to name the image manifest by digest. The same words whatever the source, so a
