@@ -421,19 +421,16 @@ fn findings_for(
         &std::fs::read_to_string(root().join("tests/data/function-naive-report.json")).unwrap(),
     )
     .unwrap();
-    let mut report = Report {
-        image: base.image,
-        perf: Some(perf),
-        ..Report::default()
-    };
+    let mut sink = lambda_gate::model::Sink::default();
     deployed::evaluate(
-        &mut report,
-        f,
-        &LambdaConfig::default(),
+        vec![f],
+        Some(&perf),
+        base.image.as_ref(),
         digests.iter().map(|d| d.to_string()).collect(),
+        &LambdaConfig::default(),
+        &mut sink,
     );
-    report
-        .findings
+    sink.findings
         .into_iter()
         .map(|f| (f.rule.id().to_string(), f.severity))
         .collect()

@@ -190,7 +190,9 @@ fn gate(path: &Path, params: &Params) -> BTreeMap<(String, String), Verdict> {
             image_digests: Vec::new(),
             cfg: &cfg,
         };
-        let (findings, notes) = deployed::run(&ctx);
+        let mut sink = lambda_gate::model::Sink::default();
+        deployed::run(&ctx, &mut sink);
+        let (findings, notes) = (sink.findings, sink.notes);
         let address = f.locations["function"].address.clone().unwrap();
         for (ck, rule) in PAIRS {
             let v = if findings.iter().any(|x| x.rule.id() == *rule) {
@@ -340,8 +342,10 @@ fn checkov_and_the_gate_agree_but_where_said() {
                 image_digests: Vec::new(),
                 cfg: &cfg,
             };
-            assert!(deployed::run(&ctx)
-                .0
+            let mut sink = lambda_gate::model::Sink::default();
+            deployed::run(&ctx, &mut sink);
+            assert!(sink
+                .findings
                 .iter()
                 .any(|x| x.rule.id() == "lambda-image-uri-missing"));
         }

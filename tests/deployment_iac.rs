@@ -383,7 +383,9 @@ fn run(
         image_digests: vec![DIGEST.to_string()],
         cfg: &cfg,
     };
-    deployed::run(&ctx)
+    let mut sink = lambda_gate::model::Sink::default();
+    deployed::run(&ctx, &mut sink);
+    (sink.findings, sink.notes)
 }
 
 fn rules(f: &DeployedFunction) -> Vec<String> {

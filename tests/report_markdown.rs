@@ -221,9 +221,9 @@ fn the_naive_comment_as_github_renders_it() {
     let mut image_only = report.clone();
     image_only.security = None;
     image_only.perf = None;
-    image_only
-        .checks
-        .retain(|c| !c.name.starts_with("perf-") && !c.name.starts_with("security-"));
+    image_only.checks.retain(|c| {
+        !c.name.to_string().starts_with("perf-") && !c.name.to_string().starts_with("security-")
+    });
     let html = github_html(&lambda_gate::report::markdown::render(&image_only));
     let rows = rows_outside_details(&html);
     let before_first = html[..html.find("<details>").unwrap()]

@@ -5,12 +5,10 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use lambda_gate::budget::increase_checks;
-use lambda_gate::check::check_image;
+use lambda_gate::check;
 use lambda_gate::image::ScanOptions;
 use lambda_gate::policy::base::PolicyFrom;
 use lambda_gate::policy::{Flags, Policy};
-use lambda_gate::report::Report;
 use lambda_gate::units::parse_size;
 
 #[derive(Args)]
@@ -96,92 +94,73 @@ pub fn run(args: CheckArgs) -> Result<i32> {
         );
     }
     let sourced = policy(&args)?;
-    let policy = sourced.policy;
-    if args.image.is_none() && args.source.function.is_none() {
-        let a = &args;
-        return super::deployment::run_alone(&a.deployment, &a.perf, &a.output, &a.github, policy);
-    }
-    let opts = ScanOptions {
-        verify: !args.no_verify,
-        max_expansion: args.max_expansion.max(1),
-        capture: (!args.no_packages).then(lambda_gate::packages::capture),
+    let perf = args.perf.input();
+    let loaded = matches!(perf, Some(check::Perf::Load(_)));
+    let mut inputs = check::Inputs {
+        policy: sourced,
+        image: None,
+        baseline: None,
+        dive_ci: args.rules.dive_ci_file(),
+        security: args.security.files(),
+        rustsec_db: args.security.rustsec_db.clone(),
+        perf,
+        deployment: args.deployment.input(),
+        function: None,
+        history: None,
     };
-    let baseline = args.output.load_baseline()?;
-    let (facts, opened, deployed, answered) = args.source.inspect(
-        args.image.as_deref(),
-        &policy.image,
-        args.image_ref.clone(),
-        &opts,
-    )?;
-    let mut report = Report::default();
-    check_image(
-        &mut report,
-        std::path::Path::new(&opened.source),
-        &facts,
-        &policy,
-        opts.verify,
-    );
-    drop(opened);
-    if let Some(d) = deployed {
-        report.deployed = Some(d);
-    }
-    increase_checks(&mut report, baseline.as_ref(), &policy.image);
-    // With a policy base, .dive-ci is the obeyed side's, already read; otherwise the file's.
-    match (&sourced.changes, &sourced.dive_ci) {
-        (None, None) => args.rules.add_dive_ci(&mut report)?,
-        (_, Some(ci)) => {
-            if let Some(img) = &report.image {
-                report.checks.extend(ci.evaluate(&img.dive));
-            }
-        }
-        (Some(_), None) => {}
-    }
-    args.security
-        .add_to_report(&policy, baseline.as_ref(), &mut report)?;
-    args.perf.add_to_report(&policy, &mut report)?;
-    args.deployment.add_to_report(&policy, &mut report)?;
-    // `--function`: the deployed configuration too, unless a joined perf report brought it.
-    if let (Some(function), None) = (&args.source.function, &report.function) {
-        let endpoint = args
-            .source
-            .lambda_endpoint
-            .clone()
-            .or_else(|| std::env::var("AWS_ENDPOINT_URL_LAMBDA").ok());
-        super::perf::add_deployed(
-            &mut report,
-            function,
-            None,
-            args.source.region.as_deref(),
-            endpoint.as_deref(),
-            &policy,
+    // With an image (or --function): the image scanned, and the baseline and history it is
+    // compared with. Without one, `--deployment` alone: the configuration and the perf run.
+    let with_image = args.image.is_some() || args.source.function.is_some();
+    if with_image {
+        let baseline = args.output.load_baseline()?;
+        let opts = ScanOptions {
+            verify: !args.no_verify,
+            max_expansion: args.max_expansion.max(1),
+            capture: (!args.no_packages).then(lambda_gate::packages::capture),
+        };
+        let (facts, opened, deployed, answered) = args.source.inspect(
+            args.image.as_deref(),
+            &inputs.policy.policy.image,
+            args.image_ref.clone(),
+            &opts,
+        )?;
+        inputs.image = Some(check::Scanned {
+            source: opened.source.clone(),
+            facts,
+            verified: opts.verify,
+            deployed,
+        });
+        drop(opened);
+        inputs.baseline = args
+            .output
+            .baseline
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .zip(baseline);
+        inputs.function = args.source.function.as_ref().map(|name| check::Function {
+            name: name.clone(),
+            qualifier: None,
+            region: args.source.region.clone(),
+            endpoint: args
+                .source
+                .lambda_endpoint
+                .clone()
+                .or_else(|| std::env::var("AWS_ENDPOINT_URL_LAMBDA").ok()),
             answered,
-        );
+        });
+        inputs.history = args.output.history_input();
     }
-    report.delta = baseline
-        .as_ref()
-        .map(|b| lambda_gate::delta::diff(b, &report));
-    let growth = report
-        .delta
-        .as_ref()
-        .map(lambda_gate::delta::explain_growth)
-        .unwrap_or_default();
-    let size = lambda_gate::delta::explain_size(&report);
-    lambda_gate::budget::explain(&mut report, &growth, &size);
-    lambda_gate::package_policy::check(&mut report, baseline.as_ref(), &policy.packages);
-    report.policy_changes = sourced.changes;
-    report.findings.extend(sourced.finding);
-    report.notes.extend(sourced.notes);
-    if let (Some(base), Some(path)) = (&baseline, &args.output.baseline) {
-        report.baseline = Some(lambda_gate::report::Baseline::from_report(
-            &path.display().to_string(),
-            base,
-        ));
+    let checked = check::run(inputs)?;
+    for w in &checked.warnings {
+        eprintln!("gate: warning: {w}");
     }
-    args.output.add_history(&mut report)?;
-    let report = report.finalize();
-    let sbom = match &args.sbom_output {
-        Some(path) => Some((path, lambda_gate::report::sbom::render(&report)?)),
-        None => None,
+    let report = checked.report;
+    if let (true, Some(p)) = (loaded, &report.perf) {
+        super::perf::say_how_it_ran(p);
+    }
+    let sbom = match (&args.sbom_output, with_image) {
+        (Some(path), true) => Some((path, lambda_gate::report::sbom::render(&report)?)),
+        _ => None,
     };
     args.output.emit(&report)?;
     if let Some((path, sbom)) = sbom {

@@ -5,12 +5,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
 use clap::Args;
 
+use lambda_gate::check::Deployment;
 use lambda_gate::deployed::iac;
-use lambda_gate::policy::Policy;
-use lambda_gate::report::Report;
 
 #[derive(Args, Debug, Default)]
 pub struct DeploymentArgs {
@@ -33,47 +31,12 @@ pub struct DeploymentArgs {
 }
 
 impl DeploymentArgs {
-    pub fn add_to_report(&self, policy: &Policy, report: &mut Report) -> Result<()> {
-        let Some(path) = &self.deployment else {
-            return Ok(());
-        };
-        // One report holds one configuration's table: the template's would replace the
-        // deployed one and leave the deployed findings beside it unlabelled.
-        if let Some(f) = report.function.as_ref().filter(|f| f.source.is_deployed()) {
-            bail!(
-                "--deployment {}: the perf report already holds the deployed function {} (after the deploy); check the template and the deployed function in two gate check steps",
-                path.display(),
-                f.name
-            );
-        }
-        let params: iac::Params = self.parameters.iter().cloned().collect();
-        let functions = iac::read(path, &params, self.deployment_function.as_deref())?;
-        let digests = report
-            .image
-            .as_ref()
-            .and_then(|i| i.manifest_digest.clone())
-            .into_iter()
-            .collect();
-        lambda_gate::deployed::evaluate_all(report, functions, &policy.lambda, digests);
-        Ok(())
+    /// The template or plan to read, for the library.
+    pub fn input(&self) -> Option<Deployment> {
+        Some(Deployment {
+            path: self.deployment.clone()?,
+            params: self.parameters.iter().cloned().collect(),
+            function: self.deployment_function.clone(),
+        })
     }
-}
-
-/// `gate check --deployment FILE` with no image: the configuration alone (and the perf run
-/// when `--perf-report` gives one), through the same outputs as an image check.
-pub fn run_alone(
-    deployment: &DeploymentArgs,
-    perf: &super::perf::PerfCheckArgs,
-    output: &super::output::OutputArgs,
-    github: &super::github::GithubArgs,
-    policy: Policy,
-) -> Result<i32> {
-    let mut report = Report::default();
-    perf.add_to_report(&policy, &mut report)?;
-    deployment.add_to_report(&policy, &mut report)?;
-    let report = report.finalize();
-    output.emit(&report)?;
-    let path = output.output.as_ref().map(|p| p.display().to_string());
-    github.publish(&report, path.as_deref())?;
-    Ok(report.verdict.exit_code())
 }

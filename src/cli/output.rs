@@ -92,19 +92,10 @@ impl OutputArgs {
         report::json::read(path, "the baseline report").map(Some)
     }
 
-    /// `--history`: main's last builds into the report, and a note for each kind of line
-    /// skipped.
-    pub fn add_history(&self, report: &mut Report) -> Result<()> {
-        let Some(path) = &self.history else {
-            return Ok(());
-        };
-        let (history, notes) = report::history::read(path, usize::from(self.history_last))?;
-        for n in &notes {
-            eprintln!("gate: warning: {}", lambda_gate::term::escape(n));
-        }
-        report.notes.extend(notes);
-        report.history = Some(history);
-        Ok(())
+    /// `--history`, and how many of its last lines to draw.
+    pub fn history_input(&self) -> Option<(PathBuf, usize)> {
+        let path = self.history.clone()?;
+        Some((path, usize::from(self.history_last)))
     }
 
     /// Writes the report to stdout in the chosen format, and the JSON to `--output`.

@@ -6,11 +6,9 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use lambda_gate::policy;
-use lambda_gate::report::Report;
-use lambda_gate::rules::dive_ci::DiveCi;
 
 /// dive's CI file, picked up from the working directory as `dive --ci` does.
-const DIVE_CI_FILE: &str = ".dive-ci";
+use lambda_gate::policy::base::DIVE_CI_FILE;
 
 #[derive(Args, Debug, Default)]
 pub struct RulesArgs {
@@ -24,23 +22,14 @@ pub struct RulesArgs {
 }
 
 impl RulesArgs {
-    /// Adds dive's CI rule results as checks, when a .dive-ci applies.
-    pub fn add_dive_ci(&self, report: &mut Report) -> Result<()> {
-        let path = match &self.dive_ci {
-            Some(p) => p.clone(),
-            None if Path::new(DIVE_CI_FILE).is_file() => {
-                report
-                    .notes
-                    .push(format!("evaluated dive's CI rules from ./{DIVE_CI_FILE}"));
-                PathBuf::from(DIVE_CI_FILE)
-            }
-            None => return Ok(()),
-        };
-        let ci = DiveCi::load(&path)?;
-        if let Some(img) = &report.image {
-            report.checks.extend(ci.evaluate(&img.dive));
+    /// dive's CI file to evaluate: `--dive-ci`, else `./.dive-ci` when present (`true`: found
+    /// there, which the report notes).
+    pub fn dive_ci_file(&self) -> Option<(PathBuf, bool)> {
+        match &self.dive_ci {
+            Some(p) => Some((p.clone(), false)),
+            None if Path::new(DIVE_CI_FILE).is_file() => Some((PathBuf::from(DIVE_CI_FILE), true)),
+            None => None,
         }
-        Ok(())
     }
 }
 

@@ -75,7 +75,8 @@ pub struct SecurityArgs {
 }
 
 impl SecurityArgs {
-    fn files(&self) -> Vec<(PathBuf, Option<&'static str>)> {
+    /// The scanner reports, each with the format its flag names (Trivy's is read from it).
+    pub fn files(&self) -> Vec<(PathBuf, Option<&'static str>)> {
         let mut out = Vec::new();
         // Trivy may be JSON or CycloneDX: its content decides.
         out.extend(self.trivy.iter().map(|p| (p.clone(), None)));
@@ -84,30 +85,6 @@ impl SecurityArgs {
         out.extend(self.grype.iter().map(|p| (p.clone(), Some("grype"))));
         out.extend(self.sarif.iter().map(|p| (p.clone(), Some("sarif"))));
         out
-    }
-
-    /// Adds the `security` section and its checks to `report`, when any report was given.
-    /// `policy` already carries the flags (`Policy::with_flags`).
-    pub fn add_to_report(
-        &self,
-        policy: &Policy,
-        baseline: Option<&Report>,
-        report: &mut Report,
-    ) -> Result<()> {
-        let files = self.files();
-        let opts = security::ParseOptions {
-            default_severity: policy.security.default_severity,
-        };
-        let rustsec = security::rustsec::run(self.rustsec_db.as_deref(), &report.packages, &opts)?;
-        report.checks.extend(rustsec.check);
-        let own: Vec<_> = rustsec.findings.into_iter().collect();
-        if files.is_empty() && own.is_empty() {
-            return Ok(());
-        }
-        let (sec, checks) = security::evaluate_with(&files, own, &policy.security, baseline)?;
-        report.security = Some(sec);
-        report.checks.extend(checks);
-        Ok(())
     }
 }
 

@@ -251,39 +251,6 @@ pub fn explain_growth(delta: &Delta) -> String {
     parts.join(", ")
 }
 
-/// The largest packages and top-level directories of an image: what a failed absolute size
-/// budget is made of when there is no baseline to say what changed.
-pub fn explain_size(report: &Report) -> String {
-    let mut pkgs: Vec<&Package> = report.packages.iter().collect();
-    pkgs.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.name.cmp(&b.name)));
-    let mut parts: Vec<String> = pkgs
-        .iter()
-        .take(3)
-        .filter(|p| p.bytes > 0)
-        .map(|p| {
-            format!(
-                "{} {} ({})",
-                p.name,
-                p.version,
-                crate::units::format_size(p.bytes)
-            )
-        })
-        .collect();
-    // Directories one level below the largest top-level ones: /var/task, /usr/lib.
-    let mut dirs: Vec<&DirSize> = report
-        .dirs
-        .iter()
-        .filter(|d| d.path.matches('/').count() == 2)
-        .collect();
-    dirs.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.path.cmp(&b.path)));
-    parts.extend(
-        dirs.iter()
-            .take(2)
-            .map(|d| format!("{} ({})", d.path, crate::units::format_size(d.bytes))),
-    );
-    parts.join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,48 +381,27 @@ mod tests {
 
     #[test]
     fn nested_npm_copies_pair_by_location() {
+        let ms = |version: &str, bytes: u64, under: &str| {
+            pkg(
+                "npm",
+                "ms",
+                version,
+                bytes,
+                &format!("/var/task/node_modules/{under}ms/package.json"),
+            )
+        };
         let base = report(
             vec![
-                pkg(
-                    "npm",
-                    "ms",
-                    "2.0.0",
-                    100,
-                    "/var/task/node_modules/debug/node_modules/ms/package.json",
-                ),
-                pkg(
-                    "npm",
-                    "ms",
-                    "2.1.3",
-                    200,
-                    "/var/task/node_modules/ms/package.json",
-                ),
+                ms("2.0.0", 100, "debug/node_modules/"),
+                ms("2.1.3", 200, ""),
             ],
             vec![],
         );
         let now = report(
             vec![
-                pkg(
-                    "npm",
-                    "ms",
-                    "2.0.0",
-                    100,
-                    "/var/task/node_modules/debug/node_modules/ms/package.json",
-                ),
-                pkg(
-                    "npm",
-                    "ms",
-                    "2.1.2",
-                    190,
-                    "/var/task/node_modules/ms/package.json",
-                ),
-                pkg(
-                    "npm",
-                    "ms",
-                    "3.0.0",
-                    300,
-                    "/var/task/node_modules/send/node_modules/ms/package.json",
-                ),
+                ms("2.0.0", 100, "debug/node_modules/"),
+                ms("2.1.2", 190, ""),
+                ms("3.0.0", 300, "send/node_modules/"),
             ],
             vec![],
         );
@@ -570,42 +516,5 @@ mod tests {
         // /gone is missing from a side that was cut: unknown, so not reported.
         let d = diff_dirs(&[dir("/", 1), dir("/gone", 5)], &base, 10);
         assert!(d.iter().all(|c| c.path != "/gone"), "{d:?}");
-    }
-
-    #[test]
-    fn budget_details_name_what_grew() {
-        let mut r = report(vec![], vec![]);
-        r.delta = Some(Delta {
-            upgraded: vec![PackageChange {
-                ecosystem: crate::model::Ecosystem::Pypi,
-                name: "pyarrow".into(),
-                old_version: Some("14.0".into()),
-                new_version: Some("17.0".into()),
-                old_bytes: 90_000_000,
-                new_bytes: 121_000_000,
-                bytes_delta: 31_000_000,
-            }],
-            dirs: vec![DirChange {
-                path: "/var/task/data".into(),
-                old_bytes: 0,
-                new_bytes: 6_000_000,
-                bytes_delta: 6_000_000,
-            }],
-            ..Delta::default()
-        });
-        r.checks.push(crate::model::Check {
-            name: "max-size-increase".into(),
-            limit: 1_000_000.into(),
-            actual: 38_000_000.into(),
-            status: crate::model::Status::Fail,
-            unit: Some(crate::model::Unit::Bytes),
-            detail: None,
-        });
-        let (growth, size) = (explain_growth(r.delta.as_ref().unwrap()), explain_size(&r));
-        crate::budget::explain(&mut r, &growth, &size);
-        assert_eq!(
-            r.checks[0].detail.as_deref(),
-            Some("+38.0 MB: pyarrow 14.0 → 17.0 (+31.0 MB), /var/task/data (+6.0 MB)")
-        );
     }
 }

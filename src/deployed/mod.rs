@@ -17,10 +17,11 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::model::{
-    Check, DeployedFunction, Finding, ImageSummary, Level, Report, RuleId, RuleKind, Severity,
-    Status,
+    Check, DeployedFunction, Finding, FixedCheck, ImageSummary, Level, RuleId, RuleKind, Severity,
+    Sink, Status,
 };
 use crate::perf::{pricing, PerfReport};
+use crate::rules::Draft;
 use cfg::LambdaConfig;
 
 /// Formatting lives in `units` (the renderers use it too); the rules import it from here.
@@ -105,80 +106,67 @@ pub fn read(
     })?
 }
 
-/// Holds `function` to the policy inside `report`, beside the perf run and the image the
-/// report already holds: findings, notes, the provisioned cold-start check, and the cost
-/// priced at the function's real architecture.
-pub fn evaluate(
-    report: &mut Report,
-    mut function: DeployedFunction,
-    cfg: &LambdaConfig,
-    image_digests: Vec<String>,
-) {
-    if let Some(p) = report.perf.as_mut() {
-        if let (Some(billed), Some(mb)) = (p.billed_avg_ms, p.memory_size_mb) {
-            p.cost_per_million_usd = Some(pricing::per_million(
-                billed,
-                mb,
-                pricing::arch_of(&function.architecture),
-            ));
-        }
+/// The perf run priced at the function's real architecture (the load test alone assumed
+/// one).
+pub fn price(perf: &mut PerfReport, function: &DeployedFunction) {
+    if let (Some(billed), Some(mb)) = (perf.billed_avg_ms, perf.memory_size_mb) {
+        perf.cost_per_million_usd = Some(pricing::per_million(
+            billed,
+            mb,
+            pricing::arch_of(&function.architecture),
+        ));
     }
-    let ctx = Ctx {
-        function: &function,
-        perf: report.perf.as_ref(),
-        image: report.image.as_ref(),
-        image_digests,
-        cfg,
-    };
-    let (mut findings, notes) = run(&ctx);
-    let checks = checks(&ctx);
-    let located = locate(&function, &mut findings);
-    function.rule_locations.extend(located);
-    report.findings.extend(findings);
-    report.notes.extend(notes);
-    report.checks.extend(checks);
-    report.function = Some(function);
 }
 
-/// `gate check --deployment` with several functions in the file: each held to the rules, its
-/// findings and notes naming it; the first is the report's `function` (the comment's table),
-/// the rest `more_functions`.
-pub fn evaluate_all(
-    report: &mut Report,
+/// The manifest digests the gated image is known by, for drift: a registry or OCI archive
+/// gives one, a docker-archive none.
+pub fn image_digests(image: Option<&ImageSummary>) -> Vec<String> {
+    image
+        .and_then(|i| i.manifest_digest.clone())
+        .into_iter()
+        .collect()
+}
+
+/// Holds each of `functions` to the policy beside the perf run and the image the run has:
+/// their findings, notes and the provisioned cold-start check go to `sink`; the functions
+/// come back with the places their findings point at. With several (a template of several
+/// image functions), each finding and note names its function.
+pub fn evaluate(
     functions: Vec<DeployedFunction>,
-    cfg: &LambdaConfig,
+    perf: Option<&PerfReport>,
+    image: Option<&ImageSummary>,
     image_digests: Vec<String>,
-) {
+    cfg: &LambdaConfig,
+    sink: &mut Sink,
+) -> Vec<DeployedFunction> {
     let several = functions.len() > 1;
-    for (i, mut function) in functions.into_iter().enumerate() {
-        let ctx = Ctx {
-            function: &function,
-            perf: report.perf.as_ref(),
-            image: report.image.as_ref(),
-            image_digests: image_digests.clone(),
-            cfg,
-        };
-        let (mut findings, mut notes) = run(&ctx);
-        let checks = checks(&ctx);
-        let located = locate(&function, &mut findings);
-        function.rule_locations.extend(located);
-        if several {
-            for f in &mut findings {
-                f.message = format!("{}: {}", function.name, f.message);
+    functions
+        .into_iter()
+        .map(|mut function| {
+            let ctx = Ctx {
+                function: &function,
+                perf,
+                image,
+                image_digests: image_digests.clone(),
+                cfg,
+            };
+            let mut own = Sink::default();
+            run(&ctx, &mut own);
+            checks(&ctx, &mut own);
+            let located = locate(&function, &mut own.findings);
+            function.rule_locations.extend(located);
+            if several {
+                for f in &mut own.findings {
+                    f.message = format!("{}: {}", function.name, f.message);
+                }
+                for n in &mut own.notes {
+                    *n = format!("{n} ({})", function.name);
+                }
             }
-            for n in &mut notes {
-                *n = format!("{n} ({})", function.name);
-            }
-        }
-        report.findings.extend(findings);
-        report.notes.extend(notes);
-        report.checks.extend(checks);
-        if i == 0 {
-            report.function = Some(function);
-        } else {
-            report.more_functions.push(function);
-        }
-    }
+            sink.append(own);
+            function
+        })
+        .collect()
 }
 
 /// Where each finding on a template or plan points: the place of the first value its rule
@@ -208,8 +196,7 @@ pub fn rule(id: RuleId) -> Option<&'static Rule> {
 }
 
 /// Runs every rule at its level: findings for the failures, notes for what could not be told.
-pub fn run(ctx: &Ctx) -> (Vec<Finding>, Vec<String>) {
-    let (mut findings, mut notes) = (Vec::new(), Vec::new());
+pub fn run(ctx: &Ctx, sink: &mut Sink) {
     let before_deploy = !ctx.function.source.is_deployed();
     for r in RULES {
         let severity = match ctx.cfg.level(r.id) {
@@ -232,31 +219,22 @@ pub fn run(ctx: &Ctx) -> (Vec<Finding>, Vec<String>) {
         };
         match outcome {
             Outcome::Pass => {}
-            Outcome::Fail { message, fix } => findings.push(Finding {
-                rule: r.id,
-                severity,
-                message,
-                bytes: 0,
-                layer: None,
-                created_by: None,
-                paths: Vec::new(),
-                fix,
-                references: Vec::new(),
-            }),
-            Outcome::Unknown(why) => notes.push(format!("{}: not checked: {why}", r.id.id())),
+            Outcome::Fail { message, fix } => sink
+                .findings
+                .push(Draft::whole(r.id, message, fix).finding(severity)),
+            Outcome::Unknown(why) => sink.note(format!("{}: not checked: {why}", r.id.id())),
         }
     }
-    (findings, notes)
 }
 
 /// Cold starts beside the configuration: with provisioned concurrency allocated, a run
 /// within it should meet none.
-pub fn checks(ctx: &Ctx) -> Vec<Check> {
+pub fn checks(ctx: &Ctx, sink: &mut Sink) {
     let (Some(p), Some(pc)) = (ctx.perf, ctx.function.provisioned_concurrency) else {
-        return Vec::new();
+        return;
     };
-    vec![Check {
-        name: "perf-cold-starts-provisioned".into(),
+    sink.checks.push(Check {
+        name: FixedCheck::PerfColdStartsProvisioned.into(),
         limit: 0.into(),
         actual: p.cold_starts.into(),
         status: if p.cold_starts > 0 {
@@ -269,7 +247,7 @@ pub fn checks(ctx: &Ctx) -> Vec<Check> {
             "{pc} provisioned concurrency on {}: cold starts mean the load went past it or the qualifier invoked is not the one provisioned",
             ctx.function.qualifier.as_deref().unwrap_or("$LATEST")
         )),
-    }]
+    });
 }
 
 #[cfg(test)]

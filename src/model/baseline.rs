@@ -53,7 +53,7 @@ impl Baseline {
             checks: base
                 .checks
                 .iter()
-                .map(|c| (c.name.clone(), c.actual.clone()))
+                .map(|c| (c.name.to_string(), c.actual.clone()))
                 .collect(),
             finding_bytes,
             layers: img

@@ -22,14 +22,16 @@ pub mod perf;
 pub mod policy_changes;
 pub mod rule_id;
 pub mod security;
+pub mod sink;
 
 pub use baseline::Baseline;
-pub use checks::{Check, Status, Unit};
+pub use checks::{Check, CheckName, FixedCheck, Status, Unit};
 pub use deployed::{ConfigSource, DeployedFunction, DeployedImage, SourceLocation};
 pub use findings::{Finding, Level, Severity};
 pub use image::{DirSize, ImageSummary, LayerFile, LayerSummary, WastedPath, LAYER_LARGEST};
 pub use packages::{Delta, DirChange, Ecosystem, Package, PackageChange};
 pub use rule_id::{Family, RuleId, RuleKind};
+pub use sink::Sink;
 
 pub const SCHEMA: &str = "lambda-gate/report/v1";
 
@@ -189,9 +191,11 @@ mod tests {
     #[test]
     fn the_verdict_is_the_worst_status() {
         let mut r = Report::default();
-        r.checks.push(Check::at_most("a", 1, 0, Unit::Count));
+        r.checks
+            .push(Check::at_most(FixedCheck::MaxLayers, 1, 0, Unit::Count));
         assert_eq!(r.compute_verdict(), Verdict::Pass);
-        r.checks.push(Check::at_most("b", 1, 2, Unit::Bytes));
+        r.checks
+            .push(Check::at_most(FixedCheck::MaxSize, 1, 2, Unit::Bytes));
         assert_eq!(r.compute_verdict(), Verdict::Fail);
         assert_eq!(serde_json::to_value(Status::Warn).unwrap(), "warn");
     }

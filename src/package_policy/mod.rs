@@ -11,16 +11,15 @@ use globset::GlobMatcher;
 
 use crate::model::Level;
 use crate::model::RuleId;
-use crate::model::{Ecosystem, Finding, Package, PackageChange, Report, Severity};
+use crate::model::{Ecosystem, Finding, Package, PackageChange, Report, Severity, Sink};
 use crate::units::{format_delta, format_size, Increase};
 use cfg::{pep503, Ban, PackagesConfig};
 
-/// Adds the policy's findings (and notes where a budget could not be checked) to `report`.
-/// `base` is the baseline report, when one was given.
-pub fn check(report: &mut Report, base: Option<&Report>, cfg: &PackagesConfig) {
-    let mut findings = bans(report, cfg);
-    findings.extend(growth(report, base, cfg));
-    report.findings.extend(findings);
+/// The policy's findings on `report`'s packages and delta (and notes where a budget could
+/// not be checked). `base` is the baseline report, when one was given.
+pub fn check(report: &Report, base: Option<&Report>, cfg: &PackagesConfig, sink: &mut Sink) {
+    sink.findings.extend(bans(report, cfg));
+    growth(report, base, cfg, sink);
 }
 
 type Compiled<'a> = Vec<(&'a Ban, (GlobMatcher, GlobMatcher))>;
@@ -109,11 +108,11 @@ fn ban_finding(report: &Report, p: &Package, b: &Ban, code: RuleId) -> Finding {
     }
 }
 
-fn growth(report: &mut Report, base: Option<&Report>, cfg: &PackagesConfig) -> Vec<Finding> {
+fn growth(report: &Report, base: Option<&Report>, cfg: &PackagesConfig, sink: &mut Sink) {
     let level = cfg.growth_level();
     let wanted = cfg.max_new_packages.is_some() || cfg.max_package_growth.is_some();
     if level == Level::Allow || !wanted {
-        return Vec::new();
+        return;
     }
     let severity = if level == Level::Deny {
         Severity::Error
@@ -128,13 +127,13 @@ fn growth(report: &mut Report, base: Option<&Report>, cfg: &PackagesConfig) -> V
         _ => None,
     };
     if let Some(why) = why_not {
-        report.notes.push(format!(
+        sink.note(format!(
             "[packages] max_new_packages / max_package_growth are set but {why}: not checked"
         ));
-        return Vec::new();
+        return;
     }
     let delta = report.delta.as_ref().expect("checked above");
-    let mut out = Vec::new();
+    let out = &mut sink.findings;
     if let Some(max) = cfg.max_new_packages {
         if delta.added.len() > max {
             let bytes: u64 = delta.added.iter().map(|c| c.new_bytes).sum();
@@ -190,7 +189,6 @@ fn growth(report: &mut Report, base: Option<&Report>, cfg: &PackagesConfig) -> V
             }
         }
     }
-    out
 }
 
 fn growth_finding(report: &Report, c: &PackageChange, limit: Increase, sev: Severity) -> Finding {
@@ -257,10 +255,24 @@ mod tests {
         }
     }
 
+    fn with_packages(packages: Vec<Package>) -> Report {
+        Report {
+            packages,
+            ..Report::default()
+        }
+    }
+
     fn policy(toml: &str) -> PackagesConfig {
         Policy::from_toml(toml, Path::new("gate.toml"))
             .unwrap()
             .packages
+    }
+
+    /// `check` as the pipeline runs it: what it found, appended to the report.
+    fn check(r: &mut Report, base: Option<&Report>, cfg: &PackagesConfig) {
+        let mut sink = Sink::default();
+        super::check(r, base, cfg, &mut sink);
+        r.absorb(sink);
     }
 
     fn rules(r: &Report) -> Vec<(String, Severity, String)> {
@@ -285,17 +297,14 @@ warn = [
 ]
 "#,
         );
-        let mut r = Report {
-            packages: vec![
-                pkg("deb", "gcc-12", "12.2.0-14", 50_000_000),
-                pkg("deb", "libssl-dev", "3.0.15-1", 3_000_000),
-                pkg("npm", "libssl-dev", "1.0.0", 10),
-                pkg("pypi", "Boto3", "1.35.0", 80_000_000),
-                pkg("npm", "boto3", "0.0.1", 10),
-                pkg("deb", "libgcc-s1", "12.2.0-14", 100_000),
-            ],
-            ..Report::default()
-        };
+        let mut r = with_packages(vec![
+            pkg("deb", "gcc-12", "12.2.0-14", 50_000_000),
+            pkg("deb", "libssl-dev", "3.0.15-1", 3_000_000),
+            pkg("npm", "libssl-dev", "1.0.0", 10),
+            pkg("pypi", "Boto3", "1.35.0", 80_000_000),
+            pkg("npm", "boto3", "0.0.1", 10),
+            pkg("deb", "libgcc-s1", "12.2.0-14", 100_000),
+        ]);
         check(&mut r, None, &cfg);
         let got = rules(&r);
         assert_eq!(got.len(), 3, "{got:#?}");
@@ -324,22 +333,16 @@ warn = [
     #[test]
     fn growth_budgets_need_a_baseline() {
         let cfg = policy("[packages]\nmax_new_packages = 1\nmax_package_growth = \"50%\"\n");
-        let base = Report {
-            packages: vec![
-                pkg("pypi", "pyarrow", "14.0.2", 90_000_000),
-                pkg("pypi", "six", "1", 10),
-            ],
-            ..Report::default()
-        };
-        let mut now = Report {
-            packages: vec![
-                pkg("pypi", "pyarrow", "17.0.0", 140_000_000),
-                pkg("pypi", "six", "2", 14),
-                pkg("pypi", "numpy", "2.1.0", 18_000_000),
-                pkg("pypi", "pandas", "2.2.0", 40_000_000),
-            ],
-            ..Report::default()
-        };
+        let base = with_packages(vec![
+            pkg("pypi", "pyarrow", "14.0.2", 90_000_000),
+            pkg("pypi", "six", "1", 10),
+        ]);
+        let mut now = with_packages(vec![
+            pkg("pypi", "pyarrow", "17.0.0", 140_000_000),
+            pkg("pypi", "six", "2", 14),
+            pkg("pypi", "numpy", "2.1.0", 18_000_000),
+            pkg("pypi", "pandas", "2.2.0", 40_000_000),
+        ]);
         let mut alone = now.clone();
         check(&mut alone, None, &cfg);
         assert!(alone.findings.is_empty());

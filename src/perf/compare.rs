@@ -8,7 +8,7 @@ use strum::IntoEnumIterator;
 
 use crate::image::arch::Arch;
 use crate::model::perf::{BudgetVerdict, Comparison, ComparisonKind, MetricChange, PerfReport};
-use crate::model::{Check, Status, Unit};
+use crate::model::{Check, CheckName, Status, Unit};
 
 use super::bootstrap::{self, Side, Stat, StatUnit};
 use super::budget::{Budget, Verdict};
@@ -131,7 +131,7 @@ pub fn checks(c: Option<&Comparison>, budgets: &[Budget]) -> Vec<Check> {
     budgets
         .iter()
         .map(|b| {
-            let name = format!("perf-change-{}", b.stat.name());
+            let name = CheckName::PerfChange(b.stat.name().to_string());
             let unit = Some(if b.relative {
                 Unit::Ratio
             } else {

@@ -24,7 +24,7 @@ pub mod threshold;
 use anyhow::Result;
 
 use crate::image::arch::Arch;
-use crate::model::{Check, Status, Unit};
+use crate::model::{Check, CheckName, Status, Unit};
 use stats::Stats;
 
 pub use crate::model::perf::{Latency, LoadModel, Mode, PerfReport};
@@ -185,7 +185,7 @@ pub fn checks(
             ),
         };
         out.push(Check {
-            name: format!("perf-{}", t.metric.name()),
+            name: CheckName::Perf(t.metric.name().to_string()),
             limit: t.to_string().into(),
             actual,
             status,
@@ -196,7 +196,7 @@ pub fn checks(
     for h in required_headers {
         let missing = p.missing_headers.get(h).copied().unwrap_or(0);
         out.push(Check {
-            name: format!("perf-header-{}", h.to_ascii_lowercase()),
+            name: CheckName::PerfHeader(h.to_ascii_lowercase()),
             limit: 0.into(),
             actual: missing.into(),
             status: if missing == 0 {

@@ -10,7 +10,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::image::arch::Arch;
 use crate::model::perf::{ComparisonKind, Mode, PerfReport, PlanRecord};
-use crate::model::{Check, Report, Status};
+use crate::model::{Check, FixedCheck, Report, Status};
 
 use super::budget::Budget;
 use super::cfg::{parse_duration, PerfConfig};
@@ -24,44 +24,107 @@ use super::stats::Stats;
 use super::target::{Http, Target};
 use super::threshold::{self, Threshold};
 
-/// The flags of a load run as given on the command line, unparsed.
-#[derive(Debug, Default, Clone)]
+/// The flags of a load run as given on the command line, unparsed: `gate perf`'s, and the
+/// ones `gate check --perf-url` fills. Flags win over `[perf]` in gate.toml.
+#[derive(Debug, Default, Clone, clap::Args)]
 pub struct Args {
+    /// URL to drive (a Function URL, API Gateway stage, or any HTTP endpoint).
+    #[arg(long)]
     pub url: Option<String>,
+    /// Lambda function to invoke through the Invoke API (name or ARN).
+    #[arg(long, conflicts_with = "url")]
     pub function: Option<String>,
+    #[arg(long)]
     pub region: Option<String>,
+    /// Invoke API endpoint (e.g. a local emulator on http://127.0.0.1:PORT).
+    #[arg(long)]
     pub endpoint: Option<String>,
+    /// Alias or version to invoke.
+    #[arg(long)]
     pub qualifier: Option<String>,
+    /// Event JSON sent to the function (Invoke mode) or request body (URL mode).
+    #[arg(long, value_name = "FILE")]
     pub payload: Option<PathBuf>,
+    #[arg(long)]
     pub method: Option<String>,
+    /// Request header, "Name: value"; repeatable.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
+    /// Closed model: total requests (default 100).
+    #[arg(long)]
     pub requests: Option<u64>,
+    /// Run for this long (e.g. 60s).
+    #[arg(long)]
     pub duration: Option<String>,
+    /// Closed model: connections in parallel (default 10).
+    #[arg(long)]
     pub concurrency: Option<usize>,
+    /// Open model: requests per second, whatever the latency.
+    #[arg(long)]
     pub rate: Option<f64>,
+    /// Per-request timeout (default 10s).
+    #[arg(long)]
     pub timeout: Option<String>,
+    /// Hard limit on the whole run, from the first request (after any --start-at wait):
+    /// requests still in flight then are cut off and counted as `deadline` (default: duration
+    /// + 2 × timeout + 30s, or 10m).
+    #[arg(long)]
     pub deadline: Option<String>,
+    /// Open model: most requests in flight at once; a request due past it is dropped and
+    /// counted (default 1000, Lambda's default concurrency quota; split over shards).
+    #[arg(long, value_name = "N")]
     pub max_in_flight: Option<usize>,
+    /// k6-like threshold, e.g. 'p95 < 800ms'; repeatable. With a reference (--compare-url,
+    /// --compare-qualifier, --baseline), a regression budget: 'p95 change < +10%',
+    /// 'init_duration change < +100ms', 'cost_per_million change < +5%': fails only when the
+    /// whole 95% interval of the change is past it, warns when the interval straddles it.
+    #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
+    /// Header every response must carry; repeatable.
+    #[arg(long = "require-header", value_name = "NAME")]
     pub required_headers: Vec<String>,
+    /// Response header that marks a cold start with "true" (default x-cold-start).
+    #[arg(long)]
     pub cold_start_header: Option<String>,
+    /// Statuses that count as success (default 200-299).
+    #[arg(long)]
     pub success_statuses: Option<String>,
+    /// This runner's share of the load, I/N (1-based), for distributed runs: 1/N of the
+    /// requests, rate, concurrency and in-flight bound (remainders to the first shards).
+    #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// Start the load at this time (RFC 3339 or Unix seconds), so every shard starts together;
+    /// a runner that is late starts at once and records how late.
+    #[arg(long, value_name = "TIME")]
     pub start_at: Option<String>,
+    /// This runner's name in a merged report (default: $RUNNER_NAME, else the host name).
+    #[arg(long, value_name = "NAME")]
     pub runner: Option<String>,
+    /// The function's architecture, for cost (x86_64 or arm64).
+    #[arg(long, default_value = "x86_64")]
     pub architecture: String,
-    /// A/B: the second target, driven in the same run (URL mode)…
+    /// A/B in one run: drive this URL too (main's deployment), interleaved with --url in a
+    /// seeded random order, and report every metric's change with a 95% interval.
+    #[arg(long, value_name = "URL", conflicts_with = "function")]
     pub compare_url: Option<String>,
-    /// …or the same function's other alias or version (Invoke mode)…
+    /// A/B in one run, Invoke mode: the same function's other alias or version (e.g. live).
+    #[arg(long, value_name = "ALIAS")]
     pub compare_qualifier: Option<String>,
-    /// …and/or another Invoke API endpoint for it (Invoke mode: a second local emulator).
+    /// A/B in one run, Invoke mode: the Invoke API endpoint of the reference, when it is not
+    /// --endpoint's (two local emulators, which ignore the qualifier: one per build).
+    #[arg(long, value_name = "URL", requires = "function")]
     pub compare_endpoint: Option<String>,
-    /// Or a report stored earlier (its perf section), compared without driving it.
-    pub baseline: Option<PerfReport>,
-    /// What the reference is called in the comment (default "main").
+    /// What the reference is called in the comment (default main).
+    #[arg(long, value_name = "NAME")]
     pub compare_name: Option<String>,
-    /// Seeds the A/B order, the samples kept and the bootstrap (default: random, reported).
+    /// Seeds the A/B order, the samples kept and the bootstrap (default: random; the report
+    /// gives the one used, so a run can be repeated).
+    #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// A report stored earlier (its perf section), compared without driving it: `gate perf
+    /// --baseline`, read by the CLI.
+    #[arg(skip)]
+    pub baseline: Option<PerfReport>,
 }
 
 /// What this run is compared with.
@@ -461,7 +524,7 @@ pub fn failed_shard(a: &Args, c: &PerfConfig, error: &anyhow::Error) -> Option<R
         Report {
             perf: Some(p),
             checks: vec![Check {
-                name: "perf-shard-started".into(),
+                name: FixedCheck::PerfShardStarted.into(),
                 limit: "started".into(),
                 actual: "failed".into(),
                 status: Status::Fail,

@@ -13,7 +13,7 @@ use anyhow::{anyhow, bail, Result};
 
 use super::PerfReport;
 pub use crate::model::perf::{PlanRecord, ShardRow, ShardStatus};
-use crate::model::{Check, Status};
+use crate::model::{Check, CheckName, FixedCheck, Status};
 
 /// How late a shard may start, when the policy does not say (`[perf] max_start_skew`).
 pub const DEFAULT_MAX_SKEW: Duration = Duration::from_secs(10);
@@ -257,7 +257,7 @@ pub fn checks(rows: &[ShardRow], max_skew: Duration) -> Vec<Check> {
     let count = |status: ShardStatus| {
         let (names, what): (_, &str) = (named(status), status.into());
         Check {
-            name: format!("perf-shards-{what}"),
+            name: CheckName::PerfShards(what.to_string()),
             limit: 0.into(),
             actual: names.len().into(),
             status: if names.is_empty() {
@@ -277,7 +277,7 @@ pub fn checks(rows: &[ShardRow], max_skew: Duration) -> Vec<Check> {
         let bound_ms = max_skew.as_secs_f64() * 1000.0;
         let late = named(ShardStatus::Late);
         out.push(Check {
-            name: "perf-start-skew".into(),
+            name: FixedCheck::PerfStartSkew.into(),
             limit: serde_json::json!(bound_ms),
             actual: serde_json::json!((worst * 10.0).round() / 10.0),
             status: if late.is_empty() {

@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Policy;
+use crate::budget::{ImagePolicy, Pair};
 use crate::model::policy_changes::{Direction, PolicyChange};
 use crate::model::Level;
 use crate::rules::dive_ci::DiveCi;
@@ -51,14 +52,7 @@ impl Changes {
         new: Option<T>,
         show: impl Fn(T) -> String,
     ) {
-        let d = match (old, new) {
-            (Some(a), Some(b)) if a == b => return,
-            (None, None) => return,
-            (Some(a), Some(b)) if b > a => Direction::Loosening,
-            (Some(_), None) => Direction::Loosening,
-            _ => Direction::Tightening,
-        };
-        self.push(setting.into(), old.map(&show), new.map(&show), d);
+        self.bound(setting, old, new, show, |a, b| b > a);
     }
 
     /// A lower bound: `None` is unchecked, the loosest.
@@ -69,12 +63,24 @@ impl Changes {
         new: Option<T>,
         show: impl Fn(T) -> String,
     ) {
+        self.bound(setting, old, new, show, |a, b| b < a);
+    }
+
+    /// A limit that `None` lifts; `looser(old, new)` says which way a changed value moved.
+    fn bound<T: PartialOrd + Copy>(
+        &mut self,
+        setting: &str,
+        old: Option<T>,
+        new: Option<T>,
+        show: impl Fn(T) -> String,
+        looser: fn(T, T) -> bool,
+    ) {
         let d = match (old, new) {
             (Some(a), Some(b)) if a == b => return,
             (None, None) => return,
-            (Some(a), Some(b)) if b < a => Direction::Loosening,
+            (Some(a), Some(b)) => by(looser(a, b)),
             (Some(_), None) => Direction::Loosening,
-            _ => Direction::Tightening,
+            (None, Some(_)) => Direction::Tightening,
         };
         self.push(setting.into(), old.map(&show), new.map(&show), d);
     }
@@ -185,35 +191,18 @@ fn exact_size(b: u64) -> String {
     }
 }
 
+/// Each budget as `budget.rs` declares it: its kind says which way is looser.
 fn image(out: &mut Changes, base: &Policy, head: &Policy) {
     let (a, b) = (&base.image, &head.image);
-    out.at_most("[image] max_size", a.max_size, b.max_size, exact_size);
-    out.at_most(
-        "[image] max_compressed",
-        a.max_compressed,
-        b.max_compressed,
-        exact_size,
-    );
-    out.at_most("[image] max_wasted", a.max_wasted, b.max_wasted, exact_size);
-    out.at_least(
-        "[image] min_efficiency",
-        a.min_efficiency,
-        b.min_efficiency,
-        |v| v.to_string(),
-    );
-    out.at_most("[image] max_layers", a.max_layers, b.max_layers, |v| {
-        v.to_string()
-    });
-    out.increase(
-        "[image] max_size_increase",
-        a.max_size_increase,
-        b.max_size_increase,
-    );
-    out.increase(
-        "[image] max_compressed_increase",
-        a.max_compressed_increase,
-        b.max_compressed_increase,
-    );
+    for (key, pair) in ImagePolicy::side_by_side(a, b) {
+        let setting = format!("[image] {key}");
+        match pair {
+            Pair::Size(o, n) => out.at_most(&setting, o, n, exact_size),
+            Pair::Count(o, n) => out.at_most(&setting, o, n, |v| v.to_string()),
+            Pair::Ratio(o, n) => out.at_least(&setting, o, n, |v| v.to_string()),
+            Pair::Increase(o, n) => out.increase(&setting, o, n),
+        }
+    }
     out.changed("[image] platform", a.platform.clone(), b.platform.clone());
 }
 

@@ -13,16 +13,14 @@ use quick_xml::Writer;
 
 use super::words::show_value;
 use super::{Check, Finding, Report, Severity, Status};
-use crate::model::{Family, RuleId};
+use crate::model::{CheckName, Family, FixedCheck, RuleId};
 
-/// The job a check or finding belongs to, by its stable name.
-fn suite_of_check(name: &str) -> &'static str {
-    if name.starts_with("security-") || name.starts_with("package-") {
-        "security"
-    } else if name.starts_with("perf-") || name.starts_with("lambda-config") {
-        "perf"
-    } else {
-        "image"
+/// The job a check belongs to.
+fn suite_of_check(name: &CheckName) -> &'static str {
+    match name {
+        CheckName::Fixed(FixedCheck::SecurityFailOn | FixedCheck::SecuritySecrets) => "security",
+        n if n.is_perf() => "perf",
+        _ => "image",
     }
 }
 
@@ -62,7 +60,7 @@ fn check_case(c: &Check) -> Case {
         format!("{summary}\n{detail}")
     };
     Case {
-        name: c.name.clone(),
+        name: c.name.to_string(),
         classname: format!("lambda-gate.{}.checks", suite_of_check(&c.name)),
         outcome: match c.status {
             Status::Pass => Outcome::Pass(None),
@@ -185,7 +183,7 @@ pub fn render(report: &Report) -> String {
 fn write_case<W: std::io::Write>(w: &mut Writer<W>, c: &Case) -> std::io::Result<()> {
     let el = w
         .create_element("testcase")
-        .with_attribute(("name", attr(&c.name).as_str()))
+        .with_attribute(("name", attr(&c.name.to_string()).as_str()))
         .with_attribute(("classname", attr(&c.classname).as_str()))
         .with_attribute(("time", "0"));
     match &c.outcome {

@@ -297,7 +297,7 @@ fn checks(r: &Report) -> Option<String> {
     let w = r
         .checks
         .iter()
-        .map(|c| c.name.chars().count())
+        .map(|c| c.name.to_string().chars().count())
         .max()
         .unwrap_or(0)
         .clamp(18, 34);
@@ -313,7 +313,7 @@ fn checks(r: &Report) -> Option<String> {
         let _ = writeln!(
             out,
             "  {mark}  {:<w$} {} (limit {})",
-            escape(&c.name),
+            escape(&c.name.to_string()),
             escape(&actual),
             escape(&limit)
         );

@@ -3,6 +3,7 @@
 //! contradiction, and each check's limit and measured value in the check's own terms.
 
 use super::{Check, ImageSummary, Report, Unit};
+use crate::model::{CheckName, FixedCheck};
 pub use crate::units::{count, number, share};
 use crate::units::{format_percent, format_size};
 
@@ -59,7 +60,7 @@ pub fn dive_efficiency(img: &ImageSummary) -> String {
 pub fn check_figures(c: &Check, report: &Report) -> (String, String) {
     let limit = show_value(&c.limit, c.unit);
     let actual = show_value(&c.actual, c.unit);
-    if c.name.starts_with("perf-header-") {
+    if matches!(c.name, CheckName::PerfHeader(_)) {
         let missing = c.actual.as_u64().unwrap_or(0);
         let allowed = c.limit.as_u64().unwrap_or(0);
         let limit = if allowed == 0 {
@@ -77,7 +78,7 @@ pub fn check_figures(c: &Check, report: &Report) -> (String, String) {
         };
         return (limit, actual);
     }
-    if c.name == "min-efficiency" {
+    if c.name == CheckName::Fixed(FixedCheck::MinEfficiency) {
         return (limit, format!("{actual} (dive's score)"));
     }
     (limit, actual)

@@ -13,7 +13,7 @@ use std::path::Path;
 use anyhow::{anyhow, Result};
 
 use crate::image::dive::DiveScore;
-use crate::model::{Check, Status, Unit};
+use crate::model::{Check, CheckName, Status, Unit};
 use crate::units::parse_size;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -84,7 +84,7 @@ impl DiveCi {
     pub fn evaluate(&self, dive: &DiveScore) -> Vec<Check> {
         vec![
             rule(
-                "dive-lowest-efficiency",
+                "lowest-efficiency",
                 &self.lowest_efficiency,
                 dive.efficiency.into(),
                 Unit::Ratio,
@@ -101,7 +101,7 @@ impl DiveCi {
                 },
             ),
             rule(
-                "dive-highest-wasted-bytes",
+                "highest-wasted-bytes",
                 &self.highest_wasted_bytes,
                 dive.wasted_bytes.into(),
                 Unit::Bytes,
@@ -118,7 +118,7 @@ impl DiveCi {
                 },
             ),
             rule(
-                "dive-highest-user-wasted-percent",
+                "highest-user-wasted-percent",
                 &self.highest_user_wasted_percent,
                 dive.user_wasted_percent.into(),
                 Unit::Ratio,
@@ -168,7 +168,7 @@ fn rule(
 ) -> Check {
     let eval: &Eval = &eval;
     let mut check = Check {
-        name: name.into(),
+        name: CheckName::Dive(name.into()),
         limit: value.into(),
         actual,
         status: Status::Pass,

@@ -1,6 +1,7 @@
 //! Lambda readiness: what Lambda itself requires of a container image, checked before a deploy
-//! finds out — size limit, one platform, the right architecture, something to run, files the
-//! non-root runtime user can read, and a runtime interface to talk to the Runtime API.
+//! finds out — one platform, the right architecture, something to run, files the non-root
+//! runtime user can read, and a runtime interface to talk to the Runtime API. The size limit
+//! is a budget, checked with the others in `budget.rs`.
 
 use super::{Ctx, Draft, Sink};
 use crate::image::arch::Arch;
@@ -8,41 +9,16 @@ use crate::image::index::{self, EntryKind, IndexFacts};
 use crate::image::layer::Kind;
 use crate::image::Image;
 use crate::model::RuleId;
-use crate::units::format_size;
-
-/// Lambda's limit on the uncompressed image, all layers included (10 GiB).
-pub const SIZE_LIMIT: u64 = 10 * (1 << 30);
 
 /// Where Lambda's non-root user must be able to read: the task root and the runtime's paths.
 const RUNTIME_DIRS: &[&str] = &["opt", "var/runtime", "var/lang"];
 
 pub fn check(ctx: &Ctx, sink: &mut Sink) {
-    size_limit(ctx, sink);
     platforms(ctx, sink);
     manifest_format(ctx, sink);
     entrypoint(ctx, sink);
     unreadable(ctx, sink);
     runtime_interface(ctx, sink);
-}
-
-fn size_limit(ctx: &Ctx, sink: &mut Sink) {
-    let size = ctx.scan.size_bytes;
-    if size > SIZE_LIMIT {
-        sink.push(Draft {
-            code: RuleId::LambdaSizeLimit,
-            message: format!(
-                "the image is {} uncompressed, {} over Lambda's 10 GiB limit: the deploy will fail",
-                format_size(size),
-                format_size(size - SIZE_LIMIT)
-            ),
-            bytes: size - SIZE_LIMIT,
-            layer: None,
-            created_by: None,
-            paths: Vec::new(),
-            fix: "shrink the image: remove caches and toolchains (see the other findings), use a multi-stage build, or move large data to S3/EFS".into(),
-            references: Vec::new(),
-        });
-    }
 }
 
 /// Lambda's words when it refuses an index or a manifest format, quoted so a user searching
@@ -69,27 +45,18 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
             .as_ref()
             .map(|i| non_images(i, false))
             .unwrap_or_default();
-        let by_digest = image
-            .manifest_digest
-            .as_ref()
-            .map(|d| {
-                format!(
-                    ", or deploy one platform's manifest by its own digest ({} is {})",
-                    image.platform,
-                    deploy_name(d)
-                )
-            })
-            .unwrap_or_default();
-        sink.push(Draft {
-            code: RuleId::LambdaMultiArch,
-            message: format!("the image is a multi-platform index ({list}){beside}; Lambda accepts only a single-platform image"),
-            bytes: 0,
-            layer: None,
-            created_by: None,
-            paths: Vec::new(),
-            fix: format!("build one platform: `docker buildx build --platform linux/arm64 --provenance=false` (or linux/amd64) and push that{by_digest}"),
-            references: Vec::new(),
+        let by_digest = own_digest(image, |d| {
+            format!(
+                ", or deploy one platform's manifest by its own digest ({} is {})",
+                image.platform,
+                deploy_name(d)
+            )
         });
+        sink.push(Draft::whole(
+            RuleId::LambdaMultiArch,
+            format!("the image is a multi-platform index ({list}){beside}; Lambda accepts only a single-platform image"),
+            format!("build one platform: `docker buildx build --platform linux/arm64 --provenance=false` (or linux/amd64) and push that{by_digest}"),
+        ));
     } else if let Some(idx) = &image.index {
         image_index(image, idx, sink);
     }
@@ -110,16 +77,11 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
     };
     if let Some(message) = problem {
         let target = wanted.map_or("amd64", Arch::oci_name);
-        sink.push(Draft {
-            code: RuleId::LambdaArchitecture,
+        sink.push(Draft::whole(
+            RuleId::LambdaArchitecture,
             message,
-            bytes: 0,
-            layer: None,
-            created_by: None,
-            paths: Vec::new(),
-            fix: format!("build with `--platform linux/{target}` (or change the function's Architectures to match the image)"),
-            references: Vec::new(),
-        });
+            format!("build with `--platform linux/{target}` (or change the function's Architectures to match the image)"),
+        ));
     }
 }
 
@@ -128,26 +90,18 @@ fn platforms(ctx: &Ctx, sink: &mut Sink) {
 /// `skopeo copy --all`). Lambda refuses it all the same.
 fn image_index(image: &Image, idx: &IndexFacts, sink: &mut Sink) {
     let attested = idx.entries.iter().any(|e| e.kind == EntryKind::Attestation);
-    let own = image
-        .manifest_digest
-        .as_ref()
-        .map(|d| {
-            format!(
-                "; the image manifest's own digest is {d} ({})",
-                image.platform
-            )
-        })
-        .unwrap_or_default();
-    let by_digest = image
-        .manifest_digest
-        .as_ref()
-        .map(|d| {
-            format!(
-                "; or deploy the image by its own digest: {}",
-                deploy_name(d)
-            )
-        })
-        .unwrap_or_default();
+    let own = own_digest(image, |d| {
+        format!(
+            "; the image manifest's own digest is {d} ({})",
+            image.platform
+        )
+    });
+    let by_digest = own_digest(image, |d| {
+        format!(
+            "; or deploy the image by its own digest: {}",
+            deploy_name(d)
+        )
+    });
     let fix = if attested {
         let sbom = idx.entries.iter().any(|e| {
             e.predicate_types
@@ -166,9 +120,9 @@ fn image_index(image: &Image, idx: &IndexFacts, sink: &mut Sink) {
     } else {
         format!("push the image, not a list holding it: `buildah push IMAGE` rather than `buildah manifest push --all`, `skopeo copy` without `--all`, `docker buildx build --provenance=false`{by_digest}")
     };
-    sink.push(Draft {
-        code: RuleId::LambdaImageIndex,
-        message: format!(
+    sink.push(Draft::whole(
+        RuleId::LambdaImageIndex,
+        format!(
             "the image to deploy is {}, not an image manifest: Lambda refuses every index ({REFUSAL}){}{own}",
             describe(idx),
             idx.digest
@@ -176,13 +130,8 @@ fn image_index(image: &Image, idx: &IndexFacts, sink: &mut Sink) {
                 .map(|d| format!("; the index is {d}"))
                 .unwrap_or_default()
         ),
-        bytes: 0,
-        layer: None,
-        created_by: None,
-        paths: Vec::new(),
         fix,
-        references: Vec::new(),
-    });
+    ));
 }
 
 /// "an index of 1 image (linux/amd64) + 1 attestation manifest (SLSA provenance)".
@@ -247,6 +196,15 @@ fn non_images(idx: &IndexFacts, nested: bool) -> String {
     out
 }
 
+/// `say(digest)` when the image manifest's own digest is known, else nothing.
+fn own_digest(image: &Image, say: impl FnOnce(&str) -> String) -> String {
+    image
+        .manifest_digest
+        .as_deref()
+        .map(say)
+        .unwrap_or_default()
+}
+
 /// How to name the image manifest by digest. The same words whatever the source, so a
 /// registry's report equals the archive's it was pushed from; the repository is the one the
 /// function's ImageUri names.
@@ -260,34 +218,24 @@ fn manifest_format(ctx: &Ctx, sink: &mut Sink) {
     let Some(why) = ctx.image.manifest.lambda_problem() else {
         return;
     };
-    sink.push(Draft {
-        code: RuleId::LambdaManifestFormat,
-        message: format!(
+    sink.push(Draft::whole(
+        RuleId::LambdaManifestFormat,
+        format!(
             "{why}: Lambda refuses it ({REFUSAL}); {}",
             index::LAMBDA_ACCEPTS
         ),
-        bytes: 0,
-        layer: None,
-        created_by: None,
-        paths: Vec::new(),
-        fix: "push the container image itself, built by docker/buildx, buildah or kaniko, not an artifact made from it; `skopeo copy --format v2s2 SRC docker://…` writes a Docker v2 schema 2 manifest".into(),
-        references: Vec::new(),
-    });
+        "push the container image itself, built by docker/buildx, buildah or kaniko, not an artifact made from it; `skopeo copy --format v2s2 SRC docker://…` writes a Docker v2 schema 2 manifest".into(),
+    ));
 }
 
 fn entrypoint(ctx: &Ctx, sink: &mut Sink) {
     let c = &ctx.image.config;
     if c.entrypoint.is_empty() && c.cmd.is_empty() {
-        sink.push(Draft {
-            code: RuleId::LambdaEntrypoint,
-            message: "the image has no ENTRYPOINT and no CMD: Lambda has nothing to start".into(),
-            bytes: 0,
-            layer: None,
-            created_by: None,
-            paths: Vec::new(),
-            fix: "set the handler: `CMD [\"app.handler\"]` on an AWS base image, or an ENTRYPOINT that runs your runtime interface client".into(),
-            references: Vec::new(),
-        });
+        sink.push(Draft::whole(
+            RuleId::LambdaEntrypoint,
+            "the image has no ENTRYPOINT and no CMD: Lambda has nothing to start".into(),
+            "set the handler: `CMD [\"app.handler\"]` on an AWS base image, or an ENTRYPOINT that runs your runtime interface client".into(),
+        ));
     }
 }
 
@@ -375,81 +323,31 @@ fn runtime_interface(ctx: &Ctx, sink: &mut Sink) {
     if found || custom {
         return;
     }
-    sink.push(Draft {
-        code: RuleId::LambdaRuntimeInterface,
-        message: "no Lambda runtime interface found (no AWS base image bootstrap, no runtime interface client such as awslambdaric, no extension in /opt/extensions, no custom ENTRYPOINT)".into(),
-        bytes: 0,
-        layer: None,
-        created_by: None,
-        paths: Vec::new(),
-        fix: "build FROM an AWS base image (public.ecr.aws/lambda/…), or install a runtime interface client (`pip install awslambdaric`) and set `ENTRYPOINT [\"python\", \"-m\", \"awslambdaric\"]`".into(),
-        references: Vec::new(),
-    });
+    sink.push(Draft::whole(
+        RuleId::LambdaRuntimeInterface,
+        "no Lambda runtime interface found (no AWS base image bootstrap, no runtime interface client such as awslambdaric, no extension in /opt/extensions, no custom ENTRYPOINT)".into(),
+        "build FROM an AWS base image (public.ecr.aws/lambda/…), or install a runtime interface client (`pip install awslambdaric`) and set `ENTRYPOINT [\"python\", \"-m\", \"awslambdaric\"]`".into(),
+    ));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Check, Report, Severity, Status, Verdict};
+    use crate::model::{Finding, Severity};
     use crate::rules::testing::{findings, of, rules, ImageBuilder};
+
+    /// The one finding of `rule`, its message holding `text`.
+    fn one_saying<'a>(f: &'a [Finding], rule: &str, text: &str) -> &'a Finding {
+        let hits = of(f, rule);
+        assert_eq!(hits.len(), 1, "{f:#?}");
+        assert!(hits[0].message.contains(text), "{}", hits[0].message);
+        hits[0]
+    }
 
     fn lambda_image() -> ImageBuilder {
         ImageBuilder::new()
             .layer("ADD base.tar /")
             .file("var/runtime/bootstrap", 1_000)
-    }
-
-    /// The verdict of the size check and the rule's findings together, as `gate check` does.
-    fn verdict(cfg: &str) -> (Verdict, Option<Check>) {
-        let built = lambda_image().size_bytes(SIZE_LIMIT + 1).build();
-        let cfg = rules(cfg);
-        let check = crate::budget::lambda_size(&built.1, &cfg);
-        let report = Report {
-            checks: check.iter().cloned().collect(),
-            findings: findings(&built, &cfg),
-            ..Report::default()
-        };
-        (report.compute_verdict(), check)
-    }
-
-    #[test]
-    fn an_image_over_the_size_limit_fails_by_default() {
-        let (v, check) = verdict("");
-        assert_eq!(v, Verdict::Fail);
-        assert_eq!(check.unwrap().status, Status::Fail);
-        let built = lambda_image().size_bytes(SIZE_LIMIT + 5).build();
-        let f = findings(&built, &rules(""));
-        let size = of(&f, "lambda-size-limit");
-        assert_eq!(size.len(), 1);
-        assert_eq!(size[0].bytes, 5);
-        assert_eq!(size[0].severity, Severity::Error);
-    }
-
-    #[test]
-    fn lambda_size_limit_warn_makes_an_over_limit_image_warn_not_fail() {
-        let (v, check) = verdict("lambda-size-limit = \"warn\"");
-        assert_eq!(v, Verdict::Warn);
-        assert_eq!(check.unwrap().status, Status::Warn);
-    }
-
-    #[test]
-    fn lambda_size_limit_allow_drops_the_check_and_the_finding() {
-        let (v, check) = verdict("lambda-size-limit = \"allow\"");
-        assert_eq!(v, Verdict::Pass);
-        assert!(check.is_none());
-    }
-
-    #[test]
-    fn an_image_under_the_limit_passes_the_check_at_any_level() {
-        let built = lambda_image().size_bytes(SIZE_LIMIT).build();
-        for level in ["deny", "warn"] {
-            let cfg = rules(&format!("lambda-size-limit = \"{level}\""));
-            assert_eq!(
-                crate::budget::lambda_size(&built.1, &cfg).unwrap().status,
-                Status::Pass
-            );
-            assert!(of(&findings(&built, &cfg), "lambda-size-limit").is_empty());
-        }
     }
 
     #[test]
@@ -515,16 +413,12 @@ mod tests {
             .index(index::DOCKER_LIST, &[("image", "linux/arm64")])
             .build();
         let f = findings(&built, &rules(""));
-        let idx = of(&f, "lambda-image-index");
-        assert_eq!(idx.len(), 1);
-        assert!(
-            idx[0]
-                .message
-                .contains("a Docker manifest list of 1 image (linux/arm64), not an image manifest"),
-            "{}",
-            idx[0].message
+        let idx = one_saying(
+            &f,
+            "lambda-image-index",
+            "a Docker manifest list of 1 image (linux/arm64), not an image manifest",
         );
-        assert!(idx[0].fix.contains("without `--all`"), "{}", idx[0].fix);
+        assert!(idx.fix.contains("without `--all`"), "{}", idx.fix);
     }
 
     #[test]
@@ -542,19 +436,15 @@ mod tests {
             .build();
         let f = findings(&built, &rules(""));
         assert!(of(&f, "lambda-image-index").is_empty(), "{f:#?}");
-        let multi = of(&f, "lambda-multi-arch");
-        assert_eq!(multi.len(), 1);
-        assert!(
-            multi[0]
-                .message
-                .contains("(linux/amd64, linux/arm64) + 2 attestation manifests (SLSA provenance)"),
-            "{}",
-            multi[0].message
+        let multi = one_saying(
+            &f,
+            "lambda-multi-arch",
+            "(linux/amd64, linux/arm64) + 2 attestation manifests (SLSA provenance)",
         );
         assert!(
-            multi[0].fix.contains(&format!("sha256:{:064x}", 1)),
+            multi.fix.contains(&format!("sha256:{:064x}", 1)),
             "{}",
-            multi[0].fix
+            multi.fix
         );
     }
 

@@ -124,6 +124,38 @@ pub struct Draft {
     pub references: Vec<String>,
 }
 
+impl Draft {
+    /// A finding about the image (or a configuration) as a whole: no bytes, layer or path to
+    /// point at.
+    pub fn whole(code: RuleId, message: String, fix: String) -> Draft {
+        Draft {
+            code,
+            message,
+            bytes: 0,
+            layer: None,
+            created_by: None,
+            paths: Vec::new(),
+            fix,
+            references: Vec::new(),
+        }
+    }
+
+    /// The finding, at the severity its level gives it.
+    pub fn finding(self, severity: Severity) -> Finding {
+        Finding {
+            rule: self.code,
+            severity,
+            message: self.message,
+            bytes: self.bytes,
+            layer: self.layer,
+            created_by: self.created_by,
+            paths: self.paths,
+            fix: self.fix,
+            references: self.references,
+        }
+    }
+}
+
 impl<'a> Sink<'a> {
     pub fn new(cfg: &'a RulesConfig) -> Sink<'a> {
         Sink {
@@ -146,17 +178,7 @@ impl<'a> Sink<'a> {
     }
 
     fn push_with(&mut self, d: Draft, severity: Severity) {
-        self.findings.push(Finding {
-            rule: d.code,
-            severity,
-            message: d.message,
-            bytes: d.bytes,
-            layer: d.layer,
-            created_by: d.created_by,
-            paths: d.paths,
-            fix: d.fix,
-            references: d.references,
-        });
+        self.findings.push(d.finding(severity));
     }
 }
 

@@ -10,7 +10,7 @@ use anyhow::{anyhow, Result};
 
 use super::cfg::{Expiry, Ignore, SecurityConfig};
 use super::{count, FindingKind, SecurityFinding, SecurityReport, Severity};
-use crate::model::{Check, Report, Status};
+use crate::model::{Check, FixedCheck, Report, Status};
 
 /// Reads a .trivyignore: one id per line, `#` comments, optional `exp:YYYY-MM-DD`.
 pub fn read_trivyignore(path: &Path) -> Result<Vec<Ignore>> {
@@ -186,7 +186,7 @@ pub fn apply(
         .filter(counts_toward_gate)
         .collect();
     let mut checks = vec![Check {
-        name: "security-fail-on".into(),
+        name: FixedCheck::SecurityFailOn.into(),
         limit: format!("no {} or above", cfg.fail_on.as_str()).into(),
         actual: failing.len().into(),
         status: if failing.is_empty() {
@@ -229,7 +229,7 @@ pub fn apply(
         .collect();
     if cfg.secrets || !secrets.is_empty() {
         checks.push(Check {
-            name: "security-secrets".into(),
+            name: FixedCheck::SecuritySecrets.into(),
             limit: 0.into(),
             actual: secrets.len().into(),
             status: if secrets.is_empty() {

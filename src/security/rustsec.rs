@@ -21,13 +21,13 @@ use rustsec::advisory::Informational;
 use rustsec::cargo_lock::{self, package::Name, Lockfile, ResolveVersion, SourceId};
 
 use super::{ParseOptions, Parsed};
-use crate::model::{Check, Ecosystem, Package, Status};
+use crate::model::{Check, Ecosystem, FixedCheck, Package, Status};
 
 /// The name findings carry in `source`.
 pub const SOURCE: &str = "RustSec";
 
 /// The name of the check that says whether the audit ran.
-pub const CHECK: &str = "rustsec-audit";
+pub const CHECK: FixedCheck = FixedCheck::RustsecAudit;
 
 /// One crate version, wherever it was found: the binaries that carry it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,7 +24,7 @@ pub(super) fn section(r: &Report) -> Markup {
                             td { (show_value(&c.limit, c.unit)) }
                             td { (show_value(&c.actual, c.unit)) }
                             @if let Some(b) = base {
-                                td { @if let Some(v) = b.get(&c.name) { (show_value(v, c.unit)) } }
+                                td { @if let Some(v) = b.get(&c.name.to_string()) { (show_value(v, c.unit)) } }
                             }
                             td { (c.detail.as_deref().unwrap_or("")) }
                         }

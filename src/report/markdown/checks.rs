@@ -40,7 +40,7 @@ pub(super) fn section(r: &Report) -> Option<String> {
                 s,
                 "\n{} {}: {}",
                 status_mark(c.status),
-                code(&c.name),
+                code(&c.name.to_string()),
                 inline(c.detail.as_deref().unwrap_or(""))
             );
         }
@@ -74,12 +74,15 @@ fn check_table(s: &mut String, r: &Report, checks: &[&Check], base: bool) {
             s,
             "| {} | {} | {} | {} |",
             status_mark(c.status),
-            code(&c.name),
+            code(&c.name.to_string()),
             text(&limit),
             text(&actual)
         );
         if base {
-            let then = r.baseline.as_ref().and_then(|b| b.checks.get(&c.name));
+            let then = r
+                .baseline
+                .as_ref()
+                .and_then(|b| b.checks.get(&c.name.to_string()));
             let _ = write!(s, " {} |", check_delta(c, then));
         }
         s.push('\n');

@@ -1,5 +1,6 @@
-//! The image job of `gate check`: open the image, scan it, hold it to the budgets, run the
-//! rules, and put it all in a Report. The CLI adds security and perf to the same Report.
+//! The image's facts for `gate check`: open the image, scan it, read its packages, and
+//! summarize it for the Report (layers, largest files, hidden paths, directory sizes), with
+//! the integrity checks of its blobs.
 
 use std::path::Path;
 
@@ -7,10 +8,10 @@ use anyhow::Result;
 
 use crate::image::{self, resolve::Selection, scan::short, Image, Scan, ScanOptions};
 use crate::model::{
-    Check, DirSize, ImageSummary, LayerFile, LayerSummary, Report, Status, Unit, WastedPath,
+    Check, DirSize, FixedCheck, ImageSummary, LayerFile, LayerSummary, Status, Unit, WastedPath,
     LAYER_LARGEST,
 };
-use crate::policy::{ImagePolicy, Policy};
+use crate::policy::ImagePolicy;
 
 /// How many hidden paths the report keeps (largest first).
 pub const TOP_WASTED: usize = 20;
@@ -54,68 +55,6 @@ pub fn facts(image: Image, mut scan: Scan, opts: &ScanOptions) -> ImageFacts {
         scan,
         inventory,
     }
-}
-
-/// Runs the image job into `report`: summary, integrity and budget checks, rule findings.
-pub fn check_image(
-    report: &mut Report,
-    source: &Path,
-    facts: &ImageFacts,
-    policy: &Policy,
-    verified: bool,
-) {
-    // The rules, the longest part, run beside the summary and the directory totals.
-    let findings = std::thread::scope(|s| {
-        let rules = s.spawn(|| crate::rules::run(&facts.image, &facts.scan, &policy.rules));
-        report.image = Some(summarize(source, facts));
-        report.dirs = dir_summary(&facts.scan);
-        rules
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p))
-    });
-    report.packages = facts.inventory.packages.clone();
-    report.package_dirs = facts.inventory.package_dirs.clone();
-    report.notes.extend(facts.inventory.notes.iter().cloned());
-    report.notes.extend(facts.image.notes.iter().cloned());
-    for l in &facts.scan.layers {
-        if !l.escaping_paths.is_empty() {
-            report.notes.push(format!(
-                "layer {} has {} entries whose path leaves the root (e.g. {:?}); they were ignored",
-                l.index,
-                l.escaping_paths.len(),
-                l.escaping_paths[0]
-            ));
-        }
-    }
-    report
-        .checks
-        .extend(integrity_checks(&facts.scan, verified));
-    report.checks.extend(crate::budget::checks(
-        &facts.scan,
-        facts.image.layers.len(),
-        &policy.image,
-    ));
-    report
-        .checks
-        .extend(crate::budget::lambda_size(&facts.scan, &policy.rules));
-    report.findings.extend(findings);
-    let unaudited: Vec<crate::rules::binaries::Unaudited> = facts
-        .inventory
-        .executables
-        .iter()
-        .filter(|e| {
-            matches!(
-                e.record,
-                crate::packages::binary::Record::RustUnaudited { .. }
-            )
-        })
-        .filter(|e| !crate::packages::binary::library_name(&e.path))
-        .map(|e| (e.path.clone(), e.layer, e.bytes))
-        .collect();
-    let ctx = crate::rules::Ctx::new(&facts.image, &facts.scan, &policy.rules);
-    report
-        .findings
-        .extend(crate::rules::binaries::check(&ctx, &unaudited));
 }
 
 /// The directory-size summary of the final filesystem, paths absolute.
@@ -249,7 +188,7 @@ pub fn integrity_checks(scan: &Scan, verified: bool) -> Vec<Check> {
         };
         if let Some(actual) = &l.digest_mismatch {
             checks.push(Check {
-                name: "layer-digest".into(),
+                name: FixedCheck::LayerDigest.into(),
                 limit: l.digest.clone().into(),
                 actual: actual.clone().into(),
                 status: Status::Fail,
@@ -264,7 +203,7 @@ pub fn integrity_checks(scan: &Scan, verified: bool) -> Vec<Check> {
         }
         if let (Some(actual), Some(want)) = (&l.diff_id_mismatch, &l.diff_id) {
             checks.push(Check {
-                name: "layer-diff-id".into(),
+                name: FixedCheck::LayerDiffId.into(),
                 limit: want.clone().into(),
                 actual: actual.clone().into(),
                 status: Status::Fail,
@@ -279,7 +218,7 @@ pub fn integrity_checks(scan: &Scan, verified: bool) -> Vec<Check> {
         }
         if let Some(declared) = l.size_mismatch {
             checks.push(Check {
-                name: "layer-size".into(),
+                name: FixedCheck::LayerSize.into(),
                 limit: declared.into(),
                 actual: l.compressed_bytes.into(),
                 status: Status::Fail,
@@ -294,7 +233,7 @@ pub fn integrity_checks(scan: &Scan, verified: bool) -> Vec<Check> {
     if verified && checks.is_empty() {
         let n = scan.layers.len();
         checks.push(Check {
-            name: "layer-digests".into(),
+            name: FixedCheck::LayerDigests.into(),
             limit: "all match".into(),
             actual: format!("{n}/{n} verified").into(),
             status: Status::Pass,
