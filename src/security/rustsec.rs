@@ -183,7 +183,7 @@ pub fn audit(db: &Database, crates: &[Crate], opts: &ParseOptions) -> Result<Aud
     );
     if other_os > 0 {
         detail.push_str(&format!(
-            "; {other_os} advisories only for Windows or Apple's systems left out (Lambda runs Linux)"
+            "; left out, as only for Windows or Apple's systems (Lambda runs Linux): {other_os}"
         ));
     }
     if !unreadable.is_empty() {
@@ -257,10 +257,10 @@ fn apple_systems() -> BTreeSet<OS> {
 /// (every system), or one naming a system other than Windows and Apple's.
 fn may_run_on_linux(affected: &Option<Affected>, apple: &BTreeSet<OS>) -> bool {
     match affected {
-        Some(a) if !a.os.is_empty() => a
-            .os
-            .iter()
-            .any(|os| *os != OS::Windows && !apple.contains(os)),
+        Some(a) if !a.os.is_empty() => {
+            a.os.iter()
+                .any(|os| *os != OS::Windows && !apple.contains(os))
+        }
         _ => true,
     }
 }
