@@ -31,6 +31,9 @@ if stale "$out/rust-auditable" "$src/rust"; then
   { cat "$out/rust-auditable"; head -c 30000000 /dev/urandom; } >"$out/rust-big"
   chmod 755 "$out/rust-big"
 fi
+# tests/security_rustsec.rs builds tests/data/binaries/rust-os offline (cargo auditable): its
+# crates (atty, time, smallvec, libc) go into the cargo cache here, for this machine's target.
+(cd "$src/rust-os" && cargo fetch --quiet --locked --target "$(rustc -vV | sed -n 's/^host: //p')")
 # Go: Debian's toolchain, no proxy, uuid from /usr/share/gocode.
 if stale "$out/go-uuid" "$src/go"; then
   work=$(mktemp -d)

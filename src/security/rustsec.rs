@@ -12,13 +12,14 @@
 //! What it cannot do offline: yanked crates (cargo-audit asks the crates.io index, which the
 //! gate never fetches). The database is a directory the runner provides; nothing is fetched.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::str::FromStr;
 
 use anyhow::{anyhow, Result};
-use rustsec::advisory::Informational;
+use rustsec::advisory::{Affected, Informational};
 use rustsec::cargo_lock::{self, package::Name, Lockfile, ResolveVersion, SourceId};
+use rustsec::platforms::{platform::PlatformReq, target::OS};
 
 use super::{ParseOptions, Parsed};
 use crate::model::{Check, Ecosystem, FixedCheck, Package, Status};
@@ -156,7 +157,8 @@ pub fn audit(db: &Database, crates: &[Crate], opts: &ParseOptions) -> Result<Aud
         ],
         ..Default::default()
     };
-    let report = rustsec::Report::generate(&db.db, &lockfile, &settings);
+    let mut report = rustsec::Report::generate(&db.db, &lockfile, &settings);
+    let other_os = for_linux(&mut report);
     let json = serde_json::to_vec(&report)?;
     let mut parsed = super::cargo_audit::parse(&mut json.as_slice(), opts)?;
     for f in &mut parsed.findings {
@@ -179,6 +181,11 @@ pub fn audit(db: &Database, crates: &[Crate], opts: &ParseOptions) -> Result<Aud
         db.path,
         db.advisories()
     );
+    if other_os > 0 {
+        detail.push_str(&format!(
+            "; left out, as only for Windows or Apple's systems (Lambda runs Linux): {other_os}"
+        ));
+    }
     if !unreadable.is_empty() {
         detail.push_str(&format!(
             "; {} not audited, their versions are not semver: {}",
@@ -206,6 +213,56 @@ pub fn audit(db: &Database, crates: &[Crate], opts: &ParseOptions) -> Result<Aud
             detail: Some(detail),
         },
     })
+}
+
+/// Leaves out of `report` the advisories that cannot apply to a Linux binary, and says how
+/// many. Lambda runs Linux images only (every `provided.*` and container-image function, on
+/// x86_64 or arm64), so an advisory whose `[affected] os` list names only Windows or Apple's
+/// systems is a false positive for any crate in the image.
+///
+/// The rule is `cargo audit bin`'s for an ELF binary, so the two agree advisory by advisory:
+/// cargo-audit 0.22 (`Auditor::audit`) calls rustsec 0.33's
+/// `binary_scanning::filter_report_by_binary_type`, whose ELF arm keeps an advisory when its
+/// `os` list is empty or `.any(|os| os != &OS::Windows && !apple_OSs().contains(os))`, the
+/// Apple set being the `target_os` of every platform matching `*apple*`. It is written out
+/// here because rustsec's copy sits behind its `binary-scanning` feature, which would build a
+/// second binary reader (binfarce, and wasm parsing switched on in the inventory's
+/// auditable-info). Like cargo-audit's, it keeps an advisory for another Unix only (the BSDs,
+/// illumos): an ELF binary does not say which Unix it is for. The `[affected] arch` list is not
+/// read, as cargo-audit does not read it for a binary.
+fn for_linux(report: &mut rustsec::Report) -> usize {
+    let apple = apple_systems();
+    let vulns = &mut report.vulnerabilities;
+    let before = vulns.list.len();
+    vulns.list.retain(|v| may_run_on_linux(&v.affected, &apple));
+    vulns.count = vulns.list.len();
+    vulns.found = !vulns.list.is_empty();
+    let mut left_out = before - vulns.count;
+    for list in report.warnings.values_mut() {
+        let before = list.len();
+        list.retain(|w| may_run_on_linux(&w.affected, &apple));
+        left_out += before - list.len();
+    }
+    left_out
+}
+
+/// The `target_os` of every platform matching `*apple*`, as rustsec's filter has it.
+fn apple_systems() -> BTreeSet<OS> {
+    PlatformReq::from_str("*apple*")
+        .map(|req| req.matching_platforms().map(|p| p.target_os).collect())
+        .unwrap_or_default()
+}
+
+/// Whether an advisory's `[affected]` section lets it apply to an ELF binary: no `os` list
+/// (every system), or one naming a system other than Windows and Apple's.
+fn may_run_on_linux(affected: &Option<Affected>, apple: &BTreeSet<OS>) -> bool {
+    match affected {
+        Some(a) if !a.os.is_empty() => {
+            a.os.iter()
+                .any(|os| *os != OS::Windows && !apple.contains(os))
+        }
+        _ => true,
+    }
 }
 
 /// Most binaries a finding names; an image can hold thousands carrying the same crate.
@@ -319,6 +376,31 @@ mod tests {
                 build_only: false,
             }]
         );
+    }
+
+    /// cargo-audit's ELF rule: Windows-only and Apple-only advisories go, any list naming
+    /// another system (Linux, or only a BSD: an ELF binary does not say which Unix) stays.
+    #[test]
+    fn advisories_only_for_windows_or_apple_do_not_apply_to_linux() {
+        let apple = apple_systems();
+        assert!(apple.contains(&OS::MacOS) && apple.contains(&OS::iOS));
+        assert!(!apple.contains(&OS::Linux));
+        let on = |os: &[OS]| {
+            may_run_on_linux(
+                &Some(Affected {
+                    os: os.to_vec(),
+                    ..Default::default()
+                }),
+                &apple,
+            )
+        };
+        assert!(may_run_on_linux(&None, &apple));
+        assert!(on(&[]));
+        assert!(!on(&[OS::Windows]));
+        assert!(!on(&[OS::Windows, OS::MacOS, OS::iOS]));
+        assert!(on(&[OS::Linux]));
+        assert!(on(&[OS::MacOS, OS::Linux]));
+        assert!(on(&[OS::FreeBSD]));
     }
 
     #[test]
