@@ -428,6 +428,16 @@ fn varint_string(b: &[u8]) -> Result<(&[u8], &[u8]), String> {
 
 /// (virtual address, file offset, file size) of every PT_LOAD segment of an ELF file.
 fn elf_segments(d: &[u8]) -> Option<Vec<(u64, u64, u64)>> {
+    Some(
+        elf_loads(d)?
+            .into_iter()
+            .map(|(vaddr, off, filesz, _)| (vaddr, off, filesz))
+            .collect(),
+    )
+}
+
+/// (virtual address, file offset, file size, `p_flags`) of every PT_LOAD segment.
+fn elf_loads(d: &[u8]) -> Option<Vec<(u64, u64, u64, u64)>> {
     if d.get(..4)? != b"\x7fELF" {
         return None;
     }
@@ -451,9 +461,19 @@ fn elf_segments(d: &[u8]) -> Option<Vec<(u64, u64, u64)>> {
             continue; // not PT_LOAD
         }
         out.push(if wide {
-            (num(o + 16, 8)?, num(o + 8, 8)?, num(o + 32, 8)?)
+            (
+                num(o + 16, 8)?,
+                num(o + 8, 8)?,
+                num(o + 32, 8)?,
+                num(o + 4, 4)?,
+            )
         } else {
-            (num(o + 8, 4)?, num(o + 4, 4)?, num(o + 16, 4)?)
+            (
+                num(o + 8, 4)?,
+                num(o + 4, 4)?,
+                num(o + 16, 4)?,
+                num(o + 24, 4)?,
+            )
         });
     }
     Some(out)
