@@ -12,8 +12,9 @@
 //! reading thread, and freed as soon as the [`Record`] is made: a few kB (the crate list, the
 //! Go module list). A larger file is not read past its first bytes and is listed as an unknown
 //! binary too large to read. The stream says what [`record`] says of the whole file (tests
-//! hold it to that on every binary the tests build, in chunks of 1, 7, 4096 … bytes); the one
-//! thing it cannot do is Go before 1.18 with its strings behind the build info (see
+//! hold it to that on every binary the tests build, in chunks of 1, 7, 4096 … bytes), Go
+//! before 1.18 included: its strings, which lie before the build info, are caught on the way
+//! by what they start with; one the stream did not catch is said to be unreadable (see
 //! [`stream`]).
 //!
 //! Within the file, every reader is held to the bytes it was given: cargo-auditable's zlib data

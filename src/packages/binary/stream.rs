@@ -9,7 +9,12 @@
 //!   after it only those inside a section: at most [`MAX_UNLOADED`] in all. A `.dep-v0` or
 //!   `.shstrtab` in bytes past that bound makes the executable an unknown binary with the reason;
 //! - from Go's build-info magic on, the header and the two strings it holds (at most
-//!   [`MAX_GO_STRING`] each).
+//!   [`MAX_GO_STRING`] each), and for Go before 1.18 the rest of the segment holding it (the
+//!   string headers its pointers lead to are there) from the start of the chunk it is in;
+//! - until a Go 1.18+ build info is seen, in the loadable segments that are not executable
+//!   (`.rodata`), what pre-1.18 build info points back at: Go's module text, from cmd/go's
+//!   opening sentinel to its closing one (at most [`MAX_GO_STRING`] in all), and a window of a
+//!   few dozen bytes after each `go1.` (the version; at most [`MAX_GO_VERSION_WINDOWS`]).
 //!
 //! The loadable segments (code, read-only data: most of the file) are scanned as they pass for
 //! Go's build-info magic and Rust's standard-library paths, and not kept. The scanners carry
@@ -17,9 +22,10 @@
 //! found as in one buffer.
 //!
 //! What a stream cannot do: Go before 1.18 points from the build info at strings anywhere in
-//! the file; those behind the build info (in `.rodata`, before `.go.buildinfo`) have gone by.
-//! The rest of the segment holding the build info is kept once it is seen (the string headers
-//! are there), and a string the stream did not keep makes the build info unreadable, saying so.
+//! the file. The ones its linker writes (in `.rodata`, before `.go.buildinfo`) are caught by
+//! what they start with, as above; one elsewhere before the build info (in code, or not
+//! starting so), or past the bounds, has gone by, and makes the build info unreadable, saying
+//! so.
 
 use std::io::{self, Read};
 
@@ -568,13 +574,10 @@ impl Stream {
         } else {
             gaps((at, end), &self.loads)
         };
-        // Pre-1.18 Go: the rest of the segment that holds the build info (its string headers),
-        // from the build info on (what is before it, in this chunk too, is not kept: the
-        // strings there are caught by `go_strings`, whatever the chunks).
+        // Pre-1.18 Go: the rest of the segment that holds the build info (its string headers).
         let go_end = self.go_segment_end();
-        let go_from = self.go_at.unwrap_or(0).max(at);
-        if go_from < go_end.min(end) {
-            wanted.push((go_from, end.min(go_end)));
+        if at < go_end {
+            wanted.push((at, end.min(go_end)));
             wanted.sort_unstable();
             wanted = merge(wanted);
         }
@@ -1074,13 +1077,14 @@ pub(super) mod tests {
             unreachable!()
         };
         assert_eq!(bi.lines()[2], "dep\tgolang.org/x/text\tv0.3.7\th1:abc=");
-        // Strings in code are not searched for: the stream says what it could not read.
+        // Strings in code are not searched for: the stream says what it could not read (in
+        // chunks of one byte, which leave nothing before the build info in its chunk).
         let f = go_pointers(PF_R | PF_X, &m);
         assert!(matches!(record(&f), Record::Go(_)));
+        let r = streamed(&f, 1);
         assert!(
-            matches!(streamed(&f, 4096), Record::Unknown { reason: Some(r), .. } if r.contains("does not keep")),
-            "{:?}",
-            streamed(&f, 4096)
+            matches!(&r, Record::Unknown { reason: Some(r), .. } if r.contains("does not keep")),
+            "{r:?}"
         );
     }
 
