@@ -1077,6 +1077,11 @@ pub(super) mod tests {
             unreachable!()
         };
         assert_eq!(bi.lines()[2], "dep\tgolang.org/x/text\tv0.3.7\th1:abc=");
+        // Every prefix: no panic, and the stream says what the whole prefix says.
+        let f = go_pointers(PF_R, &m);
+        for i in (64..f.len()).step_by(5) {
+            assert_eq!(streamed(&f[..i], 3), record(&f[..i]), "prefix {i}");
+        }
         // Strings in code are not searched for: the stream says what it could not read (in
         // chunks of one byte, which leave nothing before the build info in its chunk).
         let f = go_pointers(PF_R | PF_X, &m);
