@@ -12,8 +12,9 @@
 //! reading thread, and freed as soon as the [`Record`] is made: a few kB (the crate list, the
 //! Go module list). A larger file is not read past its first bytes and is listed as an unknown
 //! binary too large to read. The stream says what [`record`] says of the whole file (tests
-//! hold it to that on every binary the tests build, in chunks of 1, 7, 4096 … bytes); the one
-//! thing it cannot do is Go before 1.18 with its strings behind the build info (see
+//! hold it to that on every binary the tests build, in chunks of 1, 7, 4096 … bytes), Go
+//! before 1.18 included: its strings, which lie before the build info, are caught on the way
+//! by what they start with; one the stream did not catch is said to be unreadable (see
 //! [`stream`]).
 //!
 //! Within the file, every reader is held to the bytes it was given: cargo-auditable's zlib data
@@ -428,6 +429,16 @@ fn varint_string(b: &[u8]) -> Result<(&[u8], &[u8]), String> {
 
 /// (virtual address, file offset, file size) of every PT_LOAD segment of an ELF file.
 fn elf_segments(d: &[u8]) -> Option<Vec<(u64, u64, u64)>> {
+    Some(
+        elf_loads(d)?
+            .into_iter()
+            .map(|(vaddr, off, filesz, _)| (vaddr, off, filesz))
+            .collect(),
+    )
+}
+
+/// (virtual address, file offset, file size, `p_flags`) of every PT_LOAD segment.
+fn elf_loads(d: &[u8]) -> Option<Vec<(u64, u64, u64, u64)>> {
     if d.get(..4)? != b"\x7fELF" {
         return None;
     }
@@ -451,9 +462,19 @@ fn elf_segments(d: &[u8]) -> Option<Vec<(u64, u64, u64)>> {
             continue; // not PT_LOAD
         }
         out.push(if wide {
-            (num(o + 16, 8)?, num(o + 8, 8)?, num(o + 32, 8)?)
+            (
+                num(o + 16, 8)?,
+                num(o + 8, 8)?,
+                num(o + 32, 8)?,
+                num(o + 4, 4)?,
+            )
         } else {
-            (num(o + 8, 4)?, num(o + 4, 4)?, num(o + 16, 4)?)
+            (
+                num(o + 8, 4)?,
+                num(o + 4, 4)?,
+                num(o + 16, 4)?,
+                num(o + 24, 4)?,
+            )
         });
     }
     Some(out)

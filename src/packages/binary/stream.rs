@@ -9,7 +9,12 @@
 //!   after it only those inside a section: at most [`MAX_UNLOADED`] in all. A `.dep-v0` or
 //!   `.shstrtab` in bytes past that bound makes the executable an unknown binary with the reason;
 //! - from Go's build-info magic on, the header and the two strings it holds (at most
-//!   [`MAX_GO_STRING`] each).
+//!   [`MAX_GO_STRING`] each), and for Go before 1.18 the rest of the segment holding it (the
+//!   string headers its pointers lead to are there) from the start of the chunk it is in;
+//! - until a Go 1.18+ build info is seen, in the loadable segments that are not executable
+//!   (`.rodata`), what pre-1.18 build info points back at: Go's module text, from cmd/go's
+//!   opening sentinel to its closing one (at most [`MAX_GO_STRING`] in all), and a window of a
+//!   few dozen bytes after each `go1.` (the version; at most [`MAX_GO_VERSION_WINDOWS`]).
 //!
 //! The loadable segments (code, read-only data: most of the file) are scanned as they pass for
 //! Go's build-info magic and Rust's standard-library paths, and not kept. The scanners carry
@@ -17,20 +22,26 @@
 //! found as in one buffer.
 //!
 //! What a stream cannot do: Go before 1.18 points from the build info at strings anywhere in
-//! the file; those behind the build info (in `.rodata`, before `.go.buildinfo`) have gone by.
-//! The rest of the segment holding the build info is kept once it is seen (the string headers
-//! are there), and a string the stream did not keep makes the build info unreadable, saying so.
+//! the file. The ones its linker writes (in `.rodata`, before `.go.buildinfo`) are caught by
+//! what they start with, as above; one elsewhere before the build info (in code, or not
+//! starting so), or past the bounds, has gone by, and makes the build info unreadable, saying
+//! so.
 
 use std::io::{self, Read};
 
 use memchr::memmem;
 
-use super::{elf_segments, go_extent, go_parse, rust_std_path, Record, GO_HEADER, GO_MAGIC};
+use super::{
+    elf_loads, elf_segments, go_extent, go_parse, rust_std_path, Record, GO_HEADER, GO_MAGIC,
+    MAX_GO_STRING,
+};
 
 /// Largest ELF header and program header table kept (real ones are under 1 kB).
 pub const MAX_HEAD: u64 = 64 << 10;
 /// Most bytes kept from outside the loadable segments (see the module doc).
 pub const MAX_UNLOADED: u64 = 64 << 20;
+/// `p_flags`' bit for an executable segment.
+const PF_X: u64 = 1;
 /// How much is read from the layer at a time.
 const CHUNK: usize = 64 << 10;
 /// Bytes from the start of `/rustc/` a std path needs (`/rustc/`, 40 hex, `/library/`, one more).
@@ -167,11 +178,14 @@ impl Kept {
 }
 
 /// Occurrences of a needle in a stream, each handed over with the `extent` bytes from its start
-/// once they have all arrived; the last `extent - 1` bytes are carried to the next chunk.
+/// once they have all arrived; the last `extent - 1` bytes are carried to the next chunk (when
+/// it starts where the last one ended: a stream fed in pieces with gaps matches within each).
 struct Finder {
     needle: memmem::Finder<'static>,
     extent: usize,
     carry: Vec<u8>,
+    /// Where the carry ends: the offset the next chunk must start at to continue it.
+    next: u64,
     done: bool,
 }
 
@@ -181,6 +195,7 @@ impl Finder {
             needle: memmem::Finder::new(needle),
             extent,
             carry: Vec::new(),
+            next: 0,
             done: false,
         }
     }
@@ -190,6 +205,10 @@ impl Finder {
         if self.done {
             return;
         }
+        if at != self.next {
+            self.carry.clear();
+        }
+        self.next = at + chunk.len() as u64;
         let k = self.extent - 1;
         if !self.carry.is_empty() {
             // Starts in the carry run into this chunk.
@@ -231,6 +250,182 @@ impl Finder {
     }
 }
 
+/// Where pre-1.18 Go's build info may point: the strings `runtime.buildVersion` and
+/// `runtime.modinfo`, whose bytes the linker puts in `.rodata` — before `.go.buildinfo`, which
+/// opens the writable data segment — so gone by when the build info's pointers are read.
+/// Both are caught as they pass, in the loadable segments that are not executable (`.rodata`
+/// is read-only; code is not searched), by what they start with: the module text is framed by
+/// cmd/go's 16-byte sentinels ([`INFO_START`] … [`INFO_END`]) and kept whole up to the closing
+/// one, and the version is kept as a [`VERSION_WINDOW`]-byte window after each `go1.`. The
+/// pointers, resolved at the end, are looked up among the windows.
+struct GoStrings {
+    /// File ranges searched: the loadable segments without `PF_X`, sorted.
+    ranges: Vec<(u64, u64)>,
+    modinfo: Windows,
+    version: Windows,
+}
+
+/// cmd/go's sentinels around `runtime.modinfo` (cmd/go/internal/modload, `infoStart`/`infoEnd`).
+const INFO_START: &[u8] = b"\x30\x77\xaf\x0c\x92\x74\x08\x02\x41\xe1\xc1\x07\xe6\xd6\x18\xe6";
+const INFO_END: &[u8] = b"\xf9\x32\x43\x31\x86\x18\x20\x72\x00\x82\x42\x10\x41\x16\xd8\xf2";
+/// Bytes kept from each `go1.` (`go1.16.15`; room for a suffix such as ` X:framepointer`).
+const VERSION_WINDOW: usize = 64;
+/// Most bytes kept of all version windows (a thousand or more `go1.`s; real binaries have few).
+pub const MAX_GO_VERSION_WINDOWS: usize = 64 << 10;
+
+impl GoStrings {
+    fn new() -> GoStrings {
+        GoStrings {
+            ranges: Vec::new(),
+            modinfo: Windows::new(
+                INFO_START,
+                Some(INFO_END),
+                MAX_GO_STRING as usize,
+                MAX_GO_STRING as usize,
+            ),
+            version: Windows::new(b"go1.", None, VERSION_WINDOW, MAX_GO_VERSION_WINDOWS),
+        }
+    }
+
+    /// `chunk` starts at file offset `at`; only its parts inside `ranges` are searched.
+    fn feed(&mut self, at: u64, chunk: &[u8]) {
+        for (a, b) in overlaps((at, at + chunk.len() as u64), &self.ranges) {
+            let piece = &chunk[(a - at) as usize..(b - at) as usize];
+            self.modinfo.feed(a, piece);
+            self.version.feed(a, piece);
+        }
+    }
+
+    /// The `len` bytes at file offset `off`, if one window (closed or still open) holds them.
+    fn get(&self, off: u64, len: u64) -> Option<&[u8]> {
+        [&self.modinfo, &self.version]
+            .into_iter()
+            .flat_map(Windows::all)
+            .find_map(|(start, v)| {
+                let from = usize::try_from(off.checked_sub(start)?).ok()?;
+                v.get(from..from.checked_add(usize::try_from(len).ok()?)?)
+            })
+    }
+}
+
+/// Windows of a stream that open where a needle starts: each runs `window` bytes from the last
+/// needle inside it, or, with a `close` needle, up to the end of that (dropped when it does
+/// not come within `window` bytes). One is open at a time; all together hold at most `budget`
+/// bytes. A gap in what is fed closes the open window where the gap starts.
+struct Windows {
+    open: Finder,
+    needle: &'static [u8],
+    close: Option<memmem::Finder<'static>>,
+    window: usize,
+    budget: usize,
+    /// The open window: its file offset, its bytes so far, the offset it runs to.
+    current: Option<(u64, Vec<u8>, u64)>,
+    /// Closed windows, in file order, with their file offsets.
+    done: Vec<(u64, Vec<u8>)>,
+    used: usize,
+}
+
+impl Windows {
+    fn new(
+        needle: &'static [u8],
+        close: Option<&'static [u8]>,
+        window: usize,
+        budget: usize,
+    ) -> Windows {
+        Windows {
+            open: Finder::new(needle, needle.len()),
+            needle,
+            close: close.map(memmem::Finder::new),
+            window,
+            budget,
+            current: None,
+            done: Vec::new(),
+            used: 0,
+        }
+    }
+
+    fn feed(&mut self, at: u64, piece: &[u8]) {
+        let end = at + piece.len() as u64;
+        if self
+            .current
+            .as_ref()
+            .is_some_and(|(start, v, _)| start + v.len() as u64 != at)
+        {
+            self.finish(false);
+        }
+        let mut hits = Vec::new();
+        self.open.feed(at, piece, |_, i| {
+            hits.push(i);
+            false
+        });
+        for h in hits {
+            // The needle ends in this piece (it may start in the last one's carry).
+            let needle_end = h + self.needle.len() as u64;
+            self.extend(at, piece, needle_end);
+            match &mut self.current {
+                Some((_, _, until)) if self.close.is_none() => {
+                    *until = (*until).max(h + self.window as u64);
+                }
+                Some(_) => {}
+                None => {
+                    let room = self.budget - self.used;
+                    if room < self.needle.len() {
+                        continue;
+                    }
+                    let until = h + self.window.min(room) as u64;
+                    self.current = Some((h, self.needle.to_vec(), until));
+                }
+            }
+        }
+        self.extend(at, piece, end);
+    }
+
+    /// Adds the piece's bytes up to offset `to` to the open window, closing it at its end.
+    fn extend(&mut self, at: u64, piece: &[u8], to: u64) {
+        let Some((start, v, until)) = &mut self.current else {
+            return;
+        };
+        let room = (self.budget - self.used) as u64;
+        let until = (*until).min(*start + room);
+        let from = *start + v.len() as u64;
+        let to = to.min(until);
+        if from >= at && from < to {
+            let seen = v.len();
+            v.extend_from_slice(&piece[(from - at) as usize..(to - at) as usize]);
+            if let Some(close) = &self.close {
+                // Search from where a sentinel ending in the new bytes could start, after the
+                // opening one.
+                let s = seen
+                    .saturating_sub(close.needle().len() - 1)
+                    .max(self.needle.len());
+                if let Some(i) = v.get(s..).and_then(|t| close.find(t)) {
+                    v.truncate(s + i + close.needle().len());
+                    return self.finish(true);
+                }
+            }
+        }
+        if *start + v.len() as u64 >= until {
+            self.finish(self.close.is_none());
+        }
+    }
+
+    /// Every window, the open one last, with its file offset.
+    fn all(&self) -> impl Iterator<Item = (u64, &[u8])> {
+        let open = self.current.as_ref().map(|(s, v, _)| (*s, &v[..]));
+        self.done.iter().map(|(s, v)| (*s, &v[..])).chain(open)
+    }
+
+    /// Ends the open window, keeping it if `keep`.
+    fn finish(&mut self, keep: bool) {
+        if let Some((start, v, _)) = self.current.take() {
+            if keep || self.close.is_none() {
+                self.used += v.len();
+                self.done.push((start, v));
+            }
+        }
+    }
+}
+
 /// Every start of `needle` in `hay`, overlapping ones included.
 pub(super) fn overlapping<'h>(
     needle: &'h memmem::Finder<'_>,
@@ -262,6 +457,8 @@ struct Stream {
     go: Finder,
     go_at: Option<u64>,
     go_blob: Vec<u8>,
+    /// Pre-1.18 build info's strings, caught before the build info is seen.
+    go_strings: GoStrings,
     rust: Finder,
     rust_seen: bool,
 }
@@ -280,6 +477,7 @@ impl Stream {
             go: Finder::new(GO_MAGIC, GO_MAGIC.len()),
             go_at: None,
             go_blob: Vec::new(),
+            go_strings: GoStrings::new(),
             rust: Finder::new(b"/rustc/", RUST_EXTENT),
             rust_seen: false,
         })
@@ -308,9 +506,13 @@ impl Stream {
         for w in cuts.windows(2) {
             let piece = &chunk[(w[0] - at) as usize..(w[1] - at) as usize];
             self.keep(w[0], piece);
+            if !self.go_inline() {
+                self.go_strings.feed(w[0], piece);
+            }
             self.pos = w[1];
             if w[1] == self.layout.head_end {
                 self.loads = self.read_loads();
+                self.go_strings.ranges = self.read_loads_where(|flags| flags & PF_X == 0);
             }
             if w[1] == self.layout.sht.1 {
                 self.wanted = self.wanted_after_sht();
@@ -409,11 +611,23 @@ impl Stream {
         self.kept.get(0, self.layout.head_end).unwrap_or(&[])
     }
 
+    /// Whether the build info is known to be Go 1.18+'s, its strings inline (so none is
+    /// elsewhere to catch).
+    fn go_inline(&self) -> bool {
+        self.go_blob.len() >= GO_HEADER && self.go_blob[15] & 2 != 0
+    }
+
     fn read_loads(&self) -> Vec<(u64, u64)> {
-        let mut v: Vec<(u64, u64)> = elf_segments(self.head())
+        self.read_loads_where(|_| true)
+    }
+
+    /// The file ranges of the loadable segments whose `p_flags` pass `with`, sorted, joined.
+    fn read_loads_where(&self, with: impl Fn(u64) -> bool) -> Vec<(u64, u64)> {
+        let mut v: Vec<(u64, u64)> = elf_loads(self.head())
             .unwrap_or_default()
             .into_iter()
-            .filter_map(|(_, off, filesz)| Some((off, off.checked_add(filesz)?)))
+            .filter(|&(_, _, _, flags)| with(flags))
+            .filter_map(|(_, off, filesz, _)| Some((off, off.checked_add(filesz)?)))
             .filter(|(s, e)| s < e)
             .collect();
         v.sort_unstable();
@@ -493,7 +707,13 @@ impl Stream {
             let segs = elf_segments(self.head());
             let read = |off: u64, len: u64| {
                 if off.checked_add(len).is_some_and(|e| e <= self.size) {
-                    self.kept.get(off, len).ok_or(NOT_KEPT)
+                    if len == 0 {
+                        return Ok(&[][..]);
+                    }
+                    self.kept
+                        .get(off, len)
+                        .or_else(|| self.go_strings.get(off, len))
+                        .ok_or(NOT_KEPT)
                 } else {
                     Err("outside the file")
                 }
@@ -696,22 +916,41 @@ pub(super) mod tests {
         super::super::read(head, data.len() as u64, &mut Chunked(rest, chunk)).unwrap()
     }
 
-    /// A little-endian ELF64 file: one PT_LOAD segment holding `loaded`, then the unloaded
-    /// sections `.dep-v0` (when given) and `.shstrtab`, then the section header table.
+    /// A little-endian ELF64 file: one PT_LOAD segment (code) holding `loaded`, then the
+    /// unloaded sections `.dep-v0` (when given) and `.shstrtab`, then the section header table.
     fn elf(loaded: &[u8], dep_v0: Option<&[u8]>) -> Vec<u8> {
-        let mut d = vec![0u8; 0x100];
+        elf_loads(&[(PF_R | PF_X, loaded)], dep_v0)
+    }
+
+    const PF_R: u32 = 4;
+    const PF_W: u32 = 2;
+    const PF_X: u32 = super::PF_X as u32;
+    /// Where [`elf_loads`] puts the first segment's bytes, and the segments' virtual base.
+    const HEAD: usize = 0x100;
+    const BASE: u64 = 0x400000;
+
+    /// As [`elf`], with PT_LOAD segments (`p_flags`, bytes) one after the other from [`HEAD`],
+    /// the first one starting at offset 0 (over the headers, as linkers make it), each at
+    /// virtual address [`BASE`] + its file offset.
+    fn elf_loads(segments: &[(u32, &[u8])], dep_v0: Option<&[u8]>) -> Vec<u8> {
+        let mut d = vec![0u8; HEAD];
         d[..4].copy_from_slice(b"\x7fELF");
         d[4] = 2;
         d[5] = 1;
         d[0x20..0x28].copy_from_slice(&64u64.to_le_bytes());
         d[0x36..0x38].copy_from_slice(&56u16.to_le_bytes());
-        d[0x38..0x3a].copy_from_slice(&1u16.to_le_bytes());
-        d.extend_from_slice(loaded);
-        let load_end = d.len() as u64;
-        let ph = 64;
-        d[ph..ph + 4].copy_from_slice(&1u32.to_le_bytes());
-        d[ph + 16..ph + 24].copy_from_slice(&0x400000u64.to_le_bytes());
-        d[ph + 32..ph + 40].copy_from_slice(&load_end.to_le_bytes());
+        d[0x38..0x3a].copy_from_slice(&(segments.len() as u16).to_le_bytes());
+        for (i, (flags, bytes)) in segments.iter().enumerate() {
+            let off = if i == 0 { 0 } else { d.len() as u64 };
+            d.extend_from_slice(bytes);
+            let ph = 64 + 56 * i;
+            d[ph..ph + 4].copy_from_slice(&1u32.to_le_bytes());
+            d[ph + 4..ph + 8].copy_from_slice(&flags.to_le_bytes());
+            d[ph + 8..ph + 16].copy_from_slice(&off.to_le_bytes());
+            d[ph + 16..ph + 24].copy_from_slice(&(BASE + off).to_le_bytes());
+            let filesz = d.len() as u64 - off;
+            d[ph + 32..ph + 40].copy_from_slice(&filesz.to_le_bytes());
+        }
         let names = b"\0.shstrtab\0.dep-v0\0";
         let mut sections = vec![(0u32, 0u64, 0u64)];
         if let Some(dep) = dep_v0 {
@@ -766,6 +1005,127 @@ pub(super) mod tests {
         let mut loaded = vec![b'.'; 16 - 3];
         loaded.extend(g);
         loaded
+    }
+
+    /// Go before 1.18 as its linker lays the file out: code, then `.rodata` (in the segment
+    /// with flags `strings_in`) holding the version and module strings, then the writable data
+    /// segment opening with `.go.buildinfo`, whose two pointers lead to string headers after
+    /// it, which point back at the strings. `.rodata` also holds a `go1.` that is not the
+    /// version and a stray opening sentinel before the module text.
+    fn go_pointers(strings_in: u32, modinfo: &[u8]) -> Vec<u8> {
+        let text = [0x90u8; 0x40];
+        let mut rodata = b"needs go1.x or later; ".to_vec();
+        rodata.extend_from_slice(INFO_START);
+        rodata.extend_from_slice(b"\0\0");
+        let vers_at = rodata.len();
+        rodata.extend_from_slice(b"go1.16.15");
+        let mod_at = rodata.len();
+        rodata.extend_from_slice(modinfo);
+        rodata.extend_from_slice(b"go1.16.15 again, after");
+        // The data segment, and so the build info, starts on a 16-byte boundary.
+        rodata.resize(
+            (HEAD + text.len() + rodata.len()).next_multiple_of(16) - HEAD - text.len(),
+            0,
+        );
+        let ro = (HEAD + text.len()) as u64;
+        let data_at = BASE + ro + rodata.len() as u64;
+        let mut data = GO_MAGIC.to_vec();
+        data.extend_from_slice(&[8, 0]);
+        data.extend_from_slice(&(data_at + 32).to_le_bytes());
+        data.extend_from_slice(&(data_at + 48).to_le_bytes());
+        data.extend_from_slice(&(BASE + ro + vers_at as u64).to_le_bytes());
+        data.extend_from_slice(&9u64.to_le_bytes());
+        data.extend_from_slice(&(BASE + ro + mod_at as u64).to_le_bytes());
+        data.extend_from_slice(&(modinfo.len() as u64).to_le_bytes());
+        data.extend_from_slice(&[0u8; 64]);
+        elf_loads(
+            &[
+                (PF_R | PF_X, &text),
+                (strings_in, &rodata),
+                (PF_R | PF_W, &data),
+            ],
+            None,
+        )
+    }
+
+    /// What cmd/go put in `runtime.modinfo` before 1.18: the module lines between sentinels.
+    fn framed(lines: &str) -> Vec<u8> {
+        let mut m = INFO_START.to_vec();
+        m.extend_from_slice(lines.as_bytes());
+        m.extend_from_slice(INFO_END);
+        m
+    }
+
+    #[test]
+    fn the_stream_reads_pre_1_18_strings_before_the_build_info() {
+        let lines = "path\texample.com/old\nmod\texample.com/old\t(devel)\t\ndep\tgolang.org/x/text\tv0.3.7\th1:abc=\n";
+        let m = framed(lines);
+        for (what, f) in [
+            ("modules", go_pointers(PF_R, &m)),
+            ("GOPATH mode: no module text", go_pointers(PF_R, b"")),
+        ] {
+            let whole = record(&f);
+            let Record::Go(bi) = &whole else {
+                panic!("{what}: {whole:?}")
+            };
+            assert_eq!(bi.go_version, "go1.16.15", "{what}");
+            for chunk in [1, 7, 13, 4096, 1 << 20] {
+                assert_eq!(streamed(&f, chunk), whole, "{what}, chunks of {chunk}");
+            }
+        }
+        let Record::Go(bi) = record(&go_pointers(PF_R, &m)) else {
+            unreachable!()
+        };
+        assert_eq!(bi.lines()[2], "dep\tgolang.org/x/text\tv0.3.7\th1:abc=");
+        // Every prefix: no panic, and the stream says what the whole prefix says.
+        let f = go_pointers(PF_R, &m);
+        for i in (64..f.len()).step_by(5) {
+            assert_eq!(streamed(&f[..i], 3), record(&f[..i]), "prefix {i}");
+        }
+        // Strings in code are not searched for: the stream says what it could not read (in
+        // chunks of one byte, which leave nothing before the build info in its chunk).
+        let f = go_pointers(PF_R | PF_X, &m);
+        assert!(matches!(record(&f), Record::Go(_)));
+        let r = streamed(&f, 1);
+        assert!(
+            matches!(&r, Record::Unknown { reason: Some(r), .. } if r.contains("does not keep")),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn windows_keep_what_follows_their_needles_within_the_budget() {
+        let mut data = vec![b'.'; 200];
+        data[10..14].copy_from_slice(b"go1.");
+        data[20..24].copy_from_slice(b"go1."); // inside the first window: it runs on
+        data[150..154].copy_from_slice(b"go1.");
+        for chunk in [1, 3, 50, 200] {
+            let mut w = Windows::new(b"go1.", None, 16, 1000);
+            for (i, c) in data.chunks(chunk).enumerate() {
+                w.feed((i * chunk) as u64, c);
+            }
+            let all: Vec<(u64, usize)> = w.all().map(|(s, v)| (s, v.len())).collect();
+            assert_eq!(all, [(10, 26), (150, 16)], "chunks of {chunk}");
+        }
+        // A gap closes the open window; the budget bounds what is kept.
+        let mut w = Windows::new(b"go1.", None, 16, 20);
+        w.feed(0, &data[..30]);
+        w.feed(100, &data[140..170]);
+        assert_eq!(
+            w.all().map(|(s, v)| (s, v.len())).collect::<Vec<_>>(),
+            [(10, 20)]
+        );
+        // A window that must close and does not within its length is dropped.
+        let mut w = Windows::new(b"go1.", Some(b"END"), 16, 1000);
+        w.feed(0, &data);
+        assert_eq!(w.all().count(), 0);
+        data[30..33].copy_from_slice(b"END");
+        let mut w = Windows::new(b"go1.", Some(b"END"), 100, 1000);
+        w.feed(0, &data);
+        assert_eq!(
+            w.all().map(|(s, v)| (s, v.len())).collect::<Vec<_>>(),
+            [(10, 23), (150, 50)]
+        );
     }
 
     #[test]
