@@ -255,7 +255,10 @@ fn every_rule_id_is_raised_where_adding_a_rule_says() {
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "rs"))
         .map(|p| format!("src/rules/{}", p.file_name().unwrap().to_string_lossy()))
-        .chain(["src/policy/base.rs".to_string(), "src/budget.rs".to_string()])
+        .chain([
+            "src/policy/base.rs".to_string(),
+            "src/budget.rs".to_string(),
+        ])
         .collect();
     for id in RuleId::all() {
         let variant = format!("RuleId::{id:?}");
