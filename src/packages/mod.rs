@@ -474,6 +474,13 @@ pub fn purl_encode(s: &str) -> String {
 
 /// `pkg:TYPE/NAMESPACE/NAME@VERSION?k=v&…` with the qualifiers sorted by key and empty ones
 /// left out, as the purl spec's canonical form has them.
+///
+/// By hand rather than with the `packageurl` crate (0.6 was tried: the golden capture was
+/// byte-identical, but): it lowercases `golang` namespaces, while Go module paths are
+/// case-sensitive and Trivy and Go's vulnerability data keep their case
+/// (`github.com/Masterminds/semver`), so a scanner's finding would no longer meet its package;
+/// and it leaves `:` in a version unencoded, which would change the purls of earlier reports
+/// (`--baseline`) for every package with an epoch.
 pub fn purl(
     ty: &str,
     namespace: Option<&str>,
@@ -651,6 +658,21 @@ mod tests {
         assert_eq!(
             purl("npm", Some("@types"), "node", "20.1.0", &[]),
             "pkg:npm/%40types/node@20.1.0"
+        );
+        // A Go module path keeps its case; an epoch's colon is encoded.
+        assert_eq!(
+            purl(
+                "golang",
+                Some("github.com/Masterminds/semver"),
+                "v3",
+                "v3.2.1",
+                &[]
+            ),
+            "pkg:golang/github.com/Masterminds/semver/v3@v3.2.1"
+        );
+        assert_eq!(
+            purl("deb", Some("debian"), "tar", "1:1.34", &[]),
+            "pkg:deb/debian/tar@1%3A1.34"
         );
     }
 }
