@@ -169,6 +169,21 @@ fn the_streamed_record_is_the_whole_files_record() {
     }
 }
 
+/// `cargo audit bin --json` on one binary, offline against `db`. Exit 1 is checked before its
+/// JSON is trusted: every fixture binary has an advisory (smallvec's RUSTSEC-2021-0003).
+fn cargo_audit_bin(bin: &Path, db: &Path) -> serde_json::Value {
+    let out = Command::new("cargo-audit")
+        .arg("audit")
+        .arg("--db")
+        .arg(db)
+        .args(["--no-fetch", "--json", "bin"])
+        .arg(bin)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn cargo_audit_counts_the_same_crates() {
     if !support::require_tools(&["cargo-audit"]) {
@@ -177,16 +192,7 @@ fn cargo_audit_counts_the_same_crates() {
     let (Some(bin), Some(r)) = (built("rust-auditable"), report()) else {
         return;
     };
-    let out = Command::new("cargo-audit")
-        .args(["audit", "--db"])
-        .arg(support::fixtures().join("advisory-db"))
-        .args(["--no-fetch", "--json", "bin"])
-        .arg(&bin)
-        .output()
-        .unwrap();
-    // Exit 1: it found RUSTSEC-2021-0003, which is what the fixture is for.
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
-    let audit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let audit = cargo_audit_bin(&bin, &support::fixtures().join("advisory-db"));
     assert_eq!(
         audit["lockfile"]["dependency-count"],
         packages(&r, "cargo", "/var/runtime/bootstrap").len()
@@ -209,16 +215,7 @@ fn rustsec_on_the_image_is_cargo_audit_bin_on_its_binary() {
         return;
     };
     let db = support::fixtures().join("advisory-db");
-    let out = Command::new("cargo-audit")
-        .arg("audit")
-        .arg("--db")
-        .arg(&db)
-        .args(["--no-fetch", "--json", "bin"])
-        .arg(&bin)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
-    let audit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let audit = cargo_audit_bin(&bin, &db);
     let expected: BTreeSet<(String, String, String)> = audit["vulnerabilities"]["list"]
         .as_array()
         .unwrap()
@@ -644,16 +641,7 @@ fn a_path_dependency_named_like_a_vulnerable_crate_is_not_audited() {
         .env("CARGO_TARGET_DIR", dir.path().join("target")));
     let bin = dir.path().join("target/release/gate-rust-local-fixture");
     let db = support::fixtures().join("advisory-db");
-    let out = Command::new("cargo-audit")
-        .arg("audit")
-        .arg("--db")
-        .arg(&db)
-        .args(["--no-fetch", "--json", "bin"])
-        .arg(&bin)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
-    let audit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let audit = cargo_audit_bin(&bin, &db);
     let theirs: BTreeSet<(String, String)> = audit["vulnerabilities"]["list"]
         .as_array()
         .unwrap()
